@@ -1,0 +1,134 @@
+//! Builds the standard pack (`plugins/`, a nested workspace) for `wasm32-wasip2` and
+//! embeds it, so that `aiir` runs with no files but a log.
+//!
+//! The nested `cargo` gets its own target directory (beside ours) so it never waits on
+//! the lock of the build that runs this script.
+
+use std::env;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const WASM_TARGET: &str = "wasm32-wasip2";
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest_dir.parent().unwrap();
+    let plugins = root.join("plugins");
+    let members = workspace_members(&plugins);
+
+    watch(root, &members);
+    let out_dir = wasm_target_dir();
+    build_plugins(&plugins, &out_dir);
+
+    let wasm_dir = out_dir.join(WASM_TARGET).join("release");
+    let pack = pack_source(&wasm_dir, &members);
+    let generated = PathBuf::from(env::var_os("OUT_DIR").unwrap()).join("pack.rs");
+    std::fs::write(generated, pack).unwrap();
+    println!("cargo:rustc-env=AIIR_PACK_DIR={}", wasm_dir.display());
+    println!(
+        "cargo:rustc-env=AIIR_WASMTIME_VERSION={}",
+        wasmtime_version(root)
+    );
+}
+
+/// The package names of the plugins workspace, in the order its manifest lists them.
+fn workspace_members(plugins: &Path) -> Vec<String> {
+    let manifest: toml::Table = read(&plugins.join("Cargo.toml")).parse().unwrap();
+    let members = manifest["workspace"]["members"].as_array().unwrap();
+    members
+        .iter()
+        .map(|m| {
+            let dir = plugins.join(m.as_str().unwrap());
+            let package: toml::Table = read(&dir.join("Cargo.toml")).parse().unwrap();
+            package["package"]["name"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+/// Rebuild when a plugin, the SDK or the contract changes; not on every build artifact.
+fn watch(root: &Path, members: &[String]) {
+    let mut paths = vec![
+        "plugins/Cargo.toml",
+        "plugins/Cargo.lock",
+        "sdk/src",
+        "sdk/Cargo.toml",
+        "wit",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
+    for m in members {
+        paths.push(format!("plugins/{m}/src"));
+        paths.push(format!("plugins/{m}/Cargo.toml"));
+    }
+    for p in paths {
+        println!("cargo:rerun-if-changed={}", root.join(p).display());
+    }
+}
+
+/// `<target dir>/wasm`: beside our own artifacts, so CI's reused target dir keeps it.
+fn wasm_target_dir() -> PathBuf {
+    // OUT_DIR is <target>/<profile>/build/<pkg>-<hash>/out
+    let out = PathBuf::from(env::var_os("OUT_DIR").unwrap());
+    let target = out.ancestors().nth(4).unwrap().to_path_buf();
+    target.join("wasm")
+}
+
+fn build_plugins(plugins: &Path, target_dir: &Path) {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(plugins)
+        .args(["build", "--release", "--workspace", "--target", WASM_TARGET])
+        .arg("--target-dir")
+        .arg(target_dir);
+    // Settings meant for the host build must not reach the guest build.
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = cmd.status().expect("failed to run cargo for the plugins");
+    assert!(
+        status.success(),
+        "building the standard pack (plugins/) for {WASM_TARGET} failed: see cargo's output above \
+         (a missing target is installed with `rustup target add {WASM_TARGET}`)"
+    );
+}
+
+fn pack_source(wasm_dir: &Path, members: &[String]) -> String {
+    let mut src =
+        String::from("/// The standard pack: (name, component bytes), built from `plugins/`.\n");
+    src.push_str("pub const PACK: &[(&str, &[u8])] = &[\n");
+    for m in members {
+        let file = wasm_dir.join(format!("{}.wasm", m.replace('-', "_")));
+        writeln!(
+            src,
+            "    ({m:?}, include_bytes!({:?})),",
+            file.display().to_string()
+        )
+        .unwrap();
+    }
+    src.push_str("];\n");
+    src
+}
+
+/// The wasmtime version in our lock file: part of the precompiled-cache key.
+fn wasmtime_version(root: &Path) -> String {
+    let lock: toml::Table = read(&root.join("Cargo.lock")).parse().unwrap();
+    let packages = lock["package"].as_array().unwrap();
+    let wasmtime = packages
+        .iter()
+        .find(|p| p["name"].as_str() == Some("wasmtime"))
+        .unwrap();
+    wasmtime["version"].as_str().unwrap().to_owned()
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}

@@ -1,0 +1,165 @@
+//! The command line: `aiir run` and `aiir inspect`.
+
+use crate::output::diagnostic;
+use crate::run::{Outcome, RunOptions, run};
+use crate::runtime::{Cache, Runtime};
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// aiir: detect, contain and report incidents where an AI system is the target or
+/// the weapon, with sandboxed WebAssembly detector plugins.
+#[derive(Debug, Parser)]
+#[command(name = "aiir", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// More log output on stderr (-v info, -vv debug); `AIIR_LOG` takes a filter.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the detectors over model logs and print findings as JSON Lines.
+    ///
+    /// Exit status: 0 when every line was inspected, 1 when some lines were rejected
+    /// or some plugin calls failed (everything else still went through), 2 on a
+    /// configuration or usage error.
+    Run(RunArgs),
+    /// Show what a plugin is: name, version, event kinds, world, imports, sha256, size.
+    Inspect(InspectArgs),
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Config file (aiir.toml); without it the built-in standard pack runs.
+    #[arg(short, long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Write findings to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    cache: CacheArgs,
+    /// Log files in aiir JSON Lines; `-` or none reads stdin.
+    #[arg(value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct InspectArgs {
+    /// A plugin component (.wasm).
+    plugin: PathBuf,
+    #[command(flatten)]
+    cache: CacheArgs,
+}
+
+#[derive(Debug, Args)]
+struct CacheArgs {
+    /// Directory of precompiled plugins [default: $AIIR_CACHE_DIR, else ~/.cache/aiir].
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Compile every plugin afresh; read and write no cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    no_cache: bool,
+}
+
+impl CacheArgs {
+    fn dir(&self) -> Option<PathBuf> {
+        if self.no_cache {
+            None
+        } else {
+            self.cache_dir.clone().or_else(Cache::default_dir)
+        }
+    }
+}
+
+impl Cli {
+    /// Run the command; the process exit code.
+    pub async fn execute(self) -> ExitCode {
+        init_tracing(self.verbose);
+        let result = match self.command {
+            Command::Run(args) => run_command(args).await,
+            Command::Inspect(args) => inspect(args).await.map(|()| ExitCode::SUCCESS),
+        };
+        result.unwrap_or_else(|e| {
+            diagnostic(&format!("aiir: error: {e:#}"));
+            ExitCode::from(2)
+        })
+    }
+}
+
+async fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let opts = RunOptions {
+        config: args.config,
+        inputs: args.inputs,
+        output: args.output,
+        cache_dir: args.cache.dir(),
+    };
+    Ok(match run(&opts).await? {
+        Outcome::Clean => ExitCode::SUCCESS,
+        Outcome::Partial => ExitCode::from(1),
+    })
+}
+
+async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
+    let name = args.plugin.display().to_string();
+    let wasm = std::fs::read(&args.plugin).with_context(|| format!("cannot read {name}"))?;
+    let runtime = Runtime::new(args.cache.dir())?;
+    let loaded = runtime
+        .load(&wasm)
+        .with_context(|| format!("plugin {name}"))?;
+    let info = loaded
+        .describe(&name)
+        .await
+        .with_context(|| format!("plugin {name}"))?;
+    let (imports, stats) = (loaded.imports(), loaded.stats());
+    let world = imports
+        .iter()
+        .find_map(|i| {
+            i.strip_prefix("aiir:plugin/")?
+                .split_once('@')
+                .map(|(_, v)| v)
+        })
+        .map_or("aiir:plugin/detector".to_owned(), |v| {
+            format!("aiir:plugin/detector@{v}")
+        });
+    let kinds: Vec<&str> = info
+        .kinds
+        .iter()
+        .map(|k| crate::route::kind_name(*k))
+        .collect();
+    let settings = if info.settings.is_empty() {
+        "(none)".into()
+    } else {
+        info.settings.replace('\n', "\n           ")
+    };
+    let text = format!(
+        "plugin     {} {}\nabout      {}\nworld      {world}\nkinds      {}\nsha256     {}\nsize       {} bytes\nimports    {}\nsettings   {settings}",
+        info.name,
+        info.version,
+        info.description,
+        kinds.join(", "),
+        stats.sha256,
+        stats.size,
+        imports.join("\n           "),
+    );
+    crate::output::print_text(&text);
+    Ok(())
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("AIIR_LOG").unwrap_or_else(|_| default.into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

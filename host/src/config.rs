@@ -1,0 +1,388 @@
+//! Configuration: `aiir.toml`, parsed, then validated, every problem reported at once
+//! with its TOML path.
+//!
+//! ```toml
+//! [[detector]]
+//! name = "model-integrity"            # built-in plugin of that name (no `wasm` given)
+//! [detector.settings]
+//! allowed = [{ name = "support-assistant", version = "2.3.1", digest = "sha256:…" }]
+//!
+//! [[detector]]
+//! name = "acme-canary"
+//! wasm = "plugins/acme_canary.wasm"   # relative to this file
+//! sha256 = "9f86d081…"                # optional pin: refuse to load anything else
+//! ```
+
+use crate::pack;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    /// `[[detector]]` entries, each checked on its own so every entry's problems show.
+    #[serde(default)]
+    detector: Vec<toml::Value>,
+}
+
+/// One `[[detector]]` entry as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDetector {
+    /// `name = "prompt-injection"`: unique; names a built-in plugin when `wasm` is absent.
+    name: String,
+    /// `wasm = "path/to/plugin.wasm"`: a component file, relative to the config file.
+    wasm: Option<PathBuf>,
+    /// `sha256 = "…"`: the component's expected sha256, hex; a mismatch refuses to load.
+    sha256: Option<String>,
+    /// `[detector.settings]`: handed to the plugin's `configure` as JSON.
+    #[serde(default)]
+    settings: toml::Table,
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The detectors, in the order of the file.
+    pub detectors: Vec<DetectorConfig>,
+}
+
+/// One detector to run.
+#[derive(Debug, Clone)]
+pub struct DetectorConfig {
+    /// The TOML path of its entry, `detector[0]`, for messages.
+    pub path: String,
+    /// The operator's name for it.
+    pub name: String,
+    /// The component's bytes.
+    pub wasm: Vec<u8>,
+    /// Where the bytes came from: a file, or `built-in`.
+    pub origin: String,
+    /// Its settings as JSON text.
+    pub settings: String,
+}
+
+/// A problem at a TOML path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// `detector[1].settings.allowed[0].digest`; empty for the file as a whole.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Every problem found in a configuration.
+#[derive(Debug, thiserror::Error)]
+pub struct ConfigError {
+    /// The file, when there is one.
+    pub file: Option<PathBuf>,
+    /// What is wrong, in file order.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let file = self
+            .file
+            .as_ref()
+            .map_or("built-in default".into(), |p| p.display().to_string());
+        let n = self.problems.len();
+        write!(
+            f,
+            "invalid configuration {file}: {n} problem{}",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            match p.path.as_str() {
+                "" => write!(f, "\n  {}", p.message)?,
+                path => write!(f, "\n  {path}: {}", p.message)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Problem {
+    /// A problem at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The configuration used when no file is given: the whole standard pack with its
+/// default settings.
+pub fn default_config() -> Config {
+    let detectors = pack::PACK
+        .iter()
+        .enumerate()
+        .map(|(i, (name, wasm))| DetectorConfig {
+            path: format!("detector[{i}]"),
+            name: (*name).to_owned(),
+            wasm: wasm.to_vec(),
+            origin: "built-in".into(),
+            settings: "{}".into(),
+        })
+        .collect();
+    Config { detectors }
+}
+
+/// Read and validate a configuration file.
+pub fn load(file: &Path) -> Result<Config, ConfigError> {
+    let fail = |problems| ConfigError {
+        file: Some(file.to_owned()),
+        problems,
+    };
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| fail(vec![Problem::new("", format!("cannot read: {e}"))]))?;
+    parse(&text, file.parent().unwrap_or(Path::new("."))).map_err(fail)
+}
+
+/// Parse and validate configuration text; relative paths are taken from `base`.
+pub fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
+    let value: toml::Value = toml::from_str(text).map_err(|e| vec![toml_problem(&e)])?;
+    let mut problems = Vec::new();
+    let raw: Option<RawConfig> = parse_lenient(value, "", &mut problems);
+    let mut detectors = Vec::new();
+    for (i, value) in raw
+        .map(|r| r.detector)
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
+        let path = format!("detector[{i}]");
+        if let Some(d) = parse_lenient(value, &path, &mut problems) {
+            detectors.extend(resolve(d, path, base, &mut problems));
+        }
+    }
+    check_names(&detectors, &mut problems);
+    if detectors.is_empty() && problems.is_empty() {
+        problems.push(Problem::new(
+            "detector",
+            "no detectors configured: add a [[detector]] entry",
+        ));
+    }
+    if problems.is_empty() {
+        Ok(Config { detectors })
+    } else {
+        Err(problems)
+    }
+}
+
+/// Deserialize a table with serde (`deny_unknown_fields` and all), recording every
+/// problem rather than the first: each offending key is recorded, removed, and the
+/// rest parsed again. A "missing field" that only follows from such a removal is
+/// not reported twice.
+fn parse_lenient<T: serde::de::DeserializeOwned>(
+    mut value: toml::Value,
+    path: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
+    let mut removed: Vec<String> = Vec::new();
+    loop {
+        let error = match serde_path_to_error::deserialize::<_, T>(value.clone()) {
+            Ok(t) => return Some(t),
+            Err(e) => e,
+        };
+        let message = error.inner().message().to_owned();
+        if !removed
+            .iter()
+            .any(|k| message == format!("missing field `{k}`"))
+        {
+            problems.push(Problem::new(join(path, &error.path().to_string()), message));
+        }
+        let key = match error.path().iter().next() {
+            Some(serde_path_to_error::Segment::Map { key }) => key.clone(),
+            _ => return None,
+        };
+        value.as_table_mut()?.remove(&key)?;
+        removed.push(key);
+    }
+}
+
+fn toml_problem(e: &toml::de::Error) -> Problem {
+    Problem::new("", e.to_string().trim_end().replace('\n', "\n    "))
+}
+
+/// Append a serde path (`.` for the root) to a TOML path.
+pub fn join(base: &str, sub: &str) -> String {
+    match sub {
+        "" | "." => base.to_owned(),
+        s if base.is_empty() => s.to_owned(),
+        s if s.starts_with('[') => format!("{base}{s}"),
+        s => format!("{base}.{s}"),
+    }
+}
+
+/// Turn a parsed entry into a detector to run, or record why it cannot be.
+fn resolve(
+    d: RawDetector,
+    path: String,
+    base: &Path,
+    problems: &mut Vec<Problem>,
+) -> Option<DetectorConfig> {
+    let before = problems.len();
+    if !valid_name(&d.name) {
+        problems.push(Problem::new(
+            format!("{path}.name"),
+            format!(
+                "{:?} is not a valid name: use lowercase letters, digits and dashes",
+                d.name
+            ),
+        ));
+    }
+    let (wasm, origin) = match &d.wasm {
+        Some(file) => read_wasm(&base.join(file), &path, problems)?,
+        None => builtin(&d.name, &path, problems)?,
+    };
+    if let Some(expected) = &d.sha256 {
+        check_pin(expected, &wasm, &path, problems);
+    }
+    let settings = serde_json::to_string(&d.settings).expect("a TOML table is valid JSON");
+    (problems.len() == before).then_some(DetectorConfig {
+        path,
+        name: d.name,
+        wasm,
+        origin,
+        settings,
+    })
+}
+
+fn read_wasm(file: &Path, path: &str, problems: &mut Vec<Problem>) -> Option<(Vec<u8>, String)> {
+    match std::fs::read(file) {
+        Ok(bytes) => Some((bytes, file.display().to_string())),
+        Err(e) => {
+            problems.push(Problem::new(
+                format!("{path}.wasm"),
+                format!("cannot read {}: {e}", file.display()),
+            ));
+            None
+        }
+    }
+}
+
+fn builtin(name: &str, path: &str, problems: &mut Vec<Problem>) -> Option<(Vec<u8>, String)> {
+    match pack::find(name) {
+        Some(bytes) => Some((bytes.to_vec(), "built-in".into())),
+        None => {
+            let names = pack::names().join(", ");
+            problems.push(Problem::new(path, format!("no `wasm` path given and no built-in plugin is named {name:?} (built-ins: {names})")));
+            None
+        }
+    }
+}
+
+fn check_pin(expected: &str, wasm: &[u8], path: &str, problems: &mut Vec<Problem>) {
+    let actual = crate::runtime::sha256_hex(wasm);
+    if !expected.eq_ignore_ascii_case(&actual) {
+        problems.push(Problem::new(
+            format!("{path}.sha256"),
+            format!(
+                "the component's sha256 is {actual}, not the pinned {expected}: refusing to load it"
+            ),
+        ));
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn check_names(detectors: &[DetectorConfig], problems: &mut Vec<Problem>) {
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for d in detectors {
+        if let Some(first) = seen.insert(&d.name, &d.path) {
+            problems.push(Problem::new(
+                format!("{}.name", d.path),
+                format!("duplicate name {:?} (also {first})", d.name),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(text: &str) -> Vec<String> {
+        let errors = parse(text, Path::new("/nonexistent")).unwrap_err();
+        errors
+            .into_iter()
+            .map(|p| format!("{}: {}", p.path, p.message))
+            .collect()
+    }
+
+    #[test]
+    fn builtin_entries_need_no_path() {
+        let config = parse(
+            "[[detector]]\nname = \"prompt-injection\"\n",
+            Path::new("."),
+        )
+        .unwrap();
+        assert_eq!(config.detectors[0].origin, "built-in");
+        assert_eq!(config.detectors[0].settings, "{}");
+    }
+
+    #[test]
+    fn every_entry_reports_its_problems() {
+        let got = problems(
+            "[[detector]]\nname = \"prompt-injection\"\nwasmm = \"x\"\n\
+             [[detector]]\nname = \"Bad Name\"\nwasm = \"missing.wasm\"\n\
+             [[detector]]\nname = 5\n",
+        );
+        assert_eq!(got.len(), 4, "{got:#?}");
+        assert!(
+            got[0].starts_with("detector[0].wasmm: unknown field `wasmm`"),
+            "{got:#?}"
+        );
+        assert!(
+            got[1].starts_with("detector[1].name: \"Bad Name\" is not a valid name"),
+            "{got:#?}"
+        );
+        assert!(
+            got[2].starts_with("detector[1].wasm: cannot read /nonexistent/missing.wasm"),
+            "{got:#?}"
+        );
+        assert!(
+            got[3].starts_with("detector[2].name: invalid type"),
+            "{got:#?}"
+        );
+    }
+
+    #[test]
+    fn several_problems_in_one_entry_are_all_reported() {
+        let got = problems("top = 1\n[[detector]]\nname = 5\nwasm = 6\nextra = true\n");
+        assert_eq!(
+            got,
+            [
+                "top: unknown field `top`, expected `detector`",
+                "detector[0].extra: unknown field `extra`, expected one of `name`, `wasm`, `sha256`, `settings`",
+                "detector[0].name: invalid type: integer `5`, expected a string",
+                "detector[0].wasm: invalid type: integer `6`, expected path string",
+            ]
+        );
+    }
+
+    #[test]
+    fn duplicate_names_and_empty_files_are_reported() {
+        let dup = problems(
+            "[[detector]]\nname = \"prompt-injection\"\n[[detector]]\nname = \"prompt-injection\"\n",
+        );
+        assert_eq!(
+            dup,
+            ["detector[1].name: duplicate name \"prompt-injection\" (also detector[0])"]
+        );
+        assert_eq!(
+            problems(""),
+            ["detector: no detectors configured: add a [[detector]] entry"]
+        );
+    }
+}

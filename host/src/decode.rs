@@ -1,0 +1,309 @@
+//! Decoding: the aiir event format (JSON Lines) into the WIT `event`.
+//!
+//! The JSON mirrors the WIT record field by field, in snake_case; the README documents
+//! it. Unknown keys are errors: a misspelt `retreived` must not silently hide text
+//! from the detectors.
+
+use crate::runtime::{self as wit};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Why a line is not an event.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{message}")]
+pub struct DecodeError {
+    /// What is wrong, with the column where serde could tell.
+    pub message: String,
+}
+
+/// Decode one line of aiir JSON Lines.
+pub fn decode_line(line: &str) -> Result<wit::Event, DecodeError> {
+    let raw: RawEvent = serde_json::from_str(line).map_err(|e| DecodeError {
+        message: describe(&e),
+    })?;
+    raw.into_event()
+}
+
+/// serde_json's message without its "at line 1", which means nothing to a reader of
+/// a multi-line file; the column still helps.
+fn describe(e: &serde_json::Error) -> String {
+    let kind = match e.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "invalid JSON",
+        _ => "invalid event",
+    };
+    let text = e.to_string();
+    let text = text.split(" at line ").next().unwrap_or(&text);
+    format!("{kind}: {text} (column {})", e.column())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvent {
+    id: String,
+    time: String,
+    source: String,
+    model: Option<RawModel>,
+    principal: Option<String>,
+    session: Option<String>,
+    payload: RawPayload,
+    #[serde(default)]
+    attributes: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModel {
+    name: String,
+    version: Option<String>,
+    digest: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+enum RawPayload {
+    Inference(RawInference),
+    ToolCall(RawToolCall),
+    ModelLifecycle(RawLifecycle),
+    TrainingData(RawTrainingData),
+    Custom(RawCustom),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInference {
+    #[serde(default)]
+    input: Vec<RawMessage>,
+    #[serde(default)]
+    output: Vec<RawMessage>,
+    #[serde(default)]
+    retrieved: Vec<RawDocument>,
+    input_tokens: Option<u32>,
+    output_tokens: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMessage {
+    role: RawRole,
+    content: String,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum RawRole {
+    System,
+    User,
+    Assistant,
+    Tool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDocument {
+    id: String,
+    source: String,
+    content: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawToolCall {
+    tool: String,
+    /// JSON text, or any JSON value (kept as its JSON text).
+    arguments: serde_json::Value,
+    result: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLifecycle {
+    action: String,
+    model: RawModel,
+    registry: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTrainingData {
+    dataset: String,
+    batch: String,
+    records: Vec<RawRecord>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecord {
+    text: String,
+    label: String,
+    source: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCustom {
+    kind: String,
+    data: serde_json::Value,
+}
+
+impl RawEvent {
+    fn into_event(self) -> Result<wit::Event, DecodeError> {
+        Ok(wit::Event {
+            time_unix_nano: parse_time(&self.time)?,
+            id: self.id,
+            source: self.source,
+            model: self.model.map(Into::into),
+            principal: self.principal,
+            session: self.session,
+            payload: self.payload.into(),
+            attributes: self.attributes.into_iter().collect(),
+        })
+    }
+}
+
+fn parse_time(text: &str) -> Result<u64, DecodeError> {
+    let invalid = |why: String| DecodeError {
+        message: format!("invalid event: `time` {text:?} {why}"),
+    };
+    let time = OffsetDateTime::parse(text, &Rfc3339)
+        .map_err(|e| invalid(format!("is not RFC 3339: {e}")))?;
+    u64::try_from(time.unix_timestamp_nanos()).map_err(|_| invalid("is before 1970".into()))
+}
+
+/// A JSON string as itself, any other value as its JSON text.
+fn text_of(value: serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+impl From<RawPayload> for wit::Payload {
+    fn from(raw: RawPayload) -> Self {
+        match raw {
+            RawPayload::Inference(i) => wit::Payload::Inference(wit::Inference {
+                input: i.input.into_iter().map(Into::into).collect(),
+                output: i.output.into_iter().map(Into::into).collect(),
+                retrieved: i.retrieved.into_iter().map(Into::into).collect(),
+                input_tokens: i.input_tokens,
+                output_tokens: i.output_tokens,
+            }),
+            RawPayload::ToolCall(t) => wit::Payload::ToolCall(wit::ToolCall {
+                tool: t.tool,
+                arguments: text_of(t.arguments),
+                result: t.result.map(text_of),
+            }),
+            RawPayload::ModelLifecycle(l) => wit::Payload::ModelLifecycle(wit::ModelLifecycle {
+                action: l.action,
+                model: l.model.into(),
+                registry: l.registry,
+            }),
+            RawPayload::TrainingData(d) => wit::Payload::TrainingData(wit::TrainingData {
+                dataset: d.dataset,
+                batch: d.batch,
+                records: d.records.into_iter().map(Into::into).collect(),
+            }),
+            RawPayload::Custom(c) => wit::Payload::Custom(wit::Custom {
+                kind: c.kind,
+                data: text_of(c.data),
+            }),
+        }
+    }
+}
+
+impl From<RawMessage> for wit::Message {
+    fn from(m: RawMessage) -> Self {
+        let role = match m.role {
+            RawRole::System => wit::Role::System,
+            RawRole::User => wit::Role::User,
+            RawRole::Assistant => wit::Role::Assistant,
+            RawRole::Tool => wit::Role::Tool,
+        };
+        wit::Message {
+            role,
+            content: m.content,
+        }
+    }
+}
+
+impl From<RawModel> for wit::ModelRef {
+    fn from(m: RawModel) -> Self {
+        wit::ModelRef {
+            name: m.name,
+            version: m.version,
+            digest: m.digest,
+        }
+    }
+}
+
+impl From<RawDocument> for wit::Document {
+    fn from(d: RawDocument) -> Self {
+        wit::Document {
+            id: d.id,
+            source: d.source,
+            content: d.content,
+        }
+    }
+}
+
+impl From<RawRecord> for wit::LabeledRecord {
+    fn from(r: RawRecord) -> Self {
+        wit::LabeledRecord {
+            text: r.text,
+            label: r.label,
+            source: r.source,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"{"id":"e1","time":"2026-11-27T13:00:00Z","source":"api","payload":{"inference":{"input":[{"role":"user","content":"hi"}]}}}"#;
+
+    #[test]
+    fn minimal_inference_decodes_with_defaults() {
+        let event = decode_line(MINIMAL).unwrap();
+        assert_eq!(event.time_unix_nano, 1_795_784_400_000_000_000);
+        let wit::Payload::Inference(i) = event.payload else {
+            panic!("not an inference")
+        };
+        assert_eq!(i.input[0].content, "hi");
+        assert!(i.output.is_empty() && i.retrieved.is_empty());
+    }
+
+    #[test]
+    fn tool_arguments_may_be_a_json_value() {
+        let line = r#"{"id":"e","time":"2026-11-27T13:00:00+01:00","source":"s","payload":{"tool_call":{"tool":"t","arguments":{"a":1}}}}"#;
+        let wit::Payload::ToolCall(t) = decode_line(line).unwrap().payload else {
+            panic!()
+        };
+        assert_eq!(t.arguments, r#"{"a":1}"#);
+    }
+
+    #[test]
+    fn errors_say_what_is_wrong() {
+        let cases = [
+            ("{", "invalid JSON"),
+            (
+                r#"{"id":"e","source":"s","payload":{"custom":{"kind":"k","data":1}}}"#,
+                "missing field `time`",
+            ),
+            (
+                &MINIMAL.replace(r#""id":"e1""#, r#""id":7"#),
+                "invalid type: integer `7`",
+            ),
+            (
+                &MINIMAL.replace("2026-11-27T13:00:00Z", "yesterday"),
+                "is not RFC 3339",
+            ),
+            (&MINIMAL.replace("input", "inptu"), "unknown field `inptu`"),
+        ];
+        for (line, expected) in cases {
+            let err = decode_line(line).unwrap_err();
+            assert!(err.message.contains(expected), "{line}: {err}");
+        }
+    }
+}

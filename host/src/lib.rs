@@ -1,0 +1,19 @@
+//! aiir: a host for AI-incident response logic.
+//!
+//! Events from AI model logs flow through the stages of this crate, one module each:
+//! [`source`] reads lines, [`decode`] turns them into WIT events, [`route`] picks the
+//! detectors that asked for each event's kind, [`runtime`] runs those sandboxed
+//! WebAssembly components, and [`output`] writes their findings. [`config`] reads
+//! `aiir.toml`; [`run`] wires the stages into the `aiir run` job; [`cli`] is the
+//! command line.
+#![deny(missing_docs)]
+
+pub mod cli;
+pub mod config;
+pub mod decode;
+pub mod output;
+pub mod pack;
+pub mod route;
+pub mod run;
+pub mod runtime;
+pub mod source;

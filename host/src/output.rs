@@ -1,0 +1,225 @@
+//! Output: findings as JSON Lines, diagnostics and the run summary on stderr.
+
+use crate::runtime::{Event, Finding, ModelRef, Plugin, Severity};
+use serde::Serialize;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::time::Duration;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// One finding as written: the finding, the event it came from and the plugin.
+#[derive(Debug, Serialize)]
+pub struct FindingRecord<'a> {
+    event: &'a str,
+    time: String,
+    source: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<ModelJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    principal: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session: Option<&'a str>,
+    plugin: &'a str,
+    plugin_version: &'a str,
+    rule: &'a str,
+    title: &'a str,
+    severity: &'static str,
+    confidence: f32,
+    techniques: &'a [String],
+    evidence: Vec<EvidenceJson<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct ModelJson<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    digest: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+struct EvidenceJson<'a> {
+    field: &'a str,
+    excerpt: &'a str,
+}
+
+impl<'a> FindingRecord<'a> {
+    /// The record of `finding`, found by `plugin` in `event`.
+    pub fn new(event: &'a Event, plugin: &'a Plugin, finding: &'a Finding) -> Self {
+        Self {
+            event: &event.id,
+            time: format_time(event.time_unix_nano),
+            source: &event.source,
+            model: event.model.as_ref().map(ModelJson::from),
+            principal: event.principal.as_deref(),
+            session: event.session.as_deref(),
+            plugin: plugin.name(),
+            plugin_version: &plugin.info().version,
+            rule: &finding.rule,
+            title: &finding.title,
+            severity: severity_name(finding.severity),
+            confidence: finding.confidence,
+            techniques: &finding.techniques,
+            evidence: finding
+                .evidence
+                .iter()
+                .map(|e| EvidenceJson {
+                    field: &e.field,
+                    excerpt: &e.excerpt,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl<'a> From<&'a ModelRef> for ModelJson<'a> {
+    fn from(m: &'a ModelRef) -> Self {
+        Self {
+            name: &m.name,
+            version: m.version.as_deref(),
+            digest: m.digest.as_deref(),
+        }
+    }
+}
+
+fn format_time(unix_nano: u64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_nano))
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| unix_nano.to_string())
+}
+
+/// The lowercase name of a severity, as in the output and the config.
+pub fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Info => "info",
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+        Severity::Critical => "critical",
+    }
+}
+
+/// Where findings go: stdout or a file, one JSON object a line.
+pub struct Sink {
+    out: Box<dyn Write + Send>,
+}
+
+impl std::fmt::Debug for Sink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sink")
+    }
+}
+
+impl Sink {
+    /// Write to `file`, or to stdout when there is none.
+    pub fn open(file: Option<&Path>) -> io::Result<Self> {
+        let out: Box<dyn Write + Send> = match file {
+            Some(path) => Box::new(BufWriter::new(File::create(path)?)),
+            None => Box::new(BufWriter::new(io::stdout())),
+        };
+        Ok(Self { out })
+    }
+
+    /// Write one finding and flush, so a reader of a live pipe sees it at once.
+    pub fn write(&mut self, record: &FindingRecord<'_>) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, record)?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
+}
+
+/// Counters for the closing summary.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Events decoded and routed.
+    pub events: u64,
+    /// Lines that were not events.
+    pub rejected: u64,
+    /// Findings, by severity (`Severity as usize`).
+    pub by_severity: [u64; 5],
+    /// Per plugin, in config order.
+    pub plugins: Vec<PluginCounts>,
+}
+
+/// What one plugin did during the run.
+#[derive(Debug, Default, Clone)]
+pub struct PluginCounts {
+    /// Events it inspected without error.
+    pub inspected: u64,
+    /// Findings it returned.
+    pub findings: u64,
+    /// Events it failed on.
+    pub errors: u64,
+}
+
+impl Summary {
+    /// Counters for a run of these plugins.
+    pub fn new(plugins: usize) -> Self {
+        Self {
+            plugins: vec![PluginCounts::default(); plugins],
+            ..Self::default()
+        }
+    }
+
+    /// Print the summary to stderr.
+    pub fn print(&self, plugins: &[Plugin]) {
+        let total: u64 = self.by_severity.iter().sum();
+        let names = ["info", "low", "medium", "high", "critical"];
+        let by: Vec<String> = (0..5)
+            .rev()
+            .filter(|&i| self.by_severity[i] > 0)
+            .map(|i| format!("{} {}", names[i], self.by_severity[i]))
+            .collect();
+        let by = if by.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by.join(", "))
+        };
+        let mut text = format!(
+            "aiir: {} events read, {} lines rejected, {total} findings{by}\n",
+            self.events, self.rejected
+        );
+        text.push_str(&format!(
+            "  {:<20} {:<8} {:<20} {:>9} {:>8} {:>6}\n",
+            "plugin", "version", "load", "inspected", "findings", "errors"
+        ));
+        for (p, c) in plugins.iter().zip(&self.plugins) {
+            let load = load_label(p.stats().cached, p.stats().load_time);
+            text.push_str(&format!(
+                "  {:<20} {:<8} {:<20} {:>9} {:>8} {:>6}\n",
+                p.name(),
+                p.info().version,
+                load,
+                c.inspected,
+                c.findings,
+                c.errors
+            ));
+        }
+        diagnostic(text.trim_end());
+    }
+}
+
+fn load_label(cached: bool, took: Duration) -> String {
+    let ms = took.as_secs_f64() * 1000.0;
+    if cached {
+        format!("cached {ms:.1} ms")
+    } else {
+        format!("compiled {ms:.0} ms")
+    }
+}
+
+/// A line for the operator on stderr, outside the findings stream.
+#[allow(clippy::print_stderr)]
+pub fn diagnostic(text: &str) {
+    eprintln!("{text}");
+}
+
+/// Text meant as the command's result, on stdout.
+#[allow(clippy::print_stdout)]
+pub fn print_text(text: &str) {
+    println!("{text}");
+}

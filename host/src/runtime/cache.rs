@@ -1,0 +1,113 @@
+//! The on-disk cache of precompiled components.
+//!
+//! Compiling a component takes about a second; loading its precompiled form takes a
+//! fraction of a millisecond. An entry is keyed by the wasm's sha256, the wasmtime
+//! version and a hash of the engine settings that affect code generation, so a
+//! change of any of them misses instead of loading incompatible code.
+
+use sha2::{Digest, Sha256};
+use std::hash::{Hash, Hasher};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// Where precompiled components live, for one engine configuration.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+    engine_key: String,
+}
+
+impl Cache {
+    /// A cache in `dir` (created on first store) for components compiled by `engine`.
+    pub fn new(dir: PathBuf, engine: &Engine) -> Self {
+        let mut hasher = Sha256Hasher::default();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        let engine_key = hex(&hasher.0.finalize()[..8]);
+        Self { dir, engine_key }
+    }
+
+    /// The default directory: `$AIIR_CACHE_DIR`, else `$XDG_CACHE_HOME/aiir`, else
+    /// `~/.cache/aiir`; `None` when none of them is set.
+    pub fn default_dir() -> Option<PathBuf> {
+        let var = |name| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        var("AIIR_CACHE_DIR")
+            .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("aiir")))
+            .or_else(|| var("HOME").map(|d| d.join(".cache").join("aiir")))
+    }
+
+    fn path(&self, wasm_sha256: &str) -> PathBuf {
+        let version = env!("AIIR_WASMTIME_VERSION");
+        self.dir.join(format!(
+            "{wasm_sha256}-wasmtime{version}-{}.cwasm",
+            self.engine_key
+        ))
+    }
+
+    /// The precompiled component for this wasm, if cached and loadable.
+    pub fn load(&self, engine: &Engine, wasm_sha256: &str) -> Option<Component> {
+        let path = self.path(wasm_sha256);
+        if !path.exists() {
+            return None;
+        }
+        // SAFETY: only files this cache wrote are read, named after the exact engine
+        // settings and wasmtime version that produced them; wasmtime re-checks both.
+        #[allow(unsafe_code)]
+        let loaded = unsafe { Component::deserialize_file(engine, &path) };
+        loaded
+            .inspect_err(
+                |e| tracing::warn!(path = %path.display(), "ignoring unusable cache entry: {e:#}"),
+            )
+            .ok()
+    }
+
+    /// Store a compiled component; failures only cost the next run a compile.
+    pub fn store(&self, wasm_sha256: &str, component: &Component) {
+        let path = self.path(wasm_sha256);
+        if let Err(e) = component
+            .serialize()
+            .map_err(anyhow::Error::from)
+            .and_then(|bytes| write_atomic(&path, &bytes))
+        {
+            tracing::warn!(path = %path.display(), "cannot write the precompiled cache: {e:#}");
+        }
+    }
+}
+
+/// Write through a temporary file and rename, so a crash never leaves half an entry.
+fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().expect("cache entries live in a directory");
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{}.tmp", std::process::id()));
+    std::fs::File::create(&tmp)?.write_all(bytes)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+/// The sha256 of some bytes, in lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Feeds `Hash` into sha256: stable across runs, unlike `DefaultHasher`.
+#[derive(Default)]
+struct Sha256Hasher(Sha256);
+
+impl Hasher for Sha256Hasher {
+    fn finish(&self) -> u64 {
+        unreachable!("only the sha256 digest is read")
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+}

@@ -1,0 +1,91 @@
+//! Running plugins: one wasmtime engine, components compiled once (or loaded from the
+//! precompiled cache), warm instances reused across events.
+//!
+//! A plugin goes through visible steps: [`Runtime::load`] (compile or load from
+//! cache, check the world) → [`Plugin::start`] (instantiate, `info`, `configure`) →
+//! [`Plugin::inspect`] for each event.
+
+mod bindings;
+mod cache;
+mod plugin;
+mod state;
+
+pub use bindings::aiir::plugin::types::{
+    Custom, Document, Event, EventKind, Evidence, Finding, Inference, LabeledRecord, Message,
+    ModelLifecycle, ModelRef, Payload, PluginInfo, Role, SettingsError, Severity, ToolCall,
+    TrainingData,
+};
+pub use cache::{Cache, sha256_hex};
+pub use plugin::{LoadError, LoadStats, Loaded, Plugin, PluginError};
+
+use anyhow::Context as _;
+use state::PluginState;
+use std::path::PathBuf;
+use std::time::Duration;
+use wasmtime::component::Linker;
+use wasmtime::{Config, Engine};
+
+/// How often the engine's epoch advances; the granularity of call deadlines.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// The engine, the linker with the host imports, and the precompiled cache.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<PluginState>,
+    cache: Option<Cache>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// A runtime whose precompiled cache lives in `cache_dir` (none: always compile).
+    pub fn new(cache_dir: Option<PathBuf>) -> anyhow::Result<Self> {
+        let engine = Engine::new(&engine_config())
+            .map_err(anyhow::Error::from)
+            .context("cannot create the wasm engine")?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("cannot link WASI")?;
+        bindings::Detector::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
+            .map_err(anyhow::Error::from)
+            .context("cannot link the host imports")?;
+        spawn_epoch_ticker(&engine);
+        let cache = cache_dir.map(|dir| Cache::new(dir, &engine));
+        Ok(Self {
+            engine,
+            linker,
+            cache,
+        })
+    }
+}
+
+fn engine_config() -> Config {
+    let mut config = Config::new();
+    // Deadlines: a call that runs past its epoch deadline traps.
+    config.epoch_interruption(true);
+    // Component-model async is not used; without it calls are about a quarter cheaper.
+    config.concurrency_support(false);
+    config
+}
+
+/// Advance the epoch every tick until the engine is dropped.
+fn spawn_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("aiir-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("cannot start the epoch thread");
+}

@@ -1,0 +1,201 @@
+//! `model-integrity`: finds model artifacts that are not the ones vetted or first seen.
+//!
+//! - `model-integrity/unknown-digest` (high): an allow-list covers the model, and the
+//!   event's digest is not on it for the model's version.
+//! - `model-integrity/digest-changed` (critical): the same model name and version shows
+//!   up with another digest than the one first seen (trust on first use). A version
+//!   label that now names other weights is the mark of a swapped or tampered artifact.
+//!
+//! Both look at the event's subject model: the model a lifecycle event acts on, or
+//! the model that served an inference.
+
+mod config;
+mod memory;
+
+use aiir_sdk::prelude::*;
+use config::Config;
+use memory::Bounded;
+
+/// How many (name, version) pairs and reported conflicts are remembered; beyond it the
+/// oldest are forgotten, so memory stays bounded on logs that name endless models.
+const REMEMBERED: usize = 10_000;
+
+const TECHNIQUES: [&str; 2] = ["AML.T0010.003", "LLM03"];
+
+/// The detector: the operator's allow-list and what it has seen so far.
+#[derive(Debug)]
+pub struct ModelIntegrity {
+    config: Config,
+    /// The first digest seen for each (name, version).
+    first_seen: Bounded<(String, String), String>,
+    /// (rule, name, version, digest) already reported.
+    reported: Bounded<Artifact, ()>,
+}
+
+impl Default for ModelIntegrity {
+    fn default() -> Self {
+        Self {
+            config: Config::default(),
+            first_seen: Bounded::new(REMEMBERED),
+            reported: Bounded::new(REMEMBERED),
+        }
+    }
+}
+
+/// The subject model of an event, and where its fields are in the event.
+struct Subject<'e> {
+    model: &'e ModelRef,
+    /// `model` or `payload.model_lifecycle.model`.
+    path: &'static str,
+    /// The digest, lowercased so that case does not make a digest unknown.
+    digest: Option<String>,
+}
+
+impl Detector for ModelIntegrity {
+    fn info() -> PluginInfo {
+        PluginInfo::new(
+            "model-integrity",
+            env!("CARGO_PKG_VERSION"),
+            "model artifacts whose digest is not allow-listed, or changed under the same name and version",
+        )
+        .kinds([EventKind::ModelLifecycle, EventKind::Inference])
+        .settings(config::DOC)
+    }
+
+    fn configure(&mut self, settings: Settings) -> Result<(), Vec<SettingsError>> {
+        self.config = Config::from_settings(&settings)?;
+        Ok(())
+    }
+
+    fn inspect(&mut self, event: &Event) -> Result<Vec<Finding>, String> {
+        let Some(subject) = subject(event) else {
+            return Ok(Vec::new());
+        };
+        let findings = [self.unknown_digest(&subject), self.digest_changed(&subject)];
+        // Each conflict is reported on the event that introduced it: later events
+        // served by the same rogue digest do not fire again.
+        let fresh = findings
+            .into_iter()
+            .flatten()
+            .filter(|(_, key)| self.reported.insert_new(key.clone(), ()));
+        Ok(fresh.map(|(finding, _)| finding).collect())
+    }
+}
+
+/// A rule and the (name, version, digest) it fired about.
+type Artifact = (String, String, Option<String>, String);
+
+/// A finding and what it is about.
+type Report = (Finding, Artifact);
+
+impl ModelIntegrity {
+    /// The allow-list covers this model and does not vet its digest, or it lists no
+    /// such model and unlisted models are refused.
+    fn unknown_digest(&self, s: &Subject<'_>) -> Option<Report> {
+        let m = s.model;
+        let title = match self.config.allowed.get(&m.name) {
+            None if self.config.allow_unlisted_models => return None,
+            None => format!("model {} is not in the allow-list", describe(m)),
+            Some(_) if self.is_vetted(s) => return None,
+            // Without a digest there is nothing to check against the list.
+            Some(_) if s.digest.is_none() => return None,
+            Some(_) => format!(
+                "model {} runs a digest the allow-list does not vet",
+                describe(m)
+            ),
+        };
+        let finding = Finding::new("model-integrity/unknown-digest", title, Severity::High);
+        Some(with_evidence(finding, s))
+    }
+
+    /// The first digest seen for this name and version differs, and the allow-list
+    /// does not vet the new one.
+    fn digest_changed(&mut self, s: &Subject<'_>) -> Option<Report> {
+        let m = s.model;
+        let (version, digest) = (m.version.as_ref()?, s.digest.as_ref()?);
+        let key = (m.name.clone(), version.clone());
+        if self.first_seen.insert_new(key.clone(), digest.clone()) {
+            return None;
+        }
+        let first = self.first_seen.get(&key)?;
+        if first == digest || self.is_vetted(s) {
+            return None;
+        }
+        let title = format!(
+            "model {} now runs {}, first seen as {}",
+            describe(m),
+            short(digest),
+            short(first)
+        );
+        let finding = Finding::new("model-integrity/digest-changed", title, Severity::Critical);
+        Some(with_evidence(finding, s))
+    }
+
+    /// Whether an allow-list entry for this model and version names its digest.
+    fn is_vetted(&self, s: &Subject<'_>) -> bool {
+        let (Some(entries), Some(digest)) = (self.config.allowed.get(&s.model.name), &s.digest)
+        else {
+            return false;
+        };
+        let version_fits = |v: &Option<String>| v.is_none() || *v == s.model.version;
+        entries
+            .iter()
+            .any(|e| e.digest == *digest && version_fits(&e.version))
+    }
+}
+
+fn subject(event: &Event) -> Option<Subject<'_>> {
+    let model = event.subject_model()?;
+    let path = match event.payload {
+        Payload::ModelLifecycle(_) => "payload.model_lifecycle.model",
+        _ => "model",
+    };
+    let digest = model.digest.as_deref().map(str::to_ascii_lowercase);
+    Some(Subject {
+        model,
+        path,
+        digest,
+    })
+}
+
+/// Evidence on the digest, or on the name when the event has no digest.
+fn with_evidence(finding: Finding, s: &Subject<'_>) -> Report {
+    let (field, value) = match &s.model.digest {
+        Some(digest) => ("digest", digest),
+        None => ("name", &s.model.name),
+    };
+    let finding = finding.techniques(TECHNIQUES).evidence(
+        format!("{}.{field}", s.path),
+        excerpt(value, 0..value.len()),
+    );
+    let (name, version) = (s.model.name.clone(), s.model.version.clone());
+    let key = (
+        finding.rule.clone(),
+        name,
+        version,
+        s.digest.clone().unwrap_or_default(),
+    );
+    (finding, key)
+}
+
+/// `name version`, or just the name when the version is unknown.
+fn describe(m: &ModelRef) -> String {
+    match &m.version {
+        Some(v) => format!("{} {v}", m.name),
+        None => m.name.clone(),
+    }
+}
+
+/// A digest cut to its algorithm and first 12 hex digits, enough to tell two apart.
+fn short(digest: &str) -> String {
+    let cut = digest.find(':').map_or(0, |i| i + 1) + 12;
+    match digest.get(..cut) {
+        Some(head) if cut < digest.len() => format!("{head}…"),
+        _ => digest.to_owned(),
+    }
+}
+
+aiir_sdk::export_detector!(ModelIntegrity);
+
+#[cfg(test)]
+mod tests;

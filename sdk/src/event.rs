@@ -1,0 +1,229 @@
+//! Builders for events and their parts, for tests and for plugins that make events.
+
+use crate::{
+    Custom, Document, Event, EventKind, Inference, Message, ModelLifecycle, ModelRef, Payload,
+    PluginInfo, Role, ToolCall,
+};
+
+impl Event {
+    /// An event with this id and payload; every other field empty, time zero.
+    pub fn new(id: impl Into<String>, payload: impl Into<Payload>) -> Self {
+        Self {
+            id: id.into(),
+            time_unix_nano: 0,
+            source: String::new(),
+            model: None,
+            principal: None,
+            session: None,
+            payload: payload.into(),
+            attributes: Vec::new(),
+        }
+    }
+
+    /// Set the model involved.
+    pub fn model(mut self, model: ModelRef) -> Self {
+        self.model = Some(model);
+        self
+    }
+
+    /// Set who made the request.
+    pub fn principal(mut self, principal: impl Into<String>) -> Self {
+        self.principal = Some(principal.into());
+        self
+    }
+
+    /// Set the session.
+    pub fn session(mut self, session: impl Into<String>) -> Self {
+        self.session = Some(session.into());
+        self
+    }
+
+    /// Set the time, in nanoseconds since the Unix epoch.
+    pub fn time(mut self, time_unix_nano: u64) -> Self {
+        self.time_unix_nano = time_unix_nano;
+        self
+    }
+
+    /// The kind of the payload.
+    pub fn kind(&self) -> EventKind {
+        self.payload.kind()
+    }
+
+    /// The model the event is about: the lifecycle's model, else the event's.
+    pub fn subject_model(&self) -> Option<&ModelRef> {
+        match &self.payload {
+            Payload::ModelLifecycle(l) => Some(&l.model),
+            _ => self.model.as_ref(),
+        }
+    }
+}
+
+impl Payload {
+    /// Which kind of event this payload makes.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Payload::Inference(_) => EventKind::Inference,
+            Payload::ToolCall(_) => EventKind::ToolCall,
+            Payload::ModelLifecycle(_) => EventKind::ModelLifecycle,
+            Payload::TrainingData(_) => EventKind::TrainingData,
+            Payload::Custom(_) => EventKind::Custom,
+        }
+    }
+}
+
+impl ModelRef {
+    /// A model known by name only.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            version: None,
+            digest: None,
+        }
+    }
+
+    /// Set the version.
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// Set the artifact digest.
+    pub fn digest(mut self, digest: impl Into<String>) -> Self {
+        self.digest = Some(digest.into());
+        self
+    }
+}
+
+impl Inference {
+    /// A model call with no messages yet.
+    pub fn new() -> Self {
+        Self {
+            input: Vec::new(),
+            output: Vec::new(),
+            retrieved: Vec::new(),
+            input_tokens: None,
+            output_tokens: None,
+        }
+    }
+
+    fn push(mut self, role: Role, content: impl Into<String>) -> Self {
+        let message = Message {
+            role,
+            content: content.into(),
+        };
+        match role {
+            Role::Assistant => self.output.push(message),
+            _ => self.input.push(message),
+        }
+        self
+    }
+
+    /// Add a system message to the input.
+    pub fn system(self, content: impl Into<String>) -> Self {
+        self.push(Role::System, content)
+    }
+
+    /// Add a user message to the input.
+    pub fn user(self, content: impl Into<String>) -> Self {
+        self.push(Role::User, content)
+    }
+
+    /// Add a tool-result message to the input.
+    pub fn tool(self, content: impl Into<String>) -> Self {
+        self.push(Role::Tool, content)
+    }
+
+    /// Add an assistant message to the output.
+    pub fn assistant(self, content: impl Into<String>) -> Self {
+        self.push(Role::Assistant, content)
+    }
+
+    /// Add a retrieved document to the context.
+    pub fn retrieved(
+        mut self,
+        id: impl Into<String>,
+        source: impl Into<String>,
+        content: impl Into<String>,
+    ) -> Self {
+        self.retrieved.push(Document {
+            id: id.into(),
+            source: source.into(),
+            content: content.into(),
+        });
+        self
+    }
+}
+
+impl Default for Inference {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ToolCall {
+    /// A call of `tool` with these arguments (usually JSON text).
+    pub fn new(tool: impl Into<String>, arguments: impl Into<String>) -> Self {
+        Self {
+            tool: tool.into(),
+            arguments: arguments.into(),
+            result: None,
+        }
+    }
+
+    /// Set what the tool returned.
+    pub fn result(mut self, result: impl Into<String>) -> Self {
+        self.result = Some(result.into());
+        self
+    }
+}
+
+impl ModelLifecycle {
+    /// `action` (deployed, loaded, promoted …) happened to `model`.
+    pub fn new(action: impl Into<String>, model: ModelRef) -> Self {
+        Self {
+            action: action.into(),
+            model,
+            registry: None,
+        }
+    }
+}
+
+impl PluginInfo {
+    /// Info for a plugin that wants no events yet and takes no settings.
+    pub fn new(
+        name: impl Into<String>,
+        version: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            version: version.into(),
+            description: description.into(),
+            kinds: Vec::new(),
+            settings: String::new(),
+        }
+    }
+
+    /// The kinds of event to receive.
+    pub fn kinds(mut self, kinds: impl IntoIterator<Item = EventKind>) -> Self {
+        self.kinds = kinds.into_iter().collect();
+        self
+    }
+
+    /// Describe the settings table (Markdown).
+    pub fn settings(mut self, doc: impl Into<String>) -> Self {
+        self.settings = doc.into();
+        self
+    }
+}
+
+macro_rules! payload_from {
+    ($($case:ident),*) => {
+        $(impl From<$case> for Payload {
+            fn from(p: $case) -> Self {
+                Payload::$case(p)
+            }
+        })*
+    };
+}
+payload_from!(Inference, ToolCall, ModelLifecycle, Custom);

@@ -1,0 +1,136 @@
+//! Test a detector's logic natively, with plain `cargo test`, no wasm build.
+//!
+//! [`Harness`] drives a [`Detector`] the way the host does: `configure` with the
+//! settings, then `inspect` only the events whose kind `info` asks for, and checks
+//! that every finding is well-formed as the host will require.
+//!
+//! ```
+//! # use aiir_sdk::prelude::*;
+//! # #[derive(Default)] struct Nothing;
+//! # impl Detector for Nothing {
+//! #     fn info() -> PluginInfo { PluginInfo::new("nothing", "0.1.0", "finds nothing").kinds([EventKind::Inference]) }
+//! #     fn inspect(&mut self, _: &Event) -> Result<Vec<Finding>, String> { Ok(vec![]) }
+//! # }
+//! use aiir_sdk::testkit::Harness;
+//! let mut h = Harness::<Nothing>::new();
+//! assert!(h.inspect(&Event::new("e1", Inference::new().user("hello"))).is_empty());
+//! ```
+
+use crate::{Detector, Event, Finding, PluginInfo, SettingsError, adapter, log};
+
+/// Drives one detector instance as the host would.
+#[derive(Debug)]
+pub struct Harness<D> {
+    detector: D,
+    info: PluginInfo,
+}
+
+impl<D: Detector> Harness<D> {
+    /// A detector configured with empty settings; panics if it rejects them.
+    pub fn new() -> Self {
+        Self::with_settings("{}").unwrap_or_else(|e| panic!("empty settings rejected: {e:?}"))
+    }
+
+    /// A detector configured with these settings (JSON text).
+    pub fn with_settings(json: &str) -> Result<Self, Vec<SettingsError>> {
+        let info = D::info();
+        check_info(&info);
+        let mut detector = D::default();
+        adapter::configure(&mut detector, json)?;
+        Ok(Self { detector, info })
+    }
+
+    /// Inspect one event; an event of a kind the detector did not ask for is not
+    /// sent, as in the host. Panics if the detector returns an error or a
+    /// malformed finding.
+    pub fn inspect(&mut self, event: &Event) -> Vec<Finding> {
+        if !self.info.kinds.contains(&event.kind()) {
+            return Vec::new();
+        }
+        let findings = self
+            .detector
+            .inspect(event)
+            .unwrap_or_else(|e| panic!("inspect of {} failed: {e}", event.id));
+        for f in &findings {
+            check_finding(&self.info, event, f);
+        }
+        findings
+    }
+
+    /// The rule ids found in one event, in order.
+    pub fn rules(&mut self, event: &Event) -> Vec<String> {
+        self.inspect(event).into_iter().map(|f| f.rule).collect()
+    }
+
+    /// The log lines written so far (by this thread), oldest first.
+    pub fn logs(&self) -> Vec<(log::Level, String)> {
+        log::native::take()
+    }
+
+    /// The detector itself, to look at its state.
+    pub fn detector(&self) -> &D {
+        &self.detector
+    }
+}
+
+impl<D: Detector> Default for Harness<D> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn check_info(info: &PluginInfo) {
+    let name_ok = !info.name.is_empty()
+        && info
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    assert!(
+        name_ok,
+        "plugin name {:?} must be lowercase with dashes",
+        info.name
+    );
+    assert!(
+        !info.version.is_empty(),
+        "plugin {} has no version",
+        info.name
+    );
+    assert!(
+        !info.kinds.is_empty(),
+        "plugin {} asks for no event kinds",
+        info.name
+    );
+}
+
+/// The checks the host applies to every finding.
+fn check_finding(info: &PluginInfo, event: &Event, f: &Finding) {
+    let fields: Vec<String> = event.texts().into_iter().map(|t| t.field).collect();
+    let prefix = format!("{}/", info.name);
+    assert!(
+        f.rule.starts_with(&prefix),
+        "rule {:?} must start with {prefix:?}",
+        f.rule
+    );
+    assert!(!f.title.is_empty(), "finding {} has no title", f.rule);
+    assert!(
+        (0.0..=1.0).contains(&f.confidence),
+        "finding {} confidence {}",
+        f.rule,
+        f.confidence
+    );
+    assert!(
+        !f.techniques.is_empty(),
+        "finding {} names no technique",
+        f.rule
+    );
+    for e in &f.evidence {
+        let known = fields.contains(&e.field)
+            || e.field.starts_with("model")
+            || e.field.starts_with("payload.model_lifecycle");
+        assert!(
+            known,
+            "finding {} points at {:?}, not a field of the event",
+            f.rule, e.field
+        );
+    }
+}

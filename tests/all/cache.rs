@@ -1,0 +1,35 @@
+//! The second run loads plugins from the precompiled cache.
+
+use crate::support::{aiir, root};
+
+#[test]
+fn second_run_loads_from_the_cache() {
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().to_str().unwrap();
+    let run = |n| {
+        let r = aiir(
+            &root(),
+            &["run", "--cache-dir", cache_dir, "examples/logs/demo.jsonl"],
+        );
+        assert_eq!(r.code, 0, "run {n}: {}", r.stderr);
+        r
+    };
+    let first = run(1);
+    let second = run(2);
+    assert!(
+        first.stderr.contains("compiled") && !first.stderr.contains("cached"),
+        "{}",
+        first.stderr
+    );
+    assert!(
+        second.stderr.contains("cached") && !second.stderr.contains("compiled"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(
+        first.stdout, second.stdout,
+        "the cache changes nothing but load time"
+    );
+    let entries = std::fs::read_dir(cache.path()).unwrap().count();
+    assert_eq!(entries, 2, "one entry per standard plugin");
+}

@@ -1,0 +1,13 @@
+//! End-to-end tests: the real `aiir` binary on real plugin builds.
+//!
+//! The standard pack is built by the host's build script; the components in
+//! `tests/guests/` are built here, once per test run.
+
+mod support;
+
+mod bad_input;
+mod cache;
+mod config_ui;
+mod demo;
+mod inspect;
+mod plugin_errors;

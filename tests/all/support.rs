@@ -1,0 +1,122 @@
+//! Running the binary and finding the components the tests need.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A built standard-pack component, e.g. `pack("prompt-injection")`.
+pub fn pack(name: &str) -> PathBuf {
+    Path::new(env!("AIIR_PACK_DIR")).join(format!("{}.wasm", name.replace('-', "_")))
+}
+
+/// A component from `tests/guests/`, built on first use. Cargo names a library's
+/// file with underscores and a binary's as its package.
+pub fn guest(name: &str) -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let dir = BUILT.get_or_init(build_guests);
+    let lib = dir.join(format!("{}.wasm", name.replace('-', "_")));
+    if lib.exists() {
+        lib
+    } else {
+        dir.join(format!("{name}.wasm"))
+    }
+}
+
+fn build_guests() -> PathBuf {
+    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("guests");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(root().join("tests/guests"))
+        .args([
+            "build",
+            "--release",
+            "--workspace",
+            "--target",
+            "wasm32-wasip2",
+            "--target-dir",
+        ])
+        .arg(&target_dir)
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("RUSTFLAGS")
+        .status()
+        .expect("cannot run cargo to build tests/guests");
+    assert!(status.success(), "building tests/guests failed");
+    target_dir.join("wasm32-wasip2/release")
+}
+
+/// A precompiled cache shared by the tests of this run.
+pub fn shared_cache() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("aiir-cache")
+}
+
+/// `aiir run` with these arguments, from the repository root, with the shared cache.
+pub fn aiir_run(args: &[&str]) -> Run {
+    let cache = shared_cache();
+    let mut all = vec!["run", "--cache-dir", cache.to_str().unwrap()];
+    all.extend_from_slice(args);
+    aiir(&root(), &all)
+}
+
+/// `aiir` with exactly these arguments, in `dir`.
+pub fn aiir(dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_aiir"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("cannot run aiir");
+    Run::from(output)
+}
+
+/// What a run printed and how it ended.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Self {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(o.stdout).unwrap(),
+            stderr: String::from_utf8(o.stderr).unwrap(),
+        }
+    }
+}
+
+impl Run {
+    /// The findings on stdout, parsed.
+    pub fn findings(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad output line {l}: {e}")))
+            .collect()
+    }
+
+    /// (event id, rule id) of every finding, in output order.
+    pub fn event_rules(&self) -> Vec<(String, String)> {
+        let s = |v: &Value| v.as_str().unwrap().to_owned();
+        self.findings()
+            .iter()
+            .map(|f| (s(&f["event"]), s(&f["rule"])))
+            .collect()
+    }
+}
+
+/// Write `text` to a new file in a fresh temporary directory.
+pub fn temp_file(name: &str, text: &[u8]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
