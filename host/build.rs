@@ -26,10 +26,7 @@ fn main() {
     let generated = PathBuf::from(env::var_os("OUT_DIR").unwrap()).join("pack.rs");
     std::fs::write(generated, pack).unwrap();
     println!("cargo:rustc-env=AIIR_PACK_DIR={}", wasm_dir.display());
-    println!(
-        "cargo:rustc-env=AIIR_WASMTIME_VERSION={}",
-        wasmtime_version(root)
-    );
+    println!("cargo:rustc-env=AIIR_WASMTIME_VERSION={}", wasmtime_version(root));
 }
 
 /// The package names of the plugins workspace, in the order its manifest lists them.
@@ -102,17 +99,11 @@ fn build_plugins(plugins: &Path, target_dir: &Path) {
 }
 
 fn pack_source(wasm_dir: &Path, members: &[String]) -> String {
-    let mut src =
-        String::from("/// The standard pack: (name, component bytes), built from `plugins/`.\n");
+    let mut src = String::from("/// The standard pack: (name, component bytes), built from `plugins/`.\n");
     src.push_str("pub const PACK: &[(&str, &[u8])] = &[\n");
     for m in members {
         let file = wasm_dir.join(format!("{}.wasm", m.replace('-', "_")));
-        writeln!(
-            src,
-            "    ({m:?}, include_bytes!({:?})),",
-            file.display().to_string()
-        )
-        .unwrap();
+        writeln!(src, "    ({m:?}, include_bytes!({:?})),", file.display().to_string()).unwrap();
     }
     src.push_str("];\n");
     src

@@ -6,9 +6,7 @@
 //! hold the host to. The decoding here is a test's: just enough of the aiir JSON
 //! format for the demo, panicking on anything else.
 
-use aiir_sdk::{
-    Document, Event, Inference, Message, ModelLifecycle, ModelRef, Payload, Role, ToolCall,
-};
+use aiir_sdk::{Document, Event, Inference, Message, ModelLifecycle, ModelRef, Payload, Role, ToolCall};
 use serde_json::Value;
 
 const LOG: &str = include_str!("../examples/logs/demo.jsonl");
@@ -21,23 +19,11 @@ pub fn events() -> Vec<Event> {
         .lines()
         .map(|l| serde_json::from_str(l).expect("demo line is JSON"))
         .collect();
-    let times: Vec<&str> = values
-        .iter()
-        .map(|v| v["time"].as_str().expect("time"))
-        .collect();
+    let times: Vec<&str> = values.iter().map(|v| v["time"].as_str().expect("time")).collect();
     // RFC 3339 in UTC with a fixed width, so string order is time order.
-    assert!(
-        times.iter().all(|t| t.len() == 20 && t.ends_with('Z')),
-        "{times:?}"
-    );
-    assert!(
-        times.windows(2).all(|w| w[0] <= w[1]),
-        "demo times must ascend"
-    );
-    let mut ids: Vec<&str> = values
-        .iter()
-        .map(|v| v["id"].as_str().expect("id"))
-        .collect();
+    assert!(times.iter().all(|t| t.len() == 20 && t.ends_with('Z')), "{times:?}");
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "demo times must ascend");
+    let mut ids: Vec<&str> = values.iter().map(|v| v["id"].as_str().expect("id")).collect();
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), values.len(), "demo ids must be unique");
@@ -48,13 +34,9 @@ pub fn events() -> Vec<Event> {
 /// `prefix`, in the table's order.
 pub fn expected(prefix: &str) -> Vec<(String, String)> {
     let rows = EXPECTED.lines().filter_map(|line| {
-        let cells: Vec<&str> = line
-            .split('|')
-            .map(|c| c.trim().trim_matches('`'))
-            .collect();
+        let cells: Vec<&str> = line.split('|').map(|c| c.trim().trim_matches('`')).collect();
         let (id, rule) = (*cells.get(1)?, *cells.get(2)?);
-        id.starts_with("evt-")
-            .then(|| (id.to_owned(), rule.to_owned()))
+        id.starts_with("evt-").then(|| (id.to_owned(), rule.to_owned()))
     });
     rows.filter(|(_, rule)| rule.starts_with(prefix)).collect()
 }
@@ -125,9 +107,7 @@ fn document(v: &Value) -> Document {
 }
 
 fn list<'v>(v: &'v Value, key: &str) -> &'v [Value] {
-    v.get(key)
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice)
+    v.get(key).and_then(Value::as_array).map_or(&[], Vec::as_slice)
 }
 
 fn str_at(v: &Value, key: &str) -> String {

@@ -2,7 +2,7 @@
 
 use crate::output::diagnostic;
 use crate::run::{Outcome, RunOptions, run};
-use crate::runtime::{Cache, Runtime};
+use crate::runtime::{Cache, Grant, Runtime, Sandbox, Setup};
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -106,30 +106,43 @@ async fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
 async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
     let name = args.plugin.display().to_string();
     let wasm = std::fs::read(&args.plugin).with_context(|| format!("cannot read {name}"))?;
-    let runtime = Runtime::new(args.cache.dir())?;
+    let runtime = Runtime::new(args.cache.dir(), false)?;
+    // Load with every grant so that imports can be listed, marked when they need one.
+    let everything = Sandbox {
+        grants: Grant::ALL.to_vec(),
+        ..Sandbox::default()
+    };
     let loaded = runtime
-        .load(&wasm)
+        .load(&wasm, &everything)
         .with_context(|| format!("plugin {name}"))?;
+    let setup = Setup {
+        name: name.clone(),
+        ..Setup::default()
+    };
     let info = loaded
-        .describe(&name)
+        .describe(&setup)
         .await
         .with_context(|| format!("plugin {name}"))?;
-    let (imports, stats) = (loaded.imports(), loaded.stats());
+    let stats = loaded.stats();
+    let needs_grant = Sandbox::default().ungranted(loaded.imports());
+    let imports: Vec<String> = loaded
+        .imports()
+        .iter()
+        .map(|i| {
+            if needs_grant.contains(&i.as_str()) {
+                format!("{i}  (needs a grant)")
+            } else {
+                i.clone()
+            }
+        })
+        .collect();
     let world = imports
         .iter()
-        .find_map(|i| {
-            i.strip_prefix("aiir:plugin/")?
-                .split_once('@')
-                .map(|(_, v)| v)
-        })
+        .find_map(|i| i.strip_prefix("aiir:plugin/")?.split_once('@').map(|(_, v)| v))
         .map_or("aiir:plugin/detector".to_owned(), |v| {
             format!("aiir:plugin/detector@{v}")
         });
-    let kinds: Vec<&str> = info
-        .kinds
-        .iter()
-        .map(|k| crate::route::kind_name(*k))
-        .collect();
+    let kinds: Vec<&str> = info.kinds.iter().map(|k| crate::route::kind_name(*k)).collect();
     let settings = if info.settings.is_empty() {
         "(none)".into()
     } else {
@@ -155,8 +168,7 @@ fn init_tracing(verbose: u8) {
         1 => "info",
         _ => "debug",
     };
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_env("AIIR_LOG").unwrap_or_else(|_| default.into());
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AIIR_LOG").unwrap_or_else(|_| default.into());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

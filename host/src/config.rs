@@ -14,6 +14,8 @@
 //! ```
 
 use crate::pack;
+use crate::policy::{BreakerConfig, OnError};
+use crate::runtime::{Grant, Limits, Sandbox, Setup};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
@@ -41,6 +43,21 @@ struct RawDetector {
     /// `[detector.settings]`: handed to the plugin's `configure` as JSON.
     #[serde(default)]
     settings: toml::Table,
+    /// `grants = ["filesystem"]`: capabilities beyond the always-allowed ones.
+    #[serde(default)]
+    grants: Vec<Grant>,
+    /// `deterministic = true`: fixed clocks and seeded randomness, for reproducible runs.
+    #[serde(default)]
+    deterministic: bool,
+    /// `on_error = "fail-closed"`: what an event the plugin failed on becomes.
+    #[serde(default)]
+    on_error: OnError,
+    /// `[detector.limits]`: CPU, memory and output caps per call.
+    #[serde(default)]
+    limits: Limits,
+    /// `[detector.breaker]`: when repeated failures disable the plugin.
+    #[serde(default)]
+    breaker: BreakerConfig,
 }
 
 /// A validated configuration.
@@ -55,14 +72,23 @@ pub struct Config {
 pub struct DetectorConfig {
     /// The TOML path of its entry, `detector[0]`, for messages.
     pub path: String,
-    /// The operator's name for it.
-    pub name: String,
     /// The component's bytes.
     pub wasm: Vec<u8>,
     /// Where the bytes came from: a file, or `built-in`.
     pub origin: String,
-    /// Its settings as JSON text.
-    pub settings: String,
+    /// Its name, settings, limits and sandbox.
+    pub setup: Setup,
+    /// What an event it failed on becomes.
+    pub on_error: OnError,
+    /// When it is disabled.
+    pub breaker: BreakerConfig,
+}
+
+impl DetectorConfig {
+    /// The operator's name for it.
+    pub fn name(&self) -> &str {
+        &self.setup.name
+    }
 }
 
 /// A problem at a TOML path.
@@ -123,10 +149,15 @@ pub fn default_config() -> Config {
         .enumerate()
         .map(|(i, (name, wasm))| DetectorConfig {
             path: format!("detector[{i}]"),
-            name: (*name).to_owned(),
             wasm: wasm.to_vec(),
             origin: "built-in".into(),
-            settings: "{}".into(),
+            setup: Setup {
+                name: (*name).to_owned(),
+                settings: "{}".into(),
+                ..Setup::default()
+            },
+            on_error: OnError::default(),
+            breaker: BreakerConfig::default(),
         })
         .collect();
     Config { detectors }
@@ -138,8 +169,7 @@ pub fn load(file: &Path) -> Result<Config, ConfigError> {
         file: Some(file.to_owned()),
         problems,
     };
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| fail(vec![Problem::new("", format!("cannot read: {e}"))]))?;
+    let text = std::fs::read_to_string(file).map_err(|e| fail(vec![Problem::new("", format!("cannot read: {e}"))]))?;
     parse(&text, file.parent().unwrap_or(Path::new("."))).map_err(fail)
 }
 
@@ -149,12 +179,7 @@ pub fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
     let mut problems = Vec::new();
     let raw: Option<RawConfig> = parse_lenient(value, "", &mut problems);
     let mut detectors = Vec::new();
-    for (i, value) in raw
-        .map(|r| r.detector)
-        .unwrap_or_default()
-        .into_iter()
-        .enumerate()
-    {
+    for (i, value) in raw.map(|r| r.detector).unwrap_or_default().into_iter().enumerate() {
         let path = format!("detector[{i}]");
         if let Some(d) = parse_lenient(value, &path, &mut problems) {
             detectors.extend(resolve(d, path, base, &mut problems));
@@ -175,7 +200,7 @@ pub fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
 }
 
 /// Deserialize a table with serde (`deny_unknown_fields` and all), recording every
-/// problem rather than the first: each offending key is recorded, removed, and the
+/// problem rather than the first: each offending value is recorded, removed, and the
 /// rest parsed again. A "missing field" that only follows from such a removal is
 /// not reported twice.
 fn parse_lenient<T: serde::de::DeserializeOwned>(
@@ -189,19 +214,40 @@ fn parse_lenient<T: serde::de::DeserializeOwned>(
             Ok(t) => return Some(t),
             Err(e) => e,
         };
+        let at = Some(error.path().to_string()).filter(|p| p != ".").unwrap_or_default();
         let message = error.inner().message().to_owned();
-        if !removed
-            .iter()
-            .any(|k| message == format!("missing field `{k}`"))
-        {
-            problems.push(Problem::new(join(path, &error.path().to_string()), message));
+        let consequence = message
+            .strip_prefix("missing field `")
+            .and_then(|m| m.strip_suffix('`'))
+            .is_some_and(|field| removed.contains(&join(&at, field)));
+        if !consequence {
+            problems.push(Problem::new(join(path, &at), message));
         }
-        let key = match error.path().iter().next() {
-            Some(serde_path_to_error::Segment::Map { key }) => key.clone(),
+        remove_at(&mut value, error.path())?;
+        removed.push(at);
+    }
+}
+
+/// Remove the value at a serde path; `None` when there is nothing there to remove.
+fn remove_at(value: &mut toml::Value, path: &serde_path_to_error::Path) -> Option<()> {
+    use serde_path_to_error::Segment;
+    let segments: Vec<&Segment> = path.iter().collect();
+    let (last, parents) = segments.split_last()?;
+    let mut node = value;
+    for segment in parents {
+        node = match segment {
+            Segment::Map { key } => node.get_mut(key.as_str())?,
+            Segment::Seq { index } => node.get_mut(*index)?,
             _ => return None,
         };
-        value.as_table_mut()?.remove(&key)?;
-        removed.push(key);
+    }
+    match last {
+        Segment::Map { key } => node.as_table_mut()?.remove(key).map(drop),
+        Segment::Seq { index } => {
+            let array = node.as_array_mut()?;
+            (*index < array.len()).then(|| drop(array.remove(*index)))
+        }
+        _ => None,
     }
 }
 
@@ -220,12 +266,7 @@ pub fn join(base: &str, sub: &str) -> String {
 }
 
 /// Turn a parsed entry into a detector to run, or record why it cannot be.
-fn resolve(
-    d: RawDetector,
-    path: String,
-    base: &Path,
-    problems: &mut Vec<Problem>,
-) -> Option<DetectorConfig> {
+fn resolve(d: RawDetector, path: String, base: &Path, problems: &mut Vec<Problem>) -> Option<DetectorConfig> {
     let before = problems.len();
     if !valid_name(&d.name) {
         problems.push(Problem::new(
@@ -243,13 +284,27 @@ fn resolve(
     if let Some(expected) = &d.sha256 {
         check_pin(expected, &wasm, &path, problems);
     }
+    for (key, message) in d.limits.problems() {
+        problems.push(Problem::new(format!("{path}.limits.{key}"), message));
+    }
     let settings = serde_json::to_string(&d.settings).expect("a TOML table is valid JSON");
+    let sandbox = Sandbox {
+        grants: d.grants,
+        deterministic: d.deterministic,
+    };
+    let setup = Setup {
+        name: d.name,
+        settings,
+        limits: d.limits,
+        sandbox,
+    };
     (problems.len() == before).then_some(DetectorConfig {
         path,
-        name: d.name,
         wasm,
         origin,
-        settings,
+        setup,
+        on_error: d.on_error,
+        breaker: d.breaker,
     })
 }
 
@@ -271,7 +326,10 @@ fn builtin(name: &str, path: &str, problems: &mut Vec<Problem>) -> Option<(Vec<u
         Some(bytes) => Some((bytes.to_vec(), "built-in".into())),
         None => {
             let names = pack::names().join(", ");
-            problems.push(Problem::new(path, format!("no `wasm` path given and no built-in plugin is named {name:?} (built-ins: {names})")));
+            problems.push(Problem::new(
+                path,
+                format!("no `wasm` path given and no built-in plugin is named {name:?} (built-ins: {names})"),
+            ));
             None
         }
     }
@@ -282,9 +340,7 @@ fn check_pin(expected: &str, wasm: &[u8], path: &str, problems: &mut Vec<Problem
     if !expected.eq_ignore_ascii_case(&actual) {
         problems.push(Problem::new(
             format!("{path}.sha256"),
-            format!(
-                "the component's sha256 is {actual}, not the pinned {expected}: refusing to load it"
-            ),
+            format!("the component's sha256 is {actual}, not the pinned {expected}: refusing to load it"),
         ));
     }
 }
@@ -299,10 +355,10 @@ fn valid_name(name: &str) -> bool {
 fn check_names(detectors: &[DetectorConfig], problems: &mut Vec<Problem>) {
     let mut seen: HashMap<&str, &str> = HashMap::new();
     for d in detectors {
-        if let Some(first) = seen.insert(&d.name, &d.path) {
+        if let Some(first) = seen.insert(d.name(), &d.path) {
             problems.push(Problem::new(
                 format!("{}.name", d.path),
-                format!("duplicate name {:?} (also {first})", d.name),
+                format!("duplicate name {:?} (also {first})", d.name()),
             ));
         }
     }
@@ -322,13 +378,9 @@ mod tests {
 
     #[test]
     fn builtin_entries_need_no_path() {
-        let config = parse(
-            "[[detector]]\nname = \"prompt-injection\"\n",
-            Path::new("."),
-        )
-        .unwrap();
+        let config = parse("[[detector]]\nname = \"prompt-injection\"\n", Path::new(".")).unwrap();
         assert_eq!(config.detectors[0].origin, "built-in");
-        assert_eq!(config.detectors[0].settings, "{}");
+        assert_eq!(config.detectors[0].setup.settings, "{}");
     }
 
     #[test]
@@ -351,10 +403,7 @@ mod tests {
             got[2].starts_with("detector[1].wasm: cannot read /nonexistent/missing.wasm"),
             "{got:#?}"
         );
-        assert!(
-            got[3].starts_with("detector[2].name: invalid type"),
-            "{got:#?}"
-        );
+        assert!(got[3].starts_with("detector[2].name: invalid type"), "{got:#?}");
     }
 
     #[test]
@@ -364,7 +413,7 @@ mod tests {
             got,
             [
                 "top: unknown field `top`, expected `detector`",
-                "detector[0].extra: unknown field `extra`, expected one of `name`, `wasm`, `sha256`, `settings`",
+                "detector[0].extra: unknown field `extra`, expected one of `name`, `wasm`, `sha256`, `settings`, `grants`, `deterministic`, `on_error`, `limits`, `breaker`",
                 "detector[0].name: invalid type: integer `5`, expected a string",
                 "detector[0].wasm: invalid type: integer `6`, expected path string",
             ]
@@ -373,9 +422,7 @@ mod tests {
 
     #[test]
     fn duplicate_names_and_empty_files_are_reported() {
-        let dup = problems(
-            "[[detector]]\nname = \"prompt-injection\"\n[[detector]]\nname = \"prompt-injection\"\n",
-        );
+        let dup = problems("[[detector]]\nname = \"prompt-injection\"\n[[detector]]\nname = \"prompt-injection\"\n");
         assert_eq!(
             dup,
             ["detector[1].name: duplicate name \"prompt-injection\" (also detector[0])"]

@@ -20,9 +20,7 @@ pub struct DecodeError {
 
 /// Decode one line of aiir JSON Lines.
 pub fn decode_line(line: &str) -> Result<wit::Event, DecodeError> {
-    let raw: RawEvent = serde_json::from_str(line).map_err(|e| DecodeError {
-        message: describe(&e),
-    })?;
+    let raw: RawEvent = serde_json::from_str(line).map_err(|e| DecodeError { message: describe(&e) })?;
     raw.into_event()
 }
 
@@ -166,8 +164,7 @@ fn parse_time(text: &str) -> Result<u64, DecodeError> {
     let invalid = |why: String| DecodeError {
         message: format!("invalid event: `time` {text:?} {why}"),
     };
-    let time = OffsetDateTime::parse(text, &Rfc3339)
-        .map_err(|e| invalid(format!("is not RFC 3339: {e}")))?;
+    let time = OffsetDateTime::parse(text, &Rfc3339).map_err(|e| invalid(format!("is not RFC 3339: {e}")))?;
     u64::try_from(time.unix_timestamp_nanos()).map_err(|_| invalid("is before 1970".into()))
 }
 
@@ -295,10 +292,7 @@ mod tests {
                 &MINIMAL.replace(r#""id":"e1""#, r#""id":7"#),
                 "invalid type: integer `7`",
             ),
-            (
-                &MINIMAL.replace("2026-11-27T13:00:00Z", "yesterday"),
-                "is not RFC 3339",
-            ),
+            (&MINIMAL.replace("2026-11-27T13:00:00Z", "yesterday"), "is not RFC 3339"),
             (&MINIMAL.replace("input", "inptu"), "unknown field `inptu`"),
         ];
         for (line, expected) in cases {

@@ -13,6 +13,7 @@ pub mod config;
 pub mod decode;
 pub mod output;
 pub mod pack;
+pub mod policy;
 pub mod route;
 pub mod run;
 pub mod runtime;

@@ -1,7 +1,8 @@
 //! Output: findings as JSON Lines, diagnostics and the run summary on stderr.
 
-use crate::runtime::{Event, Finding, ModelRef, Plugin, Severity};
+use crate::runtime::{Event, Finding, ModelRef, Plugin, PluginError, Reason, Severity};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -29,6 +30,17 @@ pub struct FindingRecord<'a> {
     confidence: f32,
     techniques: &'a [String],
     evidence: Vec<EvidenceJson<'a>>,
+    /// Set on the synthetic finding of a fail-closed plugin: why it did not inspect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ErrorJson<'a>>,
+    #[serde(skip)]
+    level: Severity,
+}
+
+#[derive(Debug, Serialize)]
+struct ErrorJson<'a> {
+    reason: &'static str,
+    detail: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -71,7 +83,30 @@ impl<'a> FindingRecord<'a> {
                     excerpt: &e.excerpt,
                 })
                 .collect(),
+            error: None,
+            level: finding.severity,
         }
+    }
+
+    /// Mark the record as standing for an event the plugin failed on.
+    pub fn with_error(mut self, error: &'a PluginError) -> Self {
+        self.error = Some(ErrorJson {
+            reason: error.reason.code(),
+            detail: &error.detail,
+        });
+        self
+    }
+}
+
+/// The synthetic finding a fail-closed plugin gives an event it could not inspect.
+pub fn not_inspected(plugin: &str, error: &PluginError) -> Finding {
+    Finding {
+        rule: "aiir/not-inspected".into(),
+        title: format!("event not inspected by plugin {plugin:?}: {}", error.reason),
+        severity: Severity::High,
+        confidence: 1.0,
+        techniques: Vec::new(),
+        evidence: Vec::new(),
     }
 }
 
@@ -139,7 +174,7 @@ pub struct Summary {
     pub events: u64,
     /// Lines that were not events.
     pub rejected: u64,
-    /// Findings, by severity (`Severity as usize`).
+    /// Findings written, by severity (`Severity as usize`).
     pub by_severity: [u64; 5],
     /// Per plugin, in config order.
     pub plugins: Vec<PluginCounts>,
@@ -148,12 +183,35 @@ pub struct Summary {
 /// What one plugin did during the run.
 #[derive(Debug, Default, Clone)]
 pub struct PluginCounts {
-    /// Events it inspected without error.
+    /// Events it inspected.
     pub inspected: u64,
     /// Findings it returned.
     pub findings: u64,
-    /// Events it failed on.
-    pub errors: u64,
+    /// Events it did not inspect, by reason.
+    pub errors: BTreeMap<Reason, u64>,
+}
+
+impl PluginCounts {
+    /// It inspected an event and found this many things.
+    pub fn inspected(&mut self, findings: usize) {
+        self.inspected += 1;
+        self.findings += findings as u64;
+    }
+
+    /// It did not inspect an event.
+    pub fn failed(&mut self, reason: Reason) {
+        *self.errors.entry(reason).or_default() += 1;
+    }
+
+    fn errors_label(&self) -> String {
+        let total: u64 = self.errors.values().sum();
+        let by: Vec<String> = self.errors.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        if by.is_empty() {
+            "0".into()
+        } else {
+            format!("{total} ({})", by.join(", "))
+        }
+    }
 }
 
 impl Summary {
@@ -165,8 +223,13 @@ impl Summary {
         }
     }
 
+    /// Count a finding written.
+    pub fn count(&mut self, record: &FindingRecord<'_>) {
+        self.by_severity[record.level as usize] += 1;
+    }
+
     /// Print the summary to stderr.
-    pub fn print(&self, plugins: &[Plugin]) {
+    pub fn print(&self, plugins: &[&Plugin]) {
         let total: u64 = self.by_severity.iter().sum();
         let names = ["info", "low", "medium", "high", "critical"];
         let by: Vec<String> = (0..5)
@@ -183,21 +246,23 @@ impl Summary {
             "aiir: {} events read, {} lines rejected, {total} findings{by}\n",
             self.events, self.rejected
         );
-        text.push_str(&format!(
-            "  {:<20} {:<8} {:<20} {:>9} {:>8} {:>6}\n",
-            "plugin", "version", "load", "inspected", "findings", "errors"
-        ));
+        let header = format!(
+            "  {:<20} {:<8} {:<20} {:>9} {:>8}  errors\n",
+            "plugin", "version", "load", "inspected", "findings"
+        );
+        text.push_str(&header);
         for (p, c) in plugins.iter().zip(&self.plugins) {
             let load = load_label(p.stats().cached, p.stats().load_time);
-            text.push_str(&format!(
-                "  {:<20} {:<8} {:<20} {:>9} {:>8} {:>6}\n",
+            let row = format!(
+                "  {:<20} {:<8} {:<20} {:>9} {:>8}  {}\n",
                 p.name(),
                 p.info().version,
                 load,
                 c.inspected,
                 c.findings,
-                c.errors
-            ));
+                c.errors_label()
+            );
+            text.push_str(&row);
         }
         diagnostic(text.trim_end());
     }

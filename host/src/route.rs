@@ -1,6 +1,6 @@
 //! Routing: each event goes to the plugins whose `info` asked for its kind.
 
-use crate::runtime::{Event, EventKind, Payload, Plugin};
+use crate::runtime::{Event, EventKind, Payload, PluginInfo};
 
 /// The kind of an event's payload.
 pub fn kind(event: &Event) -> EventKind {
@@ -21,7 +21,7 @@ pub struct Routes {
 
 impl Routes {
     /// Routes for these plugins, from what their `info` asked for.
-    pub fn new(plugins: &[Plugin]) -> Self {
+    pub fn new(plugins: &[&PluginInfo]) -> Self {
         let kinds = [
             EventKind::Inference,
             EventKind::ToolCall,
@@ -34,9 +34,7 @@ impl Routes {
             .map(|k| {
                 (
                     k,
-                    (0..plugins.len())
-                        .filter(|&i| plugins[i].wants(k))
-                        .collect(),
+                    (0..plugins.len()).filter(|&i| plugins[i].kinds.contains(&k)).collect(),
                 )
             })
             .collect();
@@ -46,10 +44,7 @@ impl Routes {
     /// The plugins that should see this event.
     pub fn targets(&self, event: &Event) -> &[usize] {
         let kind = kind(event);
-        self.by_kind
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .map_or(&[], |(_, t)| t)
+        self.by_kind.iter().find(|(k, _)| *k == kind).map_or(&[], |(_, t)| t)
     }
 }
 

@@ -39,10 +39,7 @@ impl Input {
             ));
         }
         let file = tokio::fs::File::open(path).await?;
-        Ok(Self::new(
-            path.display().to_string(),
-            Box::new(BufReader::new(file)),
-        ))
+        Ok(Self::new(path.display().to_string(), Box::new(BufReader::new(file))))
     }
 
     fn new(name: String, reader: Box<dyn AsyncBufRead + Unpin + Send>) -> Self {

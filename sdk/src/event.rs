@@ -1,8 +1,8 @@
 //! Builders for events and their parts, for tests and for plugins that make events.
 
 use crate::{
-    Custom, Document, Event, EventKind, Inference, Message, ModelLifecycle, ModelRef, Payload,
-    PluginInfo, Role, ToolCall,
+    Custom, Document, Event, EventKind, Inference, Message, ModelLifecycle, ModelRef, Payload, PluginInfo, Role,
+    ToolCall,
 };
 
 impl Event {
@@ -139,12 +139,7 @@ impl Inference {
     }
 
     /// Add a retrieved document to the context.
-    pub fn retrieved(
-        mut self,
-        id: impl Into<String>,
-        source: impl Into<String>,
-        content: impl Into<String>,
-    ) -> Self {
+    pub fn retrieved(mut self, id: impl Into<String>, source: impl Into<String>, content: impl Into<String>) -> Self {
         self.retrieved.push(Document {
             id: id.into(),
             source: source.into(),
@@ -190,11 +185,7 @@ impl ModelLifecycle {
 
 impl PluginInfo {
     /// Info for a plugin that wants no events yet and takes no settings.
-    pub fn new(
-        name: impl Into<String>,
-        version: impl Into<String>,
-        description: impl Into<String>,
-    ) -> Self {
+    pub fn new(name: impl Into<String>, version: impl Into<String>, description: impl Into<String>) -> Self {
         Self {
             name: name.into(),
             version: version.into(),

@@ -59,11 +59,7 @@ pub fn excerpt(text: &str, range: Range<usize>) -> String {
         return format!("{lead}{before}{matched}…");
     }
     let after: String = text[end..].chars().take(CONTEXT_CHARS).collect();
-    let tail = if end + after.len() < text.len() {
-        "…"
-    } else {
-        ""
-    };
+    let tail = if end + after.len() < text.len() { "…" } else { "" };
     format!("{lead}{before}{matched}{after}{tail}")
 }
 

@@ -82,9 +82,8 @@ pub mod bindings {
 }
 
 pub use bindings::aiir::plugin::types::{
-    Custom, Document, Event, EventKind, Evidence, Finding, Inference, LabeledRecord, Message,
-    ModelLifecycle, ModelRef, Payload, PluginInfo, Role, SettingsError, Severity, ToolCall,
-    TrainingData,
+    Custom, Document, Event, EventKind, Evidence, Finding, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef,
+    Payload, PluginInfo, Role, SettingsError, Severity, ToolCall, TrainingData,
 };
 pub use detector::Detector;
 #[doc(hidden)]
@@ -96,7 +95,7 @@ pub use text::{Origin, Text};
 /// Everything a detector usually needs, for `use aiir_sdk::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        Detector, Event, EventKind, Finding, Inference, ModelRef, Origin, Payload, PluginInfo,
-        Role, Settings, SettingsError, Severity, Text, ToolCall, excerpt,
+        Detector, Event, EventKind, Finding, Inference, ModelRef, Origin, Payload, PluginInfo, Role, Settings,
+        SettingsError, Severity, Text, ToolCall, excerpt,
     };
 }

@@ -14,12 +14,7 @@ impl Settings {
     pub fn from_json(json: &str) -> Result<Self, Vec<SettingsError>> {
         serde_json::from_str(json)
             .map(|value| Self { value })
-            .map_err(|e| {
-                vec![SettingsError::new(
-                    "",
-                    format!("settings are not valid JSON: {e}"),
-                )]
-            })
+            .map_err(|e| vec![SettingsError::new("", format!("settings are not valid JSON: {e}"))])
     }
 
     /// The settings as a JSON value.
@@ -46,11 +41,7 @@ impl Settings {
                     .keys()
                     .map(|key| SettingsError::new(key.clone(), "this plugin takes no settings"))
                     .collect();
-                if errors.is_empty() {
-                    Ok(())
-                } else {
-                    Err(errors)
-                }
+                if errors.is_empty() { Ok(()) } else { Err(errors) }
             }
             _ => Err(vec![SettingsError::new("", "settings must be a table")]),
         }
@@ -96,12 +87,7 @@ mod tests {
     #[test]
     fn empty_settings_reject_every_key() {
         let s = Settings::from_json(r#"{"a": 1, "b": 2}"#).unwrap();
-        let paths: Vec<_> = s
-            .expect_empty()
-            .unwrap_err()
-            .into_iter()
-            .map(|e| e.path)
-            .collect();
+        let paths: Vec<_> = s.expect_empty().unwrap_err().into_iter().map(|e| e.path).collect();
         assert_eq!(paths, ["a", "b"]);
     }
 

@@ -85,21 +85,9 @@ fn check_info(info: &PluginInfo) {
             .name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    assert!(
-        name_ok,
-        "plugin name {:?} must be lowercase with dashes",
-        info.name
-    );
-    assert!(
-        !info.version.is_empty(),
-        "plugin {} has no version",
-        info.name
-    );
-    assert!(
-        !info.kinds.is_empty(),
-        "plugin {} asks for no event kinds",
-        info.name
-    );
+    assert!(name_ok, "plugin name {:?} must be lowercase with dashes", info.name);
+    assert!(!info.version.is_empty(), "plugin {} has no version", info.name);
+    assert!(!info.kinds.is_empty(), "plugin {} asks for no event kinds", info.name);
 }
 
 /// The checks the host applies to every finding.
@@ -118,15 +106,10 @@ fn check_finding(info: &PluginInfo, event: &Event, f: &Finding) {
         f.rule,
         f.confidence
     );
-    assert!(
-        !f.techniques.is_empty(),
-        "finding {} names no technique",
-        f.rule
-    );
+    assert!(!f.techniques.is_empty(), "finding {} names no technique", f.rule);
     for e in &f.evidence {
-        let known = fields.contains(&e.field)
-            || e.field.starts_with("model")
-            || e.field.starts_with("payload.model_lifecycle");
+        let known =
+            fields.contains(&e.field) || e.field.starts_with("model") || e.field.starts_with("payload.model_lifecycle");
         assert!(
             known,
             "finding {} points at {:?}, not a field of the event",

@@ -67,11 +67,7 @@ impl Event {
                     &t.arguments,
                 ));
                 if let Some(result) = &t.result {
-                    out.push(Text::at(
-                        "payload.tool_call.result".into(),
-                        Origin::ToolResult,
-                        result,
-                    ));
+                    out.push(Text::at("payload.tool_call.result".into(), Origin::ToolResult, result));
                 }
             }
             Payload::TrainingData(d) => {
@@ -80,11 +76,7 @@ impl Event {
                     out.push(Text::at(field, Origin::TrainingRecord, &r.text));
                 }
             }
-            Payload::Custom(c) => out.push(Text::at(
-                "payload.custom.data".into(),
-                Origin::Custom,
-                &c.data,
-            )),
+            Payload::Custom(c) => out.push(Text::at("payload.custom.data".into(), Origin::Custom, &c.data)),
             Payload::ModelLifecycle(_) => {}
         }
         out
@@ -93,11 +85,7 @@ impl Event {
 
 impl<'a> Text<'a> {
     fn at(field: String, origin: Origin, text: &'a str) -> Self {
-        Self {
-            field,
-            origin,
-            text,
-        }
+        Self { field, origin, text }
     }
 }
 
@@ -124,29 +112,13 @@ mod tests {
                 .retrieved("d", "https://x", "doc")
                 .assistant("hello"),
         );
-        let got: Vec<_> = event
-            .texts()
-            .into_iter()
-            .map(|t| (t.field, t.origin, t.text))
-            .collect();
+        let got: Vec<_> = event.texts().into_iter().map(|t| (t.field, t.origin, t.text)).collect();
         assert_eq!(
             got,
             [
-                (
-                    "payload.inference.input[0].content".into(),
-                    Origin::System,
-                    "be nice"
-                ),
-                (
-                    "payload.inference.input[1].content".into(),
-                    Origin::User,
-                    "hi"
-                ),
-                (
-                    "payload.inference.output[0].content".into(),
-                    Origin::Assistant,
-                    "hello"
-                ),
+                ("payload.inference.input[0].content".into(), Origin::System, "be nice"),
+                ("payload.inference.input[1].content".into(), Origin::User, "hi"),
+                ("payload.inference.output[0].content".into(), Origin::Assistant, "hello"),
                 (
                     "payload.inference.retrieved[0].content".into(),
                     Origin::Retrieved,

@@ -23,11 +23,7 @@ fn malformed_lines_are_named_and_the_rest_is_inspected() {
     let run = aiir_run(&[path.to_str().unwrap()]);
     let name = path.display();
 
-    assert_eq!(
-        run.code, 1,
-        "rejected lines make the exit status 1\n{}",
-        run.stderr
-    );
+    assert_eq!(run.code, 1, "rejected lines make the exit status 1\n{}", run.stderr);
     for expected in [
         format!("{name}:2: invalid JSON"),
         format!("{name}:3: invalid event: missing field `id`"),
@@ -40,15 +36,7 @@ fn malformed_lines_are_named_and_the_rest_is_inspected() {
             run.stderr
         );
     }
-    assert!(
-        run.stderr.contains("3 events read, 4 lines rejected"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("3 events read, 4 lines rejected"), "{}", run.stderr);
     let events: Vec<String> = run.event_rules().into_iter().map(|(e, _)| e).collect();
-    assert_eq!(
-        events,
-        ["e5", "e8"],
-        "findings after the bad lines still come out"
-    );
+    assert_eq!(events, ["e5", "e8"], "findings after the bad lines still come out");
 }

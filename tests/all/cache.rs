@@ -7,10 +7,7 @@ fn second_run_loads_from_the_cache() {
     let cache = tempfile::tempdir().unwrap();
     let cache_dir = cache.path().to_str().unwrap();
     let run = |n| {
-        let r = aiir(
-            &root(),
-            &["run", "--cache-dir", cache_dir, "examples/logs/demo.jsonl"],
-        );
+        let r = aiir(&root(), &["run", "--cache-dir", cache_dir, "examples/logs/demo.jsonl"]);
         assert_eq!(r.code, 0, "run {n}: {}", r.stderr);
         r
     };
@@ -26,10 +23,7 @@ fn second_run_loads_from_the_cache() {
         "{}",
         second.stderr
     );
-    assert_eq!(
-        first.stdout, second.stdout,
-        "the cache changes nothing but load time"
-    );
+    assert_eq!(first.stdout, second.stdout, "the cache changes nothing but load time");
     let entries = std::fs::read_dir(cache.path()).unwrap().count();
     assert_eq!(entries, 2, "one entry per standard plugin");
 }

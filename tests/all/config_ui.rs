@@ -37,10 +37,7 @@ fn invalid_configs_report_every_problem_with_its_path() {
         }
         let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
         if run.stderr != expected {
-            failures.push(format!(
-                "{file}\n--- expected\n{expected}--- got\n{}",
-                run.stderr
-            ));
+            failures.push(format!("{file}\n--- expected\n{expected}--- got\n{}", run.stderr));
         }
     }
     assert!(

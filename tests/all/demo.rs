@@ -6,10 +6,7 @@ use serde_json::json;
 const DEMO: &str = "examples/logs/demo.jsonl";
 
 fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
-    expected
-        .iter()
-        .map(|(e, r)| (e.to_string(), r.to_string()))
-        .collect()
+    expected.iter().map(|(e, r)| (e.to_string(), r.to_string())).collect()
 }
 
 #[test]
@@ -23,9 +20,8 @@ fn default_pack_finds_the_injections_and_the_swap() {
     ];
     assert_eq!(run.event_rules(), pairs(&expected));
     assert!(
-        run.stderr.contains(
-            "68 events read, 0 lines rejected, 3 findings (critical 1, high 1, medium 1)"
-        ),
+        run.stderr
+            .contains("68 events read, 0 lines rejected, 3 findings (critical 1, high 1, medium 1)"),
         "{}",
         run.stderr
     );
@@ -34,10 +30,7 @@ fn default_pack_finds_the_injections_and_the_swap() {
     assert_eq!(swap["plugin"], "model-integrity");
     assert_eq!(swap["plugin_version"], "0.1.0");
     assert_eq!(swap["severity"], "critical");
-    assert_eq!(
-        swap["evidence"][0]["field"],
-        "payload.model_lifecycle.model.digest"
-    );
+    assert_eq!(swap["evidence"][0]["field"], "payload.model_lifecycle.model.digest");
     let injection = &run.findings()[0];
     assert_eq!(
         injection["evidence"][0]["field"],
@@ -85,10 +78,7 @@ fn stdin_and_output_file_work_like_paths_and_stdout() {
     child.stdin.take().unwrap().write_all(&demo).unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success());
-    assert!(
-        output.stdout.is_empty(),
-        "findings went to the file, not stdout"
-    );
+    assert!(output.stdout.is_empty(), "findings went to the file, not stdout");
     let by_file = aiir_run(&[DEMO]).stdout;
     assert_eq!(std::fs::read_to_string(&out).unwrap(), by_file);
 }

@@ -7,11 +7,7 @@ use crate::support::{aiir_run, guest, temp_file};
 fn load_failure(wasm: &str) -> String {
     let config = format!("[[detector]]\nname = \"bad\"\nwasm = {wasm:?}\n");
     let (dir, path) = temp_file("aiir.toml", config.as_bytes());
-    std::fs::write(
-        dir.path().join("garbage.wasm"),
-        b"MZ\x90\x00 this is not wasm",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("garbage.wasm"), b"MZ\x90\x00 this is not wasm").unwrap();
     std::fs::write(dir.path().join("core.wasm"), b"\0asm\x01\0\0\0").unwrap();
     let run = aiir_run(&["--config", path.to_str().unwrap(), "/dev/null"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
@@ -37,10 +33,7 @@ fn not_webassembly() {
 fn core_module_instead_of_component() {
     let err = load_failure("core.wasm");
     assert!(err.contains("plugin \"bad\""), "{err}");
-    assert!(
-        err.contains("a core WebAssembly module, not a component"),
-        "{err}"
-    );
+    assert!(err.contains("a core WebAssembly module, not a component"), "{err}");
 }
 
 #[test]
@@ -52,8 +45,5 @@ fn component_of_another_world() {
         err.contains("does not implement the aiir:plugin/detector world"),
         "{err}"
     );
-    assert!(
-        err.contains("`inspect`") && err.contains("wasi:cli/run"),
-        "{err}"
-    );
+    assert!(err.contains("`inspect`") && err.contains("wasi:cli/run"), "{err}");
 }

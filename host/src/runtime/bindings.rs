@@ -3,5 +3,7 @@
 wasmtime::component::bindgen!({
     world: "detector",
     path: "../wit",
+    // Imports return `Result` so the host can trap a plugin that floods them.
+    imports: { default: trappable },
     exports: { default: async },
 });

@@ -31,11 +31,7 @@ impl Cache {
     /// The default directory: `$AIIR_CACHE_DIR`, else `$XDG_CACHE_HOME/aiir`, else
     /// `~/.cache/aiir`; `None` when none of them is set.
     pub fn default_dir() -> Option<PathBuf> {
-        let var = |name| {
-            std::env::var_os(name)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
+        let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
         var("AIIR_CACHE_DIR")
             .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("aiir")))
             .or_else(|| var("HOME").map(|d| d.join(".cache").join("aiir")))
@@ -43,10 +39,8 @@ impl Cache {
 
     fn path(&self, wasm_sha256: &str) -> PathBuf {
         let version = env!("AIIR_WASMTIME_VERSION");
-        self.dir.join(format!(
-            "{wasm_sha256}-wasmtime{version}-{}.cwasm",
-            self.engine_key
-        ))
+        self.dir
+            .join(format!("{wasm_sha256}-wasmtime{version}-{}.cwasm", self.engine_key))
     }
 
     /// The precompiled component for this wasm, if cached and loadable.
@@ -60,9 +54,7 @@ impl Cache {
         #[allow(unsafe_code)]
         let loaded = unsafe { Component::deserialize_file(engine, &path) };
         loaded
-            .inspect_err(
-                |e| tracing::warn!(path = %path.display(), "ignoring unusable cache entry: {e:#}"),
-            )
+            .inspect_err(|e| tracing::warn!(path = %path.display(), "ignoring unusable cache entry: {e:#}"))
             .ok()
     }
 

@@ -2,21 +2,28 @@
 //! precompiled cache), warm instances reused across events.
 //!
 //! A plugin goes through visible steps: [`Runtime::load`] (compile or load from
-//! cache, check the world) → [`Plugin::start`] (instantiate, `info`, `configure`) →
-//! [`Plugin::inspect`] for each event.
+//! cache, check the world and the grants) → [`Loaded::start`] (instantiate, `info`,
+//! `configure`) → [`Plugin::inspect`] for each event, each call under the plugin's
+//! [`Limits`] in its [`Sandbox`].
 
 mod bindings;
 mod cache;
+mod capture;
+mod error;
+mod limits;
 mod plugin;
+mod sandbox;
 mod state;
 
 pub use bindings::aiir::plugin::types::{
-    Custom, Document, Event, EventKind, Evidence, Finding, Inference, LabeledRecord, Message,
-    ModelLifecycle, ModelRef, Payload, PluginInfo, Role, SettingsError, Severity, ToolCall,
-    TrainingData,
+    Custom, Document, Event, EventKind, Evidence, Finding, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef,
+    Payload, PluginInfo, Role, SettingsError, Severity, ToolCall, TrainingData,
 };
 pub use cache::{Cache, sha256_hex};
-pub use plugin::{LoadError, LoadStats, Loaded, Plugin, PluginError};
+pub use error::{LoadError, PluginError, Reason};
+pub use limits::Limits;
+pub use plugin::{CallStats, LoadStats, Loaded, Plugin, Setup};
+pub use sandbox::{Grant, Sandbox};
 
 use anyhow::Context as _;
 use state::PluginState;
@@ -44,9 +51,10 @@ impl std::fmt::Debug for Runtime {
 }
 
 impl Runtime {
-    /// A runtime whose precompiled cache lives in `cache_dir` (none: always compile).
-    pub fn new(cache_dir: Option<PathBuf>) -> anyhow::Result<Self> {
-        let engine = Engine::new(&engine_config())
+    /// A runtime whose precompiled cache lives in `cache_dir` (none: always
+    /// compile); `fuel` turns on fuel metering for every plugin it runs.
+    pub fn new(cache_dir: Option<PathBuf>, fuel: bool) -> anyhow::Result<Self> {
+        let engine = Engine::new(&engine_config(fuel))
             .map_err(anyhow::Error::from)
             .context("cannot create the wasm engine")?;
         let mut linker = Linker::new(&engine);
@@ -58,16 +66,15 @@ impl Runtime {
             .context("cannot link the host imports")?;
         spawn_epoch_ticker(&engine);
         let cache = cache_dir.map(|dir| Cache::new(dir, &engine));
-        Ok(Self {
-            engine,
-            linker,
-            cache,
-        })
+        Ok(Self { engine, linker, cache })
     }
 }
 
-fn engine_config() -> Config {
+fn engine_config(fuel: bool) -> Config {
     let mut config = Config::new();
+    // Fuel costs ~20% on every call, so it is on only when a plugin has a budget
+    // or when a review wants the count.
+    config.consume_fuel(fuel);
     // Deadlines: a call that runs past its epoch deadline traps.
     config.epoch_interruption(true);
     // Component-model async is not used; without it calls are about a quarter cheaper.

@@ -1,63 +1,18 @@
-//! One loaded plugin and its warm instance.
+//! One plugin: loaded (compiled, checked, linked), then started (instantiated,
+//! configured), then called for each event under its limits.
 
 use super::bindings::{Detector, DetectorPre};
+use super::error::{LoadError, PluginError, Reason};
+use super::limits::Limits;
+use super::sandbox::Sandbox;
 use super::state::PluginState;
-use super::{
-    EPOCH_TICK, Event, EventKind, Finding, PluginInfo, Runtime, SettingsError, sha256_hex,
-};
+use super::{EPOCH_TICK, Event, EventKind, Finding, PluginInfo, Runtime, sha256_hex};
 use std::time::{Duration, Instant};
 use wasmtime::Store;
 use wasmtime::component::Component;
 
 /// The exports of the `detector` world.
 const DETECTOR_EXPORTS: [&str; 3] = ["info", "configure", "inspect"];
-/// Longest a single call may run before it is interrupted.
-const CALL_DEADLINE: Duration = Duration::from_secs(1);
-
-/// Why a plugin could not be loaded or started.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    /// The bytes are not WebAssembly at all.
-    #[error("not a WebAssembly binary")]
-    NotWasm,
-    /// A core module where a component is needed.
-    #[error("a core WebAssembly module, not a component: build it for wasm32-wasip2")]
-    CoreModule,
-    /// wasmtime could not compile it.
-    #[error("cannot compile: {0:#}")]
-    Compile(anyhow::Error),
-    /// A component of some other world.
-    #[error(
-        "does not implement the aiir:plugin/detector world: it lacks the export(s) {missing} (it exports: {found})"
-    )]
-    WrongWorld {
-        /// The detector exports it lacks.
-        missing: String,
-        /// What it exports instead.
-        found: String,
-    },
-    /// Its imports or export types do not match what the host provides.
-    #[error("cannot link: {0:#}")]
-    Link(anyhow::Error),
-    /// Instantiation or the `info` call failed.
-    #[error("cannot start: {0:#}")]
-    Start(anyhow::Error),
-    /// `configure` rejected the settings.
-    #[error("rejected its settings")]
-    Settings(Vec<SettingsError>),
-}
-
-/// Why one call to `inspect` produced no findings.
-#[derive(Debug, thiserror::Error)]
-pub enum PluginError {
-    /// The plugin trapped, ran past its deadline or could not be restarted;
-    /// its instance is discarded and a fresh one serves the next event.
-    #[error("trapped: {0}")]
-    Trap(String),
-    /// The plugin said it could not inspect the event.
-    #[error("declined the event: {0}")]
-    Declined(String),
-}
 
 /// How a plugin was loaded.
 #[derive(Debug, Clone)]
@@ -72,8 +27,19 @@ pub struct LoadStats {
     pub load_time: Duration,
 }
 
-/// A compiled component that implements the detector world and links against the
-/// host: ready to start.
+/// What one call cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CallStats {
+    /// Fuel spent, when the engine meters fuel.
+    pub fuel: Option<u64>,
+    /// The instance's largest linear memory so far, in bytes.
+    pub peak_memory: usize,
+    /// Wall-clock time of the call.
+    pub wall: Duration,
+}
+
+/// A compiled component that implements the detector world, imports only what its
+/// sandbox grants, and links against the host: ready to start.
 pub struct Loaded {
     pre: DetectorPre<PluginState>,
     stats: LoadStats,
@@ -88,22 +54,17 @@ impl std::fmt::Debug for Loaded {
     }
 }
 
-impl Loaded {
-    /// How it was loaded.
-    pub fn stats(&self) -> &LoadStats {
-        &self.stats
-    }
-
-    /// The names it imports, e.g. `aiir:plugin/host@0.1.0`.
-    pub fn imports(&self) -> &[String] {
-        &self.imports
-    }
-
-    /// What the plugin says about itself, from a throwaway instance, without
-    /// configuring it.
-    pub async fn describe(&self, name: &str) -> Result<PluginInfo, LoadError> {
-        Ok(instantiate_with_info(name, &self.pre).await?.1)
-    }
+/// Everything that shapes a started plugin's instances.
+#[derive(Debug, Clone, Default)]
+pub struct Setup {
+    /// The operator's name for the plugin.
+    pub name: String,
+    /// Its settings as JSON text.
+    pub settings: String,
+    /// Its limits.
+    pub limits: Limits,
+    /// Its sandbox.
+    pub sandbox: Sandbox,
 }
 
 /// A warm instance: its store and its exports.
@@ -114,67 +75,63 @@ struct Instance {
 
 /// A loaded, configured plugin.
 pub struct Plugin {
-    name: String,
+    setup: Setup,
     info: PluginInfo,
-    settings: String,
     pre: DetectorPre<PluginState>,
     warm: Option<Instance>,
     stats: LoadStats,
+    fuel: bool,
 }
 
 impl std::fmt::Debug for Plugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Plugin")
-            .field("name", &self.name)
+            .field("setup", &self.setup)
             .field("stats", &self.stats)
             .finish_non_exhaustive()
     }
 }
 
 impl Runtime {
-    /// Compile a component (or load it from the precompiled cache) and check that it
-    /// implements the detector world and that the host provides all it imports.
-    pub fn load(&self, wasm: &[u8]) -> Result<Loaded, LoadError> {
+    /// Compile a component (or load it from the precompiled cache), check that it
+    /// implements the detector world, imports only what `sandbox` grants, and that
+    /// the host provides all it imports.
+    pub fn load(&self, wasm: &[u8], sandbox: &Sandbox) -> Result<Loaded, LoadError> {
         check_header(wasm)?;
         let started = Instant::now();
         let sha256 = sha256_hex(wasm);
-        let cached = self
-            .cache
-            .as_ref()
-            .and_then(|c| c.load(&self.engine, &sha256));
+        let cached = self.cache.as_ref().and_then(|c| c.load(&self.engine, &sha256));
         let hit = cached.is_some();
         let component = match cached {
             Some(c) => c,
             None => self.compile(wasm, &sha256)?,
         };
-        let load_time = started.elapsed();
+        let stats = LoadStats {
+            sha256,
+            size: wasm.len(),
+            cached: hit,
+            load_time: started.elapsed(),
+        };
         self.check_world(&component)?;
-        let imports = component
+        let imports: Vec<String> = component
             .component_type()
             .imports(&self.engine)
             .map(|(n, _)| n.to_owned())
             .collect();
+        let ungranted = sandbox.ungranted(&imports);
+        if !ungranted.is_empty() {
+            return Err(LoadError::Ungranted(ungranted.into_iter().map(String::from).collect()));
+        }
         let pre = self
             .linker
             .instantiate_pre(&component)
             .map_err(|e| LoadError::Link(e.into()))?;
         let pre = DetectorPre::new(pre).map_err(|e| LoadError::Link(e.into()))?;
-        let stats = LoadStats {
-            sha256,
-            size: wasm.len(),
-            cached: hit,
-            load_time,
-        };
-        Ok(Loaded {
-            pre,
-            stats,
-            imports,
-        })
+        Ok(Loaded { pre, stats, imports })
     }
 
     fn compile(&self, wasm: &[u8], sha256: &str) -> Result<Component, LoadError> {
-        let component =
-            Component::new(&self.engine, wasm).map_err(|e| LoadError::Compile(e.into()))?;
+        let component = Component::new(&self.engine, wasm).map_err(|e| LoadError::Compile(e.into()))?;
         if let Some(cache) = &self.cache {
             cache.store(sha256, &component);
         }
@@ -184,26 +141,19 @@ impl Runtime {
     fn check_world(&self, component: &Component) -> Result<(), LoadError> {
         let ty = component.component_type();
         let exports: Vec<&str> = ty.exports(&self.engine).map(|(name, _)| name).collect();
-        let missing: Vec<_> = DETECTOR_EXPORTS
-            .iter()
-            .filter(|e| !exports.contains(e))
-            .collect();
+        let missing: Vec<&str> = DETECTOR_EXPORTS.into_iter().filter(|e| !exports.contains(e)).collect();
         if missing.is_empty() {
             return Ok(());
         }
-        let quote = |names: &mut dyn Iterator<Item = &str>| {
-            names
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+        let quote = |names: &[&str]| names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+        let found = if exports.is_empty() {
+            "nothing".into()
+        } else {
+            quote(&exports)
         };
         Err(LoadError::WrongWorld {
-            missing: quote(&mut missing.iter().map(|n| **n)),
-            found: if exports.is_empty() {
-                "nothing".into()
-            } else {
-                quote(&mut exports.into_iter())
-            },
+            missing: quote(&missing),
+            found,
         })
     }
 }
@@ -216,26 +166,44 @@ fn check_header(wasm: &[u8]) -> Result<(), LoadError> {
     }
 }
 
-impl Plugin {
-    /// Start a loaded plugin under the operator's `name`: instantiate it, ask for its
-    /// `info` and hand it `settings` (JSON text). The instance stays warm.
-    pub async fn start(name: &str, loaded: Loaded, settings: String) -> Result<Self, LoadError> {
-        let Loaded { pre, stats, .. } = loaded;
-        let (mut warm, info) = instantiate_with_info(name, &pre).await?;
-        configure(&mut warm, &settings).await?;
-        Ok(Self {
-            name: name.to_owned(),
-            info,
-            settings,
-            pre,
-            warm: Some(warm),
-            stats,
-        })
+impl Loaded {
+    /// How it was loaded.
+    pub fn stats(&self) -> &LoadStats {
+        &self.stats
     }
 
+    /// The names it imports, e.g. `aiir:plugin/types@0.1.0`.
+    pub fn imports(&self) -> &[String] {
+        &self.imports
+    }
+
+    /// What the plugin says about itself, from a throwaway instance, without
+    /// configuring it.
+    pub async fn describe(&self, setup: &Setup) -> Result<PluginInfo, LoadError> {
+        Ok(start_instance(setup, &self.pre).await?.1)
+    }
+
+    /// Instantiate the plugin, ask for its `info` and hand it its settings. The
+    /// instance stays warm for the first event.
+    pub async fn start(self, setup: Setup) -> Result<Plugin, LoadError> {
+        let (mut warm, info) = start_instance(&setup, &self.pre).await?;
+        configure(&mut warm, &setup).await?;
+        let fuel = warm.store.get_fuel().is_ok();
+        Ok(Plugin {
+            setup,
+            info,
+            pre: self.pre,
+            warm: Some(warm),
+            stats: self.stats,
+            fuel,
+        })
+    }
+}
+
+impl Plugin {
     /// The operator's name for this plugin.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.setup.name
     }
 
     /// What the plugin said about itself.
@@ -253,74 +221,144 @@ impl Plugin {
         self.info.kinds.contains(&kind)
     }
 
-    /// Inspect one event. After a trap the instance is discarded; the next call
-    /// starts a fresh one, configured with the same settings.
-    pub async fn inspect(&mut self, event: &Event) -> Result<Vec<Finding>, PluginError> {
+    /// Inspect one event under the plugin's limits. After any failure but a
+    /// declined event, the instance is discarded; the next call starts a fresh one,
+    /// configured with the same settings.
+    pub async fn inspect(&mut self, event: &Event) -> (Result<Vec<Finding>, PluginError>, CallStats) {
         let mut instance = match self.warm.take() {
             Some(i) => i,
-            None => self.restart().await?,
+            None => match self.restart().await {
+                Ok(i) => i,
+                Err(e) => return (Err(e), CallStats::default()),
+            },
         };
-        let result = call(&mut instance, |d, s| Box::pin(d.call_inspect(s, event))).await;
-        match result {
-            Ok(Ok(findings)) => {
-                self.warm = Some(instance);
-                Ok(findings)
-            }
-            Ok(Err(reason)) => {
-                self.warm = Some(instance);
-                Err(PluginError::Declined(reason))
-            }
-            Err(trap) => Err(PluginError::Trap(format!("{trap:#}"))),
+        let started = Instant::now();
+        let result = call(&mut instance, &self.setup.limits, async |d, s| {
+            d.call_inspect(s, event).await
+        })
+        .await;
+        let stats = CallStats {
+            fuel: self.fuel.then(|| spent_fuel(&instance.store, &self.setup.limits)),
+            peak_memory: instance.store.data().limiter.peak_memory(),
+            wall: started.elapsed(),
+        };
+        let result = match result {
+            Ok(Ok(findings)) => check_output(findings, &self.setup.limits),
+            Ok(Err(reason)) => Err(PluginError::new(Reason::Declined, reason)),
+            Err(e) => Err(e),
+        };
+        if matches!(&result, Ok(_)) || matches!(&result, Err(e) if e.reason == Reason::Declined) {
+            self.warm = Some(instance);
         }
+        (result, stats)
     }
 
     async fn restart(&self) -> Result<Instance, PluginError> {
-        let mut instance = instantiate(&self.name, &self.pre)
-            .await
-            .map_err(|e| PluginError::Trap(format!("cannot restart: {e:#}")))?;
-        configure(&mut instance, &self.settings)
-            .await
-            .map_err(|e| PluginError::Trap(format!("cannot restart: {e}")))?;
+        let restart_failed = |e: LoadError| PluginError::new(Reason::Trap, format!("cannot restart: {e}"));
+        let (mut instance, _) = start_instance(&self.setup, &self.pre).await.map_err(restart_failed)?;
+        configure(&mut instance, &self.setup).await.map_err(restart_failed)?;
         Ok(instance)
     }
 }
 
-async fn instantiate(name: &str, pre: &DetectorPre<PluginState>) -> anyhow::Result<Instance> {
-    let mut store = Store::new(pre.engine(), PluginState::new(name));
-    store.set_epoch_deadline(deadline_ticks());
-    let detector = pre.instantiate_async(&mut store).await?;
-    Ok(Instance { store, detector })
+/// Reject results over the output caps.
+fn check_output(findings: Vec<Finding>, limits: &Limits) -> Result<Vec<Finding>, PluginError> {
+    if findings.len() > limits.max_findings {
+        let detail = format!(
+            "{} findings, more than the cap of {}",
+            findings.len(),
+            limits.max_findings
+        );
+        return Err(PluginError::new(Reason::TooManyFindings, detail));
+    }
+    let bytes: usize = findings.iter().map(string_bytes).sum();
+    if bytes > limits.max_output_bytes {
+        let detail = format!(
+            "{bytes} bytes of strings, more than the cap of {}",
+            limits.max_output_bytes
+        );
+        return Err(PluginError::new(Reason::OutputTooLarge, detail));
+    }
+    Ok(findings)
 }
 
-async fn instantiate_with_info(
-    name: &str,
-    pre: &DetectorPre<PluginState>,
-) -> Result<(Instance, PluginInfo), LoadError> {
-    let mut instance = instantiate(name, pre).await.map_err(LoadError::Start)?;
-    let info = call(&mut instance, |d, s| Box::pin(d.call_info(s)))
+fn string_bytes(f: &Finding) -> usize {
+    let techniques: usize = f.techniques.iter().map(String::len).sum();
+    let evidence: usize = f.evidence.iter().map(|e| e.field.len() + e.excerpt.len()).sum();
+    f.rule.len() + f.title.len() + techniques + evidence
+}
+
+fn spent_fuel(store: &Store<PluginState>, limits: &Limits) -> u64 {
+    fuel_budget(limits).saturating_sub(store.get_fuel().unwrap_or(0))
+}
+
+/// The fuel a call starts with: the budget, or all there is when only metering.
+fn fuel_budget(limits: &Limits) -> u64 {
+    limits.fuel.unwrap_or(u64::MAX)
+}
+
+/// A new instance with its `info`.
+async fn start_instance(setup: &Setup, pre: &DetectorPre<PluginState>) -> Result<(Instance, PluginInfo), LoadError> {
+    let limits = &setup.limits;
+    let mut store = Store::new(pre.engine(), PluginState::new(&setup.name, &setup.sandbox, limits));
+    store.limiter(|s| &mut s.limiter);
+    arm(&mut store, limits);
+    let detector = match tokio::time::timeout(limits.timeout(), pre.instantiate_async(&mut store)).await {
+        Ok(Ok(d)) => d,
+        Ok(Err(e)) => return Err(LoadError::Start(failure(&mut store, &e, limits))),
+        Err(_) => return Err(LoadError::Start(PluginError::deadline(limits.timeout()))),
+    };
+    let mut instance = Instance { store, detector };
+    let info = call(&mut instance, limits, async |d, s| d.call_info(s).await)
         .await
         .map_err(LoadError::Start)?;
     Ok((instance, info))
 }
 
-async fn configure(instance: &mut Instance, settings: &str) -> Result<(), LoadError> {
-    call(instance, |d, s| Box::pin(d.call_configure(s, settings)))
-        .await
-        .map_err(LoadError::Start)?
-        .map_err(LoadError::Settings)
+async fn configure(instance: &mut Instance, setup: &Setup) -> Result<(), LoadError> {
+    let settings = setup.settings.as_str();
+    call(instance, &setup.limits, async |d, s| {
+        d.call_configure(s, settings).await
+    })
+    .await
+    .map_err(LoadError::Start)?
+    .map_err(LoadError::Settings)
 }
 
-type CallFuture<'a, R> = std::pin::Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>;
-
-/// Make one call into the instance under a fresh deadline.
-async fn call<'a, R>(
-    instance: &'a mut Instance,
-    f: impl FnOnce(&'a Detector, &'a mut Store<PluginState>) -> CallFuture<'a, R>,
-) -> anyhow::Result<R> {
-    instance.store.set_epoch_deadline(deadline_ticks());
-    Ok(f(&instance.detector, &mut instance.store).await?)
+/// Make one call into the instance under its deadline and fuel budget. The
+/// deadline is kept twice: the epoch interrupts wasm code, the timer covers time
+/// the plugin spends waiting in host calls, which epochs cannot interrupt.
+async fn call<R>(
+    instance: &mut Instance,
+    limits: &Limits,
+    f: impl AsyncFnOnce(&Detector, &mut Store<PluginState>) -> wasmtime::Result<R>,
+) -> Result<R, PluginError> {
+    let Instance { store, detector } = instance;
+    arm(store, limits);
+    store.data_mut().begin_call();
+    let outcome = tokio::time::timeout(limits.timeout(), f(detector, store)).await;
+    match outcome {
+        Ok(Ok(r)) => {
+            store.data_mut().end_call();
+            Ok(r)
+        }
+        Ok(Err(e)) => Err(failure(store, &e, limits)),
+        Err(_) => {
+            store.data_mut().end_call();
+            Err(PluginError::deadline(limits.timeout()))
+        }
+    }
 }
 
-fn deadline_ticks() -> u64 {
-    (CALL_DEADLINE.as_millis() / EPOCH_TICK.as_millis()) as u64
+/// Set the deadline and the fuel for the next call.
+fn arm(store: &mut Store<PluginState>, limits: &Limits) {
+    let ticks = limits.timeout().as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1);
+    store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+    // Fails only when the engine does not meter fuel; then there is nothing to set.
+    let _ = store.set_fuel(fuel_budget(limits));
+}
+
+fn failure(store: &mut Store<PluginState>, error: &wasmtime::Error, limits: &Limits) -> PluginError {
+    let stdio = store.data_mut().end_call();
+    PluginError::from_trap(error, &stdio, limits.timeout())
 }

@@ -69,12 +69,7 @@ impl Config {
     /// Parse and validate `settings`, reporting every invalid value.
     pub fn from_settings(settings: &Settings) -> Result<Self, Vec<SettingsError>> {
         let raw: Raw = settings.parse()?;
-        let mut errors: Vec<SettingsError> = raw
-            .allowed
-            .iter()
-            .enumerate()
-            .flat_map(|(n, e)| check(n, e))
-            .collect();
+        let mut errors: Vec<SettingsError> = raw.allowed.iter().enumerate().flat_map(|(n, e)| check(n, e)).collect();
         let allow_unlisted_models = raw.allow_unlisted_models.unwrap_or(raw.allowed.is_empty());
         if !allow_unlisted_models && raw.allowed.is_empty() {
             let message = "is false but `allowed` is empty, so every model would be flagged";
@@ -104,11 +99,7 @@ fn check(n: usize, entry: &RawEntry) -> Vec<SettingsError> {
     if entry.name.trim().is_empty() {
         errors.push(SettingsError::new(at("name"), "must not be empty"));
     }
-    if entry
-        .version
-        .as_deref()
-        .is_some_and(|v| v.trim().is_empty())
-    {
+    if entry.version.as_deref().is_some_and(|v| v.trim().is_empty()) {
         errors.push(SettingsError::new(
             at("version"),
             "must not be empty; leave it out to allow any version",
@@ -125,9 +116,9 @@ fn check(n: usize, entry: &RawEntry) -> Vec<SettingsError> {
 }
 
 fn is_sha256_digest(digest: &str) -> bool {
-    digest.strip_prefix("sha256:").is_some_and(|hex| {
-        hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-    })
+    digest
+        .strip_prefix("sha256:")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
 #[cfg(test)]
@@ -138,8 +129,7 @@ mod tests {
 
     fn parse(json: &str) -> Result<Config, Vec<(String, String)>> {
         let settings = Settings::from_json(json).unwrap();
-        Config::from_settings(&settings)
-            .map_err(|es| es.into_iter().map(|e| (e.path, e.message)).collect())
+        Config::from_settings(&settings).map_err(|es| es.into_iter().map(|e| (e.path, e.message)).collect())
     }
 
     #[test]
@@ -151,10 +141,7 @@ mod tests {
 
     #[test]
     fn a_non_empty_allow_list_is_exhaustive_by_default() {
-        let config = parse(&format!(
-            r#"{{"allowed": [{{"name": "m", "digest": "{DIGEST}"}}]}}"#
-        ))
-        .unwrap();
+        let config = parse(&format!(r#"{{"allowed": [{{"name": "m", "digest": "{DIGEST}"}}]}}"#)).unwrap();
         assert!(!config.allow_unlisted_models);
         assert_eq!(
             config.allowed["m"],

@@ -99,10 +99,7 @@ impl ModelIntegrity {
             Some(_) if self.is_vetted(s) => return None,
             // Without a digest there is nothing to check against the list.
             Some(_) if s.digest.is_none() => return None,
-            Some(_) => format!(
-                "model {} runs a digest the allow-list does not vet",
-                describe(m)
-            ),
+            Some(_) => format!("model {} runs a digest the allow-list does not vet", describe(m)),
         };
         let finding = Finding::new("model-integrity/unknown-digest", title, Severity::High);
         Some(with_evidence(finding, s))
@@ -133,14 +130,11 @@ impl ModelIntegrity {
 
     /// Whether an allow-list entry for this model and version names its digest.
     fn is_vetted(&self, s: &Subject<'_>) -> bool {
-        let (Some(entries), Some(digest)) = (self.config.allowed.get(&s.model.name), &s.digest)
-        else {
+        let (Some(entries), Some(digest)) = (self.config.allowed.get(&s.model.name), &s.digest) else {
             return false;
         };
         let version_fits = |v: &Option<String>| v.is_none() || *v == s.model.version;
-        entries
-            .iter()
-            .any(|e| e.digest == *digest && version_fits(&e.version))
+        entries.iter().any(|e| e.digest == *digest && version_fits(&e.version))
     }
 }
 
@@ -151,11 +145,7 @@ fn subject(event: &Event) -> Option<Subject<'_>> {
         _ => "model",
     };
     let digest = model.digest.as_deref().map(str::to_ascii_lowercase);
-    Some(Subject {
-        model,
-        path,
-        digest,
-    })
+    Some(Subject { model, path, digest })
 }
 
 /// Evidence on the digest, or on the name when the event has no digest.
@@ -164,10 +154,9 @@ fn with_evidence(finding: Finding, s: &Subject<'_>) -> Report {
         Some(digest) => ("digest", digest),
         None => ("name", &s.model.name),
     };
-    let finding = finding.techniques(TECHNIQUES).evidence(
-        format!("{}.{field}", s.path),
-        excerpt(value, 0..value.len()),
-    );
+    let finding = finding
+        .techniques(TECHNIQUES)
+        .evidence(format!("{}.{field}", s.path), excerpt(value, 0..value.len()));
     let (name, version) = (s.model.name.clone(), s.model.version.clone());
     let key = (
         finding.rule.clone(),

@@ -12,9 +12,7 @@ const GOOD: &str = "sha256:97d52dc3a6810c354df8e8fb3dd6e5b7bb03293ecc66ca9961dfb
 const ROGUE: &str = "sha256:3638c2f52debb06c41b0879e0facc6de3fa81f572e8ee994ebe2e411c0a9cfbf";
 
 fn model(version: &str, digest: &str) -> ModelRef {
-    ModelRef::new("support-assistant")
-        .version(version)
-        .digest(digest)
+    ModelRef::new("support-assistant").version(version).digest(digest)
 }
 
 fn deployed(id: &str, model: ModelRef) -> Event {
@@ -26,9 +24,7 @@ fn served(id: &str, model: ModelRef) -> Event {
 }
 
 fn allow_good(extra: &str) -> String {
-    format!(
-        r#"{{"allowed": [{{"name": "support-assistant", "version": "2.3.1", "digest": "{GOOD}"}}]{extra}}}"#
-    )
+    format!(r#"{{"allowed": [{{"name": "support-assistant", "version": "2.3.1", "digest": "{GOOD}"}}]{extra}}}"#)
 }
 
 #[test]
@@ -68,10 +64,7 @@ fn new_versions_and_rollbacks_do_not_fire() {
     let events = [
         deployed("e1", model("2.3.1", GOOD)),
         deployed("e2", model("2.4.0", ROGUE)),
-        Event::new(
-            "e3",
-            ModelLifecycle::new("rolled-back", model("2.3.1", GOOD)),
-        ),
+        Event::new("e3", ModelLifecycle::new("rolled-back", model("2.3.1", GOOD))),
         served("e4", model("2.3.1", &GOOD.to_uppercase())),
     ];
     for event in &events {
@@ -83,14 +76,8 @@ fn new_versions_and_rollbacks_do_not_fire() {
 fn events_without_version_or_digest_are_not_compared() {
     let mut h = Harness::<ModelIntegrity>::new();
     h.inspect(&served("e1", ModelRef::new("m").digest(GOOD)));
-    assert!(
-        h.inspect(&served("e2", ModelRef::new("m").digest(ROGUE)))
-            .is_empty()
-    );
-    assert!(
-        h.inspect(&served("e3", ModelRef::new("m").version("1")))
-            .is_empty()
-    );
+    assert!(h.inspect(&served("e2", ModelRef::new("m").digest(ROGUE))).is_empty());
+    assert!(h.inspect(&served("e3", ModelRef::new("m").version("1"))).is_empty());
     assert!(
         h.inspect(&Event::new("e4", Inference::new().user("no model")))
             .is_empty()
@@ -104,10 +91,7 @@ fn a_digest_off_the_allow_list_is_unknown() {
     let rules = h.rules(&deployed("e2", model("2.3.1", ROGUE)));
     assert_eq!(
         rules,
-        [
-            "model-integrity/unknown-digest",
-            "model-integrity/digest-changed"
-        ]
+        ["model-integrity/unknown-digest", "model-integrity/digest-changed"]
     );
     assert!(h.inspect(&served("e3", model("2.3.1", ROGUE))).is_empty());
 }
@@ -147,8 +131,7 @@ fn unlisted_models_follow_the_setting() {
     assert_eq!(findings[0].rule, "model-integrity/unknown-digest");
     assert_eq!(findings[0].evidence[0].field, "model.name");
     let mut lenient =
-        Harness::<ModelIntegrity>::with_settings(&allow_good(r#", "allow_unlisted_models": true"#))
-            .unwrap();
+        Harness::<ModelIntegrity>::with_settings(&allow_good(r#", "allow_unlisted_models": true"#)).unwrap();
     assert!(lenient.inspect(&other()).is_empty());
 }
 
@@ -164,10 +147,7 @@ fn invalid_settings_are_all_reported() {
 fn info_documents_every_setting() {
     assert_eq!(super::REMEMBERED, 10_000, "the settings doc says 10 000");
     let info = ModelIntegrity::info();
-    assert_eq!(
-        info.kinds,
-        [EventKind::ModelLifecycle, EventKind::Inference]
-    );
+    assert_eq!(info.kinds, [EventKind::ModelLifecycle, EventKind::Inference]);
     for key in [
         "allowed",
         "name",
@@ -192,9 +172,7 @@ fn demo_log_yields_the_expected_findings() {
 
 #[test]
 fn demo_log_with_an_allow_list_also_flags_the_unknown_digest() {
-    let mut h =
-        Harness::<ModelIntegrity>::with_settings(&allow_good(r#", "allow_unlisted_models": true"#))
-            .unwrap();
+    let mut h = Harness::<ModelIntegrity>::with_settings(&allow_good(r#", "allow_unlisted_models": true"#)).unwrap();
     let found: Vec<(String, String)> = demo_log::events()
         .iter()
         .flat_map(|e| h.rules(e).into_iter().map(|rule| (e.id.clone(), rule)))

@@ -67,9 +67,7 @@ impl Config {
         for (n, source) in raw.extra_patterns.iter().enumerate() {
             match compile(source) {
                 Ok(pattern) => extra_patterns.push(pattern),
-                Err(message) => {
-                    errors.push(SettingsError::new(format!("extra_patterns[{n}]"), message))
-                }
+                Err(message) => errors.push(SettingsError::new(format!("extra_patterns[{n}]"), message)),
             }
         }
         if !errors.is_empty() {
@@ -106,11 +104,7 @@ fn compile(source: &str) -> Result<Pattern, String> {
 /// The regex crate's errors draw the pattern over several lines; the settings error
 /// is one line, so keep the line that says what is wrong.
 fn first_line(message: &str) -> String {
-    let lines: Vec<&str> = message
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines: Vec<&str> = message.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     let error = lines.iter().find_map(|l| l.strip_prefix("error: "));
     error
         .or(lines.first().copied())
@@ -137,8 +131,7 @@ mod tests {
 
     #[test]
     fn every_bad_value_is_reported_with_its_path() {
-        let got =
-            errors(r#"{"min_confidence": 1.5, "extra_patterns": ["ok", "(unclosed", "", "a*"]}"#);
+        let got = errors(r#"{"min_confidence": 1.5, "extra_patterns": ["ok", "(unclosed", "", "a*"]}"#);
         let paths: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(
             paths,
@@ -157,10 +150,7 @@ mod tests {
     fn unknown_keys_are_rejected_at_their_path() {
         let got = errors(r#"{"min_confidense": 0.2}"#);
         assert_eq!(got[0].0, "min_confidense");
-        assert!(
-            got[0].1.contains("unknown field `min_confidense`"),
-            "{got:?}"
-        );
+        assert!(got[0].1.contains("unknown field `min_confidense`"), "{got:?}");
     }
 
     #[test]

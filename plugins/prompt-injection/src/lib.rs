@@ -83,11 +83,7 @@ impl Detector for PromptInjection {
     }
 
     fn inspect(&mut self, event: &Event) -> Result<Vec<Finding>, String> {
-        Ok(event
-            .texts()
-            .iter()
-            .filter_map(|text| self.check(text))
-            .collect())
+        Ok(event.texts().iter().filter_map(|text| self.check(text)).collect())
     }
 }
 
@@ -104,17 +100,11 @@ impl PromptInjection {
         let normalized = Normalized::new(text.text);
         let patterns = self.built_in.iter().chain(&self.extra);
         let verdict = patterns::score(patterns, &normalized, rule.third_party)?;
-        (verdict.confidence >= self.min_confidence)
-            .then(|| finding(rule, text, &normalized, &verdict))
+        (verdict.confidence >= self.min_confidence).then(|| finding(rule, text, &normalized, &verdict))
     }
 }
 
-fn finding(
-    rule: &Rule,
-    text: &Text<'_>,
-    normalized: &Normalized,
-    verdict: &Verdict<'_>,
-) -> Finding {
+fn finding(rule: &Rule, text: &Text<'_>, normalized: &Normalized, verdict: &Verdict<'_>) -> Finding {
     let range = normalized.original_range(verdict.range.clone());
     let title = format!("{}: {}", rule.title, verdict.strongest.name);
     Finding::new(rule.id, title, rule.severity)

@@ -1,0 +1,187 @@
+//! How plugins fail: at load, and per call with a reason code.
+
+use super::SettingsError;
+use super::limits::Exceeded;
+use std::fmt;
+use std::time::Duration;
+use wasmtime::Trap;
+
+/// Why a plugin could not be loaded or started.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The bytes are not WebAssembly at all.
+    #[error("not a WebAssembly binary")]
+    NotWasm,
+    /// A core module where a component is needed.
+    #[error("a core WebAssembly module, not a component: build it for wasm32-wasip2")]
+    CoreModule,
+    /// wasmtime could not compile it.
+    #[error("cannot compile: {0:#}")]
+    Compile(anyhow::Error),
+    /// A component of some other world.
+    #[error(
+        "does not implement the aiir:plugin/detector world: it lacks the export(s) {missing} (it exports: {found})"
+    )]
+    WrongWorld {
+        /// The detector exports it lacks.
+        missing: String,
+        /// What it exports instead.
+        found: String,
+    },
+    /// It imports capabilities the operator did not grant.
+    #[error("imports what it was not granted: {}", .0.join(", "))]
+    Ungranted(Vec<String>),
+    /// Its imports or export types do not match what the host provides.
+    #[error("cannot link: {0:#}")]
+    Link(anyhow::Error),
+    /// Instantiation or the `info` call failed.
+    #[error("cannot start: {0}")]
+    Start(PluginError),
+    /// `configure` rejected the settings.
+    #[error("rejected its settings")]
+    Settings(Vec<SettingsError>),
+}
+
+/// Why a call into a plugin failed, as a stable code for counters and policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Reason {
+    /// Ran past its wall-clock deadline (in wasm or in a host call).
+    Deadline,
+    /// Ran out of its fuel budget.
+    Fuel,
+    /// Its linear memory or a table would grow past the cap.
+    Memory,
+    /// Overflowed the wasm stack (deep recursion).
+    StackOverflow,
+    /// Panicked (Rust's panic message is in its stderr).
+    Panic,
+    /// Any other trap.
+    Trap,
+    /// Returned more findings than allowed.
+    TooManyFindings,
+    /// Returned more bytes of strings than allowed.
+    OutputTooLarge,
+    /// Called `log` more often, or with more bytes, than allowed.
+    LogFlood,
+    /// Said it could not inspect the event.
+    Declined,
+    /// Disabled by its circuit breaker; the event was not sent to it.
+    Disabled,
+}
+
+impl Reason {
+    /// The code as printed and configured: `deadline`, `too-many-findings`, …
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::Deadline => "deadline",
+            Reason::Fuel => "fuel",
+            Reason::Memory => "memory",
+            Reason::StackOverflow => "stack-overflow",
+            Reason::Panic => "panic",
+            Reason::Trap => "trap",
+            Reason::TooManyFindings => "too-many-findings",
+            Reason::OutputTooLarge => "output-too-large",
+            Reason::LogFlood => "log-flood",
+            Reason::Declined => "declined",
+            Reason::Disabled => "disabled",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A failed call: the reason code and what happened.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{reason}: {detail}")]
+pub struct PluginError {
+    /// The reason code.
+    pub reason: Reason,
+    /// Details for a human.
+    pub detail: String,
+}
+
+impl PluginError {
+    /// An error with this reason.
+    pub fn new(reason: Reason, detail: impl Into<String>) -> Self {
+        Self {
+            reason,
+            detail: detail.into(),
+        }
+    }
+
+    /// The call outlived its deadline while the host was waiting on it.
+    pub fn deadline(timeout: Duration) -> Self {
+        Self::new(Reason::Deadline, format!("call exceeded {} ms", timeout.as_millis()))
+    }
+
+    /// Tell why a call trapped, from the error and what the plugin printed.
+    pub fn from_trap(error: &wasmtime::Error, stdio: &str, timeout: Duration) -> Self {
+        if let Some(exceeded) = error.downcast_ref::<Exceeded>() {
+            let reason = match exceeded {
+                Exceeded::Memory { .. } | Exceeded::Table { .. } => Reason::Memory,
+                Exceeded::Log { .. } => Reason::LogFlood,
+            };
+            return Self::new(reason, exceeded.to_string());
+        }
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => Self::deadline(timeout),
+            Some(Trap::OutOfFuel) => Self::new(Reason::Fuel, "ran out of fuel"),
+            Some(Trap::StackOverflow) => Self::new(Reason::StackOverflow, "wasm stack overflow"),
+            _ => match panic_message(stdio) {
+                Some(message) => Self::new(Reason::Panic, message),
+                None => Self::new(Reason::Trap, format!("{error:#}")),
+            },
+        }
+    }
+}
+
+/// Rust's panic message, as the default hook printed it to stderr.
+fn panic_message(stdio: &str) -> Option<String> {
+    let start = stdio.find("panicked at ")?;
+    let lines: Vec<&str> = stdio[start..].lines().take(2).collect();
+    Some(lines.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panics_are_told_from_other_traps() {
+        let trap = wasmtime::Error::new(Trap::UnreachableCodeReached);
+        let stderr = "\nthread '<unnamed>' panicked at src/lib.rs:9:5:\nboom\nnote: run with `RUST_BACKTRACE=1`";
+        let panic = PluginError::from_trap(&trap, stderr, Duration::from_secs(1));
+        assert_eq!(panic.reason, Reason::Panic);
+        assert_eq!(panic.detail, "panicked at src/lib.rs:9:5: boom");
+        assert_eq!(
+            PluginError::from_trap(&trap, "", Duration::from_secs(1)).reason,
+            Reason::Trap
+        );
+    }
+
+    #[test]
+    fn limits_and_wasmtime_traps_map_to_their_codes() {
+        let t = Duration::from_millis(5);
+        let memory = wasmtime::Error::new(Exceeded::Memory {
+            desired: 1 << 30,
+            cap: 64,
+        });
+        assert_eq!(PluginError::from_trap(&memory, "", t).reason, Reason::Memory);
+        let log = wasmtime::Error::new(Exceeded::Log { calls: 1, bytes: 1 });
+        assert_eq!(PluginError::from_trap(&log, "", t).reason, Reason::LogFlood);
+        for (trap, reason) in [
+            (Trap::Interrupt, Reason::Deadline),
+            (Trap::OutOfFuel, Reason::Fuel),
+            (Trap::StackOverflow, Reason::StackOverflow),
+        ] {
+            assert_eq!(
+                PluginError::from_trap(&wasmtime::Error::new(trap), "", t).reason,
+                reason
+            );
+        }
+    }
+}
