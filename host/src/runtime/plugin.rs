@@ -247,7 +247,7 @@ impl Plugin {
             Ok(Err(reason)) => Err(PluginError::new(Reason::Declined, reason)),
             Err(e) => Err(e),
         };
-        if matches!(&result, Ok(_)) || matches!(&result, Err(e) if e.reason == Reason::Declined) {
+        if result.is_ok() || result.as_ref().is_err_and(|e| e.reason == Reason::Declined) {
             self.warm = Some(instance);
         }
         (result, stats)
