@@ -45,16 +45,10 @@ fn workspace_members(plugins: &Path) -> Vec<String> {
 
 /// Rebuild when a plugin, the SDK or the contract changes; not on every build artifact.
 fn watch(root: &Path, members: &[String]) {
-    let mut paths = vec![
-        "plugins/Cargo.toml",
-        "plugins/Cargo.lock",
-        "sdk/src",
-        "sdk/Cargo.toml",
-        "wit",
-    ]
-    .into_iter()
-    .map(String::from)
-    .collect::<Vec<_>>();
+    let mut paths = vec!["plugins/Cargo.toml", "plugins/Cargo.lock", "sdk/src", "sdk/Cargo.toml", "wit"]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
     for m in members {
         paths.push(format!("plugins/{m}/src"));
         paths.push(format!("plugins/{m}/Cargo.toml"));
@@ -113,10 +107,7 @@ fn pack_source(wasm_dir: &Path, members: &[String]) -> String {
 fn wasmtime_version(root: &Path) -> String {
     let lock: toml::Table = read(&root.join("Cargo.lock")).parse().unwrap();
     let packages = lock["package"].as_array().unwrap();
-    let wasmtime = packages
-        .iter()
-        .find(|p| p["name"].as_str() == Some("wasmtime"))
-        .unwrap();
+    let wasmtime = packages.iter().find(|p| p["name"].as_str() == Some("wasmtime")).unwrap();
     wasmtime["version"].as_str().unwrap().to_owned()
 }
 

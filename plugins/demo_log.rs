@@ -15,10 +15,7 @@ const EXPECTED: &str = include_str!("../examples/logs/EXPECTED.md");
 /// Every event of the demo log, in order; panics unless ids are unique and times
 /// ascend, as the story needs.
 pub fn events() -> Vec<Event> {
-    let values: Vec<Value> = LOG
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("demo line is JSON"))
-        .collect();
+    let values: Vec<Value> = LOG.lines().map(|l| serde_json::from_str(l).expect("demo line is JSON")).collect();
     let times: Vec<&str> = values.iter().map(|v| v["time"].as_str().expect("time")).collect();
     // RFC 3339 in UTC with a fixed width, so string order is time order.
     assert!(times.iter().all(|t| t.len() == 20 && t.ends_with('Z')), "{times:?}");
@@ -59,29 +56,17 @@ fn payload(v: &Value) -> Payload {
         inference.into()
     } else if let Some(t) = v.get("tool_call") {
         let call = ToolCall::new(str_at(t, "tool"), str_at(t, "arguments"));
-        ToolCall {
-            result: opt_str(t, "result"),
-            ..call
-        }
-        .into()
+        ToolCall { result: opt_str(t, "result"), ..call }.into()
     } else if let Some(l) = v.get("model_lifecycle") {
         let lifecycle = ModelLifecycle::new(str_at(l, "action"), model(&l["model"]));
-        ModelLifecycle {
-            registry: opt_str(l, "registry"),
-            ..lifecycle
-        }
-        .into()
+        ModelLifecycle { registry: opt_str(l, "registry"), ..lifecycle }.into()
     } else {
         panic!("demo payload of an unexpected kind: {v}")
     }
 }
 
 fn model(v: &Value) -> ModelRef {
-    ModelRef {
-        name: str_at(v, "name"),
-        version: opt_str(v, "version"),
-        digest: opt_str(v, "digest"),
-    }
+    ModelRef { name: str_at(v, "name"), version: opt_str(v, "version"), digest: opt_str(v, "digest") }
 }
 
 fn message(v: &Value) -> Message {
@@ -92,18 +77,11 @@ fn message(v: &Value) -> Message {
         Some("tool") => Role::Tool,
         other => panic!("unknown role {other:?}"),
     };
-    Message {
-        role,
-        content: str_at(v, "content"),
-    }
+    Message { role, content: str_at(v, "content") }
 }
 
 fn document(v: &Value) -> Document {
-    Document {
-        id: str_at(v, "id"),
-        source: str_at(v, "source"),
-        content: str_at(v, "content"),
-    }
+    Document { id: str_at(v, "id"), source: str_at(v, "source"), content: str_at(v, "content") }
 }
 
 fn list<'v>(v: &'v Value, key: &str) -> &'v [Value] {

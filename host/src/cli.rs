@@ -67,11 +67,7 @@ struct CacheArgs {
 
 impl CacheArgs {
     fn dir(&self) -> Option<PathBuf> {
-        if self.no_cache {
-            None
-        } else {
-            self.cache_dir.clone().or_else(Cache::default_dir)
-        }
+        if self.no_cache { None } else { self.cache_dir.clone().or_else(Cache::default_dir) }
     }
 }
 
@@ -91,12 +87,8 @@ impl Cli {
 }
 
 async fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let opts = RunOptions {
-        config: args.config,
-        inputs: args.inputs,
-        output: args.output,
-        cache_dir: args.cache.dir(),
-    };
+    let opts =
+        RunOptions { config: args.config, inputs: args.inputs, output: args.output, cache_dir: args.cache.dir() };
     Ok(match run(&opts).await? {
         Outcome::Clean => ExitCode::SUCCESS,
         Outcome::Partial => ExitCode::from(1),
@@ -108,46 +100,24 @@ async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
     let wasm = std::fs::read(&args.plugin).with_context(|| format!("cannot read {name}"))?;
     let runtime = Runtime::new(args.cache.dir(), false)?;
     // Load with every grant so that imports can be listed, marked when they need one.
-    let everything = Sandbox {
-        grants: Grant::ALL.to_vec(),
-        ..Sandbox::default()
-    };
-    let loaded = runtime
-        .load(&wasm, &everything)
-        .with_context(|| format!("plugin {name}"))?;
-    let setup = Setup {
-        name: name.clone(),
-        ..Setup::default()
-    };
-    let info = loaded
-        .describe(&setup)
-        .await
-        .with_context(|| format!("plugin {name}"))?;
+    let everything = Sandbox { grants: Grant::ALL.to_vec(), ..Sandbox::default() };
+    let loaded = runtime.load(&wasm, &everything).with_context(|| format!("plugin {name}"))?;
+    let setup = Setup { name: name.clone(), ..Setup::default() };
+    let info = loaded.describe(&setup).await.with_context(|| format!("plugin {name}"))?;
     let stats = loaded.stats();
     let needs_grant = Sandbox::default().ungranted(loaded.imports());
     let imports: Vec<String> = loaded
         .imports()
         .iter()
-        .map(|i| {
-            if needs_grant.contains(&i.as_str()) {
-                format!("{i}  (needs a grant)")
-            } else {
-                i.clone()
-            }
-        })
+        .map(|i| if needs_grant.contains(&i.as_str()) { format!("{i}  (needs a grant)") } else { i.clone() })
         .collect();
     let world = imports
         .iter()
         .find_map(|i| i.strip_prefix("aiir:plugin/")?.split_once('@').map(|(_, v)| v))
-        .map_or("aiir:plugin/detector".to_owned(), |v| {
-            format!("aiir:plugin/detector@{v}")
-        });
+        .map_or("aiir:plugin/detector".to_owned(), |v| format!("aiir:plugin/detector@{v}"));
     let kinds: Vec<&str> = info.kinds.iter().map(|k| crate::route::kind_name(*k)).collect();
-    let settings = if info.settings.is_empty() {
-        "(none)".into()
-    } else {
-        info.settings.replace('\n', "\n           ")
-    };
+    let settings =
+        if info.settings.is_empty() { "(none)".into() } else { info.settings.replace('\n', "\n           ") };
     let text = format!(
         "plugin     {} {}\nabout      {}\nworld      {world}\nkinds      {}\nsha256     {}\nsize       {} bytes\nimports    {}\nsettings   {settings}",
         info.name,
@@ -169,9 +139,5 @@ fn init_tracing(verbose: u8) {
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("AIIR_LOG").unwrap_or_else(|_| default.into());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
 }

@@ -111,16 +111,9 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let file = self
-            .file
-            .as_ref()
-            .map_or("built-in default".into(), |p| p.display().to_string());
+        let file = self.file.as_ref().map_or("built-in default".into(), |p| p.display().to_string());
         let n = self.problems.len();
-        write!(
-            f,
-            "invalid configuration {file}: {n} problem{}",
-            if n == 1 { "" } else { "s" }
-        )?;
+        write!(f, "invalid configuration {file}: {n} problem{}", if n == 1 { "" } else { "s" })?;
         for p in &self.problems {
             match p.path.as_str() {
                 "" => write!(f, "\n  {}", p.message)?,
@@ -134,10 +127,7 @@ impl fmt::Display for ConfigError {
 impl Problem {
     /// A problem at `path`.
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            path: path.into(),
-            message: message.into(),
-        }
+        Self { path: path.into(), message: message.into() }
     }
 }
 
@@ -151,11 +141,7 @@ pub fn default_config() -> Config {
             path: format!("detector[{i}]"),
             wasm: wasm.to_vec(),
             origin: "built-in".into(),
-            setup: Setup {
-                name: (*name).to_owned(),
-                settings: "{}".into(),
-                ..Setup::default()
-            },
+            setup: Setup { name: (*name).to_owned(), settings: "{}".into(), ..Setup::default() },
             on_error: OnError::default(),
             breaker: BreakerConfig::default(),
         })
@@ -165,10 +151,7 @@ pub fn default_config() -> Config {
 
 /// Read and validate a configuration file.
 pub fn load(file: &Path) -> Result<Config, ConfigError> {
-    let fail = |problems| ConfigError {
-        file: Some(file.to_owned()),
-        problems,
-    };
+    let fail = |problems| ConfigError { file: Some(file.to_owned()), problems };
     let text = std::fs::read_to_string(file).map_err(|e| fail(vec![Problem::new("", format!("cannot read: {e}"))]))?;
     parse(&text, file.parent().unwrap_or(Path::new("."))).map_err(fail)
 }
@@ -187,16 +170,9 @@ pub fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
     }
     check_names(&detectors, &mut problems);
     if detectors.is_empty() && problems.is_empty() {
-        problems.push(Problem::new(
-            "detector",
-            "no detectors configured: add a [[detector]] entry",
-        ));
+        problems.push(Problem::new("detector", "no detectors configured: add a [[detector]] entry"));
     }
-    if problems.is_empty() {
-        Ok(Config { detectors })
-    } else {
-        Err(problems)
-    }
+    if problems.is_empty() { Ok(Config { detectors }) } else { Err(problems) }
 }
 
 /// Deserialize a table with serde (`deny_unknown_fields` and all), recording every
@@ -271,10 +247,7 @@ fn resolve(d: RawDetector, path: String, base: &Path, problems: &mut Vec<Problem
     if !valid_name(&d.name) {
         problems.push(Problem::new(
             format!("{path}.name"),
-            format!(
-                "{:?} is not a valid name: use lowercase letters, digits and dashes",
-                d.name
-            ),
+            format!("{:?} is not a valid name: use lowercase letters, digits and dashes", d.name),
         ));
     }
     let (wasm, origin) = match &d.wasm {
@@ -288,16 +261,8 @@ fn resolve(d: RawDetector, path: String, base: &Path, problems: &mut Vec<Problem
         problems.push(Problem::new(format!("{path}.limits.{key}"), message));
     }
     let settings = serde_json::to_string(&d.settings).expect("a TOML table is valid JSON");
-    let sandbox = Sandbox {
-        grants: d.grants,
-        deterministic: d.deterministic,
-    };
-    let setup = Setup {
-        name: d.name,
-        settings,
-        limits: d.limits,
-        sandbox,
-    };
+    let sandbox = Sandbox { grants: d.grants, deterministic: d.deterministic };
+    let setup = Setup { name: d.name, settings, limits: d.limits, sandbox };
     (problems.len() == before).then_some(DetectorConfig {
         path,
         wasm,
@@ -312,10 +277,7 @@ fn read_wasm(file: &Path, path: &str, problems: &mut Vec<Problem>) -> Option<(Ve
     match std::fs::read(file) {
         Ok(bytes) => Some((bytes, file.display().to_string())),
         Err(e) => {
-            problems.push(Problem::new(
-                format!("{path}.wasm"),
-                format!("cannot read {}: {e}", file.display()),
-            ));
+            problems.push(Problem::new(format!("{path}.wasm"), format!("cannot read {}: {e}", file.display())));
             None
         }
     }
@@ -346,10 +308,7 @@ fn check_pin(expected: &str, wasm: &[u8], path: &str, problems: &mut Vec<Problem
 }
 
 fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 fn check_names(detectors: &[DetectorConfig], problems: &mut Vec<Problem>) {
@@ -370,10 +329,7 @@ mod tests {
 
     fn problems(text: &str) -> Vec<String> {
         let errors = parse(text, Path::new("/nonexistent")).unwrap_err();
-        errors
-            .into_iter()
-            .map(|p| format!("{}: {}", p.path, p.message))
-            .collect()
+        errors.into_iter().map(|p| format!("{}: {}", p.path, p.message)).collect()
     }
 
     #[test]
@@ -391,18 +347,9 @@ mod tests {
              [[detector]]\nname = 5\n",
         );
         assert_eq!(got.len(), 4, "{got:#?}");
-        assert!(
-            got[0].starts_with("detector[0].wasmm: unknown field `wasmm`"),
-            "{got:#?}"
-        );
-        assert!(
-            got[1].starts_with("detector[1].name: \"Bad Name\" is not a valid name"),
-            "{got:#?}"
-        );
-        assert!(
-            got[2].starts_with("detector[1].wasm: cannot read /nonexistent/missing.wasm"),
-            "{got:#?}"
-        );
+        assert!(got[0].starts_with("detector[0].wasmm: unknown field `wasmm`"), "{got:#?}");
+        assert!(got[1].starts_with("detector[1].name: \"Bad Name\" is not a valid name"), "{got:#?}");
+        assert!(got[2].starts_with("detector[1].wasm: cannot read /nonexistent/missing.wasm"), "{got:#?}");
         assert!(got[3].starts_with("detector[2].name: invalid type"), "{got:#?}");
     }
 
@@ -423,13 +370,7 @@ mod tests {
     #[test]
     fn duplicate_names_and_empty_files_are_reported() {
         let dup = problems("[[detector]]\nname = \"prompt-injection\"\n[[detector]]\nname = \"prompt-injection\"\n");
-        assert_eq!(
-            dup,
-            ["detector[1].name: duplicate name \"prompt-injection\" (also detector[0])"]
-        );
-        assert_eq!(
-            problems(""),
-            ["detector: no detectors configured: add a [[detector]] entry"]
-        );
+        assert_eq!(dup, ["detector[1].name: duplicate name \"prompt-injection\" (also detector[0])"]);
+        assert_eq!(problems(""), ["detector: no detectors configured: add a [[detector]] entry"]);
     }
 }

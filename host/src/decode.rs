@@ -161,9 +161,7 @@ impl RawEvent {
 }
 
 fn parse_time(text: &str) -> Result<u64, DecodeError> {
-    let invalid = |why: String| DecodeError {
-        message: format!("invalid event: `time` {text:?} {why}"),
-    };
+    let invalid = |why: String| DecodeError { message: format!("invalid event: `time` {text:?} {why}") };
     let time = OffsetDateTime::parse(text, &Rfc3339).map_err(|e| invalid(format!("is not RFC 3339: {e}")))?;
     u64::try_from(time.unix_timestamp_nanos()).map_err(|_| invalid("is before 1970".into()))
 }
@@ -201,10 +199,7 @@ impl From<RawPayload> for wit::Payload {
                 batch: d.batch,
                 records: d.records.into_iter().map(Into::into).collect(),
             }),
-            RawPayload::Custom(c) => wit::Payload::Custom(wit::Custom {
-                kind: c.kind,
-                data: text_of(c.data),
-            }),
+            RawPayload::Custom(c) => wit::Payload::Custom(wit::Custom { kind: c.kind, data: text_of(c.data) }),
         }
     }
 }
@@ -217,40 +212,25 @@ impl From<RawMessage> for wit::Message {
             RawRole::Assistant => wit::Role::Assistant,
             RawRole::Tool => wit::Role::Tool,
         };
-        wit::Message {
-            role,
-            content: m.content,
-        }
+        wit::Message { role, content: m.content }
     }
 }
 
 impl From<RawModel> for wit::ModelRef {
     fn from(m: RawModel) -> Self {
-        wit::ModelRef {
-            name: m.name,
-            version: m.version,
-            digest: m.digest,
-        }
+        wit::ModelRef { name: m.name, version: m.version, digest: m.digest }
     }
 }
 
 impl From<RawDocument> for wit::Document {
     fn from(d: RawDocument) -> Self {
-        wit::Document {
-            id: d.id,
-            source: d.source,
-            content: d.content,
-        }
+        wit::Document { id: d.id, source: d.source, content: d.content }
     }
 }
 
 impl From<RawRecord> for wit::LabeledRecord {
     fn from(r: RawRecord) -> Self {
-        wit::LabeledRecord {
-            text: r.text,
-            label: r.label,
-            source: r.source,
-        }
+        wit::LabeledRecord { text: r.text, label: r.label, source: r.source }
     }
 }
 
@@ -264,9 +244,7 @@ mod tests {
     fn minimal_inference_decodes_with_defaults() {
         let event = decode_line(MINIMAL).unwrap();
         assert_eq!(event.time_unix_nano, 1_795_784_400_000_000_000);
-        let wit::Payload::Inference(i) = event.payload else {
-            panic!("not an inference")
-        };
+        let wit::Payload::Inference(i) = event.payload else { panic!("not an inference") };
         assert_eq!(i.input[0].content, "hi");
         assert!(i.output.is_empty() && i.retrieved.is_empty());
     }
@@ -274,9 +252,7 @@ mod tests {
     #[test]
     fn tool_arguments_may_be_a_json_value() {
         let line = r#"{"id":"e","time":"2026-11-27T13:00:00+01:00","source":"s","payload":{"tool_call":{"tool":"t","arguments":{"a":1}}}}"#;
-        let wit::Payload::ToolCall(t) = decode_line(line).unwrap().payload else {
-            panic!()
-        };
+        let wit::Payload::ToolCall(t) = decode_line(line).unwrap().payload else { panic!() };
         assert_eq!(t.arguments, r#"{"a":1}"#);
     }
 
@@ -284,14 +260,8 @@ mod tests {
     fn errors_say_what_is_wrong() {
         let cases = [
             ("{", "invalid JSON"),
-            (
-                r#"{"id":"e","source":"s","payload":{"custom":{"kind":"k","data":1}}}"#,
-                "missing field `time`",
-            ),
-            (
-                &MINIMAL.replace(r#""id":"e1""#, r#""id":7"#),
-                "invalid type: integer `7`",
-            ),
+            (r#"{"id":"e","source":"s","payload":{"custom":{"kind":"k","data":1}}}"#, "missing field `time`"),
+            (&MINIMAL.replace(r#""id":"e1""#, r#""id":7"#), "invalid type: integer `7`"),
             (&MINIMAL.replace("2026-11-27T13:00:00Z", "yesterday"), "is not RFC 3339"),
             (&MINIMAL.replace("input", "inptu"), "unknown field `inptu`"),
         ];

@@ -75,14 +75,7 @@ impl<'a> FindingRecord<'a> {
             severity: severity_name(finding.severity),
             confidence: finding.confidence,
             techniques: &finding.techniques,
-            evidence: finding
-                .evidence
-                .iter()
-                .map(|e| EvidenceJson {
-                    field: &e.field,
-                    excerpt: &e.excerpt,
-                })
-                .collect(),
+            evidence: finding.evidence.iter().map(|e| EvidenceJson { field: &e.field, excerpt: &e.excerpt }).collect(),
             error: None,
             level: finding.severity,
         }
@@ -90,10 +83,7 @@ impl<'a> FindingRecord<'a> {
 
     /// Mark the record as standing for an event the plugin failed on.
     pub fn with_error(mut self, error: &'a PluginError) -> Self {
-        self.error = Some(ErrorJson {
-            reason: error.reason.code(),
-            detail: &error.detail,
-        });
+        self.error = Some(ErrorJson { reason: error.reason.code(), detail: &error.detail });
         self
     }
 }
@@ -112,11 +102,7 @@ pub fn not_inspected(plugin: &str, error: &PluginError) -> Finding {
 
 impl<'a> From<&'a ModelRef> for ModelJson<'a> {
     fn from(m: &'a ModelRef) -> Self {
-        Self {
-            name: &m.name,
-            version: m.version.as_deref(),
-            digest: m.digest.as_deref(),
-        }
+        Self { name: &m.name, version: m.version.as_deref(), digest: m.digest.as_deref() }
     }
 }
 
@@ -206,21 +192,14 @@ impl PluginCounts {
     fn errors_label(&self) -> String {
         let total: u64 = self.errors.values().sum();
         let by: Vec<String> = self.errors.iter().map(|(r, n)| format!("{r} {n}")).collect();
-        if by.is_empty() {
-            "0".into()
-        } else {
-            format!("{total} ({})", by.join(", "))
-        }
+        if by.is_empty() { "0".into() } else { format!("{total} ({})", by.join(", ")) }
     }
 }
 
 impl Summary {
     /// Counters for a run of these plugins.
     pub fn new(plugins: usize) -> Self {
-        Self {
-            plugins: vec![PluginCounts::default(); plugins],
-            ..Self::default()
-        }
+        Self { plugins: vec![PluginCounts::default(); plugins], ..Self::default() }
     }
 
     /// Count a finding written.
@@ -237,15 +216,9 @@ impl Summary {
             .filter(|&i| self.by_severity[i] > 0)
             .map(|i| format!("{} {}", names[i], self.by_severity[i]))
             .collect();
-        let by = if by.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", by.join(", "))
-        };
-        let mut text = format!(
-            "aiir: {} events read, {} lines rejected, {total} findings{by}\n",
-            self.events, self.rejected
-        );
+        let by = if by.is_empty() { String::new() } else { format!(" ({})", by.join(", ")) };
+        let mut text =
+            format!("aiir: {} events read, {} lines rejected, {total} findings{by}\n", self.events, self.rejected);
         let header = format!(
             "  {:<20} {:<8} {:<20} {:>9} {:>8}  errors\n",
             "plugin", "version", "load", "inspected", "findings"
@@ -270,11 +243,7 @@ impl Summary {
 
 fn load_label(cached: bool, took: Duration) -> String {
     let ms = took.as_secs_f64() * 1000.0;
-    if cached {
-        format!("cached {ms:.1} ms")
-    } else {
-        format!("compiled {ms:.0} ms")
-    }
+    if cached { format!("cached {ms:.1} ms") } else { format!("compiled {ms:.0} ms") }
 }
 
 /// A line for the operator on stderr, outside the findings stream.

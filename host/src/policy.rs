@@ -29,10 +29,7 @@ pub struct BreakerConfig {
 
 impl Default for BreakerConfig {
     fn default() -> Self {
-        Self {
-            failures: 5,
-            window_secs: 60,
-        }
+        Self { failures: 5, window_secs: 60 }
     }
 }
 
@@ -47,11 +44,7 @@ pub struct Breaker {
 impl Breaker {
     /// A closed breaker.
     pub fn new(config: BreakerConfig) -> Self {
-        Self {
-            config,
-            recent: VecDeque::new(),
-            open: false,
-        }
+        Self { config, recent: VecDeque::new(), open: false }
     }
 
     /// Whether the plugin is disabled.
@@ -85,10 +78,7 @@ mod tests {
 
     #[test]
     fn opens_on_the_nth_failure_within_the_window() {
-        let mut b = Breaker::new(BreakerConfig {
-            failures: 3,
-            window_secs: 60,
-        });
+        let mut b = Breaker::new(BreakerConfig { failures: 3, window_secs: 60 });
         let t0 = Instant::now();
         assert!(!b.record_failure(t0));
         assert!(!b.record_failure(t0 + Duration::from_secs(1)));
@@ -99,10 +89,7 @@ mod tests {
 
     #[test]
     fn old_failures_fall_out_of_the_window() {
-        let mut b = Breaker::new(BreakerConfig {
-            failures: 2,
-            window_secs: 10,
-        });
+        let mut b = Breaker::new(BreakerConfig { failures: 2, window_secs: 10 });
         let t0 = Instant::now();
         b.record_failure(t0);
         assert!(!b.record_failure(t0 + Duration::from_secs(11)));
@@ -111,10 +98,7 @@ mod tests {
 
     #[test]
     fn zero_failures_never_opens() {
-        let mut b = Breaker::new(BreakerConfig {
-            failures: 0,
-            window_secs: 10,
-        });
+        let mut b = Breaker::new(BreakerConfig { failures: 0, window_secs: 10 });
         assert!(!(0..100).any(|_| b.record_failure(Instant::now())));
     }
 }

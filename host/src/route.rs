@@ -31,12 +31,7 @@ impl Routes {
         ];
         let by_kind = kinds
             .into_iter()
-            .map(|k| {
-                (
-                    k,
-                    (0..plugins.len()).filter(|&i| plugins[i].kinds.contains(&k)).collect(),
-                )
-            })
+            .map(|k| (k, (0..plugins.len()).filter(|&i| plugins[i].kinds.contains(&k)).collect()))
             .collect();
         Self { by_kind }
     }

@@ -56,24 +56,16 @@ pub async fn run(opts: &RunOptions) -> anyhow::Result<Outcome> {
     };
     let fuel = config.detectors.iter().any(|d| d.setup.limits.fuel.is_some());
     let runtime = Runtime::new(opts.cache_dir.clone(), fuel)?;
-    let mut slots = start_all(&runtime, &config).await.map_err(|problems| ConfigError {
-        file: opts.config.clone(),
-        problems,
-    })?;
+    let mut slots =
+        start_all(&runtime, &config).await.map_err(|problems| ConfigError { file: opts.config.clone(), problems })?;
     let routes = Routes::new(&slots.iter().map(|s| s.plugin.info()).collect::<Vec<_>>());
     let mut sink = Sink::open(opts.output.as_deref())
         .with_context(|| format!("cannot write {}", display(opts.output.as_deref())))?;
     let mut summary = Summary::new(slots.len());
     let stdin = [PathBuf::from("-")];
-    let inputs = if opts.inputs.is_empty() {
-        &stdin[..]
-    } else {
-        &opts.inputs[..]
-    };
+    let inputs = if opts.inputs.is_empty() { &stdin[..] } else { &opts.inputs[..] };
     for path in inputs {
-        let mut input = Input::open(path)
-            .await
-            .with_context(|| format!("cannot open {}", path.display()))?;
+        let mut input = Input::open(path).await.with_context(|| format!("cannot open {}", path.display()))?;
         process(&mut input, &mut slots, &routes, &mut sink, &mut summary).await?;
     }
     let plugins: Vec<&Plugin> = slots.iter().map(|s| &s.plugin).collect();
@@ -88,11 +80,7 @@ async fn start_all(runtime: &Runtime, config: &Config) -> Result<Vec<Slot>, Vec<
     let mut problems = Vec::new();
     for d in &config.detectors {
         match start_one(runtime, d).await {
-            Ok(plugin) => slots.push(Slot {
-                plugin,
-                on_error: d.on_error,
-                breaker: Breaker::new(d.breaker),
-            }),
+            Ok(plugin) => slots.push(Slot { plugin, on_error: d.on_error, breaker: Breaker::new(d.breaker) }),
             Err(e) => problems.extend(problems_of(d, e)),
         }
     }
@@ -121,10 +109,7 @@ fn problems_of(d: &DetectorConfig, e: LoadError) -> Vec<Problem> {
                 Problem::new(path, format!("plugin {:?}: {}", d.name(), s.message))
             })
             .collect(),
-        other => vec![Problem::new(
-            d.path.clone(),
-            format!("plugin {:?} ({}): {other}", d.name(), d.origin),
-        )],
+        other => vec![Problem::new(d.path.clone(), format!("plugin {:?} ({}): {other}", d.name(), d.origin))],
     }
 }
 
@@ -135,15 +120,8 @@ async fn process(
     sink: &mut Sink,
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
-    while let Some(line) = input
-        .next_line()
-        .await
-        .with_context(|| format!("cannot read {}", input.name()))?
-    {
-        let origin = Origin {
-            input: input.name(),
-            line: line.number,
-        };
+    while let Some(line) = input.next_line().await.with_context(|| format!("cannot read {}", input.name()))? {
+        let origin = Origin { input: input.name(), line: line.number };
         match line.text.and_then(|t| decode_line(&t).map_err(|e| e.message)) {
             Ok(event) => {
                 summary.events += 1;
@@ -187,11 +165,7 @@ async fn inspect(
             fail(slot, event, origin, &error);
             if slot.on_error == OnError::FailClosed {
                 let f = output::not_inspected(slot.plugin.name(), &error);
-                emit(
-                    sink,
-                    summary,
-                    FindingRecord::new(event, &slot.plugin, &f).with_error(&error),
-                )?;
+                emit(sink, summary, FindingRecord::new(event, &slot.plugin, &f).with_error(&error))?;
             }
         }
     }

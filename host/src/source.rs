@@ -13,10 +13,7 @@ pub struct Input {
 
 impl std::fmt::Debug for Input {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Input")
-            .field("name", &self.name)
-            .field("line", &self.line)
-            .finish()
+        f.debug_struct("Input").field("name", &self.name).field("line", &self.line).finish()
     }
 }
 
@@ -33,22 +30,14 @@ impl Input {
     /// Open `path` (`-` for stdin).
     pub async fn open(path: &Path) -> std::io::Result<Self> {
         if path == Path::new("-") {
-            return Ok(Self::new(
-                "<stdin>".into(),
-                Box::new(BufReader::new(tokio::io::stdin())),
-            ));
+            return Ok(Self::new("<stdin>".into(), Box::new(BufReader::new(tokio::io::stdin()))));
         }
         let file = tokio::fs::File::open(path).await?;
         Ok(Self::new(path.display().to_string(), Box::new(BufReader::new(file))))
     }
 
     fn new(name: String, reader: Box<dyn AsyncBufRead + Unpin + Send>) -> Self {
-        Self {
-            name,
-            reader,
-            line: 0,
-            buf: Vec::new(),
-        }
+        Self { name, reader, line: 0, buf: Vec::new() }
     }
 
     /// The name used in messages: the path, or `<stdin>`.
@@ -70,10 +59,7 @@ impl Input {
                 Ok(s) => Ok(s.trim_end_matches(['\n', '\r']).to_owned()),
                 Err(e) => Err(format!("not UTF-8: {e}")),
             };
-            return Ok(Some(Line {
-                number: self.line,
-                text,
-            }));
+            return Ok(Some(Line { number: self.line, text }));
         }
     }
 }

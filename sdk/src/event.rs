@@ -74,11 +74,7 @@ impl Payload {
 impl ModelRef {
     /// A model known by name only.
     pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            version: None,
-            digest: None,
-        }
+        Self { name: name.into(), version: None, digest: None }
     }
 
     /// Set the version.
@@ -97,20 +93,11 @@ impl ModelRef {
 impl Inference {
     /// A model call with no messages yet.
     pub fn new() -> Self {
-        Self {
-            input: Vec::new(),
-            output: Vec::new(),
-            retrieved: Vec::new(),
-            input_tokens: None,
-            output_tokens: None,
-        }
+        Self { input: Vec::new(), output: Vec::new(), retrieved: Vec::new(), input_tokens: None, output_tokens: None }
     }
 
     fn push(mut self, role: Role, content: impl Into<String>) -> Self {
-        let message = Message {
-            role,
-            content: content.into(),
-        };
+        let message = Message { role, content: content.into() };
         match role {
             Role::Assistant => self.output.push(message),
             _ => self.input.push(message),
@@ -140,11 +127,7 @@ impl Inference {
 
     /// Add a retrieved document to the context.
     pub fn retrieved(mut self, id: impl Into<String>, source: impl Into<String>, content: impl Into<String>) -> Self {
-        self.retrieved.push(Document {
-            id: id.into(),
-            source: source.into(),
-            content: content.into(),
-        });
+        self.retrieved.push(Document { id: id.into(), source: source.into(), content: content.into() });
         self
     }
 }
@@ -158,11 +141,7 @@ impl Default for Inference {
 impl ToolCall {
     /// A call of `tool` with these arguments (usually JSON text).
     pub fn new(tool: impl Into<String>, arguments: impl Into<String>) -> Self {
-        Self {
-            tool: tool.into(),
-            arguments: arguments.into(),
-            result: None,
-        }
+        Self { tool: tool.into(), arguments: arguments.into(), result: None }
     }
 
     /// Set what the tool returned.
@@ -175,11 +154,7 @@ impl ToolCall {
 impl ModelLifecycle {
     /// `action` (deployed, loaded, promoted …) happened to `model`.
     pub fn new(action: impl Into<String>, model: ModelRef) -> Self {
-        Self {
-            action: action.into(),
-            model,
-            registry: None,
-        }
+        Self { action: action.into(), model, registry: None }
     }
 }
 

@@ -35,10 +35,7 @@ impl Finding {
 
     /// Add evidence: the field path and the offending excerpt.
     pub fn evidence(mut self, field: impl Into<String>, excerpt: impl Into<String>) -> Self {
-        self.evidence.push(Evidence {
-            field: field.into(),
-            excerpt: excerpt.into(),
-        });
+        self.evidence.push(Evidence { field: field.into(), excerpt: excerpt.into() });
         self
     }
 }
@@ -83,10 +80,7 @@ mod tests {
 
     #[test]
     fn short_text_is_kept_whole() {
-        assert_eq!(
-            excerpt("ignore previous instructions", 0..6),
-            "ignore previous instructions"
-        );
+        assert_eq!(excerpt("ignore previous instructions", 0..6), "ignore previous instructions");
     }
 
     #[test]

@@ -37,10 +37,8 @@ impl Settings {
     pub fn expect_empty(&self) -> Result<(), Vec<SettingsError>> {
         match &self.value {
             serde_json::Value::Object(map) => {
-                let errors: Vec<_> = map
-                    .keys()
-                    .map(|key| SettingsError::new(key.clone(), "this plugin takes no settings"))
-                    .collect();
+                let errors: Vec<_> =
+                    map.keys().map(|key| SettingsError::new(key.clone(), "this plugin takes no settings")).collect();
                 if errors.is_empty() { Ok(()) } else { Err(errors) }
             }
             _ => Err(vec![SettingsError::new("", "settings must be a table")]),
@@ -51,10 +49,7 @@ impl Settings {
 impl SettingsError {
     /// A problem with the key at `path` (empty for the whole table).
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            path: path.into(),
-            message: message.into(),
-        }
+        Self { path: path.into(), message: message.into() }
     }
 }
 

@@ -47,10 +47,7 @@ impl<D: Detector> Harness<D> {
         if !self.info.kinds.contains(&event.kind()) {
             return Vec::new();
         }
-        let findings = self
-            .detector
-            .inspect(event)
-            .unwrap_or_else(|e| panic!("inspect of {} failed: {e}", event.id));
+        let findings = self.detector.inspect(event).unwrap_or_else(|e| panic!("inspect of {} failed: {e}", event.id));
         for f in &findings {
             check_finding(&self.info, event, f);
         }
@@ -80,11 +77,8 @@ impl<D: Detector> Default for Harness<D> {
 }
 
 fn check_info(info: &PluginInfo) {
-    let name_ok = !info.name.is_empty()
-        && info
-            .name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let name_ok =
+        !info.name.is_empty() && info.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     assert!(name_ok, "plugin name {:?} must be lowercase with dashes", info.name);
     assert!(!info.version.is_empty(), "plugin {} has no version", info.name);
     assert!(!info.kinds.is_empty(), "plugin {} asks for no event kinds", info.name);
@@ -94,26 +88,13 @@ fn check_info(info: &PluginInfo) {
 fn check_finding(info: &PluginInfo, event: &Event, f: &Finding) {
     let fields: Vec<String> = event.texts().into_iter().map(|t| t.field).collect();
     let prefix = format!("{}/", info.name);
-    assert!(
-        f.rule.starts_with(&prefix),
-        "rule {:?} must start with {prefix:?}",
-        f.rule
-    );
+    assert!(f.rule.starts_with(&prefix), "rule {:?} must start with {prefix:?}", f.rule);
     assert!(!f.title.is_empty(), "finding {} has no title", f.rule);
-    assert!(
-        (0.0..=1.0).contains(&f.confidence),
-        "finding {} confidence {}",
-        f.rule,
-        f.confidence
-    );
+    assert!((0.0..=1.0).contains(&f.confidence), "finding {} confidence {}", f.rule, f.confidence);
     assert!(!f.techniques.is_empty(), "finding {} names no technique", f.rule);
     for e in &f.evidence {
         let known =
             fields.contains(&e.field) || e.field.starts_with("model") || e.field.starts_with("payload.model_lifecycle");
-        assert!(
-            known,
-            "finding {} points at {:?}, not a field of the event",
-            f.rule, e.field
-        );
+        assert!(known, "finding {} points at {:?}, not a field of the event", f.rule, e.field);
     }
 }

@@ -61,11 +61,7 @@ impl Event {
                 }
             }
             Payload::ToolCall(t) => {
-                out.push(Text::at(
-                    "payload.tool_call.arguments".into(),
-                    Origin::ToolArguments,
-                    &t.arguments,
-                ));
+                out.push(Text::at("payload.tool_call.arguments".into(), Origin::ToolArguments, &t.arguments));
                 if let Some(result) = &t.result {
                     out.push(Text::at("payload.tool_call.result".into(), Origin::ToolResult, result));
                 }
@@ -106,11 +102,7 @@ mod tests {
     fn inference_texts_carry_paths_and_origins() {
         let event = Event::new(
             "e",
-            Inference::new()
-                .system("be nice")
-                .user("hi")
-                .retrieved("d", "https://x", "doc")
-                .assistant("hello"),
+            Inference::new().system("be nice").user("hi").retrieved("d", "https://x", "doc").assistant("hello"),
         );
         let got: Vec<_> = event.texts().into_iter().map(|t| (t.field, t.origin, t.text)).collect();
         assert_eq!(
@@ -119,11 +111,7 @@ mod tests {
                 ("payload.inference.input[0].content".into(), Origin::System, "be nice"),
                 ("payload.inference.input[1].content".into(), Origin::User, "hi"),
                 ("payload.inference.output[0].content".into(), Origin::Assistant, "hello"),
-                (
-                    "payload.inference.retrieved[0].content".into(),
-                    Origin::Retrieved,
-                    "doc"
-                ),
+                ("payload.inference.retrieved[0].content".into(), Origin::Retrieved, "doc"),
             ]
         );
     }

@@ -30,11 +30,7 @@ fn malformed_lines_are_named_and_the_rest_is_inspected() {
         format!("{name}:4: invalid event: invalid type: string \"many\", expected u32"),
         format!("{name}:7: not UTF-8"),
     ] {
-        assert!(
-            run.stderr.contains(&expected),
-            "stderr lacks {expected:?}:\n{}",
-            run.stderr
-        );
+        assert!(run.stderr.contains(&expected), "stderr lacks {expected:?}:\n{}", run.stderr);
     }
     assert!(run.stderr.contains("3 events read, 4 lines rejected"), "{}", run.stderr);
     let events: Vec<String> = run.event_rules().into_iter().map(|(e, _)| e).collect();

@@ -13,16 +13,8 @@ fn second_run_loads_from_the_cache() {
     };
     let first = run(1);
     let second = run(2);
-    assert!(
-        first.stderr.contains("compiled") && !first.stderr.contains("cached"),
-        "{}",
-        first.stderr
-    );
-    assert!(
-        second.stderr.contains("cached") && !second.stderr.contains("compiled"),
-        "{}",
-        second.stderr
-    );
+    assert!(first.stderr.contains("compiled") && !first.stderr.contains("cached"), "{}", first.stderr);
+    assert!(second.stderr.contains("cached") && !second.stderr.contains("compiled"), "{}", second.stderr);
     assert_eq!(first.stdout, second.stdout, "the cache changes nothing but load time");
     let entries = std::fs::read_dir(cache.path()).unwrap().count();
     assert_eq!(entries, 2, "one entry per standard plugin");

@@ -18,17 +18,7 @@ fn invalid_configs_report_every_problem_with_its_path() {
     let mut failures = Vec::new();
     for case in cases {
         let file = case.file_name().unwrap().to_str().unwrap();
-        let run = aiir(
-            &dir,
-            &[
-                "run",
-                "--cache-dir",
-                cache.to_str().unwrap(),
-                "--config",
-                file,
-                "/dev/null",
-            ],
-        );
+        let run = aiir(&dir, &["run", "--cache-dir", cache.to_str().unwrap(), "--config", file, "/dev/null"]);
         assert_eq!(run.code, 2, "{file}: {}", run.stderr);
         let expected_path = case.with_extension("err");
         if bless {
@@ -40,9 +30,5 @@ fn invalid_configs_report_every_problem_with_its_path() {
             failures.push(format!("{file}\n--- expected\n{expected}--- got\n{}", run.stderr));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "run with BLESS=1 to accept:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "run with BLESS=1 to accept:\n{}", failures.join("\n"));
 }

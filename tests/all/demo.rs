@@ -20,8 +20,7 @@ fn default_pack_finds_the_injections_and_the_swap() {
     ];
     assert_eq!(run.event_rules(), pairs(&expected));
     assert!(
-        run.stderr
-            .contains("68 events read, 0 lines rejected, 3 findings (critical 1, high 1, medium 1)"),
+        run.stderr.contains("68 events read, 0 lines rejected, 3 findings (critical 1, high 1, medium 1)"),
         "{}",
         run.stderr
     );
@@ -32,10 +31,7 @@ fn default_pack_finds_the_injections_and_the_swap() {
     assert_eq!(swap["severity"], "critical");
     assert_eq!(swap["evidence"][0]["field"], "payload.model_lifecycle.model.digest");
     let injection = &run.findings()[0];
-    assert_eq!(
-        injection["evidence"][0]["field"],
-        "payload.inference.retrieved[0].content"
-    );
+    assert_eq!(injection["evidence"][0]["field"], "payload.inference.retrieved[0].content");
     // Indirect injection first; the payload's aim (here exfiltration) may add more.
     let techniques = injection["techniques"].as_array().unwrap();
     assert_eq!(techniques[..2], [json!("AML.T0051.001"), json!("LLM01")]);

@@ -23,14 +23,7 @@ fn describes_a_standard_detector() {
 
 #[test]
 fn refuses_another_world() {
-    let run = aiir(
-        &root(),
-        &["inspect", "--no-cache", guest("not-a-detector").to_str().unwrap()],
-    );
+    let run = aiir(&root(), &["inspect", "--no-cache", guest("not-a-detector").to_str().unwrap()]);
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("does not implement the aiir:plugin/detector world"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("does not implement the aiir:plugin/detector world"), "{}", run.stderr);
 }

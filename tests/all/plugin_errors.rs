@@ -41,9 +41,6 @@ fn component_of_another_world() {
     let wasm = guest("not-a-detector");
     let err = load_failure(wasm.to_str().unwrap());
     assert!(err.contains("plugin \"bad\""), "{err}");
-    assert!(
-        err.contains("does not implement the aiir:plugin/detector world"),
-        "{err}"
-    );
+    assert!(err.contains("does not implement the aiir:plugin/detector world"), "{err}");
     assert!(err.contains("`inspect`") && err.contains("wasi:cli/run"), "{err}");
 }

@@ -21,11 +21,7 @@ pub fn guest(name: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     let dir = BUILT.get_or_init(build_guests);
     let lib = dir.join(format!("{}.wasm", name.replace('-', "_")));
-    if lib.exists() {
-        lib
-    } else {
-        dir.join(format!("{name}.wasm"))
-    }
+    if lib.exists() { lib } else { dir.join(format!("{name}.wasm")) }
 }
 
 fn build_guests() -> PathBuf {
@@ -33,14 +29,7 @@ fn build_guests() -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(root().join("tests/guests"))
-        .args([
-            "build",
-            "--release",
-            "--workspace",
-            "--target",
-            "wasm32-wasip2",
-            "--target-dir",
-        ])
+        .args(["build", "--release", "--workspace", "--target", "wasm32-wasip2", "--target-dir"])
         .arg(&target_dir)
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("RUSTFLAGS")
@@ -65,11 +54,8 @@ pub fn aiir_run(args: &[&str]) -> Run {
 
 /// `aiir` with exactly these arguments, in `dir`.
 pub fn aiir(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_aiir"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("cannot run aiir");
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_aiir")).current_dir(dir).args(args).output().expect("cannot run aiir");
     Run::from(output)
 }
 
@@ -103,10 +89,7 @@ impl Run {
     /// (event id, rule id) of every finding, in output order.
     pub fn event_rules(&self) -> Vec<(String, String)> {
         let s = |v: &Value| v.as_str().unwrap().to_owned();
-        self.findings()
-            .iter()
-            .map(|f| (s(&f["event"]), s(&f["rule"])))
-            .collect()
+        self.findings().iter().map(|f| (s(&f["event"]), s(&f["rule"]))).collect()
     }
 }
 

@@ -39,8 +39,7 @@ impl Cache {
 
     fn path(&self, wasm_sha256: &str) -> PathBuf {
         let version = env!("AIIR_WASMTIME_VERSION");
-        self.dir
-            .join(format!("{wasm_sha256}-wasmtime{version}-{}.cwasm", self.engine_key))
+        self.dir.join(format!("{wasm_sha256}-wasmtime{version}-{}.cwasm", self.engine_key))
     }
 
     /// The precompiled component for this wasm, if cached and loadable.
@@ -53,18 +52,13 @@ impl Cache {
         // settings and wasmtime version that produced them; wasmtime re-checks both.
         #[allow(unsafe_code)]
         let loaded = unsafe { Component::deserialize_file(engine, &path) };
-        loaded
-            .inspect_err(|e| tracing::warn!(path = %path.display(), "ignoring unusable cache entry: {e:#}"))
-            .ok()
+        loaded.inspect_err(|e| tracing::warn!(path = %path.display(), "ignoring unusable cache entry: {e:#}")).ok()
     }
 
     /// Store a compiled component; failures only cost the next run a compile.
     pub fn store(&self, wasm_sha256: &str, component: &Component) {
         let path = self.path(wasm_sha256);
-        if let Err(e) = component
-            .serialize()
-            .map_err(anyhow::Error::from)
-            .and_then(|bytes| write_atomic(&path, &bytes))
+        if let Err(e) = component.serialize().map_err(anyhow::Error::from).and_then(|bytes| write_atomic(&path, &bytes))
         {
             tracing::warn!(path = %path.display(), "cannot write the precompiled cache: {e:#}");
         }

@@ -22,10 +22,7 @@ pub struct Capture(Arc<Mutex<Buffer>>);
 impl Capture {
     /// A capture that keeps at most `cap` bytes between two [`take`](Self::take)s.
     pub fn new(cap: usize) -> Self {
-        Self(Arc::new(Mutex::new(Buffer {
-            cap,
-            ..Buffer::default()
-        })))
+        Self(Arc::new(Mutex::new(Buffer { cap, ..Buffer::default() })))
     }
 
     /// What was written since the last take (lossily decoded), and how many bytes

@@ -107,10 +107,7 @@ pub struct PluginError {
 impl PluginError {
     /// An error with this reason.
     pub fn new(reason: Reason, detail: impl Into<String>) -> Self {
-        Self {
-            reason,
-            detail: detail.into(),
-        }
+        Self { reason, detail: detail.into() }
     }
 
     /// The call outlived its deadline while the host was waiting on it.
@@ -157,19 +154,13 @@ mod tests {
         let panic = PluginError::from_trap(&trap, stderr, Duration::from_secs(1));
         assert_eq!(panic.reason, Reason::Panic);
         assert_eq!(panic.detail, "panicked at src/lib.rs:9:5: boom");
-        assert_eq!(
-            PluginError::from_trap(&trap, "", Duration::from_secs(1)).reason,
-            Reason::Trap
-        );
+        assert_eq!(PluginError::from_trap(&trap, "", Duration::from_secs(1)).reason, Reason::Trap);
     }
 
     #[test]
     fn limits_and_wasmtime_traps_map_to_their_codes() {
         let t = Duration::from_millis(5);
-        let memory = wasmtime::Error::new(Exceeded::Memory {
-            desired: 1 << 30,
-            cap: 64,
-        });
+        let memory = wasmtime::Error::new(Exceeded::Memory { desired: 1 << 30, cap: 64 });
         assert_eq!(PluginError::from_trap(&memory, "", t).reason, Reason::Memory);
         let log = wasmtime::Error::new(Exceeded::Log { calls: 1, bytes: 1 });
         assert_eq!(PluginError::from_trap(&log, "", t).reason, Reason::LogFlood);
@@ -178,10 +169,7 @@ mod tests {
             (Trap::OutOfFuel, Reason::Fuel),
             (Trap::StackOverflow, Reason::StackOverflow),
         ] {
-            assert_eq!(
-                PluginError::from_trap(&wasmtime::Error::new(trap), "", t).reason,
-                reason
-            );
+            assert_eq!(PluginError::from_trap(&wasmtime::Error::new(trap), "", t).reason, reason);
         }
     }
 }

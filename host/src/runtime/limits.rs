@@ -70,10 +70,7 @@ impl Limits {
             out.push(("fuel", "must be at least 1 (leave it out to turn fuel off)".to_owned()));
         }
         if self.memory_mib == 0 || self.memory_mib > 4096 {
-            out.push((
-                "memory_mib",
-                format!("must be between 1 and 4096, not {}", self.memory_mib),
-            ));
+            out.push(("memory_mib", format!("must be between 1 and 4096, not {}", self.memory_mib)));
         }
         out
     }
@@ -139,10 +136,7 @@ impl Limiter {
 impl ResourceLimiter for Limiter {
     fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
         if desired > self.memory_cap {
-            return Err(wasmtime::Error::new(Exceeded::Memory {
-                desired,
-                cap: self.memory_mib,
-            }));
+            return Err(wasmtime::Error::new(Exceeded::Memory { desired, cap: self.memory_mib }));
         }
         self.peak_memory = self.peak_memory.max(desired);
         Ok(true)
@@ -150,10 +144,7 @@ impl ResourceLimiter for Limiter {
 
     fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
         if desired > self.table_cap {
-            return Err(wasmtime::Error::new(Exceeded::Table {
-                desired,
-                cap: self.table_cap,
-            }));
+            return Err(wasmtime::Error::new(Exceeded::Table { desired, cap: self.table_cap }));
         }
         Ok(true)
     }

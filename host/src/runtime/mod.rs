@@ -44,9 +44,7 @@ pub struct Runtime {
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime")
-            .field("cache", &self.cache)
-            .finish_non_exhaustive()
+        f.debug_struct("Runtime").field("cache", &self.cache).finish_non_exhaustive()
     }
 }
 
@@ -54,13 +52,10 @@ impl Runtime {
     /// A runtime whose precompiled cache lives in `cache_dir` (none: always
     /// compile); `fuel` turns on fuel metering for every plugin it runs.
     pub fn new(cache_dir: Option<PathBuf>, fuel: bool) -> anyhow::Result<Self> {
-        let engine = Engine::new(&engine_config(fuel))
-            .map_err(anyhow::Error::from)
-            .context("cannot create the wasm engine")?;
+        let engine =
+            Engine::new(&engine_config(fuel)).map_err(anyhow::Error::from).context("cannot create the wasm engine")?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-            .map_err(anyhow::Error::from)
-            .context("cannot link WASI")?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from).context("cannot link WASI")?;
         bindings::Detector::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
             .map_err(anyhow::Error::from)
             .context("cannot link the host imports")?;

@@ -48,9 +48,7 @@ pub struct Loaded {
 
 impl std::fmt::Debug for Loaded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Loaded")
-            .field("stats", &self.stats)
-            .finish_non_exhaustive()
+        f.debug_struct("Loaded").field("stats", &self.stats).finish_non_exhaustive()
     }
 }
 
@@ -85,10 +83,7 @@ pub struct Plugin {
 
 impl std::fmt::Debug for Plugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Plugin")
-            .field("setup", &self.setup)
-            .field("stats", &self.stats)
-            .finish_non_exhaustive()
+        f.debug_struct("Plugin").field("setup", &self.setup).field("stats", &self.stats).finish_non_exhaustive()
     }
 }
 
@@ -106,26 +101,15 @@ impl Runtime {
             Some(c) => c,
             None => self.compile(wasm, &sha256)?,
         };
-        let stats = LoadStats {
-            sha256,
-            size: wasm.len(),
-            cached: hit,
-            load_time: started.elapsed(),
-        };
+        let stats = LoadStats { sha256, size: wasm.len(), cached: hit, load_time: started.elapsed() };
         self.check_world(&component)?;
-        let imports: Vec<String> = component
-            .component_type()
-            .imports(&self.engine)
-            .map(|(n, _)| n.to_owned())
-            .collect();
+        let imports: Vec<String> =
+            component.component_type().imports(&self.engine).map(|(n, _)| n.to_owned()).collect();
         let ungranted = sandbox.ungranted(&imports);
         if !ungranted.is_empty() {
             return Err(LoadError::Ungranted(ungranted.into_iter().map(String::from).collect()));
         }
-        let pre = self
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| LoadError::Link(e.into()))?;
+        let pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::Link(e.into()))?;
         let pre = DetectorPre::new(pre).map_err(|e| LoadError::Link(e.into()))?;
         Ok(Loaded { pre, stats, imports })
     }
@@ -146,15 +130,8 @@ impl Runtime {
             return Ok(());
         }
         let quote = |names: &[&str]| names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
-        let found = if exports.is_empty() {
-            "nothing".into()
-        } else {
-            quote(&exports)
-        };
-        Err(LoadError::WrongWorld {
-            missing: quote(&missing),
-            found,
-        })
+        let found = if exports.is_empty() { "nothing".into() } else { quote(&exports) };
+        Err(LoadError::WrongWorld { missing: quote(&missing), found })
     }
 }
 
@@ -184,19 +161,13 @@ impl Loaded {
     }
 
     /// Instantiate the plugin, ask for its `info` and hand it its settings. The
-    /// instance stays warm for the first event.
-    pub async fn start(self, setup: Setup) -> Result<Plugin, LoadError> {
+    /// instance stays warm for the first event. One load may start many plugins.
+    pub async fn start(&self, setup: Setup) -> Result<Plugin, LoadError> {
         let (mut warm, info) = start_instance(&setup, &self.pre).await?;
         configure(&mut warm, &setup).await?;
         let fuel = warm.store.get_fuel().is_ok();
-        Ok(Plugin {
-            setup,
-            info,
-            pre: self.pre,
-            warm: Some(warm),
-            stats: self.stats,
-            fuel,
-        })
+        let (pre, stats) = (self.pre.clone(), self.stats.clone());
+        Ok(Plugin { setup, info, pre, warm: Some(warm), stats, fuel })
     }
 }
 
@@ -233,10 +204,7 @@ impl Plugin {
             },
         };
         let started = Instant::now();
-        let result = call(&mut instance, &self.setup.limits, async |d, s| {
-            d.call_inspect(s, event).await
-        })
-        .await;
+        let result = call(&mut instance, &self.setup.limits, async |d, s| d.call_inspect(s, event).await).await;
         let stats = CallStats {
             fuel: self.fuel.then(|| spent_fuel(&instance.store, &self.setup.limits)),
             peak_memory: instance.store.data().limiter.peak_memory(),
@@ -264,19 +232,12 @@ impl Plugin {
 /// Reject results over the output caps.
 fn check_output(findings: Vec<Finding>, limits: &Limits) -> Result<Vec<Finding>, PluginError> {
     if findings.len() > limits.max_findings {
-        let detail = format!(
-            "{} findings, more than the cap of {}",
-            findings.len(),
-            limits.max_findings
-        );
+        let detail = format!("{} findings, more than the cap of {}", findings.len(), limits.max_findings);
         return Err(PluginError::new(Reason::TooManyFindings, detail));
     }
     let bytes: usize = findings.iter().map(string_bytes).sum();
     if bytes > limits.max_output_bytes {
-        let detail = format!(
-            "{bytes} bytes of strings, more than the cap of {}",
-            limits.max_output_bytes
-        );
+        let detail = format!("{bytes} bytes of strings, more than the cap of {}", limits.max_output_bytes);
         return Err(PluginError::new(Reason::OutputTooLarge, detail));
     }
     Ok(findings)
@@ -309,20 +270,16 @@ async fn start_instance(setup: &Setup, pre: &DetectorPre<PluginState>) -> Result
         Err(_) => return Err(LoadError::Start(PluginError::deadline(limits.timeout()))),
     };
     let mut instance = Instance { store, detector };
-    let info = call(&mut instance, limits, async |d, s| d.call_info(s).await)
-        .await
-        .map_err(LoadError::Start)?;
+    let info = call(&mut instance, limits, async |d, s| d.call_info(s).await).await.map_err(LoadError::Start)?;
     Ok((instance, info))
 }
 
 async fn configure(instance: &mut Instance, setup: &Setup) -> Result<(), LoadError> {
     let settings = setup.settings.as_str();
-    call(instance, &setup.limits, async |d, s| {
-        d.call_configure(s, settings).await
-    })
-    .await
-    .map_err(LoadError::Start)?
-    .map_err(LoadError::Settings)
+    call(instance, &setup.limits, async |d, s| d.call_configure(s, settings).await)
+        .await
+        .map_err(LoadError::Start)?
+        .map_err(LoadError::Settings)
 }
 
 /// Make one call into the instance under its deadline and fuel budget. The

@@ -58,10 +58,7 @@ impl Sandbox {
     /// address and name lookup denied (the builder's defaults, kept explicit).
     pub fn wasi_ctx(&self, plugin: &str, capture: &Capture) -> WasiCtx {
         let mut builder = WasiCtx::builder();
-        builder
-            .stdout(capture.clone())
-            .stderr(capture.clone())
-            .allow_ip_name_lookup(false);
+        builder.stdout(capture.clone()).stderr(capture.clone()).allow_ip_name_lookup(false);
         let plugin = plugin.to_owned();
         builder.socket_addr_check(move |addr, usage| {
             tracing::warn!(plugin, %addr, ?usage, "denied a socket");
@@ -113,22 +110,12 @@ mod tests {
 
     #[test]
     fn only_granted_imports_pass() {
-        let imports = [
-            "aiir:plugin/host@0.1.0",
-            "wasi:cli/environment@0.2.6",
-            "wasi:sockets/tcp@0.2.6",
-            "wasi:http/types@0.2.6",
-        ]
-        .map(String::from);
+        let imports =
+            ["aiir:plugin/host@0.1.0", "wasi:cli/environment@0.2.6", "wasi:sockets/tcp@0.2.6", "wasi:http/types@0.2.6"]
+                .map(String::from);
         let strict = Sandbox::default();
-        assert_eq!(
-            strict.ungranted(&imports),
-            ["wasi:sockets/tcp@0.2.6", "wasi:http/types@0.2.6"]
-        );
-        let net = Sandbox {
-            grants: vec![Grant::Sockets],
-            ..Sandbox::default()
-        };
+        assert_eq!(strict.ungranted(&imports), ["wasi:sockets/tcp@0.2.6", "wasi:http/types@0.2.6"]);
+        let net = Sandbox { grants: vec![Grant::Sockets], ..Sandbox::default() };
         assert_eq!(net.ungranted(&imports), ["wasi:http/types@0.2.6"]);
     }
 }

@@ -36,12 +36,7 @@ impl PluginState {
             table: ResourceTable::new(),
             limiter: Limiter::new(limits),
             capture,
-            log: LogBudget {
-                max_calls: limits.max_log_calls,
-                max_bytes: limits.max_log_bytes,
-                calls: 0,
-                bytes: 0,
-            },
+            log: LogBudget { max_calls: limits.max_log_calls, max_bytes: limits.max_log_bytes, calls: 0, bytes: 0 },
         }
     }
 
@@ -68,10 +63,7 @@ impl PluginState {
 
 impl WasiView for PluginState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
 }
 
@@ -83,10 +75,7 @@ impl host::Host for PluginState {
         budget.calls += 1;
         budget.bytes += message.len();
         if budget.calls > budget.max_calls || budget.bytes > budget.max_bytes {
-            let exceeded = Exceeded::Log {
-                calls: budget.max_calls,
-                bytes: budget.max_bytes,
-            };
+            let exceeded = Exceeded::Log { calls: budget.max_calls, bytes: budget.max_bytes };
             return Err(wasmtime::Error::new(exceeded));
         }
         let plugin = self.plugin.as_str();

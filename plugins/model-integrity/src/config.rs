@@ -58,10 +58,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self {
-            allowed: HashMap::new(),
-            allow_unlisted_models: true,
-        }
+        Self { allowed: HashMap::new(), allow_unlisted_models: true }
     }
 }
 
@@ -80,15 +77,9 @@ impl Config {
         }
         let mut allowed: HashMap<String, Vec<Vetted>> = HashMap::new();
         for e in raw.allowed {
-            allowed.entry(e.name).or_default().push(Vetted {
-                version: e.version,
-                digest: e.digest,
-            });
+            allowed.entry(e.name).or_default().push(Vetted { version: e.version, digest: e.digest });
         }
-        Ok(Self {
-            allowed,
-            allow_unlisted_models,
-        })
+        Ok(Self { allowed, allow_unlisted_models })
     }
 }
 
@@ -100,16 +91,10 @@ fn check(n: usize, entry: &RawEntry) -> Vec<SettingsError> {
         errors.push(SettingsError::new(at("name"), "must not be empty"));
     }
     if entry.version.as_deref().is_some_and(|v| v.trim().is_empty()) {
-        errors.push(SettingsError::new(
-            at("version"),
-            "must not be empty; leave it out to allow any version",
-        ));
+        errors.push(SettingsError::new(at("version"), "must not be empty; leave it out to allow any version"));
     }
     if !is_sha256_digest(&entry.digest) {
-        let message = format!(
-            "must be `sha256:` followed by 64 lowercase hex digits, not {:?}",
-            entry.digest
-        );
+        let message = format!("must be `sha256:` followed by 64 lowercase hex digits, not {:?}", entry.digest);
         errors.push(SettingsError::new(at("digest"), message));
     }
     errors
@@ -143,13 +128,7 @@ mod tests {
     fn a_non_empty_allow_list_is_exhaustive_by_default() {
         let config = parse(&format!(r#"{{"allowed": [{{"name": "m", "digest": "{DIGEST}"}}]}}"#)).unwrap();
         assert!(!config.allow_unlisted_models);
-        assert_eq!(
-            config.allowed["m"],
-            [Vetted {
-                version: None,
-                digest: DIGEST.into()
-            }]
-        );
+        assert_eq!(config.allowed["m"], [Vetted { version: None, digest: DIGEST.into() }]);
     }
 
     #[test]
@@ -164,15 +143,7 @@ mod tests {
         );
         let got = parse(&json).unwrap_err();
         let paths: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
-        assert_eq!(
-            paths,
-            [
-                "allowed[1].digest",
-                "allowed[2].name",
-                "allowed[2].version",
-                "allowed[2].digest"
-            ]
-        );
+        assert_eq!(paths, ["allowed[1].digest", "allowed[2].name", "allowed[2].version", "allowed[2].digest"]);
         assert!(got[0].1.contains("64 lowercase hex digits"), "{got:?}");
     }
 
@@ -184,11 +155,7 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_missing_digests_are_rejected() {
-        assert!(
-            parse(r#"{"allow_list": []}"#).unwrap_err()[0]
-                .1
-                .contains("unknown field")
-        );
+        assert!(parse(r#"{"allow_list": []}"#).unwrap_err()[0].1.contains("unknown field"));
         let got = parse(r#"{"allowed": [{"name": "m"}]}"#).unwrap_err();
         assert_eq!(got[0].0, "allowed[0]");
         assert!(got[0].1.contains("missing field `digest`"), "{got:?}");

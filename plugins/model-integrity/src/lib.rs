@@ -34,11 +34,7 @@ pub struct ModelIntegrity {
 
 impl Default for ModelIntegrity {
     fn default() -> Self {
-        Self {
-            config: Config::default(),
-            first_seen: Bounded::new(REMEMBERED),
-            reported: Bounded::new(REMEMBERED),
-        }
+        Self { config: Config::default(), first_seen: Bounded::new(REMEMBERED), reported: Bounded::new(REMEMBERED) }
     }
 }
 
@@ -74,10 +70,7 @@ impl Detector for ModelIntegrity {
         let findings = [self.unknown_digest(&subject), self.digest_changed(&subject)];
         // Each conflict is reported on the event that introduced it: later events
         // served by the same rogue digest do not fire again.
-        let fresh = findings
-            .into_iter()
-            .flatten()
-            .filter(|(_, key)| self.reported.insert_new(key.clone(), ()));
+        let fresh = findings.into_iter().flatten().filter(|(_, key)| self.reported.insert_new(key.clone(), ()));
         Ok(fresh.map(|(finding, _)| finding).collect())
     }
 }
@@ -118,12 +111,7 @@ impl ModelIntegrity {
         if first == digest || self.is_vetted(s) {
             return None;
         }
-        let title = format!(
-            "model {} now runs {}, first seen as {}",
-            describe(m),
-            short(digest),
-            short(first)
-        );
+        let title = format!("model {} now runs {}, first seen as {}", describe(m), short(digest), short(first));
         let finding = Finding::new("model-integrity/digest-changed", title, Severity::Critical);
         Some(with_evidence(finding, s))
     }
@@ -154,16 +142,10 @@ fn with_evidence(finding: Finding, s: &Subject<'_>) -> Report {
         Some(digest) => ("digest", digest),
         None => ("name", &s.model.name),
     };
-    let finding = finding
-        .techniques(TECHNIQUES)
-        .evidence(format!("{}.{field}", s.path), excerpt(value, 0..value.len()));
+    let finding =
+        finding.techniques(TECHNIQUES).evidence(format!("{}.{field}", s.path), excerpt(value, 0..value.len()));
     let (name, version) = (s.model.name.clone(), s.model.version.clone());
-    let key = (
-        finding.rule.clone(),
-        name,
-        version,
-        s.digest.clone().unwrap_or_default(),
-    );
+    let key = (finding.rule.clone(), name, version, s.digest.clone().unwrap_or_default());
     (finding, key)
 }
 

@@ -14,11 +14,7 @@ pub struct Bounded<K, V> {
 
 impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
     pub fn new(capacity: usize) -> Self {
-        Self {
-            map: HashMap::new(),
-            order: VecDeque::new(),
-            capacity,
-        }
+        Self { map: HashMap::new(), order: VecDeque::new(), capacity }
     }
 
     pub fn get(&self, key: &K) -> Option<&V> {

@@ -33,18 +33,13 @@ fn a_swap_under_the_same_version_fires_once() {
     assert!(h.inspect(&deployed("e1", model("2.3.1", GOOD))).is_empty());
     assert!(h.inspect(&served("e2", model("2.3.1", GOOD))).is_empty());
     let findings = h.inspect(&deployed("e3", model("2.3.1", ROGUE)));
-    let [f] = findings.as_slice() else {
-        panic!("{findings:?}")
-    };
+    let [f] = findings.as_slice() else { panic!("{findings:?}") };
     assert_eq!(f.rule, "model-integrity/digest-changed");
     assert_eq!(f.severity, Severity::Critical);
     assert_eq!(f.techniques, ["AML.T0010.003", "LLM03"]);
     assert_eq!(f.evidence[0].field, "payload.model_lifecycle.model.digest");
     assert_eq!(f.evidence[0].excerpt, ROGUE);
-    assert!(
-        f.title.contains("sha256:3638c2f52deb…") && f.title.contains("sha256:97d52dc3a681…"),
-        "{f:?}"
-    );
+    assert!(f.title.contains("sha256:3638c2f52deb…") && f.title.contains("sha256:97d52dc3a681…"), "{f:?}");
     // Later events served by the rogue digest do not fire again.
     assert!(h.inspect(&served("e4", model("2.3.1", ROGUE))).is_empty());
 }
@@ -78,10 +73,7 @@ fn events_without_version_or_digest_are_not_compared() {
     h.inspect(&served("e1", ModelRef::new("m").digest(GOOD)));
     assert!(h.inspect(&served("e2", ModelRef::new("m").digest(ROGUE))).is_empty());
     assert!(h.inspect(&served("e3", ModelRef::new("m").version("1"))).is_empty());
-    assert!(
-        h.inspect(&Event::new("e4", Inference::new().user("no model")))
-            .is_empty()
-    );
+    assert!(h.inspect(&Event::new("e4", Inference::new().user("no model"))).is_empty());
 }
 
 #[test]
@@ -89,20 +81,14 @@ fn a_digest_off_the_allow_list_is_unknown() {
     let mut h = Harness::<ModelIntegrity>::with_settings(&allow_good("")).unwrap();
     assert!(h.inspect(&deployed("e1", model("2.3.1", GOOD))).is_empty());
     let rules = h.rules(&deployed("e2", model("2.3.1", ROGUE)));
-    assert_eq!(
-        rules,
-        ["model-integrity/unknown-digest", "model-integrity/digest-changed"]
-    );
+    assert_eq!(rules, ["model-integrity/unknown-digest", "model-integrity/digest-changed"]);
     assert!(h.inspect(&served("e3", model("2.3.1", ROGUE))).is_empty());
 }
 
 #[test]
 fn an_allowed_digest_for_another_version_is_unknown() {
     let mut h = Harness::<ModelIntegrity>::with_settings(&allow_good("")).unwrap();
-    assert_eq!(
-        h.rules(&served("e1", model("2.4.0", GOOD))),
-        ["model-integrity/unknown-digest"]
-    );
+    assert_eq!(h.rules(&served("e1", model("2.4.0", GOOD))), ["model-integrity/unknown-digest"]);
 }
 
 #[test]
@@ -148,14 +134,7 @@ fn info_documents_every_setting() {
     assert_eq!(super::REMEMBERED, 10_000, "the settings doc says 10 000");
     let info = ModelIntegrity::info();
     assert_eq!(info.kinds, [EventKind::ModelLifecycle, EventKind::Inference]);
-    for key in [
-        "allowed",
-        "name",
-        "version",
-        "digest",
-        "allow_unlisted_models",
-        "10 000",
-    ] {
+    for key in ["allowed", "name", "version", "digest", "allow_unlisted_models", "10 000"] {
         assert!(info.settings.contains(key), "{key} undocumented");
     }
 }
@@ -163,23 +142,16 @@ fn info_documents_every_setting() {
 #[test]
 fn demo_log_yields_the_expected_findings() {
     let mut h = Harness::<ModelIntegrity>::new();
-    let found: Vec<(String, String)> = demo_log::events()
-        .iter()
-        .flat_map(|e| h.rules(e).into_iter().map(|rule| (e.id.clone(), rule)))
-        .collect();
+    let found: Vec<(String, String)> =
+        demo_log::events().iter().flat_map(|e| h.rules(e).into_iter().map(|rule| (e.id.clone(), rule))).collect();
     assert_eq!(found, demo_log::expected("model-integrity/"));
 }
 
 #[test]
 fn demo_log_with_an_allow_list_also_flags_the_unknown_digest() {
     let mut h = Harness::<ModelIntegrity>::with_settings(&allow_good(r#", "allow_unlisted_models": true"#)).unwrap();
-    let found: Vec<(String, String)> = demo_log::events()
-        .iter()
-        .flat_map(|e| h.rules(e).into_iter().map(|rule| (e.id.clone(), rule)))
-        .collect();
-    let expected = [
-        ("evt-0050", "model-integrity/unknown-digest"),
-        ("evt-0050", "model-integrity/digest-changed"),
-    ];
+    let found: Vec<(String, String)> =
+        demo_log::events().iter().flat_map(|e| h.rules(e).into_iter().map(|rule| (e.id.clone(), rule))).collect();
+    let expected = [("evt-0050", "model-integrity/unknown-digest"), ("evt-0050", "model-integrity/digest-changed")];
     assert_eq!(found, expected.map(|(e, r)| (e.to_owned(), r.to_owned())));
 }

@@ -47,10 +47,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self {
-            min_confidence: default_min_confidence(),
-            extra_patterns: Vec::new(),
-        }
+        Self { min_confidence: default_min_confidence(), extra_patterns: Vec::new() }
     }
 }
 
@@ -73,10 +70,7 @@ impl Config {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(Self {
-            min_confidence: raw.min_confidence,
-            extra_patterns,
-        })
+        Ok(Self { min_confidence: raw.min_confidence, extra_patterns })
     }
 }
 
@@ -92,13 +86,7 @@ fn compile(source: &str) -> Result<Pattern, String> {
     if regex.is_match("") {
         return Err("pattern matches empty text, so it would flag every field".into());
     }
-    Ok(Pattern {
-        name: "operator pattern",
-        weight: EXTRA_WEIGHT,
-        scope: Scope::Any,
-        techniques: &[],
-        regex,
-    })
+    Ok(Pattern { name: "operator pattern", weight: EXTRA_WEIGHT, scope: Scope::Any, techniques: &[], regex })
 }
 
 /// The regex crate's errors draw the pattern over several lines; the settings error
@@ -106,10 +94,7 @@ fn compile(source: &str) -> Result<Pattern, String> {
 fn first_line(message: &str) -> String {
     let lines: Vec<&str> = message.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     let error = lines.iter().find_map(|l| l.strip_prefix("error: "));
-    error
-        .or(lines.first().copied())
-        .unwrap_or("unknown error")
-        .to_lowercase()
+    error.or(lines.first().copied()).unwrap_or("unknown error").to_lowercase()
 }
 
 #[cfg(test)]
@@ -133,15 +118,7 @@ mod tests {
     fn every_bad_value_is_reported_with_its_path() {
         let got = errors(r#"{"min_confidence": 1.5, "extra_patterns": ["ok", "(unclosed", "", "a*"]}"#);
         let paths: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
-        assert_eq!(
-            paths,
-            [
-                "min_confidence",
-                "extra_patterns[1]",
-                "extra_patterns[2]",
-                "extra_patterns[3]"
-            ]
-        );
+        assert_eq!(paths, ["min_confidence", "extra_patterns[1]", "extra_patterns[2]", "extra_patterns[3]"]);
         assert_eq!(got[1].1, "invalid regex: unclosed group");
         assert!(got[3].1.contains("empty text"), "{got:?}");
     }

@@ -29,11 +29,7 @@ pub struct PromptInjection {
 
 impl Default for PromptInjection {
     fn default() -> Self {
-        Self {
-            built_in: patterns::built_in(),
-            extra: Vec::new(),
-            min_confidence: Config::default().min_confidence,
-        }
+        Self { built_in: patterns::built_in(), extra: Vec::new(), min_confidence: Config::default().min_confidence }
     }
 }
 

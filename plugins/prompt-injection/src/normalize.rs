@@ -22,10 +22,8 @@ pub struct Normalized {
 impl Normalized {
     /// Normalise `original`.
     pub fn new(original: &str) -> Self {
-        let mut n = Self {
-            text: String::with_capacity(original.len()),
-            origin: Vec::with_capacity(original.len() + 1),
-        };
+        let mut n =
+            Self { text: String::with_capacity(original.len()), origin: Vec::with_capacity(original.len() + 1) };
         let mut pending_space: Option<(usize, char)> = None;
         for (at, c) in original.char_indices() {
             if is_invisible(c) {

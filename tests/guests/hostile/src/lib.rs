@@ -62,13 +62,9 @@ pub struct Hostile {
 
 impl Detector for Hostile {
     fn info() -> PluginInfo {
-        PluginInfo::new(
-            "hostile",
-            env!("CARGO_PKG_VERSION"),
-            "attacks its host on purpose, to test the sandbox",
-        )
-        .kinds([EventKind::Inference, EventKind::ToolCall, EventKind::Custom])
-        .settings(DOC)
+        PluginInfo::new("hostile", env!("CARGO_PKG_VERSION"), "attacks its host on purpose, to test the sandbox")
+            .kinds([EventKind::Inference, EventKind::ToolCall, EventKind::Custom])
+            .settings(DOC)
     }
 
     fn configure(&mut self, settings: Settings) -> Result<(), Vec<SettingsError>> {
@@ -153,9 +149,8 @@ fn environment() -> Finding {
     let vars: Vec<(String, String)> = std::env::vars().collect();
     let nargs = std::env::args().count();
     let title = format!("environment: {} variables, {} arguments", vars.len(), nargs);
-    vars.iter().fold(info("hostile/env", title), |f, (key, value)| {
-        f.evidence("payload.custom.data", format!("{key}={value}"))
-    })
+    vars.iter()
+        .fold(info("hostile/env", title), |f, (key, value)| f.evidence("payload.custom.data", format!("{key}={value}")))
 }
 
 aiir_sdk::export_detector!(Hostile);
