@@ -112,16 +112,22 @@ pub struct ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let file = self.file.as_ref().map_or("built-in default".into(), |p| p.display().to_string());
-        let n = self.problems.len();
-        write!(f, "invalid configuration {file}: {n} problem{}", if n == 1 { "" } else { "s" })?;
-        for p in &self.problems {
-            match p.path.as_str() {
-                "" => write!(f, "\n  {}", p.message)?,
-                path => write!(f, "\n  {path}: {}", p.message)?,
-            }
-        }
-        Ok(())
+        write_problems(f, &format!("invalid configuration {file}"), &self.problems)
     }
+}
+
+/// `{what}: N problems`, then each problem on its own indented line with its path;
+/// shared with the cases files of `aiir test`.
+pub(crate) fn write_problems(f: &mut fmt::Formatter<'_>, what: &str, problems: &[Problem]) -> fmt::Result {
+    let n = problems.len();
+    write!(f, "{what}: {n} problem{}", if n == 1 { "" } else { "s" })?;
+    for p in problems {
+        match p.path.as_str() {
+            "" => write!(f, "\n  {}", p.message)?,
+            path => write!(f, "\n  {path}: {}", p.message)?,
+        }
+    }
+    Ok(())
 }
 
 impl Problem {
@@ -179,7 +185,7 @@ pub fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
 /// problem rather than the first: each offending value is recorded, removed, and the
 /// rest parsed again. A "missing field" that only follows from such a removal is
 /// not reported twice.
-fn parse_lenient<T: serde::de::DeserializeOwned>(
+pub(crate) fn parse_lenient<T: serde::de::DeserializeOwned>(
     mut value: toml::Value,
     path: &str,
     problems: &mut Vec<Problem>,
@@ -227,7 +233,7 @@ fn remove_at(value: &mut toml::Value, path: &serde_path_to_error::Path) -> Optio
     }
 }
 
-fn toml_problem(e: &toml::de::Error) -> Problem {
+pub(crate) fn toml_problem(e: &toml::de::Error) -> Problem {
     Problem::new("", e.to_string().trim_end().replace('\n', "\n    "))
 }
 

@@ -2,7 +2,8 @@
 //!
 //! The JSON mirrors the WIT record field by field, in snake_case; the README documents
 //! it. Unknown keys are errors: a misspelt `retreived` must not silently hide text
-//! from the detectors.
+//! from the detectors. [`decode_line`] reads a line of a log; [`decode_value`] reads an
+//! event already parsed, such as a table of an `aiir test` cases file.
 
 use crate::runtime::{self as wit};
 use serde::Deserialize;
@@ -16,11 +17,25 @@ use time::format_description::well_known::Rfc3339;
 pub struct DecodeError {
     /// What is wrong, with the column where serde could tell.
     pub message: String,
+    /// Where in the event, `payload.inference.input[0].role`; empty when unknown (a
+    /// line's errors give a column instead).
+    pub path: String,
 }
 
 /// Decode one line of aiir JSON Lines.
 pub fn decode_line(line: &str) -> Result<wit::Event, DecodeError> {
-    let raw: RawEvent = serde_json::from_str(line).map_err(|e| DecodeError { message: describe(&e) })?;
+    let raw: RawEvent =
+        serde_json::from_str(line).map_err(|e| DecodeError { message: describe(&e), path: String::new() })?;
+    raw.into_event()
+}
+
+/// Decode one event given as a JSON value. A value has no columns, so the error
+/// names the field instead, in [`DecodeError::path`].
+pub fn decode_value(value: serde_json::Value) -> Result<wit::Event, DecodeError> {
+    let raw: RawEvent = serde_path_to_error::deserialize(value).map_err(|e| DecodeError {
+        path: Some(e.path().to_string()).filter(|p| p != ".").unwrap_or_default(),
+        message: format!("invalid event: {}", e.inner()),
+    })?;
     raw.into_event()
 }
 
@@ -161,7 +176,8 @@ impl RawEvent {
 }
 
 fn parse_time(text: &str) -> Result<u64, DecodeError> {
-    let invalid = |why: String| DecodeError { message: format!("invalid event: `time` {text:?} {why}") };
+    let invalid =
+        |why: String| DecodeError { message: format!("invalid event: `time` {text:?} {why}"), path: "time".into() };
     let time = OffsetDateTime::parse(text, &Rfc3339).map_err(|e| invalid(format!("is not RFC 3339: {e}")))?;
     u64::try_from(time.unix_timestamp_nanos()).map_err(|_| invalid("is before 1970".into()))
 }
@@ -269,5 +285,17 @@ mod tests {
             let err = decode_line(line).unwrap_err();
             assert!(err.message.contains(expected), "{line}: {err}");
         }
+    }
+
+    #[test]
+    fn values_decode_like_lines_and_errors_name_the_field() {
+        let value: serde_json::Value = serde_json::from_str(MINIMAL).unwrap();
+        // wit types have no PartialEq; their Debug text shows every field.
+        assert_eq!(format!("{:?}", decode_value(value.clone())), format!("{:?}", decode_line(MINIMAL)));
+        let mut bad = value;
+        bad["payload"]["inference"]["input"][0]["role"] = "robot".into();
+        let err = decode_value(bad).unwrap_err();
+        assert_eq!(err.path, "payload.inference.input[0].role");
+        assert!(err.message.starts_with("invalid event: unknown variant `robot`"), "{err}");
     }
 }

@@ -11,3 +11,4 @@ mod config_ui;
 mod demo;
 mod inspect;
 mod plugin_errors;
+mod sandbox;

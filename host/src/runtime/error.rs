@@ -2,6 +2,7 @@
 
 use super::SettingsError;
 use super::limits::Exceeded;
+use super::sandbox::Grant;
 use std::fmt;
 use std::time::Duration;
 use wasmtime::Trap;
@@ -29,7 +30,7 @@ pub enum LoadError {
         found: String,
     },
     /// It imports capabilities the operator did not grant.
-    #[error("imports what it was not granted: {}", .0.join(", "))]
+    #[error("imports what it was not granted: {}; {}", .0.join(", "), grant_hint(.0))]
     Ungranted(Vec<String>),
     /// Its imports or export types do not match what the host provides.
     #[error("cannot link: {0:#}")]
@@ -40,6 +41,17 @@ pub enum LoadError {
     /// `configure` rejected the settings.
     #[error("rejected its settings")]
     Settings(Vec<SettingsError>),
+}
+
+/// What would allow the ungranted imports, for the operator who trusts the plugin.
+fn grant_hint(imports: &[String]) -> String {
+    let mut grants: Vec<&str> = imports.iter().filter_map(|i| Grant::allowing(i)).map(Grant::name).collect();
+    grants.dedup();
+    let list = grants.iter().map(|g| format!("{g:?}")).collect::<Vec<_>>().join(", ");
+    match imports.iter().find(|i| Grant::allowing(i).is_none()) {
+        Some(i) => format!("no grant allows {i}"),
+        None => format!("`grants = [{list}]` would link them (with nothing reachable behind them)"),
+    }
 }
 
 /// Why a call into a plugin failed, as a stable code for counters and policies.

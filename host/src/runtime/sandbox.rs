@@ -32,6 +32,19 @@ impl Grant {
             Grant::Sockets => "wasi:sockets/",
         }
     }
+
+    /// The grant that would allow an import, if any does.
+    pub fn allowing(import: &str) -> Option<Grant> {
+        Grant::ALL.into_iter().find(|g| import.starts_with(g.prefix()))
+    }
+
+    /// The name used in `grants = [...]`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Grant::Filesystem => "filesystem",
+            Grant::Sockets => "sockets",
+        }
+    }
 }
 
 /// The sandbox of one plugin: its grants and whether its clocks and randomness
