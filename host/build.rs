@@ -29,31 +29,39 @@ fn main() {
     println!("cargo:rustc-env=AIIR_WASMTIME_VERSION={}", wasmtime_version(root));
 }
 
-/// The package names of the plugins workspace, in the order its manifest lists them.
-fn workspace_members(plugins: &Path) -> Vec<String> {
+/// A member of the plugins workspace.
+struct Member {
+    /// Its directory, relative to `plugins/`.
+    dir: String,
+    /// Its package name.
+    name: String,
+    /// Whether it is a plugin (a `cdylib`), not a library plugins share.
+    plugin: bool,
+}
+
+/// The members of the plugins workspace, in the order its manifest lists them.
+fn workspace_members(plugins: &Path) -> Vec<Member> {
     let manifest: toml::Table = read(&plugins.join("Cargo.toml")).parse().unwrap();
     let members = manifest["workspace"]["members"].as_array().unwrap();
     members
         .iter()
         .map(|m| {
-            let dir = plugins.join(m.as_str().unwrap());
-            let package: toml::Table = read(&dir.join("Cargo.toml")).parse().unwrap();
-            package["package"]["name"].as_str().unwrap().to_owned()
+            let dir = m.as_str().unwrap().to_owned();
+            let package: toml::Table = read(&plugins.join(&dir).join("Cargo.toml")).parse().unwrap();
+            let types = package.get("lib").and_then(|l| l.get("crate-type")).and_then(|t| t.as_array());
+            let plugin = types.is_some_and(|t| t.iter().any(|t| t.as_str() == Some("cdylib")));
+            Member { dir, name: package["package"]["name"].as_str().unwrap().to_owned(), plugin }
         })
         .collect()
 }
 
-/// Rebuild when a plugin, the SDK or the contract changes; not on every build artifact.
-fn watch(root: &Path, members: &[String]) {
-    let mut paths = vec!["plugins/Cargo.toml", "plugins/Cargo.lock", "sdk/src", "sdk/Cargo.toml", "wit"]
-        .into_iter()
-        .map(String::from)
-        .collect::<Vec<_>>();
-    for m in members {
-        paths.push(format!("plugins/{m}/src"));
-        paths.push(format!("plugins/{m}/Cargo.toml"));
-    }
-    for p in paths {
+/// Rebuild when a plugin, a library they share, the SDK or the contract changes; not
+/// on every build artifact.
+fn watch(root: &Path, members: &[Member]) {
+    let fixed = ["plugins/Cargo.toml", "plugins/Cargo.lock", "sdk/src", "sdk/Cargo.toml", "wit"].map(String::from);
+    let per_member =
+        members.iter().flat_map(|m| [format!("plugins/{}/src", m.dir), format!("plugins/{}/Cargo.toml", m.dir)]);
+    for p in fixed.into_iter().chain(per_member) {
         println!("cargo:rerun-if-changed={}", root.join(p).display());
     }
 }
@@ -92,12 +100,12 @@ fn build_plugins(plugins: &Path, target_dir: &Path) {
     );
 }
 
-fn pack_source(wasm_dir: &Path, members: &[String]) -> String {
+fn pack_source(wasm_dir: &Path, members: &[Member]) -> String {
     let mut src = String::from("/// The standard pack: (name, component bytes), built from `plugins/`.\n");
     src.push_str("pub const PACK: &[(&str, &[u8])] = &[\n");
-    for m in members {
-        let file = wasm_dir.join(format!("{}.wasm", m.replace('-', "_")));
-        writeln!(src, "    ({m:?}, include_bytes!({:?})),", file.display().to_string()).unwrap();
+    for m in members.iter().filter(|m| m.plugin) {
+        let file = wasm_dir.join(format!("{}.wasm", m.name.replace('-', "_")));
+        writeln!(src, "    ({:?}, include_bytes!({:?})),", m.name, file.display().to_string()).unwrap();
     }
     src.push_str("];\n");
     src
