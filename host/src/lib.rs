@@ -8,6 +8,7 @@
 //! command line.
 #![deny(missing_docs)]
 
+pub mod chain;
 pub mod cli;
 pub mod config;
 pub mod decode;
