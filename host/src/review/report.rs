@@ -22,6 +22,7 @@
 
 use super::check::{self, Found};
 use super::{CaseResult, FUEL_PER_CALL, strict_limits};
+use crate::output::FindingJson;
 use crate::runtime::{Loaded, PluginInfo};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -244,26 +245,16 @@ struct CaseJson<'a> {
     wall_ms: f64,
     not_sent: Vec<&'a str>,
     failures: &'a [check::Failure],
-    findings: Vec<FindingJson<'a>>,
+    findings: Vec<NumberedFinding<'a>>,
 }
 
 /// One finding in the JSON report, numbered as the failures name it.
 #[derive(Debug, Serialize)]
-struct FindingJson<'a> {
+struct NumberedFinding<'a> {
     number: usize,
     event: &'a str,
-    rule: &'a str,
-    title: &'a str,
-    severity: &'static str,
-    confidence: f32,
-    techniques: &'a [String],
-    evidence: Vec<EvidenceJson<'a>>,
-}
-
-#[derive(Debug, Serialize)]
-struct EvidenceJson<'a> {
-    field: &'a str,
-    excerpt: &'a str,
+    #[serde(flatten)]
+    finding: FindingJson<'a>,
 }
 
 impl<'a> From<&'a CaseResult> for CaseJson<'a> {
@@ -277,24 +268,14 @@ impl<'a> From<&'a CaseResult> for CaseJson<'a> {
             wall_ms: c.cost.wall.as_secs_f64() * 1e3,
             not_sent: c.not_sent.iter().map(|(id, _)| id.as_str()).collect(),
             failures: &c.failures,
-            findings: (1..).zip(&c.found).map(|(n, f)| FindingJson::new(n, f)).collect(),
+            findings: (1..).zip(&c.found).map(|(n, f)| NumberedFinding::new(n, f)).collect(),
         }
     }
 }
 
-impl<'a> FindingJson<'a> {
+impl<'a> NumberedFinding<'a> {
     fn new(number: usize, found: &'a Found) -> Self {
-        let f = &found.finding;
-        Self {
-            number,
-            event: &found.event,
-            rule: &f.rule,
-            title: &f.title,
-            severity: crate::output::severity_name(f.severity),
-            confidence: f.confidence,
-            techniques: &f.techniques,
-            evidence: f.evidence.iter().map(|e| EvidenceJson { field: &e.field, excerpt: &e.excerpt }).collect(),
-        }
+        Self { number, event: &found.event, finding: FindingJson::from(&found.finding) }
     }
 }
 
