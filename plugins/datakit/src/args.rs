@@ -1,0 +1,64 @@
+//! The strings inside a tool call's arguments, with the key each sits under.
+
+use serde_json::Value;
+
+/// One string value of the arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arg {
+    /// The key it sits under, lowercased (`to`, `url`); empty at the top level.
+    pub key: String,
+    /// Where it is: `headers.authorization`, `recipients[1]`; empty for the whole text.
+    pub path: String,
+    /// The string (numbers and booleans as their JSON text).
+    pub value: String,
+}
+
+/// Every string in `arguments`: each leaf of a JSON document, or the whole text when
+/// it is not JSON (models do write plain text there).
+pub fn strings(arguments: &str) -> Vec<Arg> {
+    let mut out = Vec::new();
+    match serde_json::from_str::<Value>(arguments) {
+        Ok(value) => walk(&value, "", "", &mut out),
+        Err(_) => out.push(Arg { key: String::new(), path: String::new(), value: arguments.to_owned() }),
+    }
+    out
+}
+
+/// Depth-first, in document order.
+fn walk(value: &Value, key: &str, path: &str, out: &mut Vec<Arg>) {
+    let leaf = |v: String| Arg { key: key.to_ascii_lowercase(), path: path.to_owned(), value: v };
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let sub = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                walk(v, k, &sub, out);
+            }
+        }
+        Value::Array(items) => {
+            for (n, v) in items.iter().enumerate() {
+                walk(v, key, &format!("{path}[{n}]"), out);
+            }
+        }
+        Value::String(s) => out.push(leaf(s.clone())),
+        Value::Null => {}
+        other => out.push(leaf(other.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_json_leaves_with_keys_and_paths() {
+        let got = strings(r#"{"To": ["a@x.example"], "body": "hi", "opts": {"n": 2, "x": null}}"#);
+        let got: Vec<(&str, &str, &str)> =
+            got.iter().map(|a| (a.key.as_str(), a.path.as_str(), a.value.as_str())).collect();
+        assert_eq!(got, [("to", "To[0]", "a@x.example"), ("body", "body", "hi"), ("n", "opts.n", "2")]);
+    }
+
+    #[test]
+    fn plain_text_is_one_string() {
+        assert_eq!(strings("rm -rf /")[0].value, "rm -rf /");
+    }
+}
