@@ -2,12 +2,10 @@
 //! or a mail recipient (email tools), outside the allow-list, carrying data.
 
 use crate::payload::{self, Carried, Conversation};
-use datakit::args::{self, Arg};
-use datakit::link::{self, HostList};
+use datakit::args::{self, Arg, Destination};
+use datakit::link::HostList;
 use datakit::{Entity, Kind, Redacted};
 
-/// Keys whose value names who receives a message.
-const RECIPIENT_KEYS: &[&str] = &["to", "cc", "bcc", "recipient", "recipients", "to_address", "email_to", "send_to"];
 /// Personal data that, in a message to an outside address, is a leak on its own.
 const GRAVE: [Kind; 3] = [Kind::CreditCard, Kind::UsSsn, Kind::Iban];
 /// How many pieces of personal data make a message body a bulk export.
@@ -31,19 +29,20 @@ pub fn check(arguments: &str, allowed: &HostList) -> Option<Outbound> {
     let mut destinations = Vec::new();
     let mut bodies: Vec<Arg> = Vec::new();
     for arg in args::strings(arguments) {
-        let value = arg.value.trim();
-        if RECIPIENT_KEYS.contains(&arg.key.as_str()) && value.contains('@') {
-            let domains =
-                value.split([',', ';', ' ']).filter_map(|a| a.trim().rsplit_once('@').map(|(_, d)| d.to_lowercase()));
-            destinations.extend(domains.filter(|d| !allowed.allows(d)).map(|d| format!("…@{d}")));
-        } else if let Some(url) = link::parse(value).filter(|_| !value.contains(char::is_whitespace)) {
-            if !allowed.allows(&url.host) {
-                let (found, shown) = payload::url(&url, &Conversation::default());
-                carried.merge(found);
-                destinations.push(shown);
-            }
-        } else {
+        let targets = arg.destinations();
+        if targets.is_empty() {
             bodies.push(arg);
+            continue;
+        }
+        for target in targets.into_iter().filter(|t| !allowed.allows(t.host())) {
+            match target {
+                Destination::Mail(domain) => destinations.push(format!("…@{domain}")),
+                Destination::Url(url) => {
+                    let (found, shown) = payload::url(&url, &Conversation::default());
+                    carried.merge(found);
+                    destinations.push(shown);
+                }
+            }
         }
     }
     if destinations.is_empty() {
