@@ -37,11 +37,16 @@ pub struct Arg {
 }
 
 impl Arg {
+    /// Whether the argument names who receives a message (`to`, `cc`, `recipients` …).
+    pub fn is_recipient(&self) -> bool {
+        RECIPIENT_KEYS.contains(&self.key.as_str())
+    }
+
     /// Where this argument sends something: a URL argument's host, or the domains of
     /// a recipient argument (`to`, `cc`, `recipients` …); empty for anything else.
     pub fn destinations(&self) -> Vec<Destination<'_>> {
         let value = self.value.trim();
-        if RECIPIENT_KEYS.contains(&self.key.as_str()) && value.contains('@') {
+        if self.is_recipient() && value.contains('@') {
             let domains = value.split([',', ';', ' ']).filter_map(|a| a.trim().rsplit_once('@'));
             return domains.map(|(_, d)| Destination::Mail(d.trim_end_matches('>').to_lowercase())).collect();
         }

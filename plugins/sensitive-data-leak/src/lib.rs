@@ -6,6 +6,7 @@
 //! - `sensitive-data-leak/secret-<kind>` for credentials (high; `secret-private-key`
 //!   critical): cloud and API keys, tokens, JWTs, passwords in connection strings.
 //!
+//! The recipients of a message tool (`to`, `cc` …) are where it goes, not a leak.
 //! One finding per type per field, with one evidence entry per occurrence, so that the
 //! number of entries is the number of data found. Every excerpt is masked: the
 //! datum itself and any other datum in its context.
@@ -52,8 +53,13 @@ impl SensitiveDataLeak {
     fn check(&self, text: &Text<'_>) -> Vec<Finding> {
         let entities = datakit::scan(text.text);
         let redacted = Redacted::new(text.text, &entities);
+        let recipients = recipients(text);
         let reported: Vec<usize> = (0..entities.len())
-            .filter(|&i| self.config.reports(entities[i].kind, &text.text[entities[i].range.clone()]))
+            .filter(|&i| {
+                let value = &text.text[entities[i].range.clone()];
+                let addressed = entities[i].kind == Kind::Email && recipients.contains(&value.to_lowercase());
+                !addressed && self.config.reports(entities[i].kind, value)
+            })
             .collect();
         let mut kinds: Vec<Kind> = Vec::new();
         for kind in reported.iter().map(|&i| entities[i].kind) {
@@ -69,6 +75,19 @@ impl SensitiveDataLeak {
             })
             .collect()
     }
+}
+
+/// The addresses a tool call sends its message to, lowercased: where the message
+/// goes, not data it carries (`exfiltration` judges destinations).
+fn recipients(text: &Text<'_>) -> Vec<String> {
+    if text.origin != Origin::ToolArguments {
+        return Vec::new();
+    }
+    let args = datakit::args::strings(text.text);
+    let addresses = args.iter().filter(|a| a.is_recipient()).flat_map(|a| {
+        a.value.split([',', ';', ' ', '<', '>']).filter(|s| s.contains('@')).map(str::to_lowercase).collect::<Vec<_>>()
+    });
+    addresses.collect()
 }
 
 /// The finding for the `occurrences` (indices into `entities`) of one kind in a text.

@@ -57,6 +57,16 @@ fn secrets_in_tool_arguments_have_a_rule_per_kind() {
 }
 
 #[test]
+fn recipients_of_a_message_are_not_a_leak_but_the_body_is() {
+    let args = r#"{"to": "Ana Lima <ana.lima@mail.example>", "body": "Forwarding joe.r@post.example's card 4111 1111 1111 1111"}"#;
+    let rules: Vec<String> =
+        inspect(&Event::new("e1", ToolCall::new("send_email", args))).into_iter().map(|f| f.rule).collect();
+    assert_eq!(rules, ["sensitive-data-leak/email", "sensitive-data-leak/credit-card"]);
+    let quiet = r#"{"to": "ana.lima@mail.example", "subject": "Your return label", "body": "Your label for A-10655 is attached."}"#;
+    assert!(inspect(&Event::new("e1", ToolCall::new("send_email", quiet))).is_empty());
+}
+
+#[test]
 fn user_input_and_tool_results_are_not_scanned_by_default() {
     let event = Event::new(
         "e1",
