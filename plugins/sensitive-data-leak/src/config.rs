@@ -21,7 +21,9 @@ credentials (`aws-access-key`, `aws-secret-key`, `gcp-api-key`, `azure-storage-k
 `github-token`, `gitlab-token`, `slack-token`, `stripe-key`, `llm-api-key`, `private-key`, \
 `jwt`, `connection-string`). One finding per type per field, one evidence entry per \
 occurrence, each masked. Role mailboxes (`support@…`) and an organisation's own line \
-(\"call us on …\", \"our hotline …\") are not personal data and are not reported; nor are the recipients (`to`, `cc`, `recipients` …) of a message tool: where a message goes is `exfiltration`'s concern.";
+(\"call us on …\", \"our hotline …\") are not personal data and are not reported; nor \
+are the recipients (`to`, `cc`, `recipients` …) of a message tool: where a message goes \
+is `exfiltration`'s concern.";
 
 /// The settings table, as the operator writes it.
 #[derive(Debug, Deserialize)]

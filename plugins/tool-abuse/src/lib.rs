@@ -82,7 +82,9 @@ impl ToolAbuse {
             return None;
         }
         let title = format!("the model called {tool}, a tool that runs commands or code");
-        let command = args.first().map_or("", |a| a.value.as_str());
+        // Keys come sorted, so look for the command rather than take the first (`cwd`).
+        let command = args.iter().find(|a| COMMAND_KEYS.contains(&a.key.as_str())).or(args.first());
+        let command = command.map_or("", |a| a.value.as_str());
         Some(
             Finding::new("tool-abuse/dangerous-tool", title, Severity::Medium)
                 .confidence(0.7)

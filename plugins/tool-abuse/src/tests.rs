@@ -29,6 +29,9 @@ fn a_shell_told_to_wipe_the_disk_is_dangerous_and_critical() {
         got,
         [("tool-abuse/dangerous-tool", Severity::Medium), ("tool-abuse/destructive-command", Severity::Critical)]
     );
+    assert!(findings[0].evidence[0].excerpt.starts_with("cd / && rm -rf"), "{findings:?}");
+    let with_cwd = inspect(&call("shell", r#"{"cwd": "/srv", "command": "uptime"}"#));
+    assert_eq!(with_cwd[0].evidence[0].excerpt, "uptime");
     let f = &findings[1];
     assert_eq!(f.techniques, ["AML.T0053", "LLM06"]);
     assert_eq!(f.evidence[0].field, "payload.tool_call.arguments");
