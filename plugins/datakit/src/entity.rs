@@ -170,3 +170,31 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    /// A detector that panics on an odd input is a detector an attacker can switch off.
+    #[test]
+    fn random_text_never_panics() {
+        let alphabet: Vec<char> = "0123456789 +-().:/@\n\tabcxyzAKIA_=%é€ü中-----BEGIN PRIVATE KEY-----eyJ.#?&![]<>\"'sk_live_GB82hxps://".chars().collect();
+        let mut seed: u64 = 0x9E3779B97F4A7C15;
+        for _ in 0..20_000 {
+            let len = (seed % 60) as usize;
+            let s: String = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            let found = super::scan(&s);
+            let _ = super::Redacted::new(&s, &found);
+            for l in crate::link::links(&s) {
+                let _ = crate::link::parse(l.url);
+            }
+            let _ = crate::link::parse(&s);
+            let _ = crate::args::strings(&s);
+        }
+    }
+}
