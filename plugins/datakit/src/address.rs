@@ -4,6 +4,7 @@
 
 use crate::entity::{Entity, Kind};
 use crate::mask;
+use crate::spans::Taken;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -24,13 +25,9 @@ static ADDRESS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 
 /// Street addresses in `text`.
 pub fn find(text: &str) -> Vec<Entity> {
-    let mut found: Vec<Entity> = Vec::new();
-    for m in ADDRESS.iter().flat_map(|r| r.find_iter(text)) {
-        if !found.iter().any(|f| f.range.start < m.end() && m.start() < f.range.end) {
-            found.push(Entity::new(Kind::StreetAddress, m.range(), mask::words(m.as_str()), 0.6));
-        }
-    }
-    found
+    let mut taken = Taken::default();
+    let matches = ADDRESS.iter().flat_map(|r| r.find_iter(text)).filter(|m| taken.take(&m.range()));
+    matches.map(|m| Entity::new(Kind::StreetAddress, m.range(), mask::words(m.as_str()), 0.6)).collect()
 }
 
 #[cfg(test)]

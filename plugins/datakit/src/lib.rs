@@ -26,6 +26,7 @@ mod mask;
 mod phone;
 mod pii;
 mod secret;
+mod spans;
 
 pub use entity::{Entity, Kind, Redacted, scan};
 pub use secret::SecretKind;

@@ -1,8 +1,9 @@
 //! Links in a text (markdown and HTML images and links, bare URLs), the parts of a
 //! URL, host allow-lists, and the decodings a payload hides behind.
 
+use crate::spans::Taken;
 use regex::Regex;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -45,32 +46,28 @@ static BARE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"\bhttps?://[^\s<>"
 /// bare URLs not already inside one of those.
 pub fn links(text: &str) -> Vec<Link<'_>> {
     let mut found: Vec<Link<'_>> = Vec::new();
+    let mut taken = Taken::default();
+    let mut push = |kind, range: Range<usize>| {
+        if taken.take(&range) {
+            found.push(Link { kind, url: &text[range.clone()], range });
+        }
+    };
     for (kind, regex) in PATTERNS.iter() {
         for c in regex.captures_iter(text) {
-            push(&mut found, *kind, c.get(1).expect("every pattern captures its URL"));
+            push(*kind, c.get(1).expect("every pattern captures its URL").range());
         }
     }
-    let image_refs: Vec<String> = REFERENCE_IMAGE.captures_iter(text).map(|c| c[1].to_lowercase()).collect();
+    let image_refs: HashSet<String> = REFERENCE_IMAGE.captures_iter(text).map(|c| c[1].to_lowercase()).collect();
     for c in REFERENCE_DEF.captures_iter(text) {
         let kind = if image_refs.contains(&c[1].to_lowercase()) { LinkKind::Image } else { LinkKind::Link };
-        push(&mut found, kind, c.get(2).expect("captured"));
+        push(kind, c.get(2).expect("captured").range());
     }
     for m in BARE.find_iter(text) {
         let url = m.as_str().trim_end_matches(['.', ',', ';', ':', '!', '?']);
-        let start = m.start();
-        if !found.iter().any(|l| l.range.start <= start && start < l.range.end) {
-            found.push(Link { kind: LinkKind::Link, url, range: start..start + url.len() });
-        }
+        push(LinkKind::Link, m.start()..m.start() + url.len());
     }
     found.sort_by_key(|l| l.range.start);
     found
-}
-
-/// Add a link unless it overlaps one found before.
-fn push<'a>(found: &mut Vec<Link<'a>>, kind: LinkKind, m: regex::Match<'a>) {
-    if !found.iter().any(|l| l.range.start < m.end() && m.start() < l.range.end) {
-        found.push(Link { kind, url: m.as_str(), range: m.range() });
-    }
 }
 
 /// The parts of an http(s) URL that say where it goes and what it carries.

@@ -25,6 +25,10 @@ use payload::{Carried, Conversation};
 
 const RENDERING: [&str; 2] = ["AML.T0077", "LLM05"];
 const TOOL_USE: [&str; 2] = ["AML.T0086", "LLM05"];
+/// Evidence entries (links) kept per finding; the title counts them all.
+const MAX_EVIDENCE: usize = 50;
+/// Findings returned per event, under the host's default `max_findings` of 100.
+const MAX_FINDINGS: usize = 50;
 
 /// The detector: the hosts that may receive data.
 #[derive(Debug, Default)]
@@ -56,7 +60,7 @@ impl Detector for Exfiltration {
                 let told = i.input.iter().filter(|m| m.role != Role::Assistant).map(|m| m.content.as_str());
                 let conversation = Conversation::new(told);
                 let outputs = event.texts().into_iter().filter(|t| t.origin == Origin::Assistant);
-                outputs.flat_map(|t| self.check_output(&t, &conversation)).collect()
+                outputs.flat_map(|t| self.check_output(&t, &conversation)).take(MAX_FINDINGS).collect()
             }
             Payload::ToolCall(call) => self.check_tool_call(&call.tool, &call.arguments).into_iter().collect(),
             _ => Vec::new(),
@@ -113,7 +117,7 @@ impl Exfiltration {
         let field = "payload.tool_call.arguments";
         let finding =
             Finding::new("exfiltration/tool-call", title, Severity::High).confidence(confidence).techniques(TOOL_USE);
-        let finding = out.destinations.iter().fold(finding, |f, d| f.evidence(field, d.clone()));
+        let finding = out.destinations.iter().take(MAX_EVIDENCE).fold(finding, |f, d| f.evidence(field, d.clone()));
         Some(match out.data_excerpt {
             Some(data) => finding.evidence(field, data),
             None => finding,
@@ -132,7 +136,7 @@ fn link_finding(kind: LinkKind, field: &str, verdicts: &[&Verdict]) -> Finding {
     let title = format!("{count}{noun} in model output to an unlisted host, carrying {what}");
     let confidence = verdicts.iter().map(|v| v.confidence).fold(0.0, f32::max);
     let finding = Finding::new(rule, title, worst.severity).confidence(confidence).techniques(RENDERING);
-    verdicts.iter().fold(finding, |f, v| f.evidence(field, v.shown.clone()))
+    verdicts.iter().take(MAX_EVIDENCE).fold(finding, |f, v| f.evidence(field, v.shown.clone()))
 }
 
 aiir_sdk::export_detector!(Exfiltration);

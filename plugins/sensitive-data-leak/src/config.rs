@@ -20,7 +20,8 @@ Rules: `sensitive-data-leak/<type>` for personal data (`email`, `phone`, `credit
 credentials (`aws-access-key`, `aws-secret-key`, `gcp-api-key`, `azure-storage-key`, \
 `github-token`, `gitlab-token`, `slack-token`, `stripe-key`, `llm-api-key`, `private-key`, \
 `jwt`, `connection-string`). One finding per type per field, one evidence entry per \
-occurrence, each masked. Role mailboxes (`support@…`) and an organisation's own line \
+occurrence (the first 50; the title counts them all), each masked, at most 50 \
+findings per event. Role mailboxes (`support@…`) and an organisation's own line \
 (\"call us on …\", \"our hotline …\") are not personal data and are not reported; nor \
 are the recipients (`to`, `cc`, `recipients` …) of a message tool: where a message goes \
 is `exfiltration`'s concern.";

@@ -18,6 +18,11 @@ use config::Config;
 use datakit::{Entity, Kind, Redacted, SecretKind};
 
 const TECHNIQUES: [&str; 2] = ["AML.T0057", "LLM02"];
+/// Evidence entries kept per finding; the title still counts every occurrence. Keeps
+/// a text dense with data under the host's output cap.
+const MAX_EVIDENCE: usize = 50;
+/// Findings returned per event, under the host's default `max_findings` of 100.
+const MAX_FINDINGS: usize = 50;
 
 /// The detector: which texts to look in and what to report.
 #[derive(Debug, Default)]
@@ -44,7 +49,7 @@ impl Detector for SensitiveDataLeak {
 
     fn inspect(&mut self, event: &Event) -> Result<Vec<Finding>, String> {
         let texts = event.texts().into_iter().filter(|t| self.config.scan.contains(&t.origin));
-        Ok(texts.flat_map(|t| self.check(&t)).collect())
+        Ok(texts.flat_map(|t| self.check(&t)).take(MAX_FINDINGS).collect())
     }
 }
 
@@ -101,6 +106,7 @@ fn finding(kind: Kind, text: &Text<'_>, entities: &[Entity], redacted: &Redacted
         .techniques(TECHNIQUES);
     occurrences
         .iter()
+        .take(MAX_EVIDENCE)
         .fold(finding, |f, &i| f.evidence(text.field.clone(), excerpt(&redacted.text, redacted.ranges[i].clone())))
 }
 

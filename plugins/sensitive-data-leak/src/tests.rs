@@ -40,6 +40,14 @@ fn one_finding_per_type_and_one_evidence_per_occurrence() {
 }
 
 #[test]
+fn a_text_dense_with_data_keeps_its_count_but_caps_its_evidence() {
+    let text: Vec<String> = (0..60).map(|n| format!("user{n}.name@mail.example")).collect();
+    let findings = inspect(&answer(&text.join(", ")));
+    assert_eq!(findings[0].title, "60 × email address in model output");
+    assert_eq!(findings[0].evidence.len(), 50);
+}
+
+#[test]
 fn secrets_in_tool_arguments_have_a_rule_per_kind() {
     let args = r#"{"cmd": "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "pem": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----"}"#;
     let findings = inspect(&Event::new("e1", ToolCall::new("shell", args)));
