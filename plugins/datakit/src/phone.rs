@@ -46,7 +46,7 @@ fn check(text: &str, start: usize, candidate: &str) -> Option<Entity> {
     let end = start + candidate.len();
     let digits = candidate.split(['x', 'e']).next()?.bytes().filter(u8::is_ascii_digit).count();
     // `788-063-Office`: a label may hang on with a dash.
-    let free = free_before(text, start) && (free_after(text, end) || LABEL_AFTER.is_match(&text[end..]));
+    let free = free_before(text, start) && (free_after(text, end) || LABEL_AFTER.is_match(head(&text[end..], 40)));
     let shaped = (7..=15).contains(&digits) && well_formed(candidate) && free;
     if !shaped || not_a_phone(text, start, end, candidate) || OWN_LINE.is_match(sentence_before(text, start)) {
         return None;
@@ -86,18 +86,19 @@ fn not_a_phone(text: &str, start: usize, end: usize, candidate: &str) -> bool {
     DATE.is_match(bare) || IP.is_match(bare) || time_after || time_before
 }
 
-/// A phone label on the same line, or alone on the line before (`Phone:\n…`).
+/// A phone label on the same line, or alone on the line before (`Phone:\n…`). Only
+/// the 80 bytes around the number are looked at, so that a long text without line
+/// breaks costs linear time.
 fn labelled(text: &str, start: usize, end: usize) -> bool {
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    let mut before = &text[line_start..start];
-    if before.trim().is_empty() && line_start > 0 {
-        let prev_start = text[..line_start - 1].rfind('\n').map_or(0, |i| i + 1);
-        let prev = text[prev_start..line_start - 1].trim_end();
+    let near = tail(&text[..start], 80);
+    let line = near.rsplit('\n').next().unwrap_or_default();
+    let mut before = line;
+    if line.trim().is_empty() {
+        let prev = near.rsplit('\n').nth(1).unwrap_or_default().trim_end();
         before = if prev.ends_with(':') { prev } else { "" };
     }
-    let before = tail(before, 40);
-    let after_line = text[end..].split('\n').next().unwrap_or_default();
-    LABEL_BEFORE.is_match(before) || LABEL_AFTER.is_match(after_line)
+    let after_line = head(&text[end..], 40).split('\n').next().unwrap_or_default();
+    LABEL_BEFORE.is_match(tail(before, 40)) || LABEL_AFTER.is_match(after_line)
 }
 
 /// The text from the start of the sentence (or 80 bytes back) to `at`.
@@ -105,6 +106,15 @@ fn sentence_before(text: &str, at: usize) -> &str {
     let window = tail(&text[..at], 80);
     let cut = window.rfind(['.', '!', '?', '\n']).map_or(0, |i| i + 1);
     &window[cut..]
+}
+
+/// The first `n` bytes of `s`, narrowed to a character boundary.
+fn head(s: &str, n: usize) -> &str {
+    let mut to = n.min(s.len());
+    while !s.is_char_boundary(to) {
+        to -= 1;
+    }
+    &s[..to]
 }
 
 /// The last `n` bytes of `s`, widened to a character boundary.
