@@ -93,8 +93,21 @@ fn check_finding(info: &PluginInfo, event: &Event, f: &Finding) {
     assert!((0.0..=1.0).contains(&f.confidence), "finding {} confidence {}", f.rule, f.confidence);
     assert!(!f.techniques.is_empty(), "finding {} names no technique", f.rule);
     for e in &f.evidence {
-        let known =
-            fields.contains(&e.field) || e.field.starts_with("model") || e.field.starts_with("payload.model_lifecycle");
+        let known = fields.contains(&e.field) || NON_TEXT_FIELDS.iter().any(|p| e.field.starts_with(p));
         assert!(known, "finding {} points at {:?}, not a field of the event", f.rule, e.field);
     }
 }
+
+/// Fields evidence may point at besides the texts of [`Event::texts`].
+const NON_TEXT_FIELDS: &[&str] = &[
+    "model.",
+    "principal",
+    "session",
+    "attributes.",
+    "payload.model_lifecycle.",
+    "payload.tool_call.tool",
+    "payload.inference.input_tokens",
+    "payload.inference.output_tokens",
+    "payload.training_data.",
+    "payload.custom.kind",
+];

@@ -18,15 +18,29 @@ fn wrong_cases() -> Run {
     aiir_test(&pack("prompt-injection"), &root().join("tests/fixtures/wrong-cases.toml"), &[])
 }
 
+/// The plugins of the standard pack: the `cdylib` crates of `plugins/`.
+fn standard_plugins() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root().join("plugins"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|dir| std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|m| m.contains("\"cdylib\"")))
+        .map(|dir| dir.file_name().unwrap().to_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 #[test]
 fn each_standard_detector_passes_its_cases_file() {
-    for name in ["prompt-injection", "model-integrity"] {
+    let names = standard_plugins();
+    assert!(names.len() >= 2, "{names:?}");
+    for name in &names {
         let cases = root().join(format!("plugins/{name}/cases.toml"));
         let run = aiir_test(&pack(name), &cases, &[]);
         assert_eq!(run.code, 0, "{name}:\n{}{}", run.stdout, run.stderr);
         let text = std::fs::read_to_string(&cases).unwrap();
         let n = text.lines().filter(|l| l.trim() == "[[case]]").count();
-        assert!(n >= 10, "{name}: only {n} cases");
+        assert!(n >= 5, "{name}: only {n} cases");
         assert_eq!(run.stdout.lines().last(), Some(format!("{n} passed, 0 failed").as_str()), "{}", run.stdout);
         assert_eq!(run.stdout.lines().filter(|l| l.starts_with("PASS  ")).count(), n, "{}", run.stdout);
         let header = format!("plugin    {name} 0.1.0");
