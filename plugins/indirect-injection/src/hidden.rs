@@ -4,7 +4,7 @@
 use regex::Regex;
 use std::fmt;
 use std::ops::Range;
-use textscan::{is_tag, is_zero_width};
+use textscan::{is_tag, is_zero_width, tag_ascii};
 
 /// How a part of a text is kept from its reader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,29 +95,40 @@ fn floor_char(text: &str, mut i: usize) -> usize {
     i
 }
 
-/// Invisible characters that carry text: tag characters outside emoji flag
-/// sequences (🏴 + tags + cancel tag), or a run of zero-width characters. Returns how
-/// many there are and the byte range of the first (for a zero-width run, of its
-/// first [`MIN_ZERO_WIDTH_RUN`] characters).
-pub fn invisible_carrier(text: &str) -> Option<(usize, Range<usize>)> {
-    let mut count = 0;
-    let mut first: Option<Range<usize>> = None;
-    let mut in_flag = false;
-    let mut run: Option<(usize, usize, usize)> = None; // (start, end, length) of zero-width run
-    for (at, c) in text.char_indices() {
-        let end = at + c.len_utf8();
-        in_flag = c == '\u{1f3f4}' || (in_flag && is_tag(c) && c != '\u{e007f}');
-        if is_tag(c) && !in_flag && c != '\u{e007f}' {
-            count += 1;
-            first.get_or_insert(at..end);
-        }
-        run = if is_zero_width(c) { Some(run.map_or((at, end, 1), |(s, _, n)| (s, end, n + 1))) } else { None };
-        if let Some((s, e, n)) = run.filter(|r| r.2 >= MIN_ZERO_WIDTH_RUN) {
-            count += if n == MIN_ZERO_WIDTH_RUN { n } else { 1 };
-            first.get_or_insert(s..e);
-        }
+/// Invisible characters in a text that carry something.
+#[derive(Debug, PartialEq)]
+pub struct Carrier {
+    /// The ASCII smuggled in tag characters outside emoji flag sequences.
+    pub tags: String,
+    /// Zero-width characters in runs of at least [`MIN_ZERO_WIDTH_RUN`].
+    pub zero_width: usize,
+}
+
+impl Carrier {
+    /// How many invisible characters carry something.
+    pub fn count(&self) -> usize {
+        self.tags.chars().count() + self.zero_width
     }
-    first.map(|range| (count, range))
+}
+
+/// The invisible characters of `text` that carry text: tag characters outside emoji
+/// flag sequences (🏴 + tags + cancel tag), and runs of zero-width characters.
+pub fn invisible_carrier(text: &str) -> Option<Carrier> {
+    let mut carrier = Carrier { tags: String::new(), zero_width: 0 };
+    let (mut in_flag, mut run) = (false, 0);
+    for c in text.chars() {
+        in_flag = c == '\u{1f3f4}' || (in_flag && is_tag(c) && c != '\u{e007f}');
+        if is_tag(c) && !in_flag {
+            carrier.tags.extend(tag_ascii(c));
+        }
+        run = if is_zero_width(c) { run + 1 } else { 0 };
+        carrier.zero_width += match run {
+            MIN_ZERO_WIDTH_RUN => MIN_ZERO_WIDTH_RUN,
+            n if n > MIN_ZERO_WIDTH_RUN => 1,
+            _ => 0,
+        };
+    }
+    (carrier.count() > 0).then_some(carrier)
 }
 
 #[cfg(test)]
@@ -155,13 +166,13 @@ mod tests {
         let flag = "\u{1f3f4}\u{e0067}\u{e0062}\u{e0065}\u{e006e}\u{e0067}\u{e007f}";
         assert_eq!(invisible_carrier(&format!("Go {flag}!")), None);
         let hidden = format!("Hi\u{e0068}\u{e0069}{flag}");
-        assert_eq!(invisible_carrier(&hidden), Some((2, 2..6)));
+        assert_eq!(invisible_carrier(&hidden), Some(Carrier { tags: "hi".into(), zero_width: 0 }));
     }
 
     #[test]
     fn counts_long_zero_width_runs_only() {
-        assert_eq!(invisible_carrier("a\u{200d}b 👩\u{200d}💻"), None);
+        assert_eq!(invisible_carrier("a\u{200d}b 👩\u{200d}💻 soft\u{00ad}hyphen"), None);
         let run = "x\u{200b}\u{200c}\u{200b}\u{200c}\u{200b}y";
-        assert_eq!(invisible_carrier(run), Some((5, 1..13)));
+        assert_eq!(invisible_carrier(run).map(|c| c.count()), Some(5));
     }
 }

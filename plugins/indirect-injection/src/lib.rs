@@ -20,7 +20,7 @@ mod signals;
 
 use aiir_sdk::prelude::*;
 use hidden::{Concealment, Finder};
-use textscan::{Encoding, OBFUSCATION, Rule, Scanner, Spec, Verdict, readings};
+use textscan::{OBFUSCATION, Rule, Scanner, Spec, Verdict};
 
 /// What third-party text is checked against.
 const CATALOG: &[&[Spec]] = &[textscan::signals::INJECTION, textscan::signals::EXTRACTION, signals::THIRD_PARTY];
@@ -101,13 +101,13 @@ impl IndirectInjection {
 /// Invisible characters that carry text, reported even when what they say matched
 /// nothing: they have no honest use in a document or a tool's output.
 fn invisible_text(text: &Text<'_>) -> Option<Finding> {
-    let (count, _) = hidden::invisible_carrier(text.text)?;
-    let tags = readings(text.text).into_iter().find(|r| r.encoding == Encoding::TagCharacters);
-    let quoted = match tags {
-        Some(r) => format!("(invisible) {}", r.text.as_str().trim().chars().take(160).collect::<String>()),
-        None => format!("({count} zero-width characters encoding hidden data)"),
+    let carrier = hidden::invisible_carrier(text.text)?;
+    let quoted = if carrier.tags.is_empty() {
+        format!("({} zero-width characters in runs, encoding hidden data)", carrier.zero_width)
+    } else {
+        format!("(invisible) {}", carrier.tags.trim().chars().take(160).collect::<String>())
     };
-    let title = format!("invisible text in third-party content: {count} hidden characters");
+    let title = format!("invisible text in third-party content: {} hidden characters", carrier.count());
     Some(
         Finding::new("indirect-injection/invisible-text", title, Severity::Medium)
             .confidence(0.7)

@@ -1,8 +1,12 @@
 //! The signals of a jailbreak, by kind. One kind alone is rarely enough: "act as a
 //! travel guide" is a fair request, and a review may call a film "uncensored". A
 //! jailbreak stacks kinds — a persona, freed of its rules, that never refuses, stays
-//! in character and answers twice — so medium weights (0.4–0.55) fire only together,
-//! and only the phrases that exist to disarm a model fire alone (0.6–0.8).
+//! in character and answers twice. So:
+//! - framing (a persona, "stay in character", two answers: 0.25 each) is what honest
+//!   role play uses too, and does not fire even in pairs;
+//! - disarming (rule removal, a content policy, answering anything, a token threat:
+//!   0.4–0.45) fires with framing or with another kind;
+//! - only the phrases that exist to disarm a model fire alone (0.6–0.8).
 
 use textscan::Spec;
 
@@ -10,7 +14,7 @@ use textscan::Spec;
 const PERSONA: &[Spec] = &[Spec {
     group: "persona",
     name: "persona framing",
-    weight: 0.4,
+    weight: 0.25,
     techniques: &[],
     source: concat!(
         r"\byou (?:are going to|will|must|shall|should|'re going to|are to|'ll|need to|have to|are about to)",
@@ -146,6 +150,9 @@ const REFUSAL_SUPPRESSION: &[Spec] = &[
             r"\b(?:answer|respond to|fulfill|comply with|reply to) (?:absolutely )?(?:anything|any (?:request|question",
             r"|prompt|query)s?|every (?:request|question|prompt)|all (?:requests|questions|prompts))\b",
             r"|\bcan (?:do|say|generate|write) anything\b",
+            r"|\bno matter (?:how (?:immoral|unethical|illegal|dangerous|offensive|harmful|inappropriate|explicit|bad",
+            r"|wrong|reckless)|what (?:it is|the request|you are asked|i ask|the question))\b",
+            r"|\b(?:obey|comply with|follow) [^.\n]{0,30}\b(?:without (?:exception|question|hesitation)|unconditionally)\b",
         ),
     },
 ];
@@ -155,7 +162,7 @@ const CONTROL: &[Spec] = &[
     Spec {
         group: "character",
         name: "stay in character",
-        weight: 0.55,
+        weight: 0.25,
         techniques: &[],
         source: concat!(
             r"\b(?:stay|remain|keep|staying|remaining) (?:in|as) (?:the )?(?:character|char|role|persona)",
@@ -176,7 +183,7 @@ const CONTROL: &[Spec] = &[
     Spec {
         group: "dual",
         name: "dual response",
-        weight: 0.4,
+        weight: 0.25,
         techniques: &[],
         source: concat!(
             r"\b(?:two|2|both) (?:different |separate |distinct |opposite )?(?:responses|answers|ways|outputs|replies",
