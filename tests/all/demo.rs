@@ -5,32 +5,45 @@ use serde_json::json;
 
 const DEMO: &str = "examples/logs/demo.jsonl";
 
-fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
-    expected.iter().map(|(e, r)| (e.to_string(), r.to_string())).collect()
+/// The `(event, rule)` rows of the table in examples/logs/EXPECTED.md, which tells the
+/// demo's story: the plugins' own tests replay the log against the same table.
+fn expected() -> Vec<(String, String)> {
+    let table = std::fs::read_to_string(crate::support::root().join("examples/logs/EXPECTED.md")).unwrap();
+    let rows = table.lines().filter_map(|line| {
+        let cells: Vec<&str> = line.split('|').map(|c| c.trim().trim_matches('`')).collect();
+        let (event, rule) = (*cells.get(1)?, *cells.get(2)?);
+        event.starts_with("evt-").then(|| (event.to_owned(), rule.to_owned()))
+    });
+    sorted(rows.collect())
+}
+
+fn sorted(mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    pairs.sort();
+    pairs
+}
+
+fn finding(run: &crate::support::Run, event: &str, rule: &str) -> serde_json::Value {
+    let found = run.findings().into_iter().find(|f| f["event"] == event && f["rule"] == rule);
+    found.unwrap_or_else(|| panic!("no {rule} on {event}:\n{}", run.stdout))
 }
 
 #[test]
-fn default_pack_finds_the_injections_and_the_swap() {
+fn default_pack_tells_the_story_of_expected_md() {
     let run = aiir_run(&[DEMO]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let expected = [
-        ("evt-0024", "prompt-injection/indirect"),
-        ("evt-0038", "prompt-injection/direct"),
-        ("evt-0050", "model-integrity/digest-changed"),
-    ];
-    assert_eq!(run.event_rules(), pairs(&expected));
-    assert!(
-        run.stderr.contains("68 events read, 0 lines rejected, 3 findings (critical 1, high 1, medium 1)"),
-        "{}",
-        run.stderr
-    );
+    let expected = expected();
+    assert!(expected.len() >= 10, "the story covers every detector: {expected:?}");
+    assert_eq!(sorted(run.event_rules()), expected, "exactly the findings of EXPECTED.md");
+    let summary = format!("events read, 0 lines rejected, {} findings", expected.len());
+    assert!(run.stderr.contains(&summary), "{}", run.stderr);
 
-    let swap = &run.findings()[2];
-    assert_eq!(swap["plugin"], "model-integrity");
-    assert_eq!(swap["plugin_version"], "0.1.0");
-    assert_eq!(swap["severity"], "critical");
+    let swap = finding(&run, "evt-0050", "model-integrity/digest-changed");
+    assert_eq!(
+        (&swap["plugin"], &swap["plugin_version"], &swap["severity"]),
+        (&json!("model-integrity"), &json!("0.1.0"), &json!("critical"))
+    );
     assert_eq!(swap["evidence"][0]["field"], "payload.model_lifecycle.model.digest");
-    let injection = &run.findings()[0];
+    let injection = finding(&run, "evt-0024", "indirect-injection/instructions");
     assert_eq!(injection["evidence"][0]["field"], "payload.inference.retrieved[0].content");
     // Indirect injection first; the payload's aim (here exfiltration) may add more.
     let techniques = injection["techniques"].as_array().unwrap();
@@ -41,13 +54,9 @@ fn default_pack_finds_the_injections_and_the_swap() {
 fn an_allow_list_also_flags_the_unknown_digest() {
     let run = aiir_run(&["--config", "examples/aiir.toml", DEMO]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let expected = [
-        ("evt-0024", "prompt-injection/indirect"),
-        ("evt-0038", "prompt-injection/direct"),
-        ("evt-0050", "model-integrity/unknown-digest"),
-        ("evt-0050", "model-integrity/digest-changed"),
-    ];
-    assert_eq!(run.event_rules(), pairs(&expected));
+    let mut expected = expected();
+    expected.push(("evt-0050".into(), "model-integrity/unknown-digest".into()));
+    assert_eq!(sorted(run.event_rules()), sorted(expected));
 }
 
 #[test]

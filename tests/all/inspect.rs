@@ -11,7 +11,7 @@ fn describes_a_standard_detector() {
     for expected in [
         "plugin     prompt-injection 0.1.0".to_owned(),
         "world      aiir:plugin/detector@0.1.0".to_owned(),
-        "kinds      inference, tool-call".to_owned(),
+        "kinds      inference".to_owned(),
         format!("size       {size} bytes"),
         "aiir:plugin/types@0.1.0".to_owned(),
     ] {

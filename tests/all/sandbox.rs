@@ -1,7 +1,8 @@
 //! The hostile-plugin suite: each misbehaving plugin from `tests/guests/` runs beside
-//! the well-behaved `prompt-injection` over the same log. The host must finish in
-//! bounded time and memory, report the right reason code, keep the other detector's
-//! findings exactly as they are without the hostile one, and let nothing leak.
+//! well-behaved detectors (`prompt-injection`, `indirect-injection`) over the same
+//! log. The host must finish in bounded time and memory, report the right reason
+//! code, keep the other detectors' findings exactly as they are without the hostile
+//! one, and let nothing leak.
 
 use crate::support::{guest, root, shared_cache, temp_file};
 use serde_json::Value;
@@ -19,7 +20,8 @@ const EVENTS: u64 = 4;
 const TIME_BOUND: Duration = Duration::from_secs(30);
 const MEMORY_BOUND_KIB: i64 = 1 << 20;
 
-const WELL_BEHAVED: &str = "[[detector]]\nname = \"prompt-injection\"\n";
+/// The well-behaved detectors every hostile plugin runs beside.
+const WELL_BEHAVED: &str = "[[detector]]\nname = \"prompt-injection\"\n[[detector]]\nname = \"indirect-injection\"\n";
 
 /// A finished run of the real binary, with what it cost.
 struct Contained {
@@ -31,8 +33,16 @@ struct Contained {
 
 impl Contained {
     fn findings_of(&self, plugin: &str) -> Vec<Value> {
-        let all = self.stdout.lines().map(|l| serde_json::from_str::<Value>(l).unwrap());
-        all.filter(|f| f["plugin"] == plugin).collect()
+        self.findings().into_iter().filter(|f| f["plugin"] == plugin).collect()
+    }
+
+    /// The findings of the well-behaved detectors.
+    fn well_behaved(&self) -> Vec<Value> {
+        self.findings().into_iter().filter(|f| f["plugin"] != "hostile").collect()
+    }
+
+    fn findings(&self) -> Vec<Value> {
+        self.stdout.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).collect()
     }
 
     /// The `errors` column of a plugin's row in the run summary.
@@ -105,12 +115,14 @@ fn hostile(component: &str, extra: &str, settings: &str) -> String {
     )
 }
 
-/// What prompt-injection finds on its own: the baseline every hostile run must match.
+/// What the well-behaved detectors find on their own: the baseline every hostile
+/// run must match.
 fn baseline() -> Vec<Value> {
     let alone = run(WELL_BEHAVED, &[]);
     assert_eq!(alone.code, 0, "{}", alone.stderr);
-    let found = alone.findings_of("prompt-injection");
-    assert_eq!(found.len(), 2, "the log has one direct and one indirect injection");
+    let found = alone.well_behaved();
+    let events: Vec<&str> = found.iter().map(|f| f["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["e2", "e3"], "the log has one direct and one indirect injection");
     found
 }
 
@@ -118,7 +130,7 @@ fn baseline() -> Vec<Value> {
 fn contained(entry: &str, envs: &[(&str, &str)]) -> Contained {
     let run = run(&format!("{entry}\n{WELL_BEHAVED}"), envs);
     assert!(run.max_rss_kib < MEMORY_BOUND_KIB, "aiir grew to {} KiB", run.max_rss_kib);
-    assert_eq!(run.findings_of("prompt-injection"), baseline(), "the other detector is unaffected\n{}", run.stderr);
+    assert_eq!(run.well_behaved(), baseline(), "the other detectors are unaffected\n{}", run.stderr);
     assert!(run.stderr.contains(&format!("aiir: {EVENTS} events read, 0 lines rejected")), "{}", run.stderr);
     run
 }
