@@ -19,7 +19,7 @@ otherwise): accept models whose name `allowed` does not mention. When `false`, t
 `model-integrity/digest-changed` needs no settings: the first digest seen for a model name \
 and version is trusted, and another digest later under the same name and version fires \
 (unless `allowed` vets it). Events without a version or a digest cannot be checked this \
-way. The plugin remembers at most 10 000 (name, version) pairs, forgetting the oldest \
+way. The plugin remembers at most 10 000 (name, version) pairs, forgetting the least recently seen \
 first, and reports each conflicting (name, version, digest) once.";
 
 /// The settings table, as the operator writes it.

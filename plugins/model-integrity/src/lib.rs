@@ -10,14 +10,14 @@
 //! the model that served an inference.
 
 mod config;
-mod memory;
 
 use aiir_sdk::prelude::*;
 use config::Config;
-use memory::Bounded;
+use statekit::Lru;
 
 /// How many (name, version) pairs and reported conflicts are remembered; beyond it the
-/// oldest are forgotten, so memory stays bounded on logs that name endless models.
+/// least recently seen are forgotten, so memory stays bounded on logs that name endless
+/// models.
 const REMEMBERED: usize = 10_000;
 
 const TECHNIQUES: [&str; 2] = ["AML.T0010.003", "LLM03"];
@@ -27,14 +27,14 @@ const TECHNIQUES: [&str; 2] = ["AML.T0010.003", "LLM03"];
 pub struct ModelIntegrity {
     config: Config,
     /// The first digest seen for each (name, version).
-    first_seen: Bounded<(String, String), String>,
+    first_seen: Lru<(String, String), String>,
     /// (rule, name, version, digest) already reported.
-    reported: Bounded<Artifact, ()>,
+    reported: Lru<Artifact, ()>,
 }
 
 impl Default for ModelIntegrity {
     fn default() -> Self {
-        Self { config: Config::default(), first_seen: Bounded::new(REMEMBERED), reported: Bounded::new(REMEMBERED) }
+        Self { config: Config::default(), first_seen: Lru::new(REMEMBERED), reported: Lru::new(REMEMBERED) }
     }
 }
 
