@@ -5,7 +5,7 @@ use aiir_sdk::prelude::*;
 use aiir_sdk::{ModelLifecycle, testkit::Harness};
 
 #[path = "../../demo_log.rs"]
-mod demo_log;
+pub(crate) mod demo_log;
 
 /// The demo's vetted artifact and the one swapped in at `evt-0050`.
 const GOOD: &str = "sha256:97d52dc3a6810c354df8e8fb3dd6e5b7bb03293ecc66ca9961dfb89f0efd95bf";
@@ -134,7 +134,10 @@ fn info_documents_every_setting() {
     assert_eq!(super::REMEMBERED, 10_000, "the settings doc says 10 000");
     let info = ModelIntegrity::info();
     assert_eq!(info.kinds, [EventKind::ModelLifecycle, EventKind::Inference]);
-    for key in ["allowed", "name", "version", "digest", "allow_unlisted_models", "10 000"] {
+    let keys =
+        ["allowed", "name", "version", "digest", "allow_unlisted_models", "registries", "require_digest", "10 000"];
+    let attributes = ["`format`", "`artifact_format`", "`serialization`", "`artifact`", "`file`", "`filename`"];
+    for key in keys.into_iter().chain(attributes).chain(["`path`", "`uri`", "`url`", "discards an instance"]) {
         assert!(info.settings.contains(key), "{key} undocumented");
     }
 }
