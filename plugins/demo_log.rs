@@ -8,8 +8,10 @@
 //! anything else.
 #![allow(dead_code)] // each plugin's tests use their own part of it
 
+use aiir_sdk::testkit::Harness;
 use aiir_sdk::{
-    Document, Event, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef, Payload, Role, ToolCall, TrainingData,
+    Detector, Document, Event, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef, Payload, Role, ToolCall,
+    TrainingData,
 };
 use serde_json::Value;
 
@@ -54,6 +56,29 @@ pub fn expected_in(table: &str, prefix: &str) -> Vec<(String, String)> {
     rows.filter(|(_, rule)| rule.starts_with(prefix)).collect()
 }
 
+/// The `(event id, rule id)` pairs a fresh detector `D` with default settings finds
+/// in `events`, in order.
+pub fn replay<D: Detector>(events: &[Event]) -> Vec<(String, String)> {
+    let mut h = Harness::<D>::new();
+    events.iter().flat_map(|e| h.rules(e).into_iter().map(|rule| (e.id.clone(), rule))).collect()
+}
+
+/// Hold detector `D` to a fragment's table (`prefix` picks its rules) twice: over the
+/// fragment alone, and over the fragment merged into the demo by time, where the
+/// demo's own rows must come out unchanged.
+pub fn check_fragment<D: Detector>(fragment: &str, table: &str, prefix: &str) {
+    let own = parse(fragment);
+    assert_eq!(replay::<D>(&own), expected_in(table, prefix), "the fragment alone");
+    let mut merged = events();
+    merged.extend(own);
+    merged.sort_by_key(|e| e.time_unix_nano); // stable: the demo's events first at equal times
+    let mut want = expected(prefix);
+    want.extend(expected_in(table, prefix));
+    let at = |id: &String| merged.iter().position(|e| e.id == *id);
+    want.sort_by_key(|(id, _)| at(id)); // stable: rows of one event keep the table's order
+    assert_eq!(replay::<D>(&merged), want, "the fragment merged into the demo");
+}
+
 fn event(v: &Value) -> Event {
     let mut event = Event::new(str_at(v, "id"), payload(&v["payload"]));
     event.source = str_at(v, "source");
@@ -87,6 +112,8 @@ fn payload(v: &Value) -> Payload {
         inference.input = list(i, "input").iter().map(message).collect();
         inference.output = list(i, "output").iter().map(message).collect();
         inference.retrieved = list(i, "retrieved").iter().map(document).collect();
+        let tokens = |key: &str| i.get(key).and_then(Value::as_u64).map(|n| u32::try_from(n).expect("tokens"));
+        (inference.input_tokens, inference.output_tokens) = (tokens("input_tokens"), tokens("output_tokens"));
         inference.into()
     } else if let Some(t) = v.get("tool_call") {
         let call = ToolCall::new(str_at(t, "tool"), str_at(t, "arguments"));

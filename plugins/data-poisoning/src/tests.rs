@@ -196,3 +196,10 @@ fn demo_log_yields_the_expected_findings() {
         demo_log::events().iter().flat_map(|e| h.rules(e).into_iter().map(|rule| (e.id.clone(), rule))).collect();
     assert_eq!(found, demo_log::expected("data-poisoning/"));
 }
+
+#[test]
+fn fragment_yields_its_table() {
+    let fragment = include_str!("../../../examples/logs/fragments/pack-state.jsonl");
+    let table = include_str!("../../../examples/logs/fragments/pack-state.md");
+    demo_log::check_fragment::<DataPoisoning>(fragment, table, "data-poisoning/");
+}

@@ -178,3 +178,10 @@ fn demo_log_yields_the_expected_findings() {
     let mut h = Harness::<ModelExtraction>::new();
     assert_eq!(run(&mut h, &demo_log::events()), demo_log::expected("model-extraction/"));
 }
+
+#[test]
+fn fragment_yields_its_table() {
+    let fragment = include_str!("../../../examples/logs/fragments/pack-state.jsonl");
+    let table = include_str!("../../../examples/logs/fragments/pack-state.md");
+    demo_log::check_fragment::<ModelExtraction>(fragment, table, "model-extraction/");
+}

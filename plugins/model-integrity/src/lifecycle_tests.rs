@@ -122,3 +122,16 @@ fn demo_log_is_quiet_under_the_lifecycle_rules_with_its_registry_trusted() {
         .collect();
     assert_eq!(found, super::tests::demo_log::expected("model-integrity/"));
 }
+
+#[test]
+fn fragment_with_its_registry_trusted_adds_only_the_unregistered_notebook() {
+    use super::tests::demo_log;
+    let events = demo_log::parse(include_str!("../../../examples/logs/fragments/pack-state.jsonl"));
+    let mut h = strict();
+    let found: Vec<(String, String)> =
+        events.iter().flat_map(|e| h.rules(e).into_iter().map(|rule| (e.id.clone(), rule))).collect();
+    let table = include_str!("../../../examples/logs/fragments/pack-state.md");
+    let mut expected = demo_log::expected_in(table, "model-integrity/");
+    expected.insert(1, ("evt-c005".into(), "model-integrity/outside-registry".into()));
+    assert_eq!(found, expected);
+}

@@ -158,3 +158,10 @@ fn demo_log_with_an_allow_list_also_flags_the_unknown_digest() {
     let expected = [("evt-0050", "model-integrity/unknown-digest"), ("evt-0050", "model-integrity/digest-changed")];
     assert_eq!(found, expected.map(|(e, r)| (e.to_owned(), r.to_owned())));
 }
+
+#[test]
+fn fragment_yields_its_table() {
+    let fragment = include_str!("../../../examples/logs/fragments/pack-state.jsonl");
+    let table = include_str!("../../../examples/logs/fragments/pack-state.md");
+    demo_log::check_fragment::<ModelIntegrity>(fragment, table, "model-integrity/");
+}
