@@ -36,7 +36,7 @@ pub fn parse(log: &str) -> Vec<Event> {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), values.len(), "demo ids must be unique");
-    values.iter().map(event).collect()
+    values.iter().map(decode).collect()
 }
 
 /// The `(event id, rule id)` pairs that EXPECTED.md lists for rules starting with
@@ -79,7 +79,8 @@ pub fn check_fragment<D: Detector>(fragment: &str, table: &str, prefix: &str) {
     assert_eq!(replay::<D>(&merged), want, "the fragment merged into the demo");
 }
 
-fn event(v: &Value) -> Event {
+/// One event of the aiir JSON format, as far as the demo uses it.
+pub fn decode(v: &Value) -> Event {
     let mut event = Event::new(str_at(v, "id"), payload(&v["payload"]));
     event.source = str_at(v, "source");
     event.model = v.get("model").map(model);

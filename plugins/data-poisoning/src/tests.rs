@@ -4,6 +4,8 @@ use super::DataPoisoning;
 use aiir_sdk::prelude::*;
 use aiir_sdk::{TrainingData, testkit::Harness};
 
+#[path = "../../cases.rs"]
+mod cases;
 #[path = "../../demo_log.rs"]
 mod demo_log;
 
@@ -202,4 +204,9 @@ fn fragment_yields_its_table() {
     let fragment = include_str!("../../../examples/logs/fragments/pack-state.jsonl");
     let table = include_str!("../../../examples/logs/fragments/pack-state.md");
     demo_log::check_fragment::<DataPoisoning>(fragment, table, "data-poisoning/");
+}
+
+#[test]
+fn cases_file_holds() {
+    cases::check::<DataPoisoning>(include_str!("../cases.toml"));
 }

@@ -4,6 +4,8 @@ use super::ModelExtraction;
 use aiir_sdk::prelude::*;
 use aiir_sdk::testkit::Harness;
 
+#[path = "../../cases.rs"]
+mod cases;
 #[path = "../../demo_log.rs"]
 mod demo_log;
 
@@ -184,4 +186,9 @@ fn fragment_yields_its_table() {
     let fragment = include_str!("../../../examples/logs/fragments/pack-state.jsonl");
     let table = include_str!("../../../examples/logs/fragments/pack-state.md");
     demo_log::check_fragment::<ModelExtraction>(fragment, table, "model-extraction/");
+}
+
+#[test]
+fn cases_file_holds() {
+    cases::check::<ModelExtraction>(include_str!("../cases.toml"));
 }

@@ -135,3 +135,8 @@ fn fragment_with_its_registry_trusted_adds_only_the_unregistered_notebook() {
     expected.insert(1, ("evt-c005".into(), "model-integrity/outside-registry".into()));
     assert_eq!(found, expected);
 }
+
+#[test]
+fn lifecycle_cases_file_holds() {
+    super::tests::cases::check::<ModelIntegrity>(include_str!("../lifecycle-cases.toml"));
+}

@@ -4,6 +4,8 @@ use super::ModelIntegrity;
 use aiir_sdk::prelude::*;
 use aiir_sdk::{ModelLifecycle, testkit::Harness};
 
+#[path = "../../cases.rs"]
+pub(crate) mod cases;
 #[path = "../../demo_log.rs"]
 pub(crate) mod demo_log;
 
