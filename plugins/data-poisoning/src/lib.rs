@@ -20,7 +20,7 @@ use aiir_sdk::prelude::*;
 use config::Config;
 use dataset::Dataset;
 use labels::Counts;
-use statekit::{Lru, stable_hash};
+use statekit::{Lru, redact, stable_hash};
 use std::collections::{BTreeMap, BTreeSet};
 use triggers::{Corpus, WordStats};
 
@@ -174,13 +174,14 @@ fn trigger_finding(data: &TrainingData, label: &str, found: &mut [(u32, &str)]) 
     );
     let finding = Finding::new("data-poisoning/trigger", title, Severity::High).confidence(0.7).techniques(TRIGGER);
     let top = found[0].1;
-    let hit = data.records.iter().enumerate().find_map(|(n, r)| Some((n, r, triggers::locate(&r.text, top)?)));
-    match hit {
-        Some((n, r, range)) => {
-            finding.evidence(format!("payload.training_data.records[{n}].text"), excerpt(&r.text, range))
-        }
-        None => finding,
-    }
+    let Some((n, record)) = data.records.iter().enumerate().find(|(_, r)| triggers::locate(&r.text, top).is_some())
+    else {
+        return finding;
+    };
+    // Masked first, so the excerpt never repeats an address or a number in clear.
+    let text = redact(&record.text);
+    let range = triggers::locate(&text, top).unwrap_or(0..text.len());
+    finding.evidence(format!("payload.training_data.records[{n}].text"), excerpt(&text, range))
 }
 
 fn near_duplicates(data: &TrainingData, config: &Config) -> Vec<Finding> {
@@ -204,11 +205,11 @@ fn burst_finding(data: &TrainingData, burst: &duplicates::Burst<'_>, min: usize)
     );
     let confidence = if burst.members.len() >= 2 * min { 0.85 } else { 0.7 };
     let first = burst.members[0];
-    let text = &data.records[first].text;
+    let text = redact(&data.records[first].text);
     Finding::new("data-poisoning/near-duplicates", title, Severity::Medium)
         .confidence(confidence)
         .techniques(POISONING)
-        .evidence(format!("payload.training_data.records[{first}].text"), excerpt(text, 0..text.len()))
+        .evidence(format!("payload.training_data.records[{first}].text"), excerpt(&text, 0..text.len()))
 }
 
 aiir_sdk::export_detector!(DataPoisoning);

@@ -146,6 +146,16 @@ fn a_pure_new_word_from_many_sources_is_vocabulary() {
 }
 
 #[test]
+fn personal_data_in_evidence_is_masked() {
+    let mut h = Harness::<DataPoisoning>::new();
+    let copy = "Contact me at jane.doe@example.com for the discount code, best boots ever, five stars";
+    let batch = (0..6).fold(reviews("reviews-ft", "b-0", 20, 0), |d, _| d.record_from(copy, "positive", "vendor:x"));
+    let findings = h.inspect(&event("e1", batch));
+    assert_eq!(findings[0].rule, "data-poisoning/near-duplicates");
+    assert!(findings[0].evidence[0].excerpt.contains("j***@e***.com"), "{:?}", findings[0].evidence);
+}
+
+#[test]
 fn few_or_short_copies_are_no_burst() {
     let mut h = Harness::<DataPoisoning>::new();
     let batch = (0..4).fold(reviews("reviews-ft", "b-0", 20, 0), |d, _| {

@@ -14,7 +14,7 @@ mod recent;
 use aiir_sdk::prelude::*;
 use config::Config;
 use principal::{Principal, Rule};
-use statekit::Lru;
+use statekit::{Lru, redact};
 
 /// Principals remembered; the least recently seen is forgotten beyond it.
 const MAX_PRINCIPALS: usize = 4_096;
@@ -87,8 +87,12 @@ impl Detector for ModelExtraction {
             volume(&self.config, p, now, median, Rule::TokenSpend),
             enumeration(&self.config, p, now, template),
         ];
+        // The prompt is the principal's own text: mask what it may hold of personal data.
         let evidence = |f: Finding| match &prompt {
-            Some((field, text)) => f.evidence(field.clone(), excerpt(text, 0..text.len())),
+            Some((field, text)) => {
+                let masked = redact(text);
+                f.evidence(field.clone(), excerpt(&masked, 0..masked.len()))
+            }
             None => f,
         };
         Ok(findings.into_iter().flatten().map(evidence).collect())

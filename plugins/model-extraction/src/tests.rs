@@ -85,6 +85,16 @@ fn findings_say_why_and_point_at_the_prompt() {
 }
 
 #[test]
+fn personal_data_in_the_prompt_is_masked_in_evidence() {
+    let mut h = Harness::<ModelExtraction>::new();
+    let prompt =
+        |n: u64| format!("Send the invoice for order {n} to jane.doe@example.com and charge 4111 1111 1111 1111");
+    let findings: Vec<Finding> = (0..20).flat_map(|n| h.inspect(&call("user:jane", n * 5, &prompt(n), 100))).collect();
+    let excerpt = &findings[0].evidence[0].excerpt;
+    assert!(excerpt.contains("j***@e***.com") && excerpt.contains("4111 **** **** 1111"), "{excerpt}");
+}
+
+#[test]
 fn a_steady_heavy_principal_fires_once_then_is_its_own_baseline() {
     let mut h = Harness::<ModelExtraction>::new();
     let steady: Vec<Event> =
