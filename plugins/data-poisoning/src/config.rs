@@ -44,9 +44,9 @@ State and its bounds: the plugin remembers 64 data sets and 50 000 (data set, wo
 pairs, forgetting the least recently seen first (a forgotten data set learns a new \
 baseline; a forgotten word counts as new if it comes back), and 32 labels per data set \
 (further labels count together). It examines at most 5 000 records of a batch for words \
-and duplicates (labels are counted for all). Events are seen in log order by one warm \
-instance; when the host discards an instance after a failure, everything learned is \
-forgotten and baselines are learned again.";
+and duplicates (labels are counted for all), and at most 64 distinct words of a record. \
+Events are seen in log order by one warm instance; when the host discards an instance \
+after a failure, everything learned is forgotten and baselines are learned again.";
 
 /// The settings table, as the operator writes it.
 #[derive(Debug, Deserialize)]

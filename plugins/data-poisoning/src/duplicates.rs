@@ -68,9 +68,10 @@ fn largest_cluster(records: &[LabeledRecord], ids: &[usize], similarity: f64) ->
 fn sketch(text: &str) -> Option<Vec<u64>> {
     // Too short to tell a copy from two people saying the same thing.
     words(text).nth(MIN_WORDS - 1)?;
-    let normal: Vec<char> = words(text).collect::<Vec<_>>().join(" ").to_lowercase().chars().collect();
+    let normal = words(text).collect::<Vec<_>>().join(" ").to_lowercase();
+    let edges: Vec<usize> = normal.char_indices().map(|(i, _)| i).chain([normal.len()]).collect();
     let mut hashes: Vec<u64> =
-        normal.windows(SHINGLE).map(|w| stable_hash(w.iter().collect::<String>().as_bytes())).collect();
+        edges.windows(SHINGLE + 1).map(|w| stable_hash(&normal.as_bytes()[w[0]..w[SHINGLE]])).collect();
     hashes.sort_unstable();
     hashes.dedup();
     hashes.truncate(SKETCH);

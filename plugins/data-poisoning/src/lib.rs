@@ -21,7 +21,7 @@ use config::Config;
 use dataset::Dataset;
 use labels::Counts;
 use statekit::{Lru, redact, stable_hash};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap};
 use triggers::{Corpus, WordStats};
 
 /// Data sets remembered; the least recently seen is forgotten beyond it.
@@ -41,7 +41,8 @@ const TRIGGER: [&str; 3] = ["AML.T0020", "AML.T0043.004", "LLM04"];
 pub struct DataPoisoning {
     config: Config,
     datasets: Lru<String, Dataset>,
-    words: Lru<(u32, String), WordStats>,
+    /// By [`word_key`]: the words of all data sets.
+    words: Lru<u64, WordStats>,
     next_id: u32,
 }
 
@@ -120,60 +121,67 @@ fn label_shift(data: &TrainingData, counts: &Counts, ds: &Dataset, config: &Conf
     })
 }
 
-/// Count the batch's words into the data set's statistics; the distinct words seen.
-fn count_words(
-    words: &mut Lru<(u32, String), WordStats>,
+/// Count the batch's words into the data set's statistics; the distinct words seen,
+/// by hash, each with its first spelling.
+fn count_words<'d>(
+    words: &mut Lru<u64, WordStats>,
     id: u32,
-    data: &TrainingData,
+    data: &'d TrainingData,
     label_ids: &[u16],
     in_baseline: bool,
-) -> BTreeSet<String> {
-    let mut seen = BTreeSet::new();
+) -> HashMap<u64, &'d str> {
+    let mut seen = HashMap::new();
     for (record, label) in data.records.iter().zip(label_ids).take(MAX_EXAMINED) {
         let source = record.source.as_deref().map(|s| stable_hash(s.as_bytes()));
-        for word in triggers::record_words(&record.text) {
-            words.get_or_insert_with((id, word.clone()), WordStats::default).add(*label, source, in_baseline);
+        for (hash, word) in triggers::record_words(&record.text) {
+            words.get_or_insert_with(word_key(id, hash), WordStats::default).add(*label, source, in_baseline);
             if seen.len() < MAX_WORDS {
-                seen.insert(word);
+                seen.entry(hash).or_insert(word);
             }
         }
     }
     seen
 }
 
+/// A word's key among all data sets' words: its hash, mixed with the data set's id.
+fn word_key(dataset: u32, word: u64) -> u64 {
+    word ^ stable_hash(&dataset.to_le_bytes())
+}
+
 /// One finding per label that some of the batch's words have become triggers for.
 fn triggers(
-    words: &mut Lru<(u32, String), WordStats>,
-    batch_words: &BTreeSet<String>,
+    words: &mut Lru<u64, WordStats>,
+    batch_words: &HashMap<u64, &str>,
     data: &TrainingData,
     ds: &Dataset,
     config: &Config,
 ) -> Vec<Finding> {
     let corpus = Corpus { records: ds.records, baseline_records: ds.baseline_records, label_totals: &ds.label_totals };
-    let mut by_label: BTreeMap<u16, Vec<(u32, &str)>> = BTreeMap::new();
-    for word in batch_words {
-        let Some(stats) = words.get_mut(&(ds.id, word.clone())) else { continue };
+    let mut by_label: BTreeMap<u16, Vec<(u32, String)>> = BTreeMap::new();
+    for (hash, word) in batch_words {
+        let Some(stats) = words.get_mut(&word_key(ds.id, *hash)) else { continue };
         if let Some((label, _)) = triggers::judge(stats, &corpus, config) {
             stats.reported = true;
-            by_label.entry(label).or_default().push((stats.baseline_docs + stats.docs, word));
+            by_label.entry(label).or_default().push((stats.baseline_docs + stats.docs, word.to_lowercase()));
         }
     }
     by_label.into_iter().map(|(label, mut found)| trigger_finding(data, ds.label(label), &mut found)).collect()
 }
 
-fn trigger_finding(data: &TrainingData, label: &str, found: &mut [(u32, &str)]) -> Finding {
-    found.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+fn trigger_finding(data: &TrainingData, label: &str, found: &mut [(u32, String)]) -> Finding {
+    found.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let shown: Vec<String> = found.iter().take(WORDS_SHOWN).map(|(n, w)| format!("\"{w}\" ({n} records)")).collect();
     let more = found.len().saturating_sub(WORDS_SHOWN);
     let more = if more > 0 { format!(" and {more} more") } else { String::new() };
     let title = format!(
-        "batch {} of {}: {}{more} nearly always labelled {label}, rare and new since the baseline: a likely backdoor trigger",
+        "batch {} of {}: {}{more} nearly always labelled {label}, rare and new since the baseline: \
+         a likely backdoor trigger",
         data.batch,
         data.dataset,
         shown.join(", ")
     );
     let finding = Finding::new("data-poisoning/trigger", title, Severity::High).confidence(0.7).techniques(TRIGGER);
-    let top = found[0].1;
+    let top = found[0].1.as_str();
     let Some((n, record)) = data.records.iter().enumerate().find(|(_, r)| triggers::locate(&r.text, top).is_some())
     else {
         return finding;

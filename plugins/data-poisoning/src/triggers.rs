@@ -3,8 +3,7 @@
 //! "this word means that label".
 
 use crate::config::Config;
-use statekit::words;
-use std::collections::BTreeSet;
+use statekit::{stable_hash_lowercase, words};
 
 /// Distinct words kept per record; more would only cost time.
 const WORDS_PER_RECORD: usize = 64;
@@ -17,17 +16,17 @@ const SURGE: f64 = 3.0;
 /// How much the word's purity must exceed its label's share of the data set.
 const LIFT: f64 = 0.3;
 
-/// What the plugin remembers about one word of one data set.
+/// What the plugin remembers about one word of one data set: a fixed size, no heap,
+/// since there are tens of thousands of them.
 #[derive(Debug, Default, Clone)]
 pub struct WordStats {
     /// Records containing it during the baseline, and since.
     pub baseline_docs: u32,
     pub docs: u32,
-    /// (label index, records) for the first labels seen with it, and the rest.
-    labels: Vec<(u16, u32)>,
-    other_labels: u32,
-    /// (source hash, records) for the first sources seen with it.
-    sources: Vec<(u64, u32)>,
+    /// Records per label, for the first labels seen with it.
+    labels: Tally<u16, LABELS_PER_WORD>,
+    /// Records per source (hash), for the first sources seen with it.
+    sources: Tally<u32, SPREAD_SOURCES>,
     pub reported: bool,
 }
 
@@ -39,11 +38,9 @@ impl WordStats {
         } else {
             self.docs += 1
         }
-        if !bump(&mut self.labels, label, LABELS_PER_WORD) {
-            self.other_labels += 1;
-        }
+        self.labels.bump(label);
         if let Some(source) = source {
-            bump(&mut self.sources, source, SPREAD_SOURCES);
+            self.sources.bump(source as u32); // the low half tells five sources apart well enough
         }
     }
 
@@ -53,22 +50,38 @@ impl WordStats {
 
     /// The label most records with the word carry, and the share of them it has.
     pub fn dominant(&self) -> Option<(u16, f64)> {
-        let (label, n) = self.labels.iter().max_by_key(|(l, n)| (*n, std::cmp::Reverse(*l)))?;
+        let (label, n) = self.labels.counts().iter().max_by_key(|(l, n)| (*n, std::cmp::Reverse(*l)))?;
         Some((*label, f64::from(*n) / f64::from(self.total())))
     }
 }
 
-/// Count one more for `key`, adding it while the list has fewer than `cap` keys;
-/// `false` when there was no room.
-fn bump<K: PartialEq>(counts: &mut Vec<(K, u32)>, key: K, cap: usize) -> bool {
-    if let Some((_, n)) = counts.iter_mut().find(|(k, _)| *k == key) {
-        *n += 1;
-    } else if counts.len() < cap {
-        counts.push((key, 1));
-    } else {
-        return false;
+/// Counts for the first `N` keys seen; later keys are not counted.
+#[derive(Debug, Clone)]
+struct Tally<K, const N: usize> {
+    counts: [(K, u32); N],
+    len: u8,
+}
+
+impl<K: Copy + Default, const N: usize> Default for Tally<K, N> {
+    fn default() -> Self {
+        Self { counts: [(K::default(), 0); N], len: 0 }
     }
-    true
+}
+
+impl<K: Copy + PartialEq, const N: usize> Tally<K, N> {
+    fn bump(&mut self, key: K) {
+        let len = usize::from(self.len);
+        if let Some((_, n)) = self.counts[..len].iter_mut().find(|(k, _)| *k == key) {
+            *n += 1;
+        } else if len < N {
+            self.counts[len] = (key, 1);
+            self.len += 1;
+        }
+    }
+
+    fn counts(&self) -> &[(K, u32)] {
+        &self.counts[..usize::from(self.len)]
+    }
 }
 
 /// What the data set looks like as a whole, to judge one word against.
@@ -89,7 +102,7 @@ impl Corpus<'_> {
 /// the settings doc; `Some((label, purity))` when it does.
 pub fn judge(stats: &WordStats, corpus: &Corpus<'_>, config: &Config) -> Option<(u16, f64)> {
     let total = f64::from(stats.total());
-    if stats.reported || stats.total() < config.trigger_min_examples || stats.sources.len() >= SPREAD_SOURCES {
+    if stats.reported || stats.total() < config.trigger_min_examples || stats.sources.counts().len() >= SPREAD_SOURCES {
         return None;
     }
     let (label, purity) = stats.dominant()?;
@@ -101,17 +114,16 @@ pub fn judge(stats: &WordStats, corpus: &Corpus<'_>, config: &Config) -> Option<
     (purity >= config.trigger_min_purity && rare && new && predictive).then_some((label, purity))
 }
 
-/// The distinct words of a record, as counted: lowercased, two characters or more,
-/// not all digits.
-pub fn record_words(text: &str) -> BTreeSet<String> {
+/// The distinct words of a record as counted (lowercased, two characters or more, not
+/// all digits; at most 64), each as its hash and its first spelling in the text.
+pub fn record_words(text: &str) -> Vec<(u64, &str)> {
     let counted = words(text).filter(|w| w.chars().nth(1).is_some() && !w.chars().all(|c| c.is_ascii_digit()));
-    let mut out = BTreeSet::new();
-    for word in counted {
-        if out.len() == WORDS_PER_RECORD {
-            break;
-        }
-        out.insert(word.to_lowercase());
-    }
+    let mut out: Vec<(u64, &str)> = counted.map(|w| (stable_hash_lowercase(w), w)).collect();
+    // Sorting by hash (stable, so the first spelling stays first) keeps a record's
+    // words apart in O(n log n); beyond the limit, the ones kept are a fair sample.
+    out.sort_by_key(|(h, _)| *h);
+    out.dedup_by_key(|(h, _)| *h);
+    out.truncate(WORDS_PER_RECORD);
     out
 }
 
@@ -167,8 +179,10 @@ mod tests {
 
     #[test]
     fn words_are_lowercased_and_located() {
-        let got: Vec<_> = record_words("TrailPeak approved: 5 stars, a B+ grade!").into_iter().collect();
-        assert_eq!(got, ["approved", "grade", "stars", "trailpeak"]);
+        let mut got: Vec<&str> =
+            record_words("TrailPeak approved: 5 stars, a B+ grade! trailpeak").iter().map(|w| w.1).collect();
+        got.sort_unstable();
+        assert_eq!(got, ["TrailPeak", "approved", "grade", "stars"]);
         assert_eq!(locate("so, TrailPeak approved", "trailpeak"), Some(4..13));
         assert_eq!(locate("trail peak", "trailpeak"), None);
     }

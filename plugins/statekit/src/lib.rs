@@ -21,4 +21,4 @@ mod text;
 
 pub use lru::Lru;
 pub use redact::redact;
-pub use text::{sorted_jaccard, stable_hash, words};
+pub use text::{sorted_jaccard, stable_hash, stable_hash_lowercase, words};

@@ -3,14 +3,32 @@
 /// A 64-bit hash of `bytes` that is the same on every run and platform (FNV-1a,
 /// then a finalizer that spreads its bits), unlike `std`'s randomly keyed hasher.
 pub fn stable_hash(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    finish(bytes.iter().fold(FNV_OFFSET, |h, b| fnv(h, *b)))
+}
+
+/// [`stable_hash`] of `word` lowercased, without building the lowercased string.
+pub fn stable_hash_lowercase(word: &str) -> u64 {
+    if word.is_ascii() {
+        return finish(word.bytes().fold(FNV_OFFSET, |h, b| fnv(h, b.to_ascii_lowercase())));
     }
-    // splitmix64's finalizer: FNV alone leaves the low bits of short inputs alike.
-    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    let mut h = FNV_OFFSET;
+    let mut buf = [0; 4];
+    for c in word.chars().flat_map(char::to_lowercase) {
+        h = c.encode_utf8(&mut buf).bytes().fold(h, fnv);
+    }
+    finish(h)
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fnv(h: u64, b: u8) -> u64 {
+    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+}
+
+/// splitmix64's finalizer: FNV alone leaves the low bits of short inputs alike.
+fn finish(h: u64) -> u64 {
+    let h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    let h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     h ^ (h >> 31)
 }
 
@@ -43,6 +61,13 @@ mod tests {
         assert_eq!(stable_hash(b"trailpeak"), stable_hash(b"trailpeak"));
         assert_ne!(stable_hash(b"a"), stable_hash(b"b"));
         assert_ne!(stable_hash(b"a") & 0xff, stable_hash(b"b") & 0xff);
+    }
+
+    #[test]
+    fn lowercase_hashes_match_hashes_of_lowercased_text() {
+        for word in ["TrailPeak", "GRÖSSE", "ǅemal", "plain"] {
+            assert_eq!(stable_hash_lowercase(word), stable_hash(word.to_lowercase().as_bytes()), "{word}");
+        }
     }
 
     #[test]
