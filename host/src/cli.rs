@@ -1,6 +1,8 @@
-//! The command line: `aiir run` and `aiir inspect`.
+//! The command line: `aiir run`, `aiir inspect` and `aiir test`.
 
+use crate::eval::{EvalOptions, eval};
 use crate::output::diagnostic;
+use crate::review::{ReviewOptions, Verdict, review};
 use crate::run::{Outcome, RunOptions, run};
 use crate::runtime::{Cache, Grant, Runtime, Sandbox, Setup};
 use anyhow::Context as _;
@@ -30,6 +32,38 @@ enum Command {
     Run(RunArgs),
     /// Show what a plugin is: name, version, event kinds, world, imports, sha256, size.
     Inspect(InspectArgs),
+    /// Run a plugin over the cases of a cases file in the strictest sandbox, and say
+    /// which pass.
+    ///
+    /// Exit status: 0 when every case passed, 1 when some failed, 2 when the cases
+    /// file is invalid or the plugin cannot be loaded.
+    Test(TestArgs),
+    /// Measure a detector chain on a labeled data set: confusion matrix, precision,
+    /// recall and false-positive rate per kind of example, beside a length-only
+    /// baseline.
+    ///
+    /// Reads prompt rows (JSON Lines of {"id", "text", "label", "kind"}, each sent as a
+    /// user message) or PII sentences (a JSON array of {"full_text", "spans"}, each sent
+    /// as a model output).
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Args)]
+struct EvalArgs {
+    /// The labeled data set.
+    data: PathBuf,
+    /// Use the detectors of this config file.
+    #[arg(short, long, value_name = "FILE", conflicts_with = "plugin")]
+    config: Option<PathBuf>,
+    /// A built-in plugin of the chain (repeatable) [default: prompt-injection, jailbreak
+    /// and system-prompt-leak for prompts; sensitive-data-leak for PII].
+    #[arg(short, long, value_name = "NAME")]
+    plugin: Vec<String>,
+    /// Print the measurements as JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    cache: CacheArgs,
 }
 
 #[derive(Debug, Args)]
@@ -51,6 +85,20 @@ struct RunArgs {
 struct InspectArgs {
     /// A plugin component (.wasm).
     plugin: PathBuf,
+    #[command(flatten)]
+    cache: CacheArgs,
+}
+
+#[derive(Debug, Args)]
+struct TestArgs {
+    /// A plugin component (.wasm).
+    plugin: PathBuf,
+    /// The cases file (TOML): events, and the findings each case expects or forbids.
+    #[arg(long, value_name = "FILE")]
+    cases: PathBuf,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     cache: CacheArgs,
 }
@@ -78,6 +126,8 @@ impl Cli {
         let result = match self.command {
             Command::Run(args) => run_command(args).await,
             Command::Inspect(args) => inspect(args).await.map(|()| ExitCode::SUCCESS),
+            Command::Test(args) => test(args).await,
+            Command::Eval(args) => eval_command(args).await.map(|()| ExitCode::SUCCESS),
         };
         result.unwrap_or_else(|e| {
             diagnostic(&format!("aiir: error: {e:#}"));
@@ -92,6 +142,22 @@ async fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(match run(&opts).await? {
         Outcome::Clean => ExitCode::SUCCESS,
         Outcome::Partial => ExitCode::from(1),
+    })
+}
+
+async fn eval_command(args: EvalArgs) -> anyhow::Result<()> {
+    let opts = EvalOptions { data: args.data, config: args.config, plugins: args.plugin, cache_dir: args.cache.dir() };
+    let report = eval(&opts).await?;
+    let text = if args.json { serde_json::to_string_pretty(&report)? } else { report.to_string() };
+    crate::output::print_text(text.trim_end());
+    Ok(())
+}
+
+async fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
+    let opts = ReviewOptions { plugin: args.plugin, cases: args.cases, json: args.json, cache_dir: args.cache.dir() };
+    Ok(match review(&opts).await? {
+        Verdict::Passed => ExitCode::SUCCESS,
+        Verdict::Failed => ExitCode::from(1),
     })
 }
 

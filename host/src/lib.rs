@@ -4,16 +4,19 @@
 //! [`source`] reads lines, [`decode`] turns them into WIT events, [`route`] picks the
 //! detectors that asked for each event's kind, [`runtime`] runs those sandboxed
 //! WebAssembly components, and [`output`] writes their findings. [`config`] reads
-//! `aiir.toml`; [`run`] wires the stages into the `aiir run` job; [`cli`] is the
-//! command line.
+//! `aiir.toml`; [`run`] wires the stages into the `aiir run` job; [`review`] runs a
+//! plugin over a cases file for `aiir test`; [`cli`] is the command line.
 #![deny(missing_docs)]
 
+pub mod chain;
 pub mod cli;
 pub mod config;
 pub mod decode;
+pub mod eval;
 pub mod output;
 pub mod pack;
 pub mod policy;
+pub mod review;
 pub mod route;
 pub mod run;
 pub mod runtime;

@@ -24,12 +24,8 @@ pub struct FindingRecord<'a> {
     session: Option<&'a str>,
     plugin: &'a str,
     plugin_version: &'a str,
-    rule: &'a str,
-    title: &'a str,
-    severity: &'static str,
-    confidence: f32,
-    techniques: &'a [String],
-    evidence: Vec<EvidenceJson<'a>>,
+    #[serde(flatten)]
+    finding: FindingJson<'a>,
     /// Set on the synthetic finding of a fail-closed plugin: why it did not inspect.
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<ErrorJson<'a>>,
@@ -52,10 +48,34 @@ struct ModelJson<'a> {
     digest: Option<&'a str>,
 }
 
+/// A finding's own fields as written, shared by every output that shows findings.
+#[derive(Debug, Serialize)]
+pub struct FindingJson<'a> {
+    rule: &'a str,
+    title: &'a str,
+    severity: &'static str,
+    confidence: f32,
+    techniques: &'a [String],
+    evidence: Vec<EvidenceJson<'a>>,
+}
+
 #[derive(Debug, Serialize)]
 struct EvidenceJson<'a> {
     field: &'a str,
     excerpt: &'a str,
+}
+
+impl<'a> From<&'a Finding> for FindingJson<'a> {
+    fn from(f: &'a Finding) -> Self {
+        Self {
+            rule: &f.rule,
+            title: &f.title,
+            severity: severity_name(f.severity),
+            confidence: f.confidence,
+            techniques: &f.techniques,
+            evidence: f.evidence.iter().map(|e| EvidenceJson { field: &e.field, excerpt: &e.excerpt }).collect(),
+        }
+    }
 }
 
 impl<'a> FindingRecord<'a> {
@@ -70,12 +90,7 @@ impl<'a> FindingRecord<'a> {
             session: event.session.as_deref(),
             plugin: plugin.name(),
             plugin_version: &plugin.info().version,
-            rule: &finding.rule,
-            title: &finding.title,
-            severity: severity_name(finding.severity),
-            confidence: finding.confidence,
-            techniques: &finding.techniques,
-            evidence: finding.evidence.iter().map(|e| EvidenceJson { field: &e.field, excerpt: &e.excerpt }).collect(),
+            finding: FindingJson::from(finding),
             error: None,
             level: finding.severity,
         }

@@ -9,6 +9,8 @@ mod bad_input;
 mod cache;
 mod config_ui;
 mod demo;
+mod eval;
 mod inspect;
 mod plugin_errors;
+mod review;
 mod sandbox;

@@ -155,15 +155,16 @@ fn deep_recursion_overflows_the_stack() {
 
 #[test]
 fn memory_growth_stops_at_the_cap() {
-    let run = attack("memory", "[detector.limits]\nmemory_mib = 32");
+    let run = attack("memory", "[detector.limits]\nmemory_mib = 32\ntimeout_ms = 20_000");
     assert_every_event_failed(&run, "memory");
     assert!(run.stderr.contains("past the cap of 32 MiB"), "{}", run.stderr);
 }
 
 #[test]
 fn a_million_findings_are_refused() {
-    // Room for the million in guest memory, so the findings cap is what stops them.
-    let run = attack("million-findings", "[detector.limits]\nmemory_mib = 512");
+    // Room for the million in guest memory, and time to build them on a busy machine,
+    // so the findings cap is what stops them.
+    let run = attack("million-findings", "[detector.limits]\nmemory_mib = 512\ntimeout_ms = 20_000");
     assert_every_event_failed(&run, "too-many-findings");
     assert!(run.stderr.contains("1000000 findings, more than the cap of 100"), "{}", run.stderr);
 }
@@ -172,7 +173,7 @@ fn a_million_findings_are_refused() {
 fn a_hundred_megabyte_string_is_refused() {
     // Under the default memory cap the string cannot even be built.
     assert_every_event_failed(&attack("big-string", ""), "memory");
-    let roomy = attack("big-string", "[detector.limits]\nmemory_mib = 256");
+    let roomy = attack("big-string", "[detector.limits]\nmemory_mib = 256\ntimeout_ms = 20_000");
     assert_every_event_failed(&roomy, "output-too-large");
 }
 

@@ -46,8 +46,13 @@ pub fn shared_cache() -> PathBuf {
 
 /// `aiir run` with these arguments, from the repository root, with the shared cache.
 pub fn aiir_run(args: &[&str]) -> Run {
+    aiir_cmd("run", args)
+}
+
+/// `aiir SUBCOMMAND` with these arguments, from the repository root, with the shared cache.
+pub fn aiir_cmd(subcommand: &str, args: &[&str]) -> Run {
     let cache = shared_cache();
-    let mut all = vec!["run", "--cache-dir", cache.to_str().unwrap()];
+    let mut all = vec![subcommand, "--cache-dir", cache.to_str().unwrap()];
     all.extend_from_slice(args);
     aiir(&root(), &all)
 }

@@ -1,0 +1,126 @@
+//! The chain: the configured detectors, started, with their routes and failure
+//! policies. `aiir run` and `aiir eval` both push events through it.
+
+use crate::config::{self, Config, DetectorConfig, Problem};
+use crate::output;
+use crate::policy::{Breaker, OnError};
+use crate::route::Routes;
+use crate::runtime::{Event, Finding, LoadError, Plugin, PluginError, Reason, Runtime};
+use std::time::Instant;
+
+/// A started plugin with its failure policy.
+#[derive(Debug)]
+struct Slot {
+    plugin: Plugin,
+    on_error: OnError,
+    breaker: Breaker,
+}
+
+/// What one plugin made of one event.
+#[derive(Debug)]
+pub struct Reply {
+    /// Index of the plugin in the chain.
+    pub plugin: usize,
+    /// Its findings, or why it has none.
+    pub result: Result<Vec<Finding>, PluginError>,
+}
+
+/// The configured detectors, ready for events.
+#[derive(Debug)]
+pub struct Chain {
+    slots: Vec<Slot>,
+    routes: Routes,
+}
+
+impl Chain {
+    /// Load and start every configured detector; report every one that fails, as
+    /// config problems at the detector's TOML path.
+    pub async fn start(runtime: &Runtime, config: &Config) -> Result<Self, Vec<Problem>> {
+        let mut slots = Vec::new();
+        let mut problems = Vec::new();
+        for d in &config.detectors {
+            match start_one(runtime, d).await {
+                Ok(plugin) => slots.push(Slot { plugin, on_error: d.on_error, breaker: Breaker::new(d.breaker) }),
+                Err(e) => problems.extend(problems_of(d, e)),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let routes = Routes::new(&slots.iter().map(|s| s.plugin.info()).collect::<Vec<_>>());
+        Ok(Self { slots, routes })
+    }
+
+    /// The plugins, in config order.
+    pub fn plugins(&self) -> Vec<&Plugin> {
+        self.slots.iter().map(|s| &s.plugin).collect()
+    }
+
+    /// The plugin at `index`.
+    pub fn plugin(&self, index: usize) -> &Plugin {
+        &self.slots[index].plugin
+    }
+
+    /// Whether the plugin at `index` fails closed.
+    pub fn fails_closed(&self, index: usize) -> bool {
+        self.slots[index].on_error == OnError::FailClosed
+    }
+
+    /// Send an event to every plugin that wants it. A plugin whose breaker is open
+    /// is not called; its outcome is a `disabled` error. `at` names the event's
+    /// place in the input for messages.
+    pub async fn inspect(&mut self, event: &Event, at: &str) -> Vec<Reply> {
+        let mut outcomes = Vec::new();
+        for &i in self.routes.targets(event) {
+            let slot = &mut self.slots[i];
+            let result = if slot.breaker.is_open() {
+                Err(PluginError::new(Reason::Disabled, "disabled by its circuit breaker"))
+            } else {
+                slot.plugin.inspect(event).await.0
+            };
+            if let Err(error) = &result {
+                report_failure(slot, event, at, error);
+            }
+            outcomes.push(Reply { plugin: i, result });
+        }
+        outcomes
+    }
+}
+
+async fn start_one(runtime: &Runtime, d: &DetectorConfig) -> Result<Plugin, LoadError> {
+    let plugin = runtime.load(&d.wasm, &d.setup.sandbox)?.start(d.setup.clone()).await?;
+    let stats = plugin.stats();
+    tracing::info!(plugin = d.name(), cached = stats.cached, load_ms = stats.load_time.as_secs_f64() * 1e3, "loaded");
+    Ok(plugin)
+}
+
+/// A load error as config problems: settings errors at their own paths.
+fn problems_of(d: &DetectorConfig, e: LoadError) -> Vec<Problem> {
+    match e {
+        LoadError::Settings(errors) => errors
+            .into_iter()
+            .map(|s| {
+                let path = config::join(&format!("{}.settings", d.path), &s.path);
+                Problem::new(path, format!("plugin {:?}: {}", d.name(), s.message))
+            })
+            .collect(),
+        other => vec![Problem::new(d.path.clone(), format!("plugin {:?} ({}): {other}", d.name(), d.origin))],
+    }
+}
+
+/// Say what failed, and open the breaker when the plugin keeps failing.
+fn report_failure(slot: &mut Slot, event: &Event, at: &str, error: &PluginError) {
+    if error.reason == Reason::Disabled {
+        return;
+    }
+    let name = slot.plugin.name();
+    output::diagnostic(&format!("aiir: plugin {name:?} did not inspect event {:?} ({at}): {error}", event.id));
+    if slot.breaker.record_failure(Instant::now()) {
+        let c = slot.breaker.config();
+        output::diagnostic(&format!(
+            "aiir: plugin {name:?} DISABLED for the rest of the run after {} failures within {} s; \
+             events it would have inspected are recorded as not inspected",
+            c.failures, c.window_secs
+        ));
+    }
+}

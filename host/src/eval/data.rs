@@ -1,0 +1,121 @@
+//! Labeled data sets, turned into events.
+//!
+//! Two shapes are read: prompt rows (`{"id", "text", "label", "kind"}` a line, label
+//! `attack`, `benign` or anything else, such as `harmful-request`, which is reported
+//! but neither credits nor blames a detector), each sent as a user message; and PII
+//! sentences (a JSON array of `{"full_text", "spans": [{"entity_type", …}]}`), each
+//! sent as a model output.
+
+use crate::runtime::{Event, Inference, Message, Payload, Role};
+use anyhow::Context as _;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// One labeled prompt.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PromptRow {
+    /// Its id.
+    pub id: String,
+    /// The prompt.
+    pub text: String,
+    /// `attack`, `benign`, or another label that is only reported.
+    pub label: String,
+    /// The kind of example, e.g. `jailbreak`, `benign-task-prompt`.
+    pub kind: String,
+}
+
+/// One sentence with its labeled PII spans.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PiiRow {
+    /// The sentence.
+    pub full_text: String,
+    /// Its labeled entities.
+    pub spans: Vec<Span>,
+}
+
+/// A labeled entity.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Span {
+    /// Its type, e.g. `EMAIL_ADDRESS`.
+    pub entity_type: String,
+}
+
+impl PiiRow {
+    /// How many entities of each type the sentence holds.
+    pub fn counts(&self) -> BTreeMap<&str, u64> {
+        let mut counts = BTreeMap::new();
+        for s in &self.spans {
+            *counts.entry(s.entity_type.as_str()).or_default() += 1;
+        }
+        counts
+    }
+}
+
+/// A data set, by shape.
+#[derive(Debug, Clone)]
+pub enum Dataset {
+    /// Labeled prompts.
+    Prompts(Vec<PromptRow>),
+    /// Sentences with PII spans.
+    Pii(Vec<PiiRow>),
+}
+
+impl Dataset {
+    /// Read a data set, telling its shape from its first character: `[` is the PII
+    /// array, anything else prompt rows.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        if text.trim_start().starts_with('[') {
+            let rows =
+                serde_json::from_str(&text).with_context(|| format!("{}: not a PII data set", path.display()))?;
+            return Ok(Dataset::Pii(rows));
+        }
+        let rows = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(n, line)| {
+            serde_json::from_str(line).with_context(|| format!("{}:{}: not a prompt row", path.display(), n + 1))
+        });
+        Ok(Dataset::Prompts(rows.collect::<anyhow::Result<_>>()?))
+    }
+
+    /// The built-in plugins that suit this data set when none are named.
+    pub fn default_plugins(&self) -> &'static [&'static str] {
+        match self {
+            Dataset::Prompts(_) => &["prompt-injection", "jailbreak", "system-prompt-leak"],
+            Dataset::Pii(_) => &["sensitive-data-leak"],
+        }
+    }
+
+    /// The rows as events, in order.
+    pub fn events(&self) -> Vec<Event> {
+        match self {
+            Dataset::Prompts(rows) => rows.iter().map(|r| event(&r.id, Role::User, &r.text)).collect(),
+            Dataset::Pii(rows) => rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| event(&format!("pii-{i}"), Role::Assistant, &r.full_text))
+                .collect(),
+        }
+    }
+}
+
+/// An inference event holding `text` as one message of `role`.
+fn event(id: &str, role: Role, text: &str) -> Event {
+    let message = Message { role, content: text.to_owned() };
+    let (input, output) = if role == Role::User { (vec![message], vec![]) } else { (vec![], vec![message]) };
+    Event {
+        id: id.to_owned(),
+        time_unix_nano: 0,
+        source: "eval".into(),
+        model: None,
+        principal: None,
+        session: None,
+        payload: Payload::Inference(Inference {
+            input,
+            output,
+            retrieved: vec![],
+            input_tokens: None,
+            output_tokens: None,
+        }),
+        attributes: vec![],
+    }
+}

@@ -1,0 +1,32 @@
+//! What the pack's data-protection detectors (`sensitive-data-leak`, `exfiltration`,
+//! `tool-abuse`) share: recognizers for personal data and secrets, masking fit for
+//! evidence, the links in a text, and the strings inside a tool call's arguments.
+//!
+//! ```
+//! let text = "Card 4111 1111 1111 1111, mail jane.doe@example.com";
+//! let found = datakit::scan(text);
+//! let kinds: Vec<&str> = found.iter().map(|e| e.kind.id()).collect();
+//! assert_eq!(kinds, ["credit-card", "email"]);
+//! let redacted = datakit::Redacted::new(text, &found);
+//! assert_eq!(redacted.text, "Card 4111 **** **** 1111, mail j***@e***.com");
+//! assert_eq!(&redacted.text[redacted.ranges[1].clone()], "j***@e***.com");
+//! ```
+//!
+//! Every recognizer favours precision: formats are checked (Luhn for payment cards,
+//! mod-97 for IBANs, the ranges the SSA never issues for SSNs), and the weaker phone
+//! formats count only beside a word that says "phone".
+#![deny(missing_docs)]
+
+mod address;
+pub mod args;
+mod checksum;
+mod entity;
+pub mod link;
+mod mask;
+mod phone;
+mod pii;
+mod secret;
+mod spans;
+
+pub use entity::{Entity, Kind, Redacted, scan};
+pub use secret::SecretKind;

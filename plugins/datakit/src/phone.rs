@@ -1,0 +1,165 @@
+//! Telephone numbers, in the many national formats they come in.
+//!
+//! A run of digit groups is a phone number when its format alone says so (an
+//! international `+` prefix, or the North American `(415) 555-0134` shapes), or when
+//! a word beside it does ("Phone:", "call me at", "… fax"). Runs that are dates,
+//! times, IP addresses, amounts or parts of references are not. An organisation's
+//! own line ("call us on", "our hotline") is a published contact, not personal data.
+
+use crate::entity::{Entity, Kind};
+use crate::mask;
+use crate::pii::{free_after, free_before};
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// Digit groups with the separators and brackets phone numbers use, and an extension.
+static CANDIDATE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:\+|\b00|\b)?\(?\d[\d().\- ]{5,24}\d(?:\s?(?:x|ext\.?)\s?\d{1,6})?").unwrap());
+static NORTH_AMERICAN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:(?:\+?1|001)[ .-]?)?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}(?:\s?(?:x|ext\.?)\s?\d{1,6})?$",
+    )
+    .unwrap()
+});
+static DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:(?:19|20)\d{2}[-./](?:0?[1-9]|1[0-2])[-./](?:0?[1-9]|[12]\d|3[01])|(?:0?[1-9]|[12]\d|3[01])[-./](?:0?[1-9]|1[0-2])[-./](?:19|20)\d{2})").unwrap()
+});
+static IP: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d{1,3}(?:\.\d{1,3}){3}$").unwrap());
+/// Words that say the number beside them is a phone number: before it …
+static LABEL_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:phone|phones|tel|telephone|mobile|mob|cell|cellphone|fax|desk|office|call|calling|called|ring|reach|text|sms|whatsapp|dial|contact|hotline|helpline|landline|answering|messages|registered)\b").unwrap()
+});
+/// … or after it (`416 60 039 office`, `788-063-Office`).
+static LABEL_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^[\s,;:\-]{0,3}(?:office|fax|mobile|cell|home|work|desk|tel|phone|landline)\b").unwrap()
+});
+/// An organisation's own line: "our phone line", "call us on".
+static OWN_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\bour\b|\b(?:call|contact|reach|phone|ring|text|dial) us\b").unwrap());
+
+/// Phone numbers in `text`.
+pub fn find(text: &str) -> Vec<Entity> {
+    CANDIDATE.find_iter(text).filter_map(|m| check(text, m.start(), m.as_str().trim_end())).collect()
+}
+
+fn check(text: &str, start: usize, candidate: &str) -> Option<Entity> {
+    let end = start + candidate.len();
+    let digits = candidate.split(['x', 'e']).next()?.bytes().filter(u8::is_ascii_digit).count();
+    // `788-063-Office`: a label may hang on with a dash.
+    let free = free_before(text, start) && (free_after(text, end) || LABEL_AFTER.is_match(head(&text[end..], 40)));
+    let shaped = (7..=15).contains(&digits) && well_formed(candidate) && free;
+    if !shaped || not_a_phone(text, start, end, candidate) || OWN_LINE.is_match(sentence_before(text, start)) {
+        return None;
+    }
+    let strong = (candidate.starts_with('+') && digits >= 8) || NORTH_AMERICAN.is_match(candidate);
+    let confidence = if labelled(text, start, end) {
+        0.85
+    } else if strong {
+        0.75
+    } else {
+        return None;
+    };
+    Some(Entity::new(Kind::Phone, start..end, mask::digits(candidate, 2), confidence))
+}
+
+/// Brackets balanced and leading, no doubled separators, groups of sane length.
+fn well_formed(candidate: &str) -> bool {
+    let opens = candidate.matches('(').count();
+    let brackets_ok = opens == candidate.matches(')').count()
+        && opens <= 1
+        && candidate.find('(').is_none_or(|i| i < candidate.find(')').unwrap_or(0) && i <= 4);
+    let body = candidate.split(['x', 'e']).next().unwrap_or(candidate);
+    let doubled = body.as_bytes().windows(2).any(|w| matches!(w, [b' ' | b'-' | b'.', b' ' | b'-' | b'.']));
+    let kinds: Vec<char> = {
+        let mut seps: Vec<char> = body.chars().filter(|c| matches!(c, '-' | '.')).collect();
+        seps.dedup();
+        seps
+    };
+    brackets_ok && !doubled && kinds.len() <= 1
+}
+
+/// Dates, times, IP addresses and dotted numbers that only look like phone numbers.
+fn not_a_phone(text: &str, start: usize, end: usize, candidate: &str) -> bool {
+    let bare = candidate.trim_start_matches('+');
+    let time_after = text[end..].starts_with(':') && text[end + 1..].starts_with(|c: char| c.is_ascii_digit());
+    let time_before = text[..start].ends_with(':') && text[..start - 1].ends_with(|c: char| c.is_ascii_digit());
+    DATE.is_match(bare) || IP.is_match(bare) || time_after || time_before
+}
+
+/// A phone label on the same line, or alone on the line before (`Phone:\n…`). Only
+/// the 80 bytes around the number are looked at, so that a long text without line
+/// breaks costs linear time.
+fn labelled(text: &str, start: usize, end: usize) -> bool {
+    let near = tail(&text[..start], 80);
+    let line = near.rsplit('\n').next().unwrap_or_default();
+    let mut before = line;
+    if line.trim().is_empty() {
+        let prev = near.rsplit('\n').nth(1).unwrap_or_default().trim_end();
+        before = if prev.ends_with(':') { prev } else { "" };
+    }
+    let after_line = head(&text[end..], 40).split('\n').next().unwrap_or_default();
+    LABEL_BEFORE.is_match(tail(before, 40)) || LABEL_AFTER.is_match(after_line)
+}
+
+/// The text from the start of the sentence (or 80 bytes back) to `at`.
+fn sentence_before(text: &str, at: usize) -> &str {
+    let window = tail(&text[..at], 80);
+    let cut = window.rfind(['.', '!', '?', '\n']).map_or(0, |i| i + 1);
+    &window[cut..]
+}
+
+/// The first `n` bytes of `s`, narrowed to a character boundary.
+fn head(s: &str, n: usize) -> &str {
+    let mut to = n.min(s.len());
+    while !s.is_char_boundary(to) {
+        to -= 1;
+    }
+    &s[..to]
+}
+
+/// The last `n` bytes of `s`, widened to a character boundary.
+fn tail(s: &str, n: usize) -> &str {
+    let mut from = s.len().saturating_sub(n);
+    while !s.is_char_boundary(from) {
+        from += 1;
+    }
+    &s[from..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<&str> {
+        find(text).into_iter().map(|e| &text[e.range]).collect()
+    }
+
+    #[test]
+    fn international_and_north_american_formats_stand_alone() {
+        assert_eq!(found("reach Dana on +44 7700 900123 tonight"), ["+44 7700 900123"]);
+        assert_eq!(found("it was (415) 555-0134 and 212.555.0188x12."), ["(415) 555-0134", "212.555.0188x12"]);
+    }
+
+    #[test]
+    fn other_formats_need_a_label() {
+        assert_eq!(found("Phone:\n467 3395\n"), ["467 3395"]);
+        assert_eq!(found("They're not answering at 78 651 450"), ["78 651 450"]);
+        assert_eq!(found("416 60 039 office\n(37) 788-063-Office"), ["416 60 039", "(37) 788-063"]);
+        assert!(found("Hungary 34796\n55470 72 Acheron Road").is_empty());
+    }
+
+    #[test]
+    fn dates_times_addresses_and_own_lines_are_not_phones() {
+        let texts = [
+            "Date: 1978-04-13 12:20:39",
+            "call back on 2026-11-28 please",
+            "the server 192.168.100.201 answers calls",
+            "Our phone line is open 9:00 to 18:00 CET on +49 40 555 0142.",
+            "Call us at (415) 555-0134.",
+            "order A-1048 2231 99 phone",
+        ];
+        for text in texts {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
+    }
+}

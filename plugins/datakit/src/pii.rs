@@ -1,0 +1,255 @@
+//! Personal data with a fixed format: email addresses, payment cards, IBANs, SSNs.
+
+use crate::checksum::{iban_length, iban_mod97, luhn};
+use crate::entity::{Entity, Kind};
+use crate::mask;
+use regex::Regex;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    let label = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+    Regex::new(&format!(r"[A-Za-z0-9._%+-]{{1,64}}@{label}(?:\.{label})*\.[A-Za-z]{{2,24}}\b")).unwrap()
+});
+
+/// Mailboxes of a role, not a person: an organisation's published contacts.
+const ROLE_ACCOUNTS: &[&str] = &[
+    "support",
+    "help",
+    "helpdesk",
+    "info",
+    "contact",
+    "hello",
+    "sales",
+    "service",
+    "customerservice",
+    "care",
+    "noreply",
+    "no-reply",
+    "donotreply",
+    "do-not-reply",
+    "privacy",
+    "security",
+    "abuse",
+    "postmaster",
+    "hostmaster",
+    "webmaster",
+    "billing",
+    "orders",
+    "returns",
+    "press",
+    "careers",
+    "jobs",
+    "feedback",
+    "newsletter",
+    "notifications",
+];
+
+/// Email addresses of people.
+pub fn email(text: &str) -> Vec<Entity> {
+    let found = EMAIL.find_iter(text).filter(|m| starts_clean(text, m.start()));
+    found
+        .filter(|m| {
+            let local = m.as_str().split('@').next().unwrap_or_default().to_ascii_lowercase();
+            let local = local.split('+').next().unwrap_or_default();
+            !ROLE_ACCOUNTS.contains(&local)
+        })
+        .map(|m| Entity::new(Kind::Email, m.range(), mask::email(m.as_str()), 0.9))
+        .collect()
+}
+
+static CARD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d(?:[ -]?\d){11,18}").unwrap());
+static CARD_CONTEXT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(?:card|cc|credit|debit|visa|master ?card|amex|payment|pan)\b").unwrap());
+
+/// Payment card numbers: 12 to 19 digits, ungrouped or in the groups cards print,
+/// Luhn-valid, and from an issuer's range or next to a word like "card".
+pub fn credit_card(text: &str) -> Vec<Entity> {
+    // Isolation is checked on the number that validates: "4111 1111 1111 1111 12/27"
+    // runs on into the expiry date.
+    CARD.find_iter(text).filter_map(|m| card_at(text, m.start(), m.as_str())).collect()
+}
+
+/// The longest run of leading groups of `candidate` that makes a valid card number.
+fn card_at(text: &str, start: usize, candidate: &str) -> Option<Entity> {
+    let groups: Vec<&str> = candidate.split([' ', '-']).collect();
+    let separators: Vec<char> = candidate.chars().filter(|c| !c.is_ascii_digit()).collect();
+    if separators.windows(2).any(|w| w[0] != w[1]) {
+        return None;
+    }
+    (1..=groups.len()).rev().find_map(|n| {
+        let digits = groups[..n].concat();
+        let len = groups[..n].iter().map(|g| g.len()).sum::<usize>() + n - 1;
+        let valid = (12..=19).contains(&digits.len())
+            && printed_grouping(&groups[..n])
+            && luhn(digits.as_bytes())
+            && !digits.bytes().all(|b| b == digits.as_bytes()[0])
+            && (issuer_prefix(&digits) || near(text, start, &CARD_CONTEXT, 40));
+        if !valid {
+            return None;
+        }
+        let end = start + len;
+        let confidence = if issuer_prefix(&digits) { 0.95 } else { 0.8 };
+        isolated(text, start..end).then(|| Entity::new(Kind::CreditCard, start..end, mask::card(&digits), confidence))
+    })
+}
+
+/// Card numbers are printed whole, in fours, or 4-6-4/4-6-5 (Amex, Diners); other
+/// groupings are phone numbers or references.
+fn printed_grouping(groups: &[&str]) -> bool {
+    let sizes: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+    match sizes.as_slice() {
+        [_] => true,
+        [4, 6, 4] | [4, 6, 5] => true,
+        [init @ .., last] => init.iter().all(|&s| s == 4) && (1..=4).contains(last),
+        [] => false,
+    }
+}
+
+/// Whether the number starts with an issuer identification range of a card network.
+fn issuer_prefix(d: &str) -> bool {
+    let n = |len: usize| d[..len].parse::<u32>().unwrap_or(0);
+    matches!(n(1), 4)
+        || matches!(n(2), 34 | 36..=39 | 50..=69)
+        || matches!(n(3), 300..=305)
+        || matches!(n(4), 1800 | 2131 | 2221..=2720 | 3528..=3589 | 6011)
+}
+
+static SSN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d{3})([- ]?)(\d{2})([- ]?)(\d{4})\b").unwrap());
+static SSN_CONTEXT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(?:ssn|ss#|social security|social-security|taxpayer)\b").unwrap());
+
+/// US social security numbers: `123-45-6789` (or with spaces, or bare beside "SSN"),
+/// outside the ranges never issued (area 000, 666, 900–999; group 00; serial 0000)
+/// and not one of the numbers printed in advertisements.
+pub fn us_ssn(text: &str) -> Vec<Entity> {
+    let found = SSN.captures_iter(text).filter_map(|c| {
+        let all = c.get(0)?;
+        let (area, group, serial) = (&c[1], &c[3], &c[5]);
+        let dashed = !c[2].is_empty() && c[2] == c[4];
+        let bare = c[2].is_empty() && c[4].is_empty();
+        let shaped = dashed || (bare && near(text, all.start(), &SSN_CONTEXT, 40));
+        let issued = !matches!(area, "000" | "666") && !area.starts_with('9') && group != "00" && serial != "0000";
+        let advertised = matches!(all.as_str(), "078-05-1120" | "219-09-9999" | "123-45-6789");
+        let ok = shaped && issued && !advertised && isolated(text, all.range());
+        ok.then(|| Entity::new(Kind::UsSsn, all.range(), format!("***-**-{serial}"), if dashed { 0.85 } else { 0.7 }))
+    });
+    found.collect()
+}
+
+static IBAN_START: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b[A-Za-z]{2}\d{2}").unwrap());
+
+/// IBANs: a registered country code, the country's length, mod-97-valid; written
+/// whole or in groups of four, in one case.
+pub fn iban(text: &str) -> Vec<Entity> {
+    IBAN_START.find_iter(text).filter_map(|m| iban_at(text, m.start())).collect()
+}
+
+fn iban_at(text: &str, start: usize) -> Option<Entity> {
+    let country = text[start..start + 2].to_ascii_uppercase();
+    let want = iban_length(&country)?;
+    let mut compact = String::with_capacity(want);
+    let mut end = start;
+    for (i, c) in text[start..].char_indices() {
+        if compact.len() == want {
+            break;
+        }
+        match c {
+            c if c.is_ascii_alphanumeric() => compact.push(c),
+            ' ' if compact.len().is_multiple_of(4) => continue,
+            _ => return None,
+        }
+        end = start + i + 1;
+    }
+    let letters = compact.bytes().filter(u8::is_ascii_alphabetic);
+    let one_case = letters.clone().all(|b| b.is_ascii_uppercase()) || letters.clone().all(|b| b.is_ascii_lowercase());
+    let upper = compact.to_ascii_uppercase();
+    let ok = compact.len() == want && one_case && iban_mod97(&upper) && isolated(text, start..end);
+    ok.then(|| Entity::new(Kind::Iban, start..end, mask::iban(&upper), 0.95))
+}
+
+/// Whether `range` is a token of its own: not glued to letters or digits, nor part
+/// of a reference such as `A-1048` or `v2.3.1` or a URL path.
+pub(crate) fn isolated(text: &str, range: Range<usize>) -> bool {
+    free_before(text, range.start) && free_after(text, range.end)
+}
+
+/// Nothing before `at` continues the token: a letter, a digit, or a joiner after one.
+pub(crate) fn free_before(text: &str, at: usize) -> bool {
+    let mut before = text[..at].chars().rev();
+    let (c1, c2) = (before.next(), before.next());
+    let joiner = |c: Option<char>| c.is_some_and(|c| matches!(c, '-' | '.' | '/' | '+' | '@' | '$' | '€' | '£'));
+    !glued(c1) && !(joiner(c1) && (glued(c2) || c1 == Some('+')))
+}
+
+/// Nothing after `at` continues the token: a letter, a digit, or a joiner before one.
+pub(crate) fn free_after(text: &str, at: usize) -> bool {
+    let mut after = text[at..].chars();
+    let (c1, c2) = (after.next(), after.next());
+    let joiner = c1.is_some_and(|c| matches!(c, '-' | '.' | '/' | ','));
+    !(glued(c1) || joiner && glued(c2))
+}
+
+fn glued(c: Option<char>) -> bool {
+    c.is_some_and(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// Whether the email regex's match starts at a token start (not mid-word).
+fn starts_clean(text: &str, start: usize) -> bool {
+    text[..start].chars().next_back().is_none_or(|c| !(c.is_alphanumeric() || c == '.'))
+}
+
+/// Whether `context` matches in the `window` bytes before `at`.
+pub(crate) fn near(text: &str, at: usize, context: &Regex, window: usize) -> bool {
+    let mut from = at.saturating_sub(window);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    context.is_match(&text[from..at])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn masks(found: Vec<Entity>) -> Vec<String> {
+        found.into_iter().map(|e| e.masked).collect()
+    }
+
+    #[test]
+    fn emails_of_people_not_of_roles() {
+        assert_eq!(masks(email("write to Jane.Doe+shop@mail.example.co.uk today")), ["J***@m***.uk"]);
+        assert!(email("write to support@northwind.example or no-reply@x.example").is_empty());
+    }
+
+    #[test]
+    fn cards_need_luhn_and_a_printed_grouping() {
+        assert_eq!(masks(credit_card("card 4111 1111 1111 1111 exp 12/27")), ["4111 **** **** 1111"]);
+        assert_eq!(masks(credit_card("amex 3782-822463-10005.")), ["3782 **** *** 0005"]);
+        assert!(credit_card("4111 1111 1111 1112").is_empty(), "fails Luhn");
+        assert!(credit_card("call 21 284 698 2548").is_empty(), "phone grouping");
+        assert!(credit_card("ref A-4111111111111111").is_empty(), "part of a reference");
+        assert!(credit_card("0000000000000000").is_empty());
+        assert_eq!(credit_card("credit card 060426070011").len(), 1, "unknown issuer, but named a card");
+    }
+
+    #[test]
+    fn ssns_outside_the_unissued_ranges() {
+        assert_eq!(masks(us_ssn("Here's my SSN: 460-89-9847")), ["***-**-9847"]);
+        assert_eq!(us_ssn("SSN 460899847").len(), 1);
+        for bad in ["000-12-3456", "666-12-3456", "912-12-3456", "123-00-4567", "123-45-0000", "123-45-6789"] {
+            assert!(us_ssn(bad).is_empty(), "{bad}");
+        }
+        assert!(us_ssn("order 460899847").is_empty(), "bare digits need context");
+        assert!(us_ssn("460-89-98470").is_empty());
+    }
+
+    #[test]
+    fn ibans_are_checked_by_country_length_and_mod97() {
+        assert_eq!(masks(iban("My IBAN is GB82 WEST 1234 5698 7654 32, thanks")), ["GB82 ************** 5432"]);
+        assert_eq!(iban("from gb82west12345698765432 to").len(), 1);
+        assert!(iban("GB82WEST12345698765433").is_empty(), "bad check digits");
+        assert!(iban("GB82WEST123456987654321").is_empty(), "too long");
+        assert!(iban("Gb82WeSt12345698765432").is_empty(), "mixed case");
+    }
+}

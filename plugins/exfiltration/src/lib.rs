@@ -1,0 +1,145 @@
+//! `exfiltration`: model output and tool calls that carry data to hosts outside an
+//! allow-list.
+//!
+//! - `exfiltration/markdown-image` (high): an image in model output whose URL carries
+//!   personal data, credentials or words of the conversation. The client fetches it
+//!   as soon as the answer renders: the classic zero-click exfiltration channel of
+//!   an injected model. Medium for an encoded blob alone; low, with an allow-list, for
+//!   an image from an unlisted host that carries nothing visible.
+//! - `exfiltration/link` (medium): the same in a link, which needs a click; high when
+//!   it carries a credential, low for an encoded blob alone.
+//! - `exfiltration/tool-call` (high): a tool call that sends data (URL, message body)
+//!   to a host or mail domain outside the list.
+//!
+//! One finding per rule per field, one evidence entry per link, each URL shown with
+//! its data masked.
+
+mod config;
+mod payload;
+mod tools;
+
+use aiir_sdk::prelude::*;
+use config::Config;
+use datakit::link::{self, Link, LinkKind};
+use payload::{Carried, Conversation};
+
+const RENDERING: [&str; 2] = ["AML.T0077", "LLM05"];
+const TOOL_USE: [&str; 2] = ["AML.T0086", "LLM05"];
+/// Evidence entries (links) kept per finding; the title counts them all.
+const MAX_EVIDENCE: usize = 50;
+/// Findings returned per event, under the host's default `max_findings` of 100.
+const MAX_FINDINGS: usize = 50;
+
+/// The detector: the hosts that may receive data.
+#[derive(Debug, Default)]
+pub struct Exfiltration {
+    config: Config,
+}
+
+impl Detector for Exfiltration {
+    fn info() -> PluginInfo {
+        PluginInfo::new(
+            "exfiltration",
+            env!("CARGO_PKG_VERSION"),
+            "markdown images and links in model output, and tool calls, that carry data to hosts outside an allow-list",
+        )
+        .kinds([EventKind::Inference, EventKind::ToolCall])
+        .settings(config::DOC)
+    }
+
+    fn configure(&mut self, settings: Settings) -> Result<(), Vec<SettingsError>> {
+        self.config = Config::from_settings(&settings)?;
+        Ok(())
+    }
+
+    fn inspect(&mut self, event: &Event) -> Result<Vec<Finding>, String> {
+        Ok(match &event.payload {
+            Payload::Inference(i) => {
+                // What the model was told by its user, its tools and its operator;
+                // retrieved pages are left out, as an injected page quotes itself.
+                let told = i.input.iter().filter(|m| m.role != Role::Assistant).map(|m| m.content.as_str());
+                let conversation = Conversation::new(told);
+                let outputs = event.texts().into_iter().filter(|t| t.origin == Origin::Assistant);
+                outputs.flat_map(|t| self.check_output(&t, &conversation)).take(MAX_FINDINGS).collect()
+            }
+            Payload::ToolCall(call) => self.check_tool_call(&call.tool, &call.arguments).into_iter().collect(),
+            _ => Vec::new(),
+        })
+    }
+}
+
+/// One flagged link: how bad, how sure, and what it carries.
+struct Verdict {
+    severity: Severity,
+    confidence: f32,
+    carried: Carried,
+    shown: String,
+}
+
+impl Exfiltration {
+    /// At most one finding per rule (image, link) for a piece of model output.
+    fn check_output(&self, text: &Text<'_>, conversation: &Conversation) -> Vec<Finding> {
+        let flagged: Vec<(LinkKind, Verdict)> =
+            link::links(text.text).into_iter().filter_map(|l| Some((l.kind, self.judge(&l, conversation)?))).collect();
+        [LinkKind::Image, LinkKind::Link]
+            .into_iter()
+            .filter_map(|kind| {
+                let verdicts: Vec<&Verdict> = flagged.iter().filter(|(k, _)| *k == kind).map(|(_, v)| v).collect();
+                (!verdicts.is_empty()).then(|| link_finding(kind, &text.field, &verdicts))
+            })
+            .collect()
+    }
+
+    /// Whether a link goes outside the list carrying data, and how bad that is.
+    fn judge(&self, link: &Link<'_>, conversation: &Conversation) -> Option<Verdict> {
+        let url = link::parse(link.url)?;
+        if self.config.allowed_hosts.allows(&url.host) {
+            return None;
+        }
+        let (carried, shown) = payload::url(&url, conversation);
+        let listed = !self.config.allowed_hosts.is_empty();
+        let (severity, confidence) = match link.kind {
+            LinkKind::Image if carried.has_data() => (Severity::High, 0.9),
+            LinkKind::Image if carried.encoded => (Severity::Medium, 0.6),
+            LinkKind::Image if listed => (Severity::Low, 0.5),
+            LinkKind::Link if carried.has_secret() => (Severity::High, 0.85),
+            LinkKind::Link if carried.has_data() => (Severity::Medium, 0.75),
+            LinkKind::Link if carried.encoded => (Severity::Low, 0.5),
+            _ => return None,
+        };
+        Some(Verdict { severity, confidence, carried, shown })
+    }
+
+    fn check_tool_call(&self, tool: &str, arguments: &str) -> Option<Finding> {
+        let out = tools::check(arguments, &self.config.allowed_hosts)?;
+        let title = format!("tool {tool} sends {} to {}", out.carried.describe(), out.destinations.join(", "));
+        let confidence = if out.carried.has_data() { 0.9 } else { 0.6 };
+        let field = "payload.tool_call.arguments";
+        let finding =
+            Finding::new("exfiltration/tool-call", title, Severity::High).confidence(confidence).techniques(TOOL_USE);
+        let finding = out.destinations.iter().take(MAX_EVIDENCE).fold(finding, |f, d| f.evidence(field, d.clone()));
+        Some(match out.data_excerpt {
+            Some(data) => finding.evidence(field, data),
+            None => finding,
+        })
+    }
+}
+
+fn link_finding(kind: LinkKind, field: &str, verdicts: &[&Verdict]) -> Finding {
+    let worst = verdicts.iter().max_by_key(|v| v.severity as u8).expect("at least one verdict");
+    let (rule, noun) = match kind {
+        LinkKind::Image => ("exfiltration/markdown-image", "image"),
+        LinkKind::Link => ("exfiltration/link", "link"),
+    };
+    let what = if worst.carried.any() { worst.carried.describe() } else { "nothing visible".to_owned() };
+    let count = if verdicts.len() > 1 { format!("{} × ", verdicts.len()) } else { String::new() };
+    let title = format!("{count}{noun} in model output to an unlisted host, carrying {what}");
+    let confidence = verdicts.iter().map(|v| v.confidence).fold(0.0, f32::max);
+    let finding = Finding::new(rule, title, worst.severity).confidence(confidence).techniques(RENDERING);
+    verdicts.iter().take(MAX_EVIDENCE).fold(finding, |f, v| f.evidence(field, v.shown.clone()))
+}
+
+aiir_sdk::export_detector!(Exfiltration);
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,150 @@
+//! The plugin's settings: parsed, then validated with every problem reported at once.
+
+use crate::canary;
+use aiir_sdk::{Settings, SettingsError};
+use serde::Deserialize;
+use textscan::{Scanner, settings::default_min_confidence, signals};
+
+/// Default n-gram length: five words in a row rarely recur by chance.
+const DEFAULT_NGRAM: usize = 5;
+/// Default share of the system prompt an output must reproduce.
+const DEFAULT_MIN_OVERLAP: f32 = 0.4;
+
+/// What `info` shows operators, after the shared `min_confidence`/`extra_patterns` doc.
+pub fn doc() -> String {
+    format!(
+        "{}\n\
+- `min_overlap` (float, 0.0 to 1.0 exclusive of 0, default `{DEFAULT_MIN_OVERLAP}`): report an assistant \
+output that reproduces at least this share of the event's system prompt, counted in word n-grams.\n\
+- `ngram` (integer, 3 to 12, default `{DEFAULT_NGRAM}`): words per n-gram. Shorter catches looser copies \
+and more coincidences; system prompts shorter than this are not compared.\n\
+- `canary_tokens` (list of strings, at least {min} characters each, default `[]`): strings planted in your \
+system prompts that must never appear in model output or tool arguments; matched ignoring ASCII case, \
+and masked in evidence.",
+        textscan::settings::doc("repeat your (rules|guardrails)"),
+        min = canary::MIN_LEN,
+    )
+}
+
+/// The settings table, as the operator writes it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    /// `min_confidence = 0.5`
+    #[serde(default = "default_min_confidence")]
+    min_confidence: f32,
+    /// `extra_patterns = ["repeat your rules"]`
+    #[serde(default)]
+    extra_patterns: Vec<String>,
+    /// `min_overlap = 0.4`
+    #[serde(default = "default_min_overlap")]
+    min_overlap: f32,
+    /// `ngram = 5`
+    #[serde(default = "default_ngram")]
+    ngram: usize,
+    /// `canary_tokens = ["XYZZY-42-CANARY"]`
+    #[serde(default)]
+    canary_tokens: Vec<String>,
+}
+
+fn default_min_overlap() -> f32 {
+    DEFAULT_MIN_OVERLAP
+}
+
+fn default_ngram() -> usize {
+    DEFAULT_NGRAM
+}
+
+/// Validated settings.
+#[derive(Debug)]
+pub struct Config {
+    pub scanner: Scanner,
+    pub min_overlap: f32,
+    pub ngram: usize,
+    pub canary_tokens: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            scanner: Scanner::new(&[signals::EXTRACTION]),
+            min_overlap: DEFAULT_MIN_OVERLAP,
+            ngram: DEFAULT_NGRAM,
+            canary_tokens: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Parse and validate `settings`, reporting every invalid value.
+    pub fn from_settings(settings: &Settings) -> Result<Self, Vec<SettingsError>> {
+        let raw: Raw = settings.parse()?;
+        let mut errors = Vec::new();
+        let mut config = Config::default();
+        config.scanner.tune(raw.min_confidence, &raw.extra_patterns, &[], &mut errors);
+        if !(raw.min_overlap > 0.0 && raw.min_overlap <= 1.0) {
+            errors.push(SettingsError::new(
+                "min_overlap",
+                format!("must be above 0.0 and at most 1.0, not {}", raw.min_overlap),
+            ));
+        }
+        if !(3..=12).contains(&raw.ngram) {
+            errors.push(SettingsError::new("ngram", format!("must be between 3 and 12, not {}", raw.ngram)));
+        }
+        for (n, token) in raw.canary_tokens.iter().enumerate() {
+            if let Some(message) = canary_problem(token, &raw.canary_tokens[..n]) {
+                errors.push(SettingsError::new(format!("canary_tokens[{n}]"), message));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Self { min_overlap: raw.min_overlap, ngram: raw.ngram, canary_tokens: raw.canary_tokens, ..config })
+    }
+}
+
+fn canary_problem(token: &str, earlier: &[String]) -> Option<String> {
+    if token.chars().count() < canary::MIN_LEN || token.trim() != token {
+        return Some(format!("must be at least {} characters, without leading or trailing space", canary::MIN_LEN));
+    }
+    earlier.iter().any(|e| e.eq_ignore_ascii_case(token)).then(|| "duplicate canary token".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(json: &str) -> Vec<(String, String)> {
+        let settings = Settings::from_json(json).unwrap();
+        Config::from_settings(&settings).unwrap_err().into_iter().map(|e| (e.path, e.message)).collect()
+    }
+
+    #[test]
+    fn empty_settings_give_the_defaults() {
+        let config = Config::from_settings(&Settings::from_json("{}").unwrap()).unwrap();
+        assert_eq!((config.min_overlap, config.ngram), (0.4, 5));
+        assert!(config.canary_tokens.is_empty());
+    }
+
+    #[test]
+    fn every_bad_value_is_reported_with_its_path() {
+        let json = r#"{"min_confidence": 7, "extra_patterns": ["("], "min_overlap": 0, "ngram": 2,
+                       "canary_tokens": ["XYZZY-42", "abc", " spaced-token", "xyzzy-42"]}"#;
+        let paths: Vec<String> = errors(json).into_iter().map(|(p, _)| p).collect();
+        let want = [
+            "min_confidence",
+            "extra_patterns[0]",
+            "min_overlap",
+            "ngram",
+            "canary_tokens[1]",
+            "canary_tokens[2]",
+            "canary_tokens[3]",
+        ];
+        assert_eq!(paths, want);
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_at_their_path() {
+        assert_eq!(errors(r#"{"canary": "x"}"#)[0].0, "canary");
+    }
+}

@@ -1,0 +1,171 @@
+//! `tool-abuse`: tool calls that an agent should not make, or not like this.
+//!
+//! - `tool-abuse/dangerous-tool` (medium): a tool that runs commands or code (shell,
+//!   exec, eval), unless the operator allows it.
+//! - `tool-abuse/destructive-command` (high; critical for wiping `/` or home, disks,
+//!   fork bombs, a download piped into a shell): what a shell or query tool is told to run.
+//! - `tool-abuse/injection` (high): shell metacharacters chaining a command, SQL
+//!   injection, path traversal or local-file URLs in another tool's arguments.
+//! - `tool-abuse/outbound` (medium; high for metadata and loopback addresses): a
+//!   URL or mail recipient at a suspect host, or off the allow-list when one is set.
+//! - `tool-abuse/burst` (medium): more tool calls in one session than the limit allows
+//!   within the window (stateful, bounded: see `burst`).
+//!
+//! Each rule fires at most once per event; evidence points at the arguments.
+
+mod burst;
+mod config;
+mod patterns;
+
+use aiir_sdk::prelude::*;
+use burst::Bursts;
+use config::Config;
+use datakit::Redacted;
+use datakit::args::{self, Arg};
+use patterns::{COMMAND_KEYS, DESTRUCTIVE, INJECTION, Pattern};
+
+const TECHNIQUES: [&str; 2] = ["AML.T0053", "LLM06"];
+const FIELD: &str = "payload.tool_call.arguments";
+
+/// The detector: its settings and the recent call times of each session.
+#[derive(Debug)]
+pub struct ToolAbuse {
+    config: Config,
+    bursts: Bursts,
+}
+
+impl Default for ToolAbuse {
+    fn default() -> Self {
+        let config = Config::default();
+        let bursts = Bursts::new(config.burst_calls, config.burst_window_secs, config.max_sessions);
+        Self { config, bursts }
+    }
+}
+
+impl Detector for ToolAbuse {
+    fn info() -> PluginInfo {
+        PluginInfo::new(
+            "tool-abuse",
+            env!("CARGO_PKG_VERSION"),
+            "dangerous tool calls: shell tools, destructive commands, injection in arguments, \
+             outbound calls to suspect hosts, bursts of calls in one session",
+        )
+        .kinds([EventKind::ToolCall])
+        .settings(config::DOC)
+    }
+
+    fn configure(&mut self, settings: Settings) -> Result<(), Vec<SettingsError>> {
+        let c = Config::from_settings(&settings)?;
+        self.bursts = Bursts::new(c.burst_calls, c.burst_window_secs, c.max_sessions);
+        self.config = c;
+        Ok(())
+    }
+
+    fn inspect(&mut self, event: &Event) -> Result<Vec<Finding>, String> {
+        let Payload::ToolCall(call) = &event.payload else { return Ok(Vec::new()) };
+        let args = args::strings(&call.arguments);
+        let shell = patterns::is_shell_tool(&call.tool);
+        let findings = [
+            self.dangerous_tool(&call.tool, shell, &args),
+            destructive(&call.tool, shell, &args),
+            injection(&call.tool, shell, &args),
+            self.outbound(&call.tool, &args),
+            self.burst(event, &call.tool, &args),
+        ];
+        Ok(findings.into_iter().flatten().map(|f| f.techniques(TECHNIQUES)).collect())
+    }
+}
+
+impl ToolAbuse {
+    fn dangerous_tool(&self, tool: &str, shell: bool, args: &[Arg]) -> Option<Finding> {
+        if !shell || self.config.allowed_tools.iter().any(|t| t == tool) {
+            return None;
+        }
+        let title = format!("the model called {tool}, a tool that runs commands or code");
+        // Keys come sorted, so look for the command rather than take the first (`cwd`).
+        let command = args.iter().find(|a| COMMAND_KEYS.contains(&a.key.as_str())).or(args.first());
+        let command = command.map_or("", |a| a.value.as_str());
+        Some(
+            Finding::new("tool-abuse/dangerous-tool", title, Severity::Medium)
+                .confidence(0.7)
+                .evidence(FIELD, masked_excerpt(command, 0..command.len())),
+        )
+    }
+
+    fn outbound(&self, tool: &str, args: &[Arg]) -> Option<Finding> {
+        let allowed = &self.config.allowed_hosts;
+        args.iter().find_map(|arg| {
+            arg.destinations().into_iter().filter(|d| !allowed.allows(d.host())).find_map(|d| {
+                let host = d.host();
+                let (what, high) = patterns::suspect_host(host)
+                    .or((!allowed.is_empty()).then_some(("a host off the allow-list", false)))?;
+                let title = format!("tool {tool} reaches {what}: {host}");
+                let severity = if high { Severity::High } else { Severity::Medium };
+                Some(
+                    Finding::new("tool-abuse/outbound", title, severity)
+                        .confidence(0.8)
+                        .evidence(FIELD, masked_excerpt(&arg.value, 0..arg.value.len())),
+                )
+            })
+        })
+    }
+
+    fn burst(&mut self, event: &Event, tool: &str, args: &[Arg]) -> Option<Finding> {
+        let who = event.session.as_deref().or(event.principal.as_deref())?;
+        let calls = self.bursts.record(who, event.time_unix_nano)?;
+        let (limit, window) = (self.config.burst_calls, self.config.burst_window_secs);
+        let title = format!("{who} made {calls} tool calls within {window} s (limit {limit}), the last to {tool}");
+        let value = args.first().map_or("", |a| a.value.as_str());
+        Some(
+            Finding::new("tool-abuse/burst", title, Severity::Medium)
+                .confidence(0.8)
+                .evidence(FIELD, masked_excerpt(value, 0..value.len())),
+        )
+    }
+}
+
+/// The worst destructive command in a shell tool's arguments or a command argument.
+fn destructive(tool: &str, shell: bool, args: &[Arg]) -> Option<Finding> {
+    let commands = args.iter().filter(|a| shell || COMMAND_KEYS.contains(&a.key.as_str()));
+    let hits: Vec<(&Pattern, &Arg, regex::Match<'_>)> =
+        commands.flat_map(|a| DESTRUCTIVE.iter().filter_map(move |p| Some((p, a, p.regex.find(&a.value)?)))).collect();
+    let (pattern, arg, m) = hits.iter().find(|(p, ..)| p.critical).or(hits.first())?;
+    let severity = if pattern.critical { Severity::Critical } else { Severity::High };
+    let title = format!("tool {tool} is told to run {}", pattern.what);
+    Some(
+        Finding::new("tool-abuse/destructive-command", title, severity)
+            .confidence(0.9)
+            .evidence(FIELD, masked_excerpt(&arg.value, m.range())),
+    )
+}
+
+/// Injection in the arguments of a tool that is not a shell (a shell's arguments are
+/// commands by design; `destructive` judges them). Command chaining is not looked for
+/// in arguments meant to hold a command or a query.
+fn injection(tool: &str, shell: bool, args: &[Arg]) -> Option<Finding> {
+    if shell {
+        return None;
+    }
+    args.iter().find_map(|arg| {
+        let expects_code = COMMAND_KEYS.contains(&arg.key.as_str());
+        let applicable = INJECTION.iter().filter(|p| !(expects_code && p.what.starts_with("shell")));
+        let (pattern, m) = applicable.into_iter().find_map(|p| Some((p, p.regex.find(&arg.value)?)))?;
+        let at = if arg.path.is_empty() { String::new() } else { format!(" `{}`", arg.path) };
+        let title = format!("{} in argument{at} of tool {tool}", pattern.what);
+        Some(
+            Finding::new("tool-abuse/injection", title, Severity::High)
+                .confidence(0.8)
+                .evidence(FIELD, masked_excerpt(&arg.value, m.range())),
+        )
+    })
+}
+
+/// An excerpt with any personal datum or credential in it masked.
+fn masked_excerpt(text: &str, range: std::ops::Range<usize>) -> String {
+    Redacted::all(&excerpt(text, range))
+}
+
+aiir_sdk::export_detector!(ToolAbuse);
+
+#[cfg(test)]
+mod tests;
