@@ -18,9 +18,10 @@ mod triggers;
 use aiir_sdk::TrainingData;
 use aiir_sdk::prelude::*;
 use config::Config;
+use datakit::Redacted;
 use dataset::Dataset;
 use labels::Counts;
-use statekit::{Lru, redact, stable_hash};
+use statekit::{Lru, stable_hash};
 use std::collections::{BTreeMap, HashMap};
 use triggers::{Corpus, WordStats};
 
@@ -187,7 +188,7 @@ fn trigger_finding(data: &TrainingData, label: &str, found: &mut [(u32, String)]
         return finding;
     };
     // Masked first, so the excerpt never repeats an address or a number in clear.
-    let text = redact(&record.text);
+    let text = Redacted::all(&record.text);
     let range = triggers::locate(&text, top).unwrap_or(0..text.len());
     finding.evidence(format!("payload.training_data.records[{n}].text"), excerpt(&text, range))
 }
@@ -213,7 +214,7 @@ fn burst_finding(data: &TrainingData, burst: &duplicates::Burst<'_>, min: usize)
     );
     let confidence = if burst.members.len() >= 2 * min { 0.85 } else { 0.7 };
     let first = burst.members[0];
-    let text = redact(&data.records[first].text);
+    let text = Redacted::all(&data.records[first].text);
     Finding::new("data-poisoning/near-duplicates", title, Severity::Medium)
         .confidence(confidence)
         .techniques(POISONING)

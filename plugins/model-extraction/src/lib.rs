@@ -13,8 +13,9 @@ mod recent;
 
 use aiir_sdk::prelude::*;
 use config::Config;
+use datakit::Redacted;
 use principal::{Principal, Rule};
-use statekit::{Lru, redact};
+use statekit::Lru;
 
 /// Principals remembered; the least recently seen is forgotten beyond it.
 const MAX_PRINCIPALS: usize = 4_096;
@@ -90,7 +91,7 @@ impl Detector for ModelExtraction {
         // The prompt is the principal's own text: mask what it may hold of personal data.
         let evidence = |f: Finding| match &prompt {
             Some((field, text)) => {
-                let masked = redact(text);
+                let masked = Redacted::all(text);
                 f.evidence(field.clone(), excerpt(&masked, 0..masked.len()))
             }
             None => f,

@@ -1,6 +1,6 @@
 //! What the stateful detectors of the standard pack share: a map that stays bounded
-//! however many keys a log names, hashes that are the same on every run, the
-//! splitting of text into words, and the masking of personal data in evidence.
+//! however many keys a log names, hashes that are the same on every run, and the
+//! splitting of text into words.
 //!
 //! ```
 //! use statekit::{Lru, stable_hash, words};
@@ -16,9 +16,7 @@
 #![deny(missing_docs)]
 
 mod lru;
-mod redact;
 mod text;
 
 pub use lru::Lru;
-pub use redact::redact;
 pub use text::{sorted_jaccard, stable_hash, stable_hash_lowercase, words};
