@@ -117,8 +117,8 @@ fn payload(v: &Value) -> Payload {
         (inference.input_tokens, inference.output_tokens) = (tokens("input_tokens"), tokens("output_tokens"));
         inference.into()
     } else if let Some(t) = v.get("tool_call") {
-        let call = ToolCall::new(str_at(t, "tool"), str_at(t, "arguments"));
-        ToolCall { result: opt_str(t, "result"), ..call }.into()
+        let call = ToolCall::new(str_at(t, "tool"), json_text(&t["arguments"]));
+        ToolCall { result: t.get("result").map(json_text), ..call }.into()
     } else if let Some(l) = v.get("model_lifecycle") {
         let lifecycle = ModelLifecycle::new(str_at(l, "action"), model(&l["model"]));
         ModelLifecycle { registry: opt_str(l, "registry"), ..lifecycle }.into()
@@ -159,6 +159,11 @@ fn list<'v>(v: &'v Value, key: &str) -> &'v [Value] {
 
 fn str_at(v: &Value, key: &str) -> String {
     opt_str(v, key).unwrap_or_else(|| panic!("{key} missing in {v}"))
+}
+
+/// A string as it is, any other JSON value as its JSON text (tool arguments and results).
+fn json_text(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
 }
 
 fn opt_str(v: &Value, key: &str) -> Option<String> {

@@ -137,6 +137,6 @@ fn fragment_with_its_registry_trusted_adds_only_the_unregistered_notebook() {
 }
 
 #[test]
-fn lifecycle_cases_file_holds() {
-    super::tests::cases::check::<ModelIntegrity>(include_str!("../lifecycle-cases.toml"));
+fn cases_file_holds() {
+    super::tests::cases::check::<ModelIntegrity>(include_str!("../cases.toml"));
 }
