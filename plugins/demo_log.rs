@@ -4,9 +4,15 @@
 //! to replay `examples/logs/demo.jsonl` through its detector and compare the findings
 //! with the table in `examples/logs/EXPECTED.md`, the same table the end-to-end tests
 //! hold the host to. The decoding here is a test's: just enough of the aiir JSON
-//! format for the demo, panicking on anything else.
+//! format for the demo and its fragments (`examples/logs/fragments/`), panicking on
+//! anything else.
+#![allow(dead_code)] // each plugin's tests use their own part of it
 
-use aiir_sdk::{Document, Event, Inference, Message, ModelLifecycle, ModelRef, Payload, Role, ToolCall};
+use aiir_sdk::testkit::Harness;
+use aiir_sdk::{
+    Detector, Document, Event, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef, Payload, Role, ToolCall,
+    TrainingData,
+};
 use serde_json::Value;
 
 const LOG: &str = include_str!("../examples/logs/demo.jsonl");
@@ -15,7 +21,13 @@ const EXPECTED: &str = include_str!("../examples/logs/EXPECTED.md");
 /// Every event of the demo log, in order; panics unless ids are unique and times
 /// ascend, as the story needs.
 pub fn events() -> Vec<Event> {
-    let values: Vec<Value> = LOG.lines().map(|l| serde_json::from_str(l).expect("demo line is JSON")).collect();
+    parse(LOG)
+}
+
+/// The events of a log in the demo's format (a fragment, say), with the same checks.
+pub fn parse(log: &str) -> Vec<Event> {
+    let lines = log.lines().filter(|l| !l.trim().is_empty());
+    let values: Vec<Value> = lines.map(|l| serde_json::from_str(l).expect("demo line is JSON")).collect();
     let times: Vec<&str> = values.iter().map(|v| v["time"].as_str().expect("time")).collect();
     // RFC 3339 in UTC with a fixed width, so string order is time order.
     assert!(times.iter().all(|t| t.len() == 20 && t.ends_with('Z')), "{times:?}");
@@ -24,13 +36,19 @@ pub fn events() -> Vec<Event> {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), values.len(), "demo ids must be unique");
-    values.iter().map(event).collect()
+    values.iter().map(decode).collect()
 }
 
 /// The `(event id, rule id)` pairs that EXPECTED.md lists for rules starting with
 /// `prefix`, in the table's order.
 pub fn expected(prefix: &str) -> Vec<(String, String)> {
-    let rows = EXPECTED.lines().filter_map(|line| {
+    expected_in(EXPECTED, prefix)
+}
+
+/// The `(event id, rule id)` pairs of a Markdown table like EXPECTED.md's (first
+/// column the event, second the rule) for rules starting with `prefix`.
+pub fn expected_in(table: &str, prefix: &str) -> Vec<(String, String)> {
+    let rows = table.lines().filter_map(|line| {
         let cells: Vec<&str> = line.split('|').map(|c| c.trim().trim_matches('`')).collect();
         let (id, rule) = (*cells.get(1)?, *cells.get(2)?);
         id.starts_with("evt-").then(|| (id.to_owned(), rule.to_owned()))
@@ -38,13 +56,55 @@ pub fn expected(prefix: &str) -> Vec<(String, String)> {
     rows.filter(|(_, rule)| rule.starts_with(prefix)).collect()
 }
 
-fn event(v: &Value) -> Event {
+/// The `(event id, rule id)` pairs a fresh detector `D` with default settings finds
+/// in `events`, in order.
+pub fn replay<D: Detector>(events: &[Event]) -> Vec<(String, String)> {
+    let mut h = Harness::<D>::new();
+    events.iter().flat_map(|e| h.rules(e).into_iter().map(|rule| (e.id.clone(), rule))).collect()
+}
+
+/// Hold detector `D` to a fragment's table (`prefix` picks its rules) twice: over the
+/// fragment alone, and over the fragment merged into the demo by time, where the
+/// demo's own rows must come out unchanged.
+pub fn check_fragment<D: Detector>(fragment: &str, table: &str, prefix: &str) {
+    let own = parse(fragment);
+    assert_eq!(replay::<D>(&own), expected_in(table, prefix), "the fragment alone");
+    let mut merged = events();
+    merged.extend(own);
+    merged.sort_by_key(|e| e.time_unix_nano); // stable: the demo's events first at equal times
+    let mut want = expected(prefix);
+    want.extend(expected_in(table, prefix));
+    let at = |id: &String| merged.iter().position(|e| e.id == *id);
+    want.sort_by_key(|(id, _)| at(id)); // stable: rows of one event keep the table's order
+    assert_eq!(replay::<D>(&merged), want, "the fragment merged into the demo");
+}
+
+/// One event of the aiir JSON format, as far as the demo uses it.
+pub fn decode(v: &Value) -> Event {
     let mut event = Event::new(str_at(v, "id"), payload(&v["payload"]));
     event.source = str_at(v, "source");
     event.model = v.get("model").map(model);
     event.principal = opt_str(v, "principal");
     event.session = opt_str(v, "session");
+    event.time_unix_nano = unix_nanos(&str_at(v, "time"));
+    let attributes = v.get("attributes").and_then(Value::as_object).into_iter().flatten();
+    // serde_json's map is sorted by key, as the host sorts attributes.
+    event.attributes = attributes.map(|(k, v)| (k.clone(), v.as_str().expect("attribute").to_owned())).collect();
     event
+}
+
+/// `2026-11-27T13:00:04Z` (the demo's only form) in nanoseconds since the epoch.
+fn unix_nanos(time: &str) -> u64 {
+    let num = |range: std::ops::Range<usize>| time[range].parse::<i64>().expect("time digits");
+    let (y, m, d) = (num(0..4), num(5..7), num(8..10));
+    let secs = num(11..13) * 3600 + num(14..16) * 60 + num(17..19);
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    u64::try_from(days * 86_400 + secs).expect("time after 1970") * 1_000_000_000
 }
 
 fn payload(v: &Value) -> Payload {
@@ -53,13 +113,18 @@ fn payload(v: &Value) -> Payload {
         inference.input = list(i, "input").iter().map(message).collect();
         inference.output = list(i, "output").iter().map(message).collect();
         inference.retrieved = list(i, "retrieved").iter().map(document).collect();
+        let tokens = |key: &str| i.get(key).and_then(Value::as_u64).map(|n| u32::try_from(n).expect("tokens"));
+        (inference.input_tokens, inference.output_tokens) = (tokens("input_tokens"), tokens("output_tokens"));
         inference.into()
     } else if let Some(t) = v.get("tool_call") {
-        let call = ToolCall::new(str_at(t, "tool"), str_at(t, "arguments"));
-        ToolCall { result: opt_str(t, "result"), ..call }.into()
+        let call = ToolCall::new(str_at(t, "tool"), json_text(&t["arguments"]));
+        ToolCall { result: t.get("result").map(json_text), ..call }.into()
     } else if let Some(l) = v.get("model_lifecycle") {
         let lifecycle = ModelLifecycle::new(str_at(l, "action"), model(&l["model"]));
         ModelLifecycle { registry: opt_str(l, "registry"), ..lifecycle }.into()
+    } else if let Some(t) = v.get("training_data") {
+        let records = list(t, "records").iter().map(record).collect();
+        TrainingData { dataset: str_at(t, "dataset"), batch: str_at(t, "batch"), records }.into()
     } else {
         panic!("demo payload of an unexpected kind: {v}")
     }
@@ -80,6 +145,10 @@ fn message(v: &Value) -> Message {
     Message { role, content: str_at(v, "content") }
 }
 
+fn record(v: &Value) -> LabeledRecord {
+    LabeledRecord { text: str_at(v, "text"), label: str_at(v, "label"), source: opt_str(v, "source") }
+}
+
 fn document(v: &Value) -> Document {
     Document { id: str_at(v, "id"), source: str_at(v, "source"), content: str_at(v, "content") }
 }
@@ -92,6 +161,17 @@ fn str_at(v: &Value, key: &str) -> String {
     opt_str(v, key).unwrap_or_else(|| panic!("{key} missing in {v}"))
 }
 
+/// A string as it is, any other JSON value as its JSON text (tool arguments and results).
+fn json_text(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+}
+
 fn opt_str(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+#[test]
+fn times_are_nanoseconds_since_the_epoch() {
+    assert_eq!(unix_nanos("1970-01-02T00:00:01Z"), 86_401_000_000_000);
+    assert_eq!(unix_nanos("2026-11-27T13:00:04Z"), 1_795_784_404_000_000_000);
 }

@@ -1,8 +1,8 @@
 //! Builders for events and their parts, for tests and for plugins that make events.
 
 use crate::{
-    Custom, Document, Event, EventKind, Inference, Message, ModelLifecycle, ModelRef, Payload, PluginInfo, Role,
-    ToolCall,
+    Custom, Document, Event, EventKind, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef, Payload,
+    PluginInfo, Role, ToolCall, TrainingData,
 };
 
 impl Event {
@@ -42,6 +42,22 @@ impl Event {
     pub fn time(mut self, time_unix_nano: u64) -> Self {
         self.time_unix_nano = time_unix_nano;
         self
+    }
+
+    /// Set an attribute, keeping the attributes sorted by key as the host does; an
+    /// attribute of the same key is replaced.
+    pub fn attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        let (key, value) = (key.into(), value.into());
+        match self.attributes.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+            Ok(at) => self.attributes[at].1 = value,
+            Err(at) => self.attributes.insert(at, (key, value)),
+        }
+        self
+    }
+
+    /// The value of the attribute `key`, if the event carries it.
+    pub fn find_attribute(&self, key: &str) -> Option<&str> {
+        self.attributes.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     /// The kind of the payload.
@@ -156,6 +172,31 @@ impl ModelLifecycle {
     pub fn new(action: impl Into<String>, model: ModelRef) -> Self {
         Self { action: action.into(), model, registry: None }
     }
+
+    /// Set the registry the artifact came from.
+    pub fn registry(mut self, registry: impl Into<String>) -> Self {
+        self.registry = Some(registry.into());
+        self
+    }
+}
+
+impl TrainingData {
+    /// Batch `batch` of data set `dataset`, with no records yet.
+    pub fn new(dataset: impl Into<String>, batch: impl Into<String>) -> Self {
+        Self { dataset: dataset.into(), batch: batch.into(), records: Vec::new() }
+    }
+
+    /// Add an example of unknown origin.
+    pub fn record(mut self, text: impl Into<String>, label: impl Into<String>) -> Self {
+        self.records.push(LabeledRecord { text: text.into(), label: label.into(), source: None });
+        self
+    }
+
+    /// Add an example contributed by `source`.
+    pub fn record_from(mut self, text: impl Into<String>, label: impl Into<String>, source: impl Into<String>) -> Self {
+        self.records.push(LabeledRecord { text: text.into(), label: label.into(), source: Some(source.into()) });
+        self
+    }
 }
 
 impl PluginInfo {
@@ -192,4 +233,4 @@ macro_rules! payload_from {
         })*
     };
 }
-payload_from!(Inference, ToolCall, ModelLifecycle, Custom);
+payload_from!(Inference, ToolCall, ModelLifecycle, TrainingData, Custom);

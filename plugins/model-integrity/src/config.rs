@@ -15,12 +15,43 @@ with a digest that no entry allows for its version.
 - `allow_unlisted_models` (bool, default `true` when `allowed` is empty, `false` \
 otherwise): accept models whose name `allowed` does not mention. When `false`, they fire \
 `model-integrity/unknown-digest` as well.
+- `registries` (list of strings, default `[]`): the registries model artifacts may come \
+from, e.g. `[\"registry.internal/models\"]`. When set, a lifecycle event whose `registry` \
+is absent or not one of them (or below one of them: `registry.internal/models/nlp` is \
+below `registry.internal/models`; case, a `https://` or `oci://` scheme and a trailing `/` \
+do not matter) fires `model-integrity/outside-registry` (high), naming the version move if \
+there is one. Empty: the registry is not checked, since many logs do not record it.
+- `require_digest` (bool, default `true`): a lifecycle event must name its model's \
+digest; one that does not fires `model-integrity/unsigned` (low): the artifact cannot be \
+verified.
 
 `model-integrity/digest-changed` needs no settings: the first digest seen for a model name \
 and version is trusted, and another digest later under the same name and version fires \
 (unless `allowed` vets it). Events without a version or a digest cannot be checked this \
-way. The plugin remembers at most 10 000 (name, version) pairs, forgetting the oldest \
-first, and reports each conflicting (name, version, digest) once.";
+way.
+
+`model-integrity/version-rollback` (high) needs none either: a lifecycle event that puts in \
+service (action `deployed`, `loaded`, `promoted`, `activated`, `released`, `restored`, \
+`started` or `served`) a version older than the one in service before, without declaring \
+a rollback (action `rolled-back`, `rollback` or `reverted`), fires. Versions compare as \
+dotted numbers (`v2.10.0-rc1` is below `2.10.0`); labels that are not cannot be ordered \
+and never fire. Other actions neither fire nor move the version.
+
+`model-integrity/unsafe-format` (high) needs none: a lifecycle event whose artifact is \
+pickle-based, which runs code when loaded, fires. It reads the event's `attributes`: \
+`format`, `artifact_format` and `serialization` for a format name (`pickle`, `joblib`, \
+`dill`, `cloudpickle`, `torch`, `pytorch`, `pt`, `pth`, `ckpt`), and `artifact`, \
+`file`, `filename`, `path`, `uri` and `url` for a file name (`.pkl`, `.pickle`, \
+`.joblib`, `.dill`, `.pt`, `.pth`, `.ckpt`, and `.bin` when the name says torch, as \
+`pytorch_model.bin`). `safetensors`, `gguf` and `onnx` artifacts are safe.
+
+The lifecycle rules skip events that take a model out of service (`unloaded`, `retired`, \
+`deleted`, `archived`, `deprecated`, `removed`, `stopped`, `undeployed`, `deactivated`, \
+`quarantined`). The plugin remembers at most 10 000 (name, version) pairs, 10 000 model \
+versions in service and 10 000 reported findings, forgetting the least recently seen \
+first, and reports each finding once per (rule, name, version, digest or detail). Its \
+memory lives in the plugin instance: when the host discards an instance after a failure, \
+what it had seen is forgotten.";
 
 /// The settings table, as the operator writes it.
 #[derive(Debug, Deserialize)]
@@ -31,6 +62,16 @@ struct Raw {
     allowed: Vec<RawEntry>,
     /// `allow_unlisted_models = false`
     allow_unlisted_models: Option<bool>,
+    /// `registries = ["registry.internal/models"]`
+    #[serde(default)]
+    registries: Vec<String>,
+    /// `require_digest = false`
+    #[serde(default = "yes")]
+    require_digest: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Deserialize)]
@@ -54,11 +95,14 @@ pub struct Config {
     /// Vetted artifacts by model name.
     pub allowed: HashMap<String, Vec<Vetted>>,
     pub allow_unlisted_models: bool,
+    /// Trusted registries, normalised by [`registry_key`]; empty when not checked.
+    pub registries: Vec<String>,
+    pub require_digest: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { allowed: HashMap::new(), allow_unlisted_models: true }
+        Self { allowed: HashMap::new(), allow_unlisted_models: true, registries: Vec::new(), require_digest: true }
     }
 }
 
@@ -72,6 +116,10 @@ impl Config {
             let message = "is false but `allowed` is empty, so every model would be flagged";
             errors.push(SettingsError::new("allow_unlisted_models", message));
         }
+        let registries: Vec<String> = raw.registries.iter().map(|r| registry_key(r)).collect();
+        for (n, _) in registries.iter().enumerate().filter(|(_, r)| r.is_empty()) {
+            errors.push(SettingsError::new(format!("registries[{n}]"), "must name a registry"));
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -79,8 +127,23 @@ impl Config {
         for e in raw.allowed {
             allowed.entry(e.name).or_default().push(Vetted { version: e.version, digest: e.digest });
         }
-        Ok(Self { allowed, allow_unlisted_models })
+        Ok(Self { allowed, allow_unlisted_models, registries, require_digest: raw.require_digest })
     }
+
+    /// Whether `registry` is one of the trusted registries or below one of them.
+    pub fn trusts_registry(&self, registry: Option<&str>) -> bool {
+        let Some(key) = registry.map(registry_key) else {
+            return false;
+        };
+        self.registries.iter().any(|r| key == *r || key.strip_prefix(r.as_str()).is_some_and(|s| s.starts_with('/')))
+    }
+}
+
+/// A registry as compared: lowercase, without scheme or trailing `/`.
+pub fn registry_key(registry: &str) -> String {
+    let registry = registry.trim().to_ascii_lowercase();
+    let bare = registry.split_once("://").map_or(registry.as_str(), |(_, rest)| rest);
+    bare.trim_end_matches('/').to_owned()
 }
 
 /// The problems of entry `n` of `allowed`.
@@ -145,6 +208,21 @@ mod tests {
         let paths: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(paths, ["allowed[1].digest", "allowed[2].name", "allowed[2].version", "allowed[2].digest"]);
         assert!(got[0].1.contains("64 lowercase hex digits"), "{got:?}");
+    }
+
+    #[test]
+    fn registries_match_themselves_and_what_lies_below() {
+        let config = parse(r#"{"registries": ["https://Registry.internal/models/"]}"#).unwrap();
+        assert!(config.require_digest);
+        for ok in ["registry.internal/models", "oci://registry.internal/models/nlp"] {
+            assert!(config.trusts_registry(Some(ok)), "{ok}");
+        }
+        for bad in [Some("registry.internal/models-mirror"), Some("huggingface.co/models"), None] {
+            assert!(!config.trusts_registry(bad), "{bad:?}");
+        }
+        let got = parse(r#"{"registries": ["a", " ", "https://"], "require_digest": false}"#).unwrap_err();
+        let paths: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["registries[1]", "registries[2]"]);
     }
 
     #[test]

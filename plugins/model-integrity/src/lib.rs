@@ -7,17 +7,22 @@
 //!   label that now names other weights is the mark of a swapped or tampered artifact.
 //!
 //! Both look at the event's subject model: the model a lifecycle event acts on, or
-//! the model that served an inference.
+//! the model that served an inference. Lifecycle events also feed the rules of
+//! [`lifecycle`]: `unsigned`, `outside-registry`, `version-rollback` and
+//! `unsafe-format`.
 
+mod artifact;
 mod config;
-mod memory;
+mod lifecycle;
+mod version;
 
 use aiir_sdk::prelude::*;
 use config::Config;
-use memory::Bounded;
+use statekit::Lru;
 
 /// How many (name, version) pairs and reported conflicts are remembered; beyond it the
-/// oldest are forgotten, so memory stays bounded on logs that name endless models.
+/// least recently seen are forgotten, so memory stays bounded on logs that name endless
+/// models.
 const REMEMBERED: usize = 10_000;
 
 const TECHNIQUES: [&str; 2] = ["AML.T0010.003", "LLM03"];
@@ -27,14 +32,21 @@ const TECHNIQUES: [&str; 2] = ["AML.T0010.003", "LLM03"];
 pub struct ModelIntegrity {
     config: Config,
     /// The first digest seen for each (name, version).
-    first_seen: Bounded<(String, String), String>,
-    /// (rule, name, version, digest) already reported.
-    reported: Bounded<Artifact, ()>,
+    first_seen: Lru<(String, String), String>,
+    /// The version each model name was last put in service with, by lifecycle events.
+    in_service: Lru<String, String>,
+    /// (rule, name, version, digest or detail) already reported.
+    reported: Lru<Artifact, ()>,
 }
 
 impl Default for ModelIntegrity {
     fn default() -> Self {
-        Self { config: Config::default(), first_seen: Bounded::new(REMEMBERED), reported: Bounded::new(REMEMBERED) }
+        Self {
+            config: Config::default(),
+            first_seen: Lru::new(REMEMBERED),
+            in_service: Lru::new(REMEMBERED),
+            reported: Lru::new(REMEMBERED),
+        }
     }
 }
 
@@ -52,7 +64,8 @@ impl Detector for ModelIntegrity {
         PluginInfo::new(
             "model-integrity",
             env!("CARGO_PKG_VERSION"),
-            "model artifacts whose digest is not allow-listed, or changed under the same name and version",
+            "model artifacts whose digest is not allow-listed or changed under the same name and version; \
+             lifecycle events that are unsigned, roll back quietly, come from outside the registry or load pickle",
         )
         .kinds([EventKind::ModelLifecycle, EventKind::Inference])
         .settings(config::DOC)
@@ -67,15 +80,19 @@ impl Detector for ModelIntegrity {
         let Some(subject) = subject(event) else {
             return Ok(Vec::new());
         };
-        let findings = [self.unknown_digest(&subject), self.digest_changed(&subject)];
+        let mut findings: Vec<Report> =
+            [self.unknown_digest(&subject), self.digest_changed(&subject)].into_iter().flatten().collect();
+        if let Payload::ModelLifecycle(l) = &event.payload {
+            findings.extend(self.lifecycle(event, l));
+        }
         // Each conflict is reported on the event that introduced it: later events
         // served by the same rogue digest do not fire again.
-        let fresh = findings.into_iter().flatten().filter(|(_, key)| self.reported.insert_new(key.clone(), ()));
+        let fresh = findings.into_iter().filter(|(_, key)| self.reported.insert_new(key.clone(), ()));
         Ok(fresh.map(|(finding, _)| finding).collect())
     }
 }
 
-/// A rule and the (name, version, digest) it fired about.
+/// A rule and the (name, version, digest or other detail) it fired about.
 type Artifact = (String, String, Option<String>, String);
 
 /// A finding and what it is about.
@@ -144,9 +161,13 @@ fn with_evidence(finding: Finding, s: &Subject<'_>) -> Report {
     };
     let finding =
         finding.techniques(TECHNIQUES).evidence(format!("{}.{field}", s.path), excerpt(value, 0..value.len()));
-    let (name, version) = (s.model.name.clone(), s.model.version.clone());
-    let key = (finding.rule.clone(), name, version, s.digest.clone().unwrap_or_default());
+    let key = artifact_key(&finding, s.model, s.digest.as_deref().unwrap_or_default());
     (finding, key)
+}
+
+/// What a finding is about, to report it once.
+fn artifact_key(finding: &Finding, model: &ModelRef, detail: &str) -> Artifact {
+    (finding.rule.clone(), model.name.clone(), model.version.clone(), detail.to_owned())
 }
 
 /// `name version`, or just the name when the version is unknown.
@@ -168,5 +189,7 @@ fn short(digest: &str) -> String {
 
 aiir_sdk::export_detector!(ModelIntegrity);
 
+#[cfg(test)]
+mod lifecycle_tests;
 #[cfg(test)]
 mod tests;

@@ -4,8 +4,10 @@ use super::ModelIntegrity;
 use aiir_sdk::prelude::*;
 use aiir_sdk::{ModelLifecycle, testkit::Harness};
 
+#[path = "../../cases.rs"]
+pub(crate) mod cases;
 #[path = "../../demo_log.rs"]
-mod demo_log;
+pub(crate) mod demo_log;
 
 /// The demo's vetted artifact and the one swapped in at `evt-0050`.
 const GOOD: &str = "sha256:97d52dc3a6810c354df8e8fb3dd6e5b7bb03293ecc66ca9961dfb89f0efd95bf";
@@ -134,7 +136,10 @@ fn info_documents_every_setting() {
     assert_eq!(super::REMEMBERED, 10_000, "the settings doc says 10 000");
     let info = ModelIntegrity::info();
     assert_eq!(info.kinds, [EventKind::ModelLifecycle, EventKind::Inference]);
-    for key in ["allowed", "name", "version", "digest", "allow_unlisted_models", "10 000"] {
+    let keys =
+        ["allowed", "name", "version", "digest", "allow_unlisted_models", "registries", "require_digest", "10 000"];
+    let attributes = ["`format`", "`artifact_format`", "`serialization`", "`artifact`", "`file`", "`filename`"];
+    for key in keys.into_iter().chain(attributes).chain(["`path`", "`uri`", "`url`", "discards an instance"]) {
         assert!(info.settings.contains(key), "{key} undocumented");
     }
 }
@@ -154,4 +159,11 @@ fn demo_log_with_an_allow_list_also_flags_the_unknown_digest() {
         demo_log::events().iter().flat_map(|e| h.rules(e).into_iter().map(|rule| (e.id.clone(), rule))).collect();
     let expected = [("evt-0050", "model-integrity/unknown-digest"), ("evt-0050", "model-integrity/digest-changed")];
     assert_eq!(found, expected.map(|(e, r)| (e.to_owned(), r.to_owned())));
+}
+
+#[test]
+fn fragment_yields_its_table() {
+    let fragment = include_str!("../../../examples/logs/fragments/pack-state.jsonl");
+    let table = include_str!("../../../examples/logs/fragments/pack-state.md");
+    demo_log::check_fragment::<ModelIntegrity>(fragment, table, "model-integrity/");
 }
