@@ -4,14 +4,11 @@
 //! to replay `examples/logs/demo.jsonl` through its detector and compare the findings
 //! with the table in `examples/logs/EXPECTED.md`, the same table the end-to-end tests
 //! hold the host to. The decoding here is a test's: just enough of the aiir JSON
-//! format for the demo and its fragments (`examples/logs/fragments/`), panicking on
-//! anything else.
+//! format for the demo, panicking on anything else.
 #![allow(dead_code)] // each plugin's tests use their own part of it
 
-use aiir_sdk::testkit::Harness;
 use aiir_sdk::{
-    Detector, Document, Event, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef, Payload, Role, ToolCall,
-    TrainingData,
+    Document, Event, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef, Payload, Role, ToolCall, TrainingData,
 };
 use serde_json::Value;
 
@@ -24,7 +21,7 @@ pub fn events() -> Vec<Event> {
     parse(LOG)
 }
 
-/// The events of a log in the demo's format (a fragment, say), with the same checks.
+/// The events of a log in the demo's format, with the same checks.
 pub fn parse(log: &str) -> Vec<Event> {
     let lines = log.lines().filter(|l| !l.trim().is_empty());
     let values: Vec<Value> = lines.map(|l| serde_json::from_str(l).expect("demo line is JSON")).collect();
@@ -54,29 +51,6 @@ pub fn expected_in(table: &str, prefix: &str) -> Vec<(String, String)> {
         id.starts_with("evt-").then(|| (id.to_owned(), rule.to_owned()))
     });
     rows.filter(|(_, rule)| rule.starts_with(prefix)).collect()
-}
-
-/// The `(event id, rule id)` pairs a fresh detector `D` with default settings finds
-/// in `events`, in order.
-pub fn replay<D: Detector>(events: &[Event]) -> Vec<(String, String)> {
-    let mut h = Harness::<D>::new();
-    events.iter().flat_map(|e| h.rules(e).into_iter().map(|rule| (e.id.clone(), rule))).collect()
-}
-
-/// Hold detector `D` to a fragment's table (`prefix` picks its rules) twice: over the
-/// fragment alone, and over the fragment merged into the demo by time, where the
-/// demo's own rows must come out unchanged.
-pub fn check_fragment<D: Detector>(fragment: &str, table: &str, prefix: &str) {
-    let own = parse(fragment);
-    assert_eq!(replay::<D>(&own), expected_in(table, prefix), "the fragment alone");
-    let mut merged = events();
-    merged.extend(own);
-    merged.sort_by_key(|e| e.time_unix_nano); // stable: the demo's events first at equal times
-    let mut want = expected(prefix);
-    want.extend(expected_in(table, prefix));
-    let at = |id: &String| merged.iter().position(|e| e.id == *id);
-    want.sort_by_key(|(id, _)| at(id)); // stable: rows of one event keep the table's order
-    assert_eq!(replay::<D>(&merged), want, "the fragment merged into the demo");
 }
 
 /// One event of the aiir JSON format, as far as the demo uses it.

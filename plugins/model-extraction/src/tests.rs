@@ -192,13 +192,6 @@ fn demo_log_yields_the_expected_findings() {
 }
 
 #[test]
-fn fragment_yields_its_table() {
-    let fragment = include_str!("../../../examples/logs/fragments/pack-state.jsonl");
-    let table = include_str!("../../../examples/logs/fragments/pack-state.md");
-    demo_log::check_fragment::<ModelExtraction>(fragment, table, "model-extraction/");
-}
-
-#[test]
 fn cases_file_holds() {
     cases::check::<ModelExtraction>(include_str!("../cases.toml"));
 }

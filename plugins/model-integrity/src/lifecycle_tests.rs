@@ -114,24 +114,13 @@ fn a_pickle_artifact_is_an_unsafe_format() {
 }
 
 #[test]
-fn demo_log_is_quiet_under_the_lifecycle_rules_with_its_registry_trusted() {
-    let mut h = strict();
-    let found: Vec<(String, String)> = super::tests::demo_log::events()
-        .iter()
-        .flat_map(|e| h.rules(e).into_iter().map(|rule| (e.id.clone(), rule)))
-        .collect();
-    assert_eq!(found, super::tests::demo_log::expected("model-integrity/"));
-}
-
-#[test]
-fn fragment_with_its_registry_trusted_adds_only_the_unregistered_notebook() {
+fn demo_with_its_registry_trusted_adds_only_the_unregistered_notebook() {
     use super::tests::demo_log;
-    let events = demo_log::parse(include_str!("../../../examples/logs/fragments/pack-state.jsonl"));
+    let events = demo_log::events();
     let mut h = strict();
     let found: Vec<(String, String)> =
         events.iter().flat_map(|e| h.rules(e).into_iter().map(|rule| (e.id.clone(), rule))).collect();
-    let table = include_str!("../../../examples/logs/fragments/pack-state.md");
-    let mut expected = demo_log::expected_in(table, "model-integrity/");
+    let mut expected = demo_log::expected("model-integrity/");
     expected.insert(1, ("evt-c005".into(), "model-integrity/outside-registry".into()));
     assert_eq!(found, expected);
 }
