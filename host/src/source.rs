@@ -30,6 +30,10 @@ impl Input {
     /// Open `path` (`-` for stdin).
     pub async fn open(path: &Path) -> std::io::Result<Self> {
         if path == Path::new("-") {
+            if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                // Someone typed `aiir run` without a log: say why nothing happens.
+                crate::output::diagnostic("aiir: reading events from stdin (one JSON object a line; Ctrl-D ends)");
+            }
             return Ok(Self::new("<stdin>".into(), Box::new(BufReader::new(tokio::io::stdin()))));
         }
         let file = tokio::fs::File::open(path).await?;
