@@ -1,5 +1,6 @@
 //! The command line: `aiir run`, `aiir inspect` and `aiir test`.
 
+use crate::decode::Format;
 use crate::eval::{EvalOptions, eval};
 use crate::output::diagnostic;
 use crate::review::{ReviewOptions, Verdict, review};
@@ -74,9 +75,13 @@ struct RunArgs {
     /// Write findings to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// How the inputs are written: aiir JSON Lines, OTLP/JSON traces (one export request
+    /// a line, GenAI spans become events), or OpenAI-style chat-completion logs.
+    #[arg(short, long, value_enum, default_value_t = Format::Aiir)]
+    format: Format,
     #[command(flatten)]
     cache: CacheArgs,
-    /// Log files in aiir JSON Lines; `-` or none reads stdin.
+    /// Log files in the `--format`; `-` or none reads stdin.
     #[arg(value_name = "INPUT")]
     inputs: Vec<PathBuf>,
 }
@@ -137,8 +142,13 @@ impl Cli {
 }
 
 async fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let opts =
-        RunOptions { config: args.config, inputs: args.inputs, output: args.output, cache_dir: args.cache.dir() };
+    let opts = RunOptions {
+        config: args.config,
+        inputs: args.inputs,
+        output: args.output,
+        cache_dir: args.cache.dir(),
+        format: args.format,
+    };
     Ok(match run(&opts).await? {
         Outcome::Clean => ExitCode::SUCCESS,
         Outcome::Partial => ExitCode::from(1),

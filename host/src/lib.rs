@@ -1,7 +1,8 @@
 //! aiir: a host for AI-incident response logic.
 //!
 //! Events from AI model logs flow through the stages of this crate, one module each:
-//! [`source`] reads lines, [`decode`] turns them into WIT events, [`route`] picks the
+//! [`source`] reads lines, [`decode`] turns them into WIT events (from aiir JSON Lines,
+//! OpenTelemetry GenAI traces or OpenAI chat-completion logs), [`route`] picks the
 //! detectors that asked for each event's kind, [`runtime`] runs those sandboxed
 //! WebAssembly components, and [`output`] writes their findings. [`config`] reads
 //! `aiir.toml`; [`run`] wires the stages into the `aiir run` job; [`review`] runs a

@@ -175,6 +175,8 @@ pub struct Summary {
     pub events: u64,
     /// Lines that were not events.
     pub rejected: u64,
+    /// Records skipped as not for aiir (OTLP spans without `gen_ai.*`).
+    pub skipped: u64,
     /// Findings written, by severity (`Severity as usize`).
     pub by_severity: [u64; 5],
     /// Per plugin, in config order.
@@ -232,8 +234,15 @@ impl Summary {
             .map(|i| format!("{} {}", names[i], self.by_severity[i]))
             .collect();
         let by = if by.is_empty() { String::new() } else { format!(" ({})", by.join(", ")) };
-        let mut text =
-            format!("aiir: {} events read, {} lines rejected, {total} findings{by}\n", self.events, self.rejected);
+        let skipped = match self.skipped {
+            0 => String::new(),
+            1 => ", 1 span skipped (not GenAI)".into(),
+            n => format!(", {n} spans skipped (not GenAI)"),
+        };
+        let mut text = format!(
+            "aiir: {} events read, {} lines rejected{skipped}, {total} findings{by}\n",
+            self.events, self.rejected
+        );
         let header = format!(
             "  {:<20} {:<8} {:<20} {:>9} {:>8}  errors\n",
             "plugin", "version", "load", "inspected", "findings"

@@ -3,7 +3,7 @@
 
 use crate::chain::{Chain, Reply};
 use crate::config::{self, Config, ConfigError};
-use crate::decode::decode_line;
+use crate::decode::{Format, decode};
 use crate::output::{self, FindingRecord, Sink, Summary};
 use crate::runtime::{Event, Runtime};
 use crate::source::Input;
@@ -21,6 +21,8 @@ pub struct RunOptions {
     pub output: Option<PathBuf>,
     /// The precompiled-component cache; none disables it.
     pub cache_dir: Option<PathBuf>,
+    /// How the inputs are written.
+    pub format: Format,
 }
 
 /// How a run ended, for the exit code.
@@ -59,21 +61,30 @@ pub async fn run(opts: &RunOptions) -> anyhow::Result<Outcome> {
     let inputs = if opts.inputs.is_empty() { &stdin[..] } else { &opts.inputs[..] };
     for path in inputs {
         let mut input = Input::open(path).await.with_context(|| format!("cannot open {}", path.display()))?;
-        process(&mut input, &mut chain, &mut sink, &mut summary).await?;
+        process(&mut input, opts.format, &mut chain, &mut sink, &mut summary).await?;
     }
     summary.print(&chain.plugins());
     let failed = summary.rejected > 0 || summary.plugins.iter().any(|p| !p.errors.is_empty());
     Ok(if failed { Outcome::Partial } else { Outcome::Clean })
 }
 
-async fn process(input: &mut Input, chain: &mut Chain, sink: &mut Sink, summary: &mut Summary) -> anyhow::Result<()> {
+async fn process(
+    input: &mut Input,
+    format: Format,
+    chain: &mut Chain,
+    sink: &mut Sink,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     while let Some(line) = input.next_line().await.with_context(|| format!("cannot read {}", input.name()))? {
         let at = format!("{}:{}", input.name(), line.number);
-        match line.text.and_then(|t| decode_line(&t).map_err(|e| e.message)) {
-            Ok(event) => {
-                summary.events += 1;
-                for outcome in chain.inspect(&event, &at).await {
-                    write(outcome, &event, chain, sink, summary)?;
+        match line.text.and_then(|t| decode(format, &t).map_err(|e| e.message)) {
+            Ok(decoded) => {
+                summary.skipped += decoded.skipped;
+                for event in decoded.events {
+                    summary.events += 1;
+                    for outcome in chain.inspect(&event, &at).await {
+                        write(outcome, &event, chain, sink, summary)?;
+                    }
                 }
             }
             Err(message) => {

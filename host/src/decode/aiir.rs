@@ -1,31 +1,20 @@
-//! Decoding: the aiir event format (JSON Lines) into the WIT `event`.
+//! The aiir event format: JSON Lines that mirror the WIT `event` record.
 //!
 //! The JSON mirrors the WIT record field by field, in snake_case; the README documents
 //! it. Unknown keys are errors: a misspelt `retreived` must not silently hide text
 //! from the detectors. [`decode_line`] reads a line of a log; [`decode_value`] reads an
 //! event already parsed, such as a table of an `aiir test` cases file.
 
+use super::{DecodeError, describe, text_of};
 use crate::runtime::{self as wit};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// Why a line is not an event.
-#[derive(Debug, thiserror::Error, PartialEq)]
-#[error("{message}")]
-pub struct DecodeError {
-    /// What is wrong, with the column where serde could tell.
-    pub message: String,
-    /// Where in the event, `payload.inference.input[0].role`; empty when unknown (a
-    /// line's errors give a column instead).
-    pub path: String,
-}
-
 /// Decode one line of aiir JSON Lines.
 pub fn decode_line(line: &str) -> Result<wit::Event, DecodeError> {
-    let raw: RawEvent =
-        serde_json::from_str(line).map_err(|e| DecodeError { message: describe(&e), path: String::new() })?;
+    let raw: RawEvent = serde_json::from_str(line).map_err(|e| DecodeError::new(describe(&e)))?;
     raw.into_event()
 }
 
@@ -37,18 +26,6 @@ pub fn decode_value(value: serde_json::Value) -> Result<wit::Event, DecodeError>
         message: format!("invalid event: {}", e.inner()),
     })?;
     raw.into_event()
-}
-
-/// serde_json's message without its "at line 1", which means nothing to a reader of
-/// a multi-line file; the column still helps.
-fn describe(e: &serde_json::Error) -> String {
-    let kind = match e.classify() {
-        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "invalid JSON",
-        _ => "invalid event",
-    };
-    let text = e.to_string();
-    let text = text.split(" at line ").next().unwrap_or(&text);
-    format!("{kind}: {text} (column {})", e.column())
 }
 
 #[derive(Deserialize)]
@@ -180,14 +157,6 @@ fn parse_time(text: &str) -> Result<u64, DecodeError> {
         |why: String| DecodeError { message: format!("invalid event: `time` {text:?} {why}"), path: "time".into() };
     let time = OffsetDateTime::parse(text, &Rfc3339).map_err(|e| invalid(format!("is not RFC 3339: {e}")))?;
     u64::try_from(time.unix_timestamp_nanos()).map_err(|_| invalid("is before 1970".into()))
-}
-
-/// A JSON string as itself, any other value as its JSON text.
-fn text_of(value: serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(s) => s,
-        other => other.to_string(),
-    }
 }
 
 impl From<RawPayload> for wit::Payload {

@@ -1,0 +1,127 @@
+//! Decoding: one line of a model log into zero or more WIT events.
+//!
+//! Each input format has its own module: [`aiir`] (the aiir JSON Lines, one event a
+//! line), [`otel`] (OTLP/JSON traces following the OpenTelemetry GenAI semantic
+//! conventions, any number of spans a line) and [`openai`] (OpenAI-style chat-completion
+//! logs, one call a line). The door is [`decode`]: a [`Format`] and a line in, the
+//! events out, or a [`DecodeError`] that says why the line is not usable.
+//!
+//! ```
+//! use aiir_host::decode::{Format, decode};
+//! let line = r#"{"id":"e1","time":"2026-11-27T13:00:00Z","source":"api","payload":{"inference":{}}}"#;
+//! let decoded = decode(Format::Aiir, line).unwrap();
+//! assert_eq!(decoded.events[0].id, "e1");
+//! ```
+
+pub mod aiir;
+pub mod openai;
+pub mod otel;
+
+pub use aiir::{decode_line, decode_value};
+
+use crate::runtime as wit;
+
+/// The formats `aiir run --format` reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// aiir JSON Lines: one event a line (see the README, "The event format").
+    #[default]
+    Aiir,
+    /// OTLP/JSON: one `ExportTraceServiceRequest` a line; GenAI spans become events.
+    OtelJson,
+    /// OpenAI-style chat-completion logs: one request and its response a line.
+    Openai,
+}
+
+/// What one line turned into.
+#[derive(Debug, Default)]
+pub struct Decoded {
+    /// The events, in the order the line holds them.
+    pub events: Vec<wit::Event>,
+    /// Records the line held that are not for aiir (OTLP spans without `gen_ai.*`).
+    pub skipped: u64,
+}
+
+/// Why a line is not an event.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{message}")]
+pub struct DecodeError {
+    /// What is wrong, with the column where serde could tell.
+    pub message: String,
+    /// Where in the event, `payload.inference.input[0].role`; empty when unknown (a
+    /// line's errors give a column instead).
+    pub path: String,
+}
+
+impl DecodeError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), path: String::new() }
+    }
+}
+
+/// Decode one line of input in `format`.
+pub fn decode(format: Format, line: &str) -> Result<Decoded, DecodeError> {
+    match format {
+        Format::Aiir => Ok(Decoded { events: vec![aiir::decode_line(line)?], skipped: 0 }),
+        Format::OtelJson => otel::decode_line(line),
+        Format::Openai => openai::decode_line(line).map(|events| Decoded { events, skipped: 0 }),
+    }
+}
+
+/// serde_json's message without its "at line 1", which means nothing to a reader of
+/// a multi-line file; the column still helps.
+pub(crate) fn describe(e: &serde_json::Error) -> String {
+    let kind = match e.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "invalid JSON",
+        _ => "invalid event",
+    };
+    let text = e.to_string();
+    let text = text.split(" at line ").next().unwrap_or(&text);
+    format!("{kind}: {text} (column {})", e.column())
+}
+
+/// Parse a line with serde, naming the field of a type error: `invalid event: at
+/// request.messages[0]: …`.
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(line: &str) -> Result<T, DecodeError> {
+    let mut de = serde_json::Deserializer::from_str(line);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let message = describe(e.inner());
+        match path.as_str() {
+            "." | "" => DecodeError::new(message),
+            _ => DecodeError { message: message.replacen(": ", &format!(": at {path}: "), 1), path },
+        }
+    })
+}
+
+/// A JSON string as itself, any other value as its JSON text.
+pub(crate) fn text_of(value: serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// A role name as the OpenAI and OpenTelemetry logs spell it.
+pub(crate) fn role(name: &str) -> Result<wit::Role, DecodeError> {
+    match name {
+        "system" | "developer" => Ok(wit::Role::System),
+        "user" => Ok(wit::Role::User),
+        "assistant" => Ok(wit::Role::Assistant),
+        "tool" | "function" => Ok(wit::Role::Tool),
+        other => Err(DecodeError::new(format!("invalid event: unknown role {other:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum as _;
+
+    #[test]
+    fn formats_are_named_as_on_the_command_line() {
+        let names: Vec<_> =
+            Format::value_variants().iter().map(|f| f.to_possible_value().unwrap().get_name().to_owned()).collect();
+        assert_eq!(names, ["aiir", "otel-json", "openai"]);
+    }
+}
