@@ -3,7 +3,10 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
+
+#[path = "../guests/artifacts.rs"]
+mod artifacts;
+pub use artifacts::guest;
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -13,30 +16,6 @@ pub fn root() -> PathBuf {
 /// A built standard-pack component, e.g. `pack("prompt-injection")`.
 pub fn pack(name: &str) -> PathBuf {
     Path::new(env!("AIIR_PACK_DIR")).join(format!("{}.wasm", name.replace('-', "_")))
-}
-
-/// A component from `tests/guests/`, built on first use. Cargo names a library's
-/// file with underscores and a binary's as its package.
-pub fn guest(name: &str) -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    let dir = BUILT.get_or_init(build_guests);
-    let lib = dir.join(format!("{}.wasm", name.replace('-', "_")));
-    if lib.exists() { lib } else { dir.join(format!("{name}.wasm")) }
-}
-
-fn build_guests() -> PathBuf {
-    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("guests");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(root().join("tests/guests"))
-        .args(["build", "--release", "--workspace", "--target", "wasm32-wasip2", "--target-dir"])
-        .arg(&target_dir)
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("RUSTFLAGS")
-        .status()
-        .expect("cannot run cargo to build tests/guests");
-    assert!(status.success(), "building tests/guests failed");
-    target_dir.join("wasm32-wasip2/release")
 }
 
 /// A precompiled cache shared by the tests of this run.

@@ -221,6 +221,9 @@ fn burst_finding(data: &TrainingData, burst: &duplicates::Burst<'_>, min: usize)
         .evidence(format!("payload.training_data.records[{first}].text"), excerpt(&text, 0..text.len()))
 }
 
+// Exported only in the wasm build, so that the native benchmarks can link several
+// detectors into one program without their export symbols clashing.
+#[cfg(target_arch = "wasm32")]
 aiir_sdk::export_detector!(DataPoisoning);
 
 #[cfg(test)]

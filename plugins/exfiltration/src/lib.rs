@@ -139,6 +139,9 @@ fn link_finding(kind: LinkKind, field: &str, verdicts: &[&Verdict]) -> Finding {
     verdicts.iter().take(MAX_EVIDENCE).fold(finding, |f, v| f.evidence(field, v.shown.clone()))
 }
 
+// Exported only in the wasm build, so that the native benchmarks can link several
+// detectors into one program without their export symbols clashing.
+#[cfg(target_arch = "wasm32")]
 aiir_sdk::export_detector!(Exfiltration);
 
 #[cfg(test)]

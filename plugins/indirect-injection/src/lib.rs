@@ -116,6 +116,9 @@ fn invisible_text(text: &Text<'_>) -> Option<Finding> {
     )
 }
 
+// Exported only in the wasm build, so that the native benchmarks can link several
+// detectors into one program without their export symbols clashing.
+#[cfg(target_arch = "wasm32")]
 aiir_sdk::export_detector!(IndirectInjection);
 
 #[cfg(test)]

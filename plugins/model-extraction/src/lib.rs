@@ -201,6 +201,9 @@ fn span(secs: u64) -> String {
     if secs.is_multiple_of(60) { format!("{} min", secs / 60) } else { format!("{secs} s") }
 }
 
+// Exported only in the wasm build, so that the native benchmarks can link several
+// detectors into one program without their export symbols clashing.
+#[cfg(target_arch = "wasm32")]
 aiir_sdk::export_detector!(ModelExtraction);
 
 #[cfg(test)]

@@ -187,6 +187,9 @@ fn short(digest: &str) -> String {
     }
 }
 
+// Exported only in the wasm build, so that the native benchmarks can link several
+// detectors into one program without their export symbols clashing.
+#[cfg(target_arch = "wasm32")]
 aiir_sdk::export_detector!(ModelIntegrity);
 
 #[cfg(test)]

@@ -135,6 +135,9 @@ fn where_(origin: Origin) -> &'static str {
     }
 }
 
+// Exported only in the wasm build, so that the native benchmarks can link several
+// detectors into one program without their export symbols clashing.
+#[cfg(target_arch = "wasm32")]
 aiir_sdk::export_detector!(SensitiveDataLeak);
 
 #[cfg(test)]

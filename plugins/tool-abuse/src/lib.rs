@@ -165,6 +165,9 @@ fn masked_excerpt(text: &str, range: std::ops::Range<usize>) -> String {
     Redacted::all(&excerpt(text, range))
 }
 
+// Exported only in the wasm build, so that the native benchmarks can link several
+// detectors into one program without their export symbols clashing.
+#[cfg(target_arch = "wasm32")]
 aiir_sdk::export_detector!(ToolAbuse);
 
 #[cfg(test)]

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Print the medians of the last `cargo bench` runs of host/benches/runtime.rs and
+# plugins/bench-native as a Markdown table, wasm beside native. Needs jq.
+#   host/benches/medians.sh [CRITERION_DIR]   (default: $CARGO_TARGET_DIR/criterion)
+set -euo pipefail
+dir=${1:-${CARGO_TARGET_DIR:-target}/criterion}
+
+median_ns() { jq '.median.point_estimate' "$dir/$1/new/estimates.json"; }
+fmt() { awk -v ns="$1" 'BEGIN { if (ns >= 1e6) printf "%.2f ms", ns / 1e6; else if (ns >= 1e3) printf "%.2f µs", ns / 1e3; else printf "%.1f ns", ns }'; }
+
+echo "| benchmark | wasm | native | wasm − native | wasm / native |"
+echo "|---|---:|---:|---:|---:|"
+row() {
+  local w n
+  w=$(median_ns "$2") n=$(median_ns "$3")
+  echo "| $1 | $(fmt "$w") | $(fmt "$n") | $(fmt "$(awk -v a="$w" -v b="$n" 'BEGIN { print a - b }')") | $(awk -v a="$w" -v b="$n" 'BEGIN { printf "%.1f", a / b }') |"
+}
+row "overhead (noop)" overhead/wasm_noop overhead/native_noop
+for w in "$dir"/detector/wasm_*/; do
+  name=$(basename "$w"); name=${name#wasm_}
+  row "detector \`$name\`" "detector/wasm_$name" "detector/native_$name"
+done
+echo
+echo "| load | median |"
+echo "|---|---:|"
+for l in "$dir"/load/*/; do
+  echo "| $(basename "$l" | sed 's/_/ /') | $(fmt "$(median_ns "load/$(basename "$l")")") |"
+done

@@ -1,0 +1,122 @@
+//! What running a plugin costs, each wasm figure beside its native baseline.
+//!
+//! - `overhead`: the `noop` guest (`tests/guests/noop`) inspecting the 1 KB inference
+//!   event, beside a native function that does the same nothing with the same event;
+//! - `detector/<name>`: every plugin of the standard pack, warm, inspecting the event
+//!   of `plugins/bench-events.jsonl` it asks for (the inference event, else its own
+//!   kind's); the native figures come from `plugins/bench-native`;
+//! - `load/<name>`: `Runtime::load` from a filled precompiled cache, beside compiling.
+//!
+//! Run: `cargo bench -p aiir-host --bench runtime` (see BENCHMARKS.md).
+
+#[path = "../../tests/guests/artifacts.rs"]
+mod artifacts;
+
+use aiir_host::decode::decode_line;
+use aiir_host::pack::PACK;
+use aiir_host::route::kind;
+use aiir_host::runtime::{Event, Finding, Plugin, Runtime, Sandbox, Setup};
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+/// The events every benchmark reads, inference first; shared with `plugins/bench-native`.
+const EVENTS: &str = include_str!("../../plugins/bench-events.jsonl");
+/// The plugin whose load is measured.
+const LOAD_PLUGIN: &str = "prompt-injection";
+
+fn events() -> Vec<Event> {
+    EVENTS.lines().map(|l| decode_line(l).expect("a bench event decodes")).collect()
+}
+
+fn tokio() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a tokio runtime")
+}
+
+fn start(rt: &tokio::runtime::Runtime, runtime: &Runtime, name: &str, wasm: &[u8]) -> Plugin {
+    let loaded = runtime.load(wasm, &Sandbox::default()).unwrap_or_else(|e| panic!("cannot load {name}: {e}"));
+    let setup = Setup { name: name.to_owned(), settings: "{}".into(), ..Setup::default() };
+    rt.block_on(loaded.start(setup)).unwrap_or_else(|e| panic!("cannot start {name}: {e}"))
+}
+
+/// Time `iters` calls of `plugin.inspect(event)` inside one `block_on`, so that
+/// the figure holds the call and not the executor's entry.
+fn inspect_many(rt: &tokio::runtime::Runtime, plugin: &mut Plugin, event: &Event, iters: u64) -> Duration {
+    rt.block_on(async {
+        let started = Instant::now();
+        for _ in 0..iters {
+            let (result, _) = plugin.inspect(black_box(event)).await;
+            black_box(result.expect("inspect succeeds"));
+        }
+        started.elapsed()
+    })
+}
+
+/// The native side of `overhead`: the same nothing, as a plain call.
+#[inline(never)]
+fn native_noop(event: &Event) -> Result<Vec<Finding>, String> {
+    black_box(event);
+    Ok(Vec::new())
+}
+
+fn overhead(c: &mut Criterion) {
+    let rt = tokio();
+    let runtime = Runtime::new(None, false).expect("a runtime");
+    let wasm = std::fs::read(artifacts::guest("noop")).expect("the noop guest is built");
+    let mut plugin = start(&rt, &runtime, "noop", &wasm);
+    let event = &events()[0];
+    let mut group = c.benchmark_group("overhead");
+    group.bench_function("wasm/noop", |b| b.iter_custom(|iters| inspect_many(&rt, &mut plugin, event, iters)));
+    group.bench_function("native/noop", |b| b.iter(|| native_noop(black_box(event))));
+    group.finish();
+}
+
+fn detectors(c: &mut Criterion) {
+    let rt = tokio();
+    let runtime = Runtime::new(None, false).expect("a runtime");
+    let events = events();
+    let mut group = c.benchmark_group("detector");
+    for (name, wasm) in PACK {
+        let mut plugin = start(&rt, &runtime, name, wasm);
+        let event = events.iter().find(|e| plugin.wants(kind(e))).expect("an event of a kind it asks for");
+        let (first, _) = rt.block_on(plugin.inspect(event));
+        let findings = first.unwrap_or_else(|e| panic!("{name} fails on {}: {e}", event.id));
+        assert!(findings.is_empty(), "{name} finds {} in benign {}", findings.len(), event.id);
+        group.bench_function(format!("wasm/{name}"), |b| {
+            b.iter_custom(|iters| inspect_many(&rt, &mut plugin, event, iters));
+        });
+    }
+    group.finish();
+}
+
+fn load(c: &mut Criterion) {
+    let wasm = aiir_host::pack::find(LOAD_PLUGIN).expect("the plugin is in the pack");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let cached = Runtime::new(Some(dir.path().to_path_buf()), false).expect("a runtime");
+    cached.load(wasm, &Sandbox::default()).expect("the first load fills the cache");
+    let compiling = Runtime::new(None, false).expect("a runtime");
+    let mut group = c.benchmark_group("load");
+    group.bench_function(format!("cached/{LOAD_PLUGIN}"), |b| {
+        b.iter(|| {
+            let loaded = cached.load(black_box(wasm), &Sandbox::default()).expect("loads");
+            assert!(loaded.stats().cached, "served by the cache");
+            loaded
+        });
+    });
+    group.sample_size(10).measurement_time(Duration::from_secs(20));
+    group.bench_function(format!("compile/{LOAD_PLUGIN}"), |b| {
+        b.iter(|| compiling.load(black_box(wasm), &Sandbox::default()).expect("compiles"));
+    });
+    group.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = overhead, detectors, load
+}
+criterion_main!(benches);
