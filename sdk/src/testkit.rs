@@ -16,7 +16,7 @@
 //! assert!(h.inspect(&Event::new("e1", Inference::new().user("hello"))).is_empty());
 //! ```
 
-use crate::{Detector, Event, Finding, PluginInfo, SettingsError, adapter, log};
+use crate::{Detector, Event, Finding, PluginInfo, Settings, SettingsError, adapter, log};
 
 /// Drives one detector instance as the host would.
 #[derive(Debug)]
@@ -74,6 +74,16 @@ impl<D: Detector> Default for Harness<D> {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Run a plugin's settings parser on JSON text, its problems as `(path, message)` pairs
+/// that are easy to compare; panics if the text is not JSON.
+pub fn parse_settings<T>(
+    json: &str,
+    parse: impl FnOnce(&Settings) -> Result<T, Vec<SettingsError>>,
+) -> Result<T, Vec<(String, String)>> {
+    let settings = Settings::from_json(json).unwrap_or_else(|e| panic!("not settings JSON: {e:?}"));
+    parse(&settings).map_err(|errors| errors.into_iter().map(|e| (e.path, e.message)).collect())
 }
 
 fn check_info(info: &PluginInfo) {

@@ -201,8 +201,7 @@ mod tests {
     use super::*;
 
     fn parse(json: &str) -> Result<Config, Vec<(String, String)>> {
-        let settings = Settings::from_json(json).unwrap();
-        Config::from_settings(&settings).map_err(|es| es.into_iter().map(|e| (e.path, e.message)).collect())
+        aiir_sdk::testkit::parse_settings(json, Config::from_settings)
     }
 
     #[test]

@@ -176,8 +176,7 @@ mod tests {
     const DIGEST: &str = "sha256:97d52dc3a6810c354df8e8fb3dd6e5b7bb03293ecc66ca9961dfb89f0efd95bf";
 
     fn parse(json: &str) -> Result<Config, Vec<(String, String)>> {
-        let settings = Settings::from_json(json).unwrap();
-        Config::from_settings(&settings).map_err(|es| es.into_iter().map(|e| (e.path, e.message)).collect())
+        aiir_sdk::testkit::parse_settings(json, Config::from_settings)
     }
 
     #[test]

@@ -115,8 +115,7 @@ mod tests {
     use super::*;
 
     fn errors(json: &str) -> Vec<(String, String)> {
-        let settings = Settings::from_json(json).unwrap();
-        Config::from_settings(&settings).unwrap_err().into_iter().map(|e| (e.path, e.message)).collect()
+        aiir_sdk::testkit::parse_settings(json, Config::from_settings).unwrap_err()
     }
 
     #[test]

@@ -104,9 +104,7 @@ mod tests {
     use super::*;
 
     fn errors(json: &str) -> Vec<(String, String)> {
-        let settings = Settings::from_json(json).unwrap();
-        let errors = Scanner::from_settings(&[], &settings, &[]).unwrap_err();
-        errors.into_iter().map(|e| (e.path, e.message)).collect()
+        aiir_sdk::testkit::parse_settings(json, |s| Scanner::from_settings(&[], s, &[])).unwrap_err()
     }
 
     #[test]
