@@ -29,4 +29,10 @@ mod secret;
 mod spans;
 
 pub use entity::{Entity, Kind, Redacted, scan};
+
+/// Evidence entries a finding keeps; its title still counts every occurrence. Keeps a
+/// text dense with data under the host's default output cap.
+pub const MAX_EVIDENCE: usize = 50;
+/// Findings one event may give, under the host's default `max_findings` of 100.
+pub const MAX_FINDINGS: usize = 50;
 pub use secret::SecretKind;

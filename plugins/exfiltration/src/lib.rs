@@ -21,14 +21,11 @@ mod tools;
 use aiir_sdk::prelude::*;
 use config::Config;
 use datakit::link::{self, Link, LinkKind};
+use datakit::{MAX_EVIDENCE, MAX_FINDINGS};
 use payload::{Carried, Conversation};
 
 const RENDERING: [&str; 2] = ["AML.T0077", "LLM05"];
 const TOOL_USE: [&str; 2] = ["AML.T0086", "LLM05"];
-/// Evidence entries (links) kept per finding; the title counts them all.
-const MAX_EVIDENCE: usize = 50;
-/// Findings returned per event, under the host's default `max_findings` of 100.
-const MAX_FINDINGS: usize = 50;
 
 /// The detector: the hosts that may receive data.
 #[derive(Debug, Default)]

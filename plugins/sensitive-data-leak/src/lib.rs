@@ -16,13 +16,9 @@ mod config;
 use aiir_sdk::prelude::*;
 use config::Config;
 use datakit::{Entity, Kind, Redacted, SecretKind};
+use datakit::{MAX_EVIDENCE, MAX_FINDINGS};
 
 const TECHNIQUES: [&str; 2] = ["AML.T0057", "LLM02"];
-/// Evidence entries kept per finding; the title still counts every occurrence. Keeps
-/// a text dense with data under the host's output cap.
-const MAX_EVIDENCE: usize = 50;
-/// Findings returned per event, under the host's default `max_findings` of 100.
-const MAX_FINDINGS: usize = 50;
 
 /// The detector: which texts to look in and what to report.
 #[derive(Debug, Default)]
