@@ -149,7 +149,7 @@ impl Loaded {
         &self.stats
     }
 
-    /// The names it imports, e.g. `aiir:plugin/types@0.1.0`.
+    /// The names it imports, e.g. `aiir:plugin/types@0.2.0`.
     pub fn imports(&self) -> &[String] {
         &self.imports
     }

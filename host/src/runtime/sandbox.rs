@@ -124,7 +124,7 @@ mod tests {
     #[test]
     fn only_granted_imports_pass() {
         let imports =
-            ["aiir:plugin/host@0.1.0", "wasi:cli/environment@0.2.6", "wasi:sockets/tcp@0.2.6", "wasi:http/types@0.2.6"]
+            ["aiir:plugin/host@0.2.0", "wasi:cli/environment@0.2.6", "wasi:sockets/tcp@0.2.6", "wasi:http/types@0.2.6"]
                 .map(String::from);
         let strict = Sandbox::default();
         assert_eq!(strict.ungranted(&imports), ["wasi:sockets/tcp@0.2.6", "wasi:http/types@0.2.6"]);
