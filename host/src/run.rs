@@ -4,7 +4,7 @@
 use crate::chain::{Chain, Reply};
 use crate::config::{self, Config, ConfigError};
 use crate::decode::{Format, decode};
-use crate::output::{self, FindingRecord, Sink, Summary};
+use crate::output::{self, FindingRecord, Sink, Style, Summary};
 use crate::runtime::{Event, Runtime};
 use crate::source::Input;
 use anyhow::Context as _;
@@ -23,6 +23,8 @@ pub struct RunOptions {
     pub cache_dir: Option<PathBuf>,
     /// How the inputs are written.
     pub format: Format,
+    /// How findings are written.
+    pub style: Style,
 }
 
 /// How a run ended, for the exit code.
@@ -54,7 +56,7 @@ pub async fn start_config(config: &Config, file: Option<&Path>, cache_dir: Optio
 /// Run the detectors over the inputs.
 pub async fn run(opts: &RunOptions) -> anyhow::Result<Outcome> {
     let mut chain = start_chain(opts.config.as_deref(), opts.cache_dir.clone()).await?;
-    let mut sink = Sink::open(opts.output.as_deref())
+    let mut sink = Sink::open(opts.output.as_deref(), opts.style)
         .with_context(|| format!("cannot write {}", display(opts.output.as_deref())))?;
     let mut summary = Summary::new(chain.plugins().len());
     let stdin = [PathBuf::from("-")];
