@@ -1,6 +1,6 @@
 //! Ingest: events and their findings in, incidents opened or grown, in one transaction.
 
-use super::{AIIR, Checkpoint, Result, Store, audit, int, save_checkpoint, uint};
+use super::{AIIR, Checkpoint, Result, Store, Tx, audit, int, save_checkpoint, uint};
 use crate::correlate::{self, Correlation, Group};
 use crate::output::severity_name;
 use crate::runtime::{Event, Finding, Severity};
@@ -64,10 +64,15 @@ impl Store {
     /// each new finding correlated into an incident, and the checkpoint — all in one
     /// transaction. `now` is the moment of awareness for incidents it opens.
     pub fn ingest(&mut self, batch: &Batch, correlation: &Correlation, now: u64) -> Result<Ingested> {
-        let tx = self.write()?;
-        let ingested = ingest_in(&tx, batch, correlation, now)?;
-        tx.commit()?;
-        Ok(ingested)
+        self.atomically(|t| t.ingest(batch, correlation, now))
+    }
+}
+
+impl Tx<'_> {
+    /// See [`Store::ingest`]; with [`Tx::observe_lifecycle`] beside it, a batch's
+    /// lifecycle events move the alias in the same transaction as its checkpoint.
+    pub fn ingest(&self, batch: &Batch, correlation: &Correlation, now: u64) -> Result<Ingested> {
+        ingest_in(self.conn, batch, correlation, now)
     }
 }
 
