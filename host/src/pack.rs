@@ -11,3 +11,6 @@ pub fn find(name: &str) -> Option<&'static [u8]> {
 pub fn names() -> Vec<&'static str> {
     PACK.iter().map(|(n, _)| *n).collect()
 }
+
+/// The built-in plugins that are responders; the rest are detectors.
+pub const RESPONDERS: [&str; 4] = ["rollback", "contain", "notify", "regulator-report"];
