@@ -6,6 +6,31 @@ use crate::{
     State,
 };
 
+/// Lowercase names, as the WIT contract and aiir's JSON spell them.
+macro_rules! names {
+    ($ty:ident { $($case:ident = $name:literal),* $(,)? }) => {
+        impl $ty {
+            /// Its name, lowercase, as in the WIT contract.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($ty::$case => $name),*
+                }
+            }
+
+            /// The value of this name (as [`name`](Self::name) spells it), if any.
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name {
+                    $($name => Some($ty::$case),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+names!(Severity { Info = "info", Low = "low", Medium = "medium", High = "high", Critical = "critical" });
+names!(State { Open = "open", Contained = "contained", Recovered = "recovered", Closed = "closed" });
+names!(Scope { Model = "model", Session = "session", Principal = "principal" });
+
 impl Incident {
     /// An open incident of `family` grouped by `scope` = `key`, with one finding, of
     /// medium severity, titled after its family; everything else empty or zero.
@@ -237,6 +262,8 @@ mod tests {
         );
         let v = ModelVersion::new("m", "2").digest("sha256:ab").known_good();
         assert_eq!(v.model_ref(), ModelRef::new("m").version("2").digest("sha256:ab"));
+        assert_eq!(Severity::from_name(Severity::High.name()), Some(Severity::High));
+        assert_eq!((State::Contained.name(), Scope::from_name("x")), ("contained", None));
         let p = Proposal::rollback("m", "tampered");
         assert_eq!(p.action, Action::RollbackModel("m".into()));
     }
