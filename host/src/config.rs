@@ -217,7 +217,6 @@ impl Problem {
 pub fn default_config() -> Config {
     let detectors = pack::PACK
         .iter()
-        .filter(|(name, _)| !pack::RESPONDERS.contains(name))
         .enumerate()
         .map(|(i, (name, wasm))| DetectorConfig {
             path: format!("detector[{i}]"),
@@ -229,18 +228,19 @@ pub fn default_config() -> Config {
         })
         .collect();
     // Responders only record what they would do until the operator chooses a mode.
+    // `regulator-report` needs the provider's and the system's identity: only a
+    // config can give it.
     let responders = pack::RESPONDERS
         .iter()
+        .filter(|(name, _)| *name != "regulator-report")
         .enumerate()
-        .filter_map(|(i, name)| {
-            Some(ResponderConfig {
-                path: format!("responder[{i}]"),
-                wasm: pack::find(name)?.to_vec(),
-                origin: "built-in".into(),
-                setup: Setup { name: (*name).to_owned(), settings: "{}".into(), ..Setup::default() },
-                mode: Mode::DryRun,
-                allow_hosts: Vec::new(),
-            })
+        .map(|(i, (name, wasm))| ResponderConfig {
+            path: format!("responder[{i}]"),
+            wasm: wasm.to_vec(),
+            origin: "built-in".into(),
+            setup: Setup { name: (*name).to_owned(), settings: "{}".into(), ..Setup::default() },
+            mode: Mode::DryRun,
+            allow_hosts: Vec::new(),
         })
         .collect();
     Config { detectors, responders, store: PathBuf::from(DEFAULT_STORE), correlate: Correlation::default() }
@@ -396,8 +396,13 @@ fn resolve_responder(
             Mode::DryRun
         }),
     };
-    let component =
-        Component { name: &r.name, wasm: r.wasm.as_deref(), sha256: r.sha256.as_deref(), limits: &r.limits };
+    let component = Component {
+        name: &r.name,
+        builtins: pack::RESPONDERS,
+        wasm: r.wasm.as_deref(),
+        sha256: r.sha256.as_deref(),
+        limits: &r.limits,
+    };
     let (wasm, origin) = component.resolve(&path, base, problems)?;
     let settings = serde_json::to_string(&r.settings).expect("a TOML table is valid JSON");
     // Responders get no grants: they only read what the host hands them.
@@ -416,6 +421,7 @@ fn resolve_responder(
 /// its pin and its limits.
 struct Component<'a> {
     name: &'a str,
+    builtins: pack::Table,
     wasm: Option<&'a Path>,
     sha256: Option<&'a str>,
     limits: &'a Limits,
@@ -432,7 +438,7 @@ impl Component<'_> {
         }
         let (wasm, origin) = match self.wasm {
             Some(file) => read_wasm(&base.join(file), path, problems)?,
-            None => builtin(self.name, path, problems)?,
+            None => builtin(self.builtins, self.name, path, problems)?,
         };
         if let Some(expected) = self.sha256 {
             check_pin(expected, &wasm, path, problems);
@@ -454,11 +460,11 @@ fn read_wasm(file: &Path, path: &str, problems: &mut Vec<Problem>) -> Option<(Ve
     }
 }
 
-fn builtin(name: &str, path: &str, problems: &mut Vec<Problem>) -> Option<(Vec<u8>, String)> {
-    match pack::find(name) {
+fn builtin(table: pack::Table, name: &str, path: &str, problems: &mut Vec<Problem>) -> Option<(Vec<u8>, String)> {
+    match pack::lookup(table, name) {
         Some(bytes) => Some((bytes.to_vec(), "built-in".into())),
         None => {
-            let names = pack::names().join(", ");
+            let names = pack::names_of(table).join(", ");
             problems.push(Problem::new(
                 path,
                 format!("no `wasm` path given and no built-in plugin is named {name:?} (built-ins: {names})"),
