@@ -10,6 +10,7 @@
 //! plugin over a cases file for `aiir test`; [`cli`] is the command line.
 #![deny(missing_docs)]
 
+pub mod actuate;
 pub mod chain;
 pub mod cli;
 pub mod config;

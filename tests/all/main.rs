@@ -7,11 +7,13 @@ mod support;
 
 mod bad_input;
 mod cache;
+mod compat;
 mod config_ui;
 mod demo;
 mod eval;
 mod formats;
 mod inspect;
 mod plugin_errors;
+mod responder;
 mod review;
 mod sandbox;
