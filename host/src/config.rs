@@ -55,7 +55,7 @@ struct RawStore {
 }
 
 /// The store's file when the config does not name one: beside the config file.
-const DEFAULT_STORE: &str = "aiir.db";
+pub const DEFAULT_STORE: &str = "aiir.db";
 
 /// One `[[detector]]` entry as written.
 #[derive(Debug, Deserialize)]

@@ -12,6 +12,7 @@ mod config_ui;
 mod demo;
 mod eval;
 mod formats;
+mod incidents_cli;
 mod inspect;
 mod plugin_errors;
 mod responder;
