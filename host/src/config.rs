@@ -364,8 +364,13 @@ pub fn join(base: &str, sub: &str) -> String {
 /// Turn a parsed entry into a detector to run, or record why it cannot be.
 fn resolve(d: RawDetector, path: String, base: &Path, problems: &mut Vec<Problem>) -> Option<DetectorConfig> {
     let before = problems.len();
-    let component =
-        Component { name: &d.name, wasm: d.wasm.as_deref(), sha256: d.sha256.as_deref(), limits: &d.limits };
+    let component = Component {
+        name: &d.name,
+        builtins: pack::PACK,
+        wasm: d.wasm.as_deref(),
+        sha256: d.sha256.as_deref(),
+        limits: &d.limits,
+    };
     let (wasm, origin) = component.resolve(&path, base, problems)?;
     let settings = serde_json::to_string(&d.settings).expect("a TOML table is valid JSON");
     let sandbox = Sandbox { grants: d.grants, deterministic: d.deterministic };
