@@ -5,7 +5,9 @@
 //! OpenTelemetry GenAI traces or OpenAI chat-completion logs), [`route`] picks the
 //! detectors that asked for each event's kind, [`runtime`] runs those sandboxed
 //! WebAssembly components, and [`output`] writes their findings; [`correlate`] groups
-//! findings into incidents that [`store`] keeps in a SQLite file. [`config`] reads
+//! findings into incidents that [`store`] keeps in a SQLite file; [`respond`] shows
+//! each new or grown incident to the responder plugins and [`actuate`] carries out
+//! what their policy lets through. [`config`] reads
 //! `aiir.toml`; [`run`] wires the stages into the `aiir run` job; [`review`] runs a
 //! plugin over a cases file for `aiir test`; [`cli`] is the command line.
 #![deny(missing_docs)]
@@ -20,6 +22,7 @@ pub mod eval;
 pub mod output;
 pub mod pack;
 pub mod policy;
+pub mod respond;
 pub mod review;
 pub mod route;
 pub mod run;
