@@ -6,7 +6,8 @@
 //! detectors that asked for each event's kind, [`runtime`] runs those sandboxed
 //! WebAssembly components, and [`output`] writes their findings. [`config`] reads
 //! `aiir.toml`; [`run`] wires the stages into the `aiir run` job; [`review`] runs a
-//! plugin over a cases file for `aiir test`; [`cli`] is the command line.
+//! plugin over a cases file for `aiir test`; [`serve`] takes OTLP/HTTP traces for `aiir
+//! serve`; [`cli`] is the command line.
 #![deny(missing_docs)]
 
 pub mod chain;
@@ -21,4 +22,5 @@ pub mod review;
 pub mod route;
 pub mod run;
 pub mod runtime;
+pub mod serve;
 pub mod source;

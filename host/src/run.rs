@@ -98,7 +98,13 @@ async fn process(
 
 /// Write what a plugin found, or, for a fail-closed plugin that failed, the
 /// synthetic finding that says the event was not inspected.
-fn write(outcome: Reply, event: &Event, chain: &Chain, sink: &mut Sink, summary: &mut Summary) -> anyhow::Result<()> {
+pub(crate) fn write(
+    outcome: Reply,
+    event: &Event,
+    chain: &Chain,
+    sink: &mut Sink,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     let plugin = chain.plugin(outcome.plugin);
     let counts = &mut summary.plugins[outcome.plugin];
     match outcome.result {

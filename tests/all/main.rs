@@ -15,3 +15,4 @@ mod inspect;
 mod plugin_errors;
 mod review;
 mod sandbox;
+mod serve;

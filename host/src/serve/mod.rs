@@ -1,0 +1,207 @@
+//! `aiir serve`: OTLP/HTTP trace ingest. AI applications export their OpenTelemetry
+//! GenAI spans here (JSON or protobuf); each GenAI span becomes an event and goes
+//! through the detector chain, and findings are written as `aiir run` writes them.
+//!
+//! The HTTP side ([`http`]) decodes requests on the runtime's worker threads and puts
+//! their events on a bounded queue; one loop here takes them off in order and runs the
+//! chain. A full queue, or too many requests at once, is answered with 503 and
+//! `Retry-After`, so memory stays bounded when input outruns the detectors. `GET
+//! /metrics` serves [`metrics`]. SIGINT or SIGTERM stops accepting, lets requests in
+//! flight finish, inspects what is queued and prints the summary.
+
+pub mod http;
+pub mod metrics;
+
+use crate::output::{self, Sink, Summary, diagnostic};
+use crate::run::{self, start_chain};
+use crate::runtime::Event;
+use anyhow::Context as _;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use metrics::Metrics;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+
+/// What `aiir serve` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The config file; the standard pack when absent.
+    pub config: Option<PathBuf>,
+    /// Where findings go; stdout when absent.
+    pub output: Option<PathBuf>,
+    /// The precompiled-component cache; none disables it.
+    pub cache_dir: Option<PathBuf>,
+    /// The address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// The largest request body, compressed or not.
+    pub max_body: usize,
+    /// Export requests the queue holds before answering 503.
+    pub queue: usize,
+}
+
+/// The default listening address: loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:4318";
+
+/// The events of one accepted export request.
+#[derive(Debug)]
+pub struct Batch {
+    /// The events, in request order.
+    pub events: Vec<Event>,
+    /// The encoding it came in, for messages.
+    pub format: &'static str,
+}
+
+/// Export requests decoded at once; more are answered 503.
+const IN_FLIGHT: usize = 16;
+/// Open connections; more are closed at once.
+const CONNECTIONS: usize = 256;
+/// How long requests in flight may take to finish after a stop signal.
+const DRAIN: Duration = Duration::from_secs(5);
+
+/// Serve until SIGINT or SIGTERM; then print the summary.
+pub async fn serve(opts: &ServeOptions) -> anyhow::Result<()> {
+    let mut chain = start_chain(opts.config.as_deref(), opts.cache_dir.clone()).await?;
+    let mut sink = Sink::open(opts.output.as_deref()).with_context(|| {
+        format!("cannot write {}", opts.output.as_deref().map_or("stdout".into(), |p| p.display().to_string()))
+    })?;
+    let listener = TcpListener::bind(opts.listen).await.with_context(|| format!("cannot listen on {}", opts.listen))?;
+    let bound = listener.local_addr()?;
+    if !bound.ip().is_loopback() {
+        diagnostic(&format!(
+            "aiir: warning: listening on {bound}, reachable from other machines; OTLP ingest has no authentication"
+        ));
+    }
+    diagnostic(&format!("aiir: listening on {bound} (POST /v1/traces, GET /metrics, GET /healthz)"));
+    let names = chain.plugins().iter().map(|p| p.name().to_owned()).collect();
+    let metrics = Arc::new(Metrics::new(names, opts.queue));
+    let (queue, mut batches) = mpsc::channel(opts.queue.max(1));
+    let shared = Arc::new(http::Shared {
+        queue,
+        metrics: metrics.clone(),
+        in_flight: Semaphore::new(IN_FLIGHT),
+        max_body: opts.max_body,
+    });
+    let (stop, stopped) = watch::channel(false);
+    let server = tokio::spawn(accept(listener, shared, stopped));
+    let mut summary = Summary::new(chain.plugins().len());
+    let mut requests = 0u64;
+    let signal = shutdown_signal();
+    tokio::pin!(signal);
+    loop {
+        tokio::select! {
+            batch = batches.recv() => match batch {
+                Some(batch) => inspect(batch, &mut requests, &mut chain, &mut sink, &mut summary, &metrics).await?,
+                None => break,
+            },
+            () = &mut signal => break,
+        }
+    }
+    diagnostic("aiir: stopping: finishing requests in flight and the queue");
+    let _ = stop.send(true);
+    let _ = server.await;
+    batches.close();
+    while let Some(batch) = batches.recv().await {
+        inspect(batch, &mut requests, &mut chain, &mut sink, &mut summary, &metrics).await?;
+    }
+    summary.print(&chain.plugins());
+    Ok(())
+}
+
+/// Push one request's events through the chain and write the findings.
+async fn inspect(
+    batch: Batch,
+    requests: &mut u64,
+    chain: &mut crate::chain::Chain,
+    sink: &mut Sink,
+    summary: &mut Summary,
+    metrics: &Metrics,
+) -> anyhow::Result<()> {
+    *requests += 1;
+    let at = format!("{} request {requests}", batch.format);
+    for event in batch.events {
+        summary.events += 1;
+        for reply in chain.inspect(&event, &at).await {
+            metrics.reply(&reply, chain.fails_closed(reply.plugin));
+            run::write(reply, &event, chain, sink, summary)?;
+        }
+        metrics.dequeued();
+    }
+    Ok(())
+}
+
+/// Accept connections until told to stop; then let each finish its request in flight.
+async fn accept(listener: TcpListener, shared: Arc<http::Shared>, mut stop: watch::Receiver<bool>) {
+    let slots = Arc::new(Semaphore::new(CONNECTIONS));
+    let mut connections = JoinSet::new();
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+            _ = stop.changed() => break,
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else { continue };
+        connections.spawn(connection(stream, shared.clone(), stop.clone(), slot));
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    let drained = tokio::time::timeout(DRAIN, async { while connections.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        output::diagnostic("aiir: some connections did not finish in time and were closed");
+    }
+}
+
+/// Serve one connection, closing it gracefully on a stop signal.
+async fn connection(
+    stream: tokio::net::TcpStream,
+    shared: Arc<http::Shared>,
+    mut stop: watch::Receiver<bool>,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+) {
+    let service = service_fn(move |req| {
+        let shared = shared.clone();
+        async move { Ok::<_, Infallible>(http::handle(req, &shared).await) }
+    });
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(10))
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        result = conn.as_mut() => {
+            if let Err(e) = result {
+                tracing::debug!(error = %e, "connection ended");
+            }
+        }
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let terminated = async {
+        match term.as_mut() {
+            Some(t) => t.recv().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminated => {}
+    }
+}
