@@ -409,6 +409,21 @@ mod tests {
     }
 
     #[test]
+    fn operation_details_event_carries_messages_and_other_values_become_attributes() {
+        let input = r#"[{"role":"user","parts":[{"type":"text","content":"hi"}]}]"#;
+        let details = format!(
+            r#"{{"name":"gen_ai.client.inference.operation.details","attributes":[{}]}}"#,
+            attr("gen_ai.input.messages", input)
+        );
+        let cached = r#"{"key":"gen_ai.usage.cache_read.input_tokens","value":{"intValue":"4"}}"#.to_owned();
+        let decoded = decode_line(&line(&span("d", &[cached], &details))).unwrap();
+        let event = &decoded.events[0];
+        let wit::Payload::Inference(i) = &event.payload else { panic!("not an inference") };
+        assert_eq!((i.input[0].role, i.input[0].content.as_str()), (wit::Role::User, "hi"));
+        assert!(event.attributes.contains(&("gen_ai.usage.cache_read.input_tokens".into(), "4".into())));
+    }
+
+    #[test]
     fn errors_say_what_is_wrong() {
         let cases = [
             ("{".to_owned(), "invalid JSON"),

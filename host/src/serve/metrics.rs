@@ -241,15 +241,11 @@ mod tests {
     #[test]
     fn sources_past_the_cap_count_as_other() {
         let m = Metrics::new(vec![], 1);
-        let event = |source: String| Event {
-            id: "e".into(),
-            time_unix_nano: 0,
-            source,
-            model: None,
-            principal: None,
-            session: None,
-            payload: crate::runtime::Payload::Custom(String::new()),
-            attributes: vec![],
+        let event = |source: String| {
+            let line = format!(
+                r#"{{"id":"e","time":"2026-11-27T13:00:00Z","source":"{source}","payload":{{"inference":{{}}}}}}"#
+            );
+            crate::decode::decode_line(&line).unwrap()
         };
         let events: Vec<Event> = (0..MAX_SOURCES + 3).map(|i| event(format!("s{i}"))).collect();
         m.accepted("otlp-json", &events, 0, 0);
