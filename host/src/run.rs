@@ -130,6 +130,7 @@ fn emit(sink: &mut Sink, summary: &mut Summary, record: FindingRecord<'_>) -> an
     sink.write(&record).context("cannot write findings")
 }
 
-fn display(path: Option<&Path>) -> String {
+/// A findings destination for messages: the file, or `stdout`.
+pub(crate) fn display(path: Option<&Path>) -> String {
     path.map_or("stdout".into(), |p| p.display().to_string())
 }

@@ -12,7 +12,8 @@
 pub mod http;
 pub mod metrics;
 
-use crate::output::{self, Sink, Summary, diagnostic};
+use crate::chain::Chain;
+use crate::output::{Sink, Summary, diagnostic};
 use crate::run::{self, start_chain};
 use crate::runtime::Event;
 use anyhow::Context as _;
@@ -67,37 +68,24 @@ const DRAIN: Duration = Duration::from_secs(5);
 
 /// Serve until SIGINT or SIGTERM; then print the summary.
 pub async fn serve(opts: &ServeOptions) -> anyhow::Result<()> {
-    let mut chain = start_chain(opts.config.as_deref(), opts.cache_dir.clone()).await?;
-    let mut sink = Sink::open(opts.output.as_deref()).with_context(|| {
-        format!("cannot write {}", opts.output.as_deref().map_or("stdout".into(), |p| p.display().to_string()))
-    })?;
-    let listener = TcpListener::bind(opts.listen).await.with_context(|| format!("cannot listen on {}", opts.listen))?;
-    let bound = listener.local_addr()?;
-    if !bound.ip().is_loopback() {
-        diagnostic(&format!(
-            "aiir: warning: listening on {bound}, reachable from other machines; OTLP ingest has no authentication"
-        ));
-    }
-    diagnostic(&format!("aiir: listening on {bound} (POST /v1/traces, GET /metrics, GET /healthz)"));
+    let chain = start_chain(opts.config.as_deref(), opts.cache_dir.clone()).await?;
+    let sink = Sink::open(opts.output.as_deref())
+        .with_context(|| format!("cannot write {}", run::display(opts.output.as_deref())))?;
+    let listener = listen(opts.listen).await?;
     let names = chain.plugins().iter().map(|p| p.name().to_owned()).collect();
     let metrics = Arc::new(Metrics::new(names, opts.queue));
     let (queue, mut batches) = mpsc::channel(opts.queue.max(1));
-    let shared = Arc::new(http::Shared {
-        queue,
-        metrics: metrics.clone(),
-        in_flight: Semaphore::new(IN_FLIGHT),
-        max_body: opts.max_body,
-    });
+    let in_flight = Semaphore::new(IN_FLIGHT);
+    let shared = Arc::new(http::Shared { queue, metrics: metrics.clone(), in_flight, max_body: opts.max_body });
     let (stop, stopped) = watch::channel(false);
     let server = tokio::spawn(accept(listener, shared, stopped));
-    let mut summary = Summary::new(chain.plugins().len());
-    let mut requests = 0u64;
+    let mut detect = Detect { summary: Summary::new(chain.plugins().len()), chain, sink, metrics, requests: 0 };
     let signal = shutdown_signal();
     tokio::pin!(signal);
     loop {
         tokio::select! {
             batch = batches.recv() => match batch {
-                Some(batch) => inspect(batch, &mut requests, &mut chain, &mut sink, &mut summary, &metrics).await?,
+                Some(batch) => detect.inspect(batch).await?,
                 None => break,
             },
             () = &mut signal => break,
@@ -108,32 +96,49 @@ pub async fn serve(opts: &ServeOptions) -> anyhow::Result<()> {
     let _ = server.await;
     batches.close();
     while let Some(batch) = batches.recv().await {
-        inspect(batch, &mut requests, &mut chain, &mut sink, &mut summary, &metrics).await?;
+        detect.inspect(batch).await?;
     }
-    summary.print(&chain.plugins());
+    detect.summary.print(&detect.chain.plugins());
     Ok(())
 }
 
-/// Push one request's events through the chain and write the findings.
-async fn inspect(
-    batch: Batch,
-    requests: &mut u64,
-    chain: &mut crate::chain::Chain,
-    sink: &mut Sink,
-    summary: &mut Summary,
-    metrics: &Metrics,
-) -> anyhow::Result<()> {
-    *requests += 1;
-    let at = format!("{} request {requests}", batch.format);
-    for event in batch.events {
-        summary.events += 1;
-        for reply in chain.inspect(&event, &at).await {
-            metrics.reply(&reply, chain.fails_closed(reply.plugin));
-            run::write(reply, &event, chain, sink, summary)?;
-        }
-        metrics.dequeued();
+/// Bind, say where (tests read the line to use port 0), and warn off loopback.
+async fn listen(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let bound = listener.local_addr()?;
+    if !bound.ip().is_loopback() {
+        diagnostic(&format!(
+            "aiir: warning: listening on {bound}, reachable from other machines; OTLP ingest has no authentication"
+        ));
     }
-    Ok(())
+    diagnostic(&format!("aiir: listening on {bound} (POST /v1/traces, GET /metrics, GET /healthz)"));
+    Ok(listener)
+}
+
+/// The detector side: takes batches off the queue in order.
+struct Detect {
+    chain: Chain,
+    sink: Sink,
+    summary: Summary,
+    metrics: Arc<Metrics>,
+    requests: u64,
+}
+
+impl Detect {
+    /// Push one request's events through the chain and write the findings.
+    async fn inspect(&mut self, batch: Batch) -> anyhow::Result<()> {
+        self.requests += 1;
+        let at = format!("{} request {}", batch.format, self.requests);
+        for event in batch.events {
+            self.summary.events += 1;
+            for reply in self.chain.inspect(&event, &at).await {
+                self.metrics.reply(&reply, self.chain.fails_closed(reply.plugin));
+                run::write(reply, &event, &self.chain, &mut self.sink, &mut self.summary)?;
+            }
+            self.metrics.dequeued();
+        }
+        Ok(())
+    }
 }
 
 /// Accept connections until told to stop; then let each finish its request in flight.
@@ -158,7 +163,7 @@ async fn accept(listener: TcpListener, shared: Arc<http::Shared>, mut stop: watc
     drop(listener);
     let drained = tokio::time::timeout(DRAIN, async { while connections.join_next().await.is_some() {} }).await;
     if drained.is_err() {
-        output::diagnostic("aiir: some connections did not finish in time and were closed");
+        diagnostic("aiir: some connections did not finish in time and were closed");
     }
 }
 
