@@ -237,3 +237,28 @@ fn opentelemetry_python_sdk_spans_over_protobuf_and_json_are_inspected() {
     assert_eq!(count(r#"aiir_http_requests_total{route="/v1/traces",status="200"}"#), 2.0);
     assert!(run.stderr.contains("aiir: 8 events read"), "{}", run.stderr);
 }
+
+#[test]
+fn a_flood_past_the_queue_gets_503_and_plugin_errors_are_counted() {
+    let wasm = crate::support::guest("hostile");
+    let config = format!(
+        "[[detector]]\nname = \"hostile\"\nwasm = {:?}\n[detector.limits]\ntimeout_ms = 400\n[detector.settings]\nattack = \"loop\"\n",
+        wasm.to_str().unwrap()
+    );
+    let (_dir, config) = crate::support::temp_file("aiir.toml", config.as_bytes());
+    let server = Server::start(&["--queue", "1", "--config", config.to_str().unwrap()]);
+    let span = r#"{"spanId":"f1","startTimeUnixNano":"1795788000000000000","attributes":[{"key":"gen_ai.tool.name","value":{"stringValue":"x"}}]}"#;
+    let body = format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{span}]}}]}}]}}"#);
+    // Each event holds the detectors for 400 ms; the queue holds one request.
+    let replies: Vec<(u16, String)> = (0..6).map(|_| server.post("application/json", "", body.as_bytes())).collect();
+    assert_eq!(replies[0], (200, "{}".into()));
+    let busy = replies.iter().find(|(status, _)| *status == 503).unwrap_or_else(|| panic!("no 503: {replies:?}"));
+    assert!(busy.1.contains(r#""code":14"#) && busy.1.contains("queue is full"), "{busy:?}");
+    let text = server.metrics_when(|_| true);
+    let rejected = metric(&text, r#"aiir_http_requests_total{route="/v1/traces",status="503"}"#);
+    assert!(rejected.is_some_and(|n| n >= 1.0), "{text}");
+    let errors = metric(&text, r#"aiir_plugin_errors_total{plugin="hostile",reason="deadline"}"#);
+    assert!(errors.is_some_and(|n| n >= 1.0), "{text}");
+    let run = server.stop();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
