@@ -71,6 +71,7 @@ pub async fn serve(opts: &ServeOptions) -> anyhow::Result<()> {
     let chain = start_chain(opts.config.as_deref(), opts.cache_dir.clone()).await?;
     let sink = Sink::open(opts.output.as_deref())
         .with_context(|| format!("cannot write {}", run::display(opts.output.as_deref())))?;
+    let signal = shutdown_signal()?;
     let listener = listen(opts.listen).await?;
     let names = chain.plugins().iter().map(|p| p.name().to_owned()).collect();
     let metrics = Arc::new(Metrics::new(names, opts.queue));
@@ -80,7 +81,6 @@ pub async fn serve(opts: &ServeOptions) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
     let server = tokio::spawn(accept(listener, shared, stopped));
     let mut detect = Detect { summary: Summary::new(chain.plugins().len()), chain, sink, metrics, requests: 0 };
-    let signal = shutdown_signal();
     tokio::pin!(signal);
     loop {
         tokio::select! {
@@ -196,17 +196,16 @@ async fn connection(
     }
 }
 
-/// SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let terminated = async {
-        match term.as_mut() {
-            Some(t) => t.recv().await,
-            None => std::future::pending().await,
+/// SIGINT (Ctrl-C) or SIGTERM. The handlers are installed now, before the address is
+/// announced, so a signal sent as soon as it is listening is not fatal.
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminated => {}
-    }
+    })
 }
