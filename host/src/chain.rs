@@ -5,7 +5,7 @@ use crate::config::{self, Config, DetectorConfig, Problem};
 use crate::output;
 use crate::policy::{Breaker, OnError};
 use crate::route::Routes;
-use crate::runtime::{Event, Finding, LoadError, Plugin, PluginError, Reason, Runtime};
+use crate::runtime::{CallStats, Event, Finding, LoadError, Plugin, PluginError, Reason, Runtime};
 use std::time::Instant;
 
 /// A started plugin with its failure policy.
@@ -23,6 +23,8 @@ pub struct Reply {
     pub plugin: usize,
     /// Its findings, or why it has none.
     pub result: Result<Vec<Finding>, PluginError>,
+    /// What the call cost; zero when the plugin was not called (breaker open).
+    pub stats: CallStats,
 }
 
 /// The configured detectors, ready for events.
@@ -73,15 +75,15 @@ impl Chain {
         let mut outcomes = Vec::new();
         for &i in self.routes.targets(event) {
             let slot = &mut self.slots[i];
-            let result = if slot.breaker.is_open() {
-                Err(PluginError::new(Reason::Disabled, "disabled by its circuit breaker"))
+            let (result, stats) = if slot.breaker.is_open() {
+                (Err(PluginError::new(Reason::Disabled, "disabled by its circuit breaker")), CallStats::default())
             } else {
-                slot.plugin.inspect(event).await.0
+                slot.plugin.inspect(event).await
             };
             if let Err(error) = &result {
                 report_failure(slot, event, at, error);
             }
-            outcomes.push(Reply { plugin: i, result });
+            outcomes.push(Reply { plugin: i, result, stats });
         }
         outcomes
     }

@@ -9,7 +9,8 @@
 //! each new or grown incident to the responder plugins and [`actuate`] carries out
 //! what their policy lets through. [`config`] reads
 //! `aiir.toml`; [`run`] wires the stages into the `aiir run` job; [`review`] runs a
-//! plugin over a cases file for `aiir test`; [`cli`] is the command line.
+//! plugin over a cases file for `aiir test`; [`serve`] takes OTLP/HTTP traces for `aiir
+//! serve`; [`cli`] is the command line.
 #![deny(missing_docs)]
 
 pub mod actuate;
@@ -27,5 +28,6 @@ pub mod review;
 pub mod route;
 pub mod run;
 pub mod runtime;
+pub mod serve;
 pub mod source;
 pub mod store;

@@ -100,7 +100,13 @@ async fn process(
 
 /// Write what a plugin found, or, for a fail-closed plugin that failed, the
 /// synthetic finding that says the event was not inspected.
-fn write(outcome: Reply, event: &Event, chain: &Chain, sink: &mut Sink, summary: &mut Summary) -> anyhow::Result<()> {
+pub(crate) fn write(
+    outcome: Reply,
+    event: &Event,
+    chain: &Chain,
+    sink: &mut Sink,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     let plugin = chain.plugin(outcome.plugin);
     let counts = &mut summary.plugins[outcome.plugin];
     match outcome.result {
@@ -126,6 +132,7 @@ fn emit(sink: &mut Sink, summary: &mut Summary, record: FindingRecord<'_>) -> an
     sink.write(&record).context("cannot write findings")
 }
 
-fn display(path: Option<&Path>) -> String {
+/// A findings destination for messages: the file, or `stdout`.
+pub(crate) fn display(path: Option<&Path>) -> String {
     path.map_or("stdout".into(), |p| p.display().to_string())
 }

@@ -18,3 +18,4 @@ mod plugin_errors;
 mod responder;
 mod review;
 mod sandbox;
+mod serve;

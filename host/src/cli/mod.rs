@@ -1,4 +1,4 @@
-//! The command line: `aiir run`, `aiir inspect` and `aiir test`.
+//! The command line: `aiir run`, `aiir serve`, `aiir inspect`, `aiir test` and `aiir eval`.
 
 mod incidents;
 mod models;
@@ -10,8 +10,10 @@ use crate::output::{Style, diagnostic};
 use crate::review::{ReviewOptions, Verdict, review};
 use crate::run::{Outcome, RunOptions, run};
 use crate::runtime::{Cache, Grant, Runtime, Sandbox, Setup};
+use crate::serve::{DEFAULT_LISTEN, ServeOptions, serve};
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -35,6 +37,12 @@ enum Command {
     /// or some plugin calls failed (everything else still went through), 2 on a
     /// configuration or usage error.
     Run(RunArgs),
+    /// Receive OpenTelemetry GenAI traces over OTLP/HTTP and run the detectors on them.
+    ///
+    /// Accepts `POST /v1/traces` as OTLP protobuf or OTLP/JSON (gzip or not), serves
+    /// Prometheus metrics on `GET /metrics` and `GET /healthz`; prints findings as JSON
+    /// Lines. Stops on SIGINT or SIGTERM after inspecting what it has queued.
+    Serve(ServeArgs),
     /// Show what a plugin is: name, version, event kinds, world, imports, sha256, size.
     Inspect(InspectArgs),
     /// Run a plugin over the cases of a cases file in the strictest sandbox, and say
@@ -99,6 +107,28 @@ struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+struct ServeArgs {
+    /// Config file (aiir.toml); without it the built-in standard pack runs.
+    #[arg(short, long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Write findings to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Address to listen on; port 0 picks a free one. Anything but loopback is reachable
+    /// from other machines, without authentication: say so explicitly.
+    #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    /// Largest request body in bytes, compressed and decompressed (413 past it).
+    #[arg(long, value_name = "BYTES", default_value_t = 4 << 20)]
+    max_body_bytes: usize,
+    /// Export requests queued for the detectors before new ones get 503.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    queue: usize,
+    #[command(flatten)]
+    cache: CacheArgs,
+}
+
+#[derive(Debug, Args)]
 struct InspectArgs {
     /// A plugin component (.wasm).
     plugin: PathBuf,
@@ -142,6 +172,7 @@ impl Cli {
         init_tracing(self.verbose);
         let result = match self.command {
             Command::Run(args) => run_command(args).await,
+            Command::Serve(args) => serve_command(args).await.map(|()| ExitCode::SUCCESS),
             Command::Inspect(args) => inspect(args).await.map(|()| ExitCode::SUCCESS),
             Command::Test(args) => test(args).await,
             Command::Eval(args) => eval_command(args).await.map(|()| ExitCode::SUCCESS),
@@ -168,6 +199,18 @@ async fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
         Outcome::Clean => ExitCode::SUCCESS,
         Outcome::Partial => ExitCode::from(1),
     })
+}
+
+async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
+    let opts = ServeOptions {
+        config: args.config,
+        output: args.output,
+        cache_dir: args.cache.dir(),
+        listen: args.listen,
+        max_body: args.max_body_bytes,
+        queue: args.queue,
+    };
+    serve(&opts).await
 }
 
 async fn eval_command(args: EvalArgs) -> anyhow::Result<()> {

@@ -16,6 +16,7 @@
 pub mod aiir;
 pub mod openai;
 pub mod otel;
+pub mod otel_proto;
 
 pub use aiir::{decode_line, decode_value};
 

@@ -12,79 +12,107 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// Decode one line: the GenAI spans of an OTLP/JSON export request.
+/// Decode one line: the GenAI spans of an OTLP/JSON export request. A line with a span
+/// that is not a usable event is rejected whole, naming the span.
 pub fn decode_line(line: &str) -> Result<Decoded, DecodeError> {
-    let request: Request = parse(line)?;
-    let mut decoded = Decoded::default();
+    let export = decode_request(parse(line)?);
+    match export.rejected.into_iter().next() {
+        Some(first) => Err(first),
+        None => Ok(export.decoded),
+    }
+}
+
+/// Decode an OTLP/JSON `ExportTraceServiceRequest` body; a span that is not a usable
+/// event is rejected on its own (OTLP's partial success) while the rest go through.
+pub fn decode_json(body: &str) -> Result<Export, DecodeError> {
+    Ok(decode_request(parse(body)?))
+}
+
+/// What an export request turned into.
+#[derive(Debug, Default)]
+pub struct Export {
+    /// The events of its GenAI spans, and how many other spans it held.
+    pub decoded: Decoded,
+    /// Why each rejected span was not usable, naming the span.
+    pub rejected: Vec<DecodeError>,
+}
+
+/// Map the spans of a request, whichever encoding it came in, onto events.
+pub(crate) fn decode_request(request: Request) -> Export {
+    let mut export = Export::default();
     for rs in request.resource_spans {
         let resource = Attributes::new(rs.resource.attributes);
         for span in rs.scope_spans.into_iter().flat_map(|s| s.spans) {
             let id = span.span_id.clone();
             match span_event(span, &resource) {
-                Ok(Some(event)) => decoded.events.push(event),
-                Ok(None) => decoded.skipped += 1,
-                Err(e) => return Err(DecodeError { message: format!("{} (span {id:?})", e.message), ..e }),
+                Ok(Some(event)) => export.decoded.events.push(event),
+                Ok(None) => export.decoded.skipped += 1,
+                Err(e) => export.rejected.push(DecodeError { message: format!("{} (span {id:?})", e.message), ..e }),
             }
         }
     }
-    Ok(decoded)
+    export
+}
+
+// The request as OTLP/JSON spells it. The protobuf decoder (`otel_proto`) builds the
+// same structs, so both encodings share one mapping; attribute values stay OTLP/JSON
+// `AnyValue`s.
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Request {
+    #[serde(default)]
+    pub(crate) resource_spans: Vec<ResourceSpans>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Request {
+pub(crate) struct ResourceSpans {
     #[serde(default)]
-    resource_spans: Vec<ResourceSpans>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ResourceSpans {
+    pub(crate) resource: Resource,
     #[serde(default)]
-    resource: Resource,
-    #[serde(default)]
-    scope_spans: Vec<ScopeSpans>,
+    pub(crate) scope_spans: Vec<ScopeSpans>,
 }
 
 #[derive(Deserialize, Default)]
-struct Resource {
+pub(crate) struct Resource {
     #[serde(default)]
-    attributes: Vec<KeyValue>,
+    pub(crate) attributes: Vec<KeyValue>,
 }
 
 #[derive(Deserialize)]
-struct ScopeSpans {
+pub(crate) struct ScopeSpans {
     #[serde(default)]
-    spans: Vec<Span>,
+    pub(crate) spans: Vec<Span>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Span {
+pub(crate) struct Span {
     #[serde(default)]
-    trace_id: String,
-    span_id: String,
+    pub(crate) trace_id: String,
+    pub(crate) span_id: String,
     #[serde(default)]
-    name: String,
-    start_time_unix_nano: Value,
+    pub(crate) name: String,
+    pub(crate) start_time_unix_nano: Value,
     #[serde(default)]
-    attributes: Vec<KeyValue>,
+    pub(crate) attributes: Vec<KeyValue>,
     #[serde(default)]
-    events: Vec<SpanEvent>,
+    pub(crate) events: Vec<SpanEvent>,
 }
 
 #[derive(Deserialize)]
-struct SpanEvent {
-    name: String,
+pub(crate) struct SpanEvent {
+    pub(crate) name: String,
     #[serde(default)]
-    attributes: Vec<KeyValue>,
+    pub(crate) attributes: Vec<KeyValue>,
 }
 
 #[derive(Deserialize, Clone)]
-struct KeyValue {
-    key: String,
+pub(crate) struct KeyValue {
+    pub(crate) key: String,
     #[serde(default)]
-    value: Value,
+    pub(crate) value: Value,
 }
 
 /// Attributes by key; values are OTLP `AnyValue`s, kept as JSON.
@@ -160,7 +188,7 @@ fn span_event(span: Span, resource: &Attributes) -> Result<Option<wit::Event>, D
         .0
         .iter()
         .filter(|(k, _)| !MAPPED.contains(&k.as_str()))
-        .filter_map(|(k, v)| Some((k.clone(), v.get("stringValue")?.as_str()?.to_owned())))
+        .filter_map(|(k, v)| Some((k.clone(), any_text(v)?)))
         .collect();
     attributes.insert("otel.trace_id".into(), span.trace_id);
     attributes.insert("otel.span_name".into(), span.name);
@@ -204,7 +232,14 @@ fn inference(attrs: &Attributes, events: &[SpanEvent]) -> Result<wit::Payload, D
     input.extend(messages(attrs, "gen_ai.input.messages")?);
     let mut output = messages(attrs, "gen_ai.output.messages")?;
     for event in events {
-        let Some(content) = Attributes::new(event.attributes.clone()).text("content") else { continue };
+        let attrs = Attributes::new(event.attributes.clone());
+        if event.name == "gen_ai.client.inference.operation.details" {
+            // Semantic conventions 1.37+ may carry the messages on this event instead.
+            input.extend(messages(&attrs, "gen_ai.input.messages")?);
+            output.extend(messages(&attrs, "gen_ai.output.messages")?);
+            continue;
+        }
+        let Some(content) = attrs.text("content") else { continue };
         match event.name.as_str() {
             "gen_ai.system.message" => input.push(wit::Message { role: wit::Role::System, content }),
             "gen_ai.user.message" => input.push(wit::Message { role: wit::Role::User, content }),
@@ -371,6 +406,21 @@ mod tests {
             r#"[(Role::System, "sys"), (Role::User, "question"), (Role::Tool, "tool says")]"#
         );
         assert_eq!(i.output[0].content, "answer");
+    }
+
+    #[test]
+    fn operation_details_event_carries_messages_and_other_values_become_attributes() {
+        let input = r#"[{"role":"user","parts":[{"type":"text","content":"hi"}]}]"#;
+        let details = format!(
+            r#"{{"name":"gen_ai.client.inference.operation.details","attributes":[{}]}}"#,
+            attr("gen_ai.input.messages", input)
+        );
+        let cached = r#"{"key":"gen_ai.usage.cache_read.input_tokens","value":{"intValue":"4"}}"#.to_owned();
+        let decoded = decode_line(&line(&span("d", &[cached], &details))).unwrap();
+        let event = &decoded.events[0];
+        let wit::Payload::Inference(i) = &event.payload else { panic!("not an inference") };
+        assert_eq!((i.input[0].role, i.input[0].content.as_str()), (wit::Role::User, "hi"));
+        assert!(event.attributes.contains(&("gen_ai.usage.cache_read.input_tokens".into(), "4".into())));
     }
 
     #[test]

@@ -1,0 +1,220 @@
+//! One HTTP request of `aiir serve`: OTLP/HTTP trace export (`POST /v1/traces`),
+//! `GET /metrics` and `GET /healthz`, answered as the OTLP/HTTP specification says.
+
+use super::Batch;
+use super::metrics::{self, Metrics};
+use crate::decode::DecodeError;
+use crate::decode::otel::{self, Export};
+use crate::decode::otel_proto;
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use hyper::{Method, Request, Response, StatusCode};
+use serde_json::json;
+use std::io::Read as _;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Semaphore, mpsc};
+
+/// A response of ours: the whole body in memory.
+pub type Reply = Response<Full<Bytes>>;
+
+/// What every request handler shares.
+#[derive(Debug)]
+pub struct Shared {
+    /// Where decoded requests go to the detectors.
+    pub queue: mpsc::Sender<Batch>,
+    /// The counters.
+    pub metrics: Arc<Metrics>,
+    /// Export requests being read and decoded at once; past it, 503.
+    pub in_flight: Semaphore,
+    /// The largest request body, before and after decompression.
+    pub max_body: usize,
+}
+
+/// Time allowed to receive a request body: a slow client does not hold a slot forever.
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// gRPC status codes used in OTLP/HTTP error bodies.
+const INVALID_ARGUMENT: i32 = 3;
+const RESOURCE_EXHAUSTED: i32 = 8;
+const UNAVAILABLE: i32 = 14;
+
+/// Answer one request and count it.
+pub async fn handle(req: Request<Incoming>, shared: &Shared) -> Reply {
+    let path = req.uri().path();
+    let route = route(path);
+    let reply = match (req.method(), route) {
+        (&Method::POST, "/v1/traces") => traces(req, shared).await,
+        (&Method::GET, "/metrics") => text(StatusCode::OK, metrics::CONTENT_TYPE, shared.metrics.render()),
+        (&Method::GET, "/healthz") => text(StatusCode::OK, "text/plain", "ok\n".into()),
+        (_, "other") => text(StatusCode::NOT_FOUND, "text/plain", format!("no such path {path:?}\n")),
+        (method, _) => text(StatusCode::METHOD_NOT_ALLOWED, "text/plain", format!("{method} not allowed here\n")),
+    };
+    shared.metrics.request(route, reply.status().as_u16());
+    reply
+}
+
+/// The route's label in metrics; `other` for unknown paths, so clients cannot add labels.
+fn route(path: &str) -> &'static str {
+    ["/v1/traces", "/metrics", "/healthz"].into_iter().find(|r| *r == path).unwrap_or("other")
+}
+
+/// The two OTLP/HTTP encodings.
+#[derive(Debug, Clone, Copy)]
+enum Encoding {
+    Json,
+    Protobuf,
+}
+
+impl Encoding {
+    fn of(req: &Request<Incoming>) -> Result<Self, String> {
+        let value = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        match value.split(';').next().unwrap_or("").trim().to_ascii_lowercase().as_str() {
+            "application/json" => Ok(Self::Json),
+            "application/x-protobuf" => Ok(Self::Protobuf),
+            _ => Err(format!("unsupported content type {value:?}: send application/x-protobuf or application/json\n")),
+        }
+    }
+
+    /// The label in metrics.
+    fn label(self) -> &'static str {
+        match self {
+            Self::Json => "otlp-json",
+            Self::Protobuf => "otlp-protobuf",
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json",
+            Self::Protobuf => "application/x-protobuf",
+        }
+    }
+
+    fn decode(self, body: &[u8]) -> Result<Export, DecodeError> {
+        match self {
+            Self::Json => {
+                let text = std::str::from_utf8(body).map_err(|e| DecodeError::new(format!("invalid JSON: {e}")))?;
+                otel::decode_json(text)
+            }
+            Self::Protobuf => otel_proto::decode_protobuf(body),
+        }
+    }
+
+    /// An `ExportTraceServiceResponse`, with a partial success when spans were rejected.
+    fn success(self, rejected: &[DecodeError]) -> Reply {
+        let message: Vec<&str> = rejected.iter().take(3).map(|e| e.message.as_str()).collect();
+        let message = message.join("; ");
+        let n = rejected.len() as i64;
+        let body = match self {
+            Self::Protobuf => otel_proto::encode_response(n, &message),
+            Self::Json if n == 0 => b"{}".to_vec(),
+            Self::Json => {
+                json!({"partialSuccess": {"rejectedSpans": n.to_string(), "errorMessage": message}}).to_string().into()
+            }
+        };
+        bytes(StatusCode::OK, self.content_type(), body)
+    }
+
+    /// An error answer: a `google.rpc.Status` in the request's encoding.
+    fn error(self, status: StatusCode, code: i32, message: &str) -> Reply {
+        let body = match self {
+            Self::Protobuf => otel_proto::encode_status(code, message),
+            Self::Json => json!({ "code": code, "message": message }).to_string().into(),
+        };
+        bytes(status, self.content_type(), body)
+    }
+}
+
+async fn traces(req: Request<Incoming>, shared: &Shared) -> Reply {
+    let encoding = match Encoding::of(&req) {
+        Ok(e) => e,
+        Err(message) => return text(StatusCode::UNSUPPORTED_MEDIA_TYPE, "text/plain", message),
+    };
+    let Ok(_permit) = shared.in_flight.try_acquire() else {
+        return busy(encoding, "too many export requests at once; retry later");
+    };
+    let body = match read_body(req, shared.max_body).await {
+        Ok(body) => body,
+        Err((status, message)) => {
+            let code = if status == StatusCode::PAYLOAD_TOO_LARGE { RESOURCE_EXHAUSTED } else { INVALID_ARGUMENT };
+            return encoding.error(status, code, &message);
+        }
+    };
+    let export = match encoding.decode(&body) {
+        Ok(export) => export,
+        Err(e) => return encoding.error(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, &e.message),
+    };
+    enqueue(encoding, export, shared)
+}
+
+/// Hand the events to the detectors, or say 503 when the queue is full.
+fn enqueue(encoding: Encoding, export: Export, shared: &Shared) -> Reply {
+    let Export { decoded, rejected } = export;
+    let events = decoded.events;
+    if events.is_empty() {
+        shared.metrics.accepted(encoding.label(), &[], decoded.skipped, rejected.len() as u64);
+        return encoding.success(&rejected);
+    }
+    let permit = match shared.queue.try_reserve() {
+        Ok(permit) => permit,
+        Err(_) => return busy(encoding, "the detectors are behind: the queue is full; retry later"),
+    };
+    shared.metrics.accepted(encoding.label(), &events, decoded.skipped, rejected.len() as u64);
+    permit.send(Batch { events, format: encoding.label() });
+    encoding.success(&rejected)
+}
+
+/// 503 with `Retry-After`, which the OTLP exporters honour.
+fn busy(encoding: Encoding, message: &str) -> Reply {
+    let mut reply = encoding.error(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE, message);
+    reply.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    reply
+}
+
+/// The request body, decompressed, no larger than `max` bytes either way.
+async fn read_body(req: Request<Incoming>, max: usize) -> Result<Vec<u8>, (StatusCode, String)> {
+    let too_large = || (StatusCode::PAYLOAD_TOO_LARGE, format!("request body larger than {max} bytes"));
+    let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(too_large());
+    }
+    let gzip = match req.headers().get(CONTENT_ENCODING).map(|v| v.to_str().unwrap_or("?").trim().to_owned()) {
+        None => false,
+        Some(e) if e.is_empty() || e.eq_ignore_ascii_case("identity") => false,
+        Some(e) if e.eq_ignore_ascii_case("gzip") => true,
+        Some(e) => {
+            return Err((StatusCode::BAD_REQUEST, format!("unsupported content encoding {e:?}: send gzip or none")));
+        }
+    };
+    let collected = tokio::time::timeout(BODY_TIMEOUT, Limited::new(req.into_body(), max).collect()).await;
+    let body = match collected {
+        Err(_) => return Err((StatusCode::REQUEST_TIMEOUT, "request body not received in time".into())),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => return Err(too_large()),
+        Ok(Err(e)) => return Err((StatusCode::BAD_REQUEST, format!("cannot read request body: {e}"))),
+        Ok(Ok(c)) => c.to_bytes(),
+    };
+    if !gzip {
+        return Ok(body.to_vec());
+    }
+    let mut out = Vec::new();
+    let mut decoder = flate2::read::GzDecoder::new(&body[..]).take(max as u64 + 1);
+    decoder.read_to_end(&mut out).map_err(|e| (StatusCode::BAD_REQUEST, format!("invalid gzip body: {e}")))?;
+    if out.len() > max {
+        return Err(too_large());
+    }
+    Ok(out)
+}
+
+fn text(status: StatusCode, content_type: &'static str, body: String) -> Reply {
+    bytes(status, content_type, body.into_bytes())
+}
+
+fn bytes(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Reply {
+    let mut reply = Response::new(Full::new(Bytes::from(body)));
+    *reply.status_mut() = status;
+    reply.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    reply
+}

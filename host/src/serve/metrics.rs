@@ -1,0 +1,257 @@
+//! The counters of `aiir serve`, written out in the Prometheus text format 0.0.4 for
+//! `GET /metrics`. Hand-written: a few maps behind one lock, rendered on request.
+
+use crate::chain::Reply;
+use crate::output::severity_name;
+use crate::runtime::{Event, Reason};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+/// The content type of the text exposition format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Upper bounds of the plugin-call latency buckets, in seconds: 10 µs to 1 s.
+const BUCKETS: [f64; 16] =
+    [1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1.0];
+
+/// Distinct `source` label values kept; later sources count under `other`, so a client
+/// cannot grow the metrics without bound by inventing service names.
+const MAX_SOURCES: usize = 64;
+
+/// What `aiir serve` has done so far.
+#[derive(Debug)]
+pub struct Metrics {
+    state: Mutex<State>,
+    queue_depth: AtomicI64,
+    queue_capacity: usize,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    plugins: Vec<String>,
+    fuel_metered: bool,
+    events_in: BTreeMap<(String, &'static str), u64>,
+    rejected: BTreeMap<&'static str, u64>,
+    skipped: BTreeMap<&'static str, u64>,
+    findings: BTreeMap<(usize, &'static str), u64>,
+    latency: Vec<Histogram>,
+    fuel: Vec<u64>,
+    errors: BTreeMap<(usize, Reason), u64>,
+    requests: BTreeMap<(&'static str, u16), u64>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+impl Histogram {
+    fn observe(&mut self, seconds: f64) {
+        if let Some(i) = BUCKETS.iter().position(|&b| seconds <= b) {
+            self.counts[i] += 1;
+        }
+        self.count += 1;
+        self.sum += seconds;
+    }
+}
+
+impl Metrics {
+    /// Metrics for a chain of these plugins, with a queue of `queue_capacity` requests.
+    pub fn new(plugins: Vec<String>, queue_capacity: usize) -> Self {
+        let n = plugins.len();
+        let state = State { plugins, latency: vec![Histogram::default(); n], fuel: vec![0; n], ..State::default() };
+        Self { state: Mutex::new(state), queue_depth: AtomicI64::new(0), queue_capacity }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic elsewhere must not take the metrics down with it.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A request decoded in `format` was queued: its events, spans skipped and rejected.
+    pub fn accepted(&self, format: &'static str, events: &[Event], skipped: u64, rejected: u64) {
+        let mut s = self.state();
+        for event in events {
+            let known = s.events_in.contains_key(&(event.source.clone(), format));
+            let sources = s.events_in.len();
+            let source = if known || sources < MAX_SOURCES { event.source.clone() } else { "other".into() };
+            *s.events_in.entry((source, format)).or_default() += 1;
+        }
+        *s.skipped.entry(format).or_default() += skipped;
+        *s.rejected.entry(format).or_default() += rejected;
+        drop(s);
+        self.queue_depth.fetch_add(events.len() as i64, Ordering::Relaxed);
+    }
+
+    /// One queued event has gone through the chain.
+    pub fn dequeued(&self) {
+        self.queue_depth.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// What one plugin call did; `fails_closed` when a failure is written as a finding.
+    pub fn reply(&self, reply: &Reply, fails_closed: bool) {
+        let mut s = self.state();
+        let p = reply.plugin;
+        match &reply.result {
+            Ok(findings) => {
+                for f in findings {
+                    *s.findings.entry((p, severity_name(f.severity))).or_default() += 1;
+                }
+            }
+            Err(e) => {
+                *s.errors.entry((p, e.reason)).or_default() += 1;
+                if fails_closed {
+                    *s.findings.entry((p, "high")).or_default() += 1;
+                }
+            }
+        }
+        if reply.result.as_ref().is_err_and(|e| e.reason == Reason::Disabled) {
+            return; // not called: no latency, no fuel
+        }
+        s.latency[p].observe(reply.stats.wall.as_secs_f64());
+        if let Some(fuel) = reply.stats.fuel {
+            // Only an engine that meters fuel reports it; the family appears from then on.
+            s.fuel_metered = true;
+            s.fuel[p] += fuel;
+        }
+    }
+
+    /// An HTTP request to `route` answered with `status`.
+    pub fn request(&self, route: &'static str, status: u16) {
+        *self.state().requests.entry((route, status)).or_default() += 1;
+    }
+
+    /// The metrics in the Prometheus text format.
+    pub fn render(&self) -> String {
+        let s = self.state();
+        let mut out = String::new();
+        let plugin = |i: &usize| s.plugins[*i].as_str();
+        family(&mut out, "aiir_events_received_total", "counter", "Events decoded from OTLP requests and queued.");
+        for ((source, format), n) in &s.events_in {
+            sample(&mut out, "aiir_events_received_total", &[("source", source), ("format", format)], *n);
+        }
+        family(&mut out, "aiir_events_rejected_total", "counter", "Spans that could not be turned into events.");
+        for (format, n) in &s.rejected {
+            sample(&mut out, "aiir_events_rejected_total", &[("format", format)], *n);
+        }
+        family(&mut out, "aiir_spans_skipped_total", "counter", "Spans without gen_ai attributes, not for aiir.");
+        for (format, n) in &s.skipped {
+            sample(&mut out, "aiir_spans_skipped_total", &[("format", format)], *n);
+        }
+        family(&mut out, "aiir_findings_total", "counter", "Findings written, by plugin and severity.");
+        for ((p, severity), n) in &s.findings {
+            sample(&mut out, "aiir_findings_total", &[("plugin", plugin(p)), ("severity", severity)], *n);
+        }
+        family(&mut out, "aiir_plugin_errors_total", "counter", "Events a plugin did not inspect, by reason.");
+        for ((p, reason), n) in &s.errors {
+            sample(&mut out, "aiir_plugin_errors_total", &[("plugin", plugin(p)), ("reason", reason.code())], *n);
+        }
+        latency(&mut out, &s);
+        if s.fuel_metered {
+            family(&mut out, "aiir_plugin_fuel_used_total", "counter", "Wasm fuel spent by a plugin's calls.");
+            for (p, n) in s.fuel.iter().enumerate() {
+                sample(&mut out, "aiir_plugin_fuel_used_total", &[("plugin", plugin(&p))], *n);
+            }
+        }
+        family(&mut out, "aiir_queue_depth", "gauge", "Events queued for the detectors, not yet inspected.");
+        sample(&mut out, "aiir_queue_depth", &[], self.queue_depth.load(Ordering::Relaxed).max(0));
+        family(&mut out, "aiir_queue_capacity", "gauge", "Requests the queue holds before answering 503.");
+        sample(&mut out, "aiir_queue_capacity", &[], self.queue_capacity);
+        family(&mut out, "aiir_http_requests_total", "counter", "HTTP requests answered, by route and status.");
+        for ((route, status), n) in &s.requests {
+            sample(&mut out, "aiir_http_requests_total", &[("route", route), ("status", &status.to_string())], *n);
+        }
+        out
+    }
+}
+
+fn latency(out: &mut String, s: &State) {
+    let name = "aiir_plugin_call_duration_seconds";
+    family(out, name, "histogram", "Wall-clock time of one plugin call.");
+    for (p, h) in s.latency.iter().enumerate() {
+        let plugin = s.plugins[p].as_str();
+        let mut cumulative = 0;
+        for (bound, n) in BUCKETS.iter().zip(h.counts) {
+            cumulative += n;
+            sample(out, &format!("{name}_bucket"), &[("plugin", plugin), ("le", &bound.to_string())], cumulative);
+        }
+        sample(out, &format!("{name}_bucket"), &[("plugin", plugin), ("le", "+Inf")], h.count);
+        sample(out, &format!("{name}_sum"), &[("plugin", plugin)], h.sum);
+        sample(out, &format!("{name}_count"), &[("plugin", plugin)], h.count);
+    }
+}
+
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+fn sample(out: &mut String, name: &str, labels: &[(&str, &str)], value: impl std::fmt::Display) {
+    out.push_str(name);
+    if !labels.is_empty() {
+        let pairs: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{}\"", escape(v))).collect();
+        let _ = write!(out, "{{{}}}", pairs.join(","));
+    }
+    let _ = writeln!(out, " {value}");
+}
+
+/// A label value as the text format needs it: backslash, quote and newline escaped.
+fn escape(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::{CallStats, Finding, PluginError, Severity};
+    use std::time::Duration;
+
+    fn finding(severity: Severity) -> Finding {
+        Finding { rule: "r".into(), title: "t".into(), severity, confidence: 1.0, techniques: vec![], evidence: vec![] }
+    }
+
+    #[test]
+    fn counters_histograms_and_labels_render_in_text_format() {
+        let m = Metrics::new(vec!["a".into(), "b\"q".into()], 8);
+        let stats = CallStats { fuel: Some(500), peak_memory: 0, wall: Duration::from_micros(30) };
+        m.reply(&Reply { plugin: 0, result: Ok(vec![finding(Severity::High)]), stats }, false);
+        let err = PluginError::new(Reason::Fuel, "out of fuel");
+        m.reply(&Reply { plugin: 1, result: Err(err), stats: CallStats::default() }, true);
+        m.request("/v1/traces", 200);
+        let text = m.render();
+        for line in [
+            r#"aiir_findings_total{plugin="a",severity="high"} 1"#,
+            r#"aiir_findings_total{plugin="b\"q",severity="high"} 1"#,
+            r#"aiir_plugin_errors_total{plugin="b\"q",reason="fuel"} 1"#,
+            r#"aiir_plugin_call_duration_seconds_bucket{plugin="a",le="0.00001"} 0"#,
+            r#"aiir_plugin_call_duration_seconds_bucket{plugin="a",le="0.00005"} 1"#,
+            r#"aiir_plugin_call_duration_seconds_bucket{plugin="a",le="+Inf"} 1"#,
+            r#"aiir_plugin_fuel_used_total{plugin="a"} 500"#,
+            r#"aiir_http_requests_total{route="/v1/traces",status="200"} 1"#,
+            "# TYPE aiir_plugin_call_duration_seconds histogram",
+            "aiir_queue_capacity 8",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn sources_past_the_cap_count_as_other() {
+        let m = Metrics::new(vec![], 1);
+        let event = |source: String| {
+            let line = format!(
+                r#"{{"id":"e","time":"2026-11-27T13:00:00Z","source":"{source}","payload":{{"inference":{{}}}}}}"#
+            );
+            crate::decode::decode_line(&line).unwrap()
+        };
+        let events: Vec<Event> = (0..MAX_SOURCES + 3).map(|i| event(format!("s{i}"))).collect();
+        m.accepted("otlp-json", &events, 0, 0);
+        let text = m.render();
+        assert!(text.contains(r#"aiir_events_received_total{source="other",format="otlp-json"} 3"#), "{text}");
+        assert!(text.contains("aiir_queue_depth 67"), "{text}");
+        assert!(!text.contains("fuel"), "no fuel family without metering");
+    }
+}
