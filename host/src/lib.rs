@@ -6,7 +6,8 @@
 //! detectors that asked for each event's kind, [`runtime`] runs those sandboxed
 //! WebAssembly components, and [`output`] writes their findings; [`correlate`] groups
 //! findings into incidents that [`store`] keeps in a SQLite file. [`config`] reads
-//! `aiir.toml`; [`run`] wires the stages into the `aiir run` job; [`review`] runs a
+//! `aiir.toml`; [`pipeline`] spreads the chain of detectors over worker threads and
+//! hands events back in input order; [`run`] wires the stages into the `aiir run` job; [`review`] runs a
 //! plugin over a cases file for `aiir test`; [`cli`] is the command line.
 #![deny(missing_docs)]
 
@@ -19,6 +20,7 @@ pub mod decode;
 pub mod eval;
 pub mod output;
 pub mod pack;
+pub mod pipeline;
 pub mod policy;
 pub mod review;
 pub mod route;
