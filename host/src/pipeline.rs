@@ -333,10 +333,61 @@ impl Drop for PanicGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::decode_line;
+
+    fn event(id: &str, session: Option<&str>, principal: Option<&str>, model: &str) -> Event {
+        let mut e = decode_line(&format!(
+            r#"{{"id":"{id}","time":"2026-11-27T13:00:00Z","source":"api","model":{{"name":"{model}"}},
+               "payload":{{"inference":{{"input":[{{"role":"user","content":"hi"}}]}}}}}}"#
+        ))
+        .unwrap();
+        (e.session, e.principal) = (session.map(Into::into), principal.map(Into::into));
+        e
+    }
+
+    fn workers_of(partition: Partition, events: &[Event], workers: usize) -> Vec<usize> {
+        events.iter().map(|e| partition.worker(3, e, workers)).collect()
+    }
 
     #[test]
     fn the_hash_is_stable() {
         assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn a_session_goes_to_one_worker_else_a_principal_else_a_model() {
+        for n in 1..40 {
+            let session = format!("s{n}");
+            let one_session: Vec<Event> = (0..5)
+                .map(|i| event(&format!("e{i}"), Some(&session), Some(&format!("p{i}")), &format!("m{i}")))
+                .collect();
+            let w = workers_of(Partition::Event, &one_session, 4);
+            assert!(w.iter().all(|&x| x == w[0]), "{session}: {w:?}");
+            let one_principal: Vec<Event> =
+                (0..5).map(|i| event(&format!("e{i}"), None, Some(&session), &format!("m{i}"))).collect();
+            let w = workers_of(Partition::Event, &one_principal, 4);
+            assert!(w.iter().all(|&x| x == w[0]), "{session}: {w:?}");
+            let one_model: Vec<Event> =
+                (0..5).map(|i| event(&format!("e{i}"), Some(&format!("s{i}")), None, &session)).collect();
+            let w = workers_of(Partition::Model, &one_model, 4);
+            assert!(w.iter().all(|&x| x == w[0]), "{session}: {w:?}");
+        }
+    }
+
+    #[test]
+    fn sessions_spread_over_the_workers() {
+        let events: Vec<Event> = (0..400).map(|n| event("e", Some(&format!("sess-{n:04}")), None, "m")).collect();
+        let mut per_worker = [0; 4];
+        for w in workers_of(Partition::Event, &events, 4) {
+            per_worker[w] += 1;
+        }
+        assert!(per_worker.iter().all(|&n| (70..=130).contains(&n)), "{per_worker:?}");
+    }
+
+    #[test]
+    fn a_global_plugin_stays_on_one_worker() {
+        let events: Vec<Event> = (0..20).map(|n| event(&format!("e{n}"), Some(&format!("s{n}")), None, "m")).collect();
+        assert_eq!(workers_of(Partition::Global, &events, 4), vec![3; 20]);
     }
 }
