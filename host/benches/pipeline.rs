@@ -84,7 +84,7 @@ fn corpus() -> Vec<String> {
 
 fn line(n: u64, mix: &mut Mix) -> String {
     let session = mix.next() % SESSIONS;
-    let user = if mix.next() % ATTACK_EVERY == 0 { mix.pick(&ATTACKS) } else { mix.pick(&QUESTIONS) };
+    let user = if mix.next().is_multiple_of(ATTACK_EVERY) { mix.pick(&ATTACKS) } else { mix.pick(&QUESTIONS) };
     let event = json!({
         "id": format!("gen-{n:06}"),
         "time": format!("2026-11-28T{:02}:{:02}:{:02}Z", 10 + n / 3600, n / 60 % 60, n % 60),
@@ -122,7 +122,7 @@ fn throughput(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a tokio runtime");
     let lines = corpus();
     let bytes: usize = lines.iter().map(String::len).sum();
-    eprintln!("corpus: {} events, {} bytes on average", lines.len(), bytes / lines.len());
+    assert!((900..1200).contains(&(bytes / lines.len())), "events of about 1 KB: {} bytes", bytes / lines.len());
     let config = config::default_config();
     let mut group = c.benchmark_group("pipeline");
     group.throughput(Throughput::Elements(EVENTS as u64));
