@@ -30,6 +30,9 @@ use tokio::sync::mpsc;
 pub const MAX_DEFAULT_WORKERS: usize = 8;
 /// Events in flight per worker before [`Pipeline::push`] waits.
 const IN_FLIGHT_PER_WORKER: usize = 64;
+/// The most answers a worker holds back to send together while more jobs wait in its
+/// queue: one wake-up of the collector per batch instead of per event.
+const ANSWER_BATCH: usize = 16;
 
 /// One event and what each plugin that wanted it made of it, in config order.
 pub type Inspected = (Event, Vec<Reply>);
@@ -189,7 +192,7 @@ struct Slot {
 /// The workers' queues, the queue they answer on, and the reorder buffer.
 struct Parallel {
     jobs: Vec<mpsc::Sender<Job>>,
-    done: mpsc::Receiver<Part>,
+    done: mpsc::Receiver<Vec<Part>>,
     partitions: Vec<Partition>,
     /// Events in flight, oldest first; `slots[0]` has sequence number `first`.
     slots: VecDeque<Slot>,
@@ -252,28 +255,29 @@ impl Parallel {
     /// Wait until the oldest event in flight is complete.
     async fn wait_head(&mut self) {
         while self.slots.front().is_some_and(|s| s.waiting > 0) {
-            let part = self.done.recv().await;
-            self.receive(part);
+            let parts = self.done.recv().await;
+            self.receive(parts);
         }
     }
 
     /// Take what the workers have answered so far, then every complete event at the head.
     fn take_ready(&mut self, out: &mut Vec<Inspected>) {
-        while let Ok(part) = self.done.try_recv() {
-            self.receive(Some(part));
+        while let Ok(parts) = self.done.try_recv() {
+            self.receive(Some(parts));
         }
         while self.slots.front().is_some_and(|s| s.waiting == 0) {
             out.extend(self.pop_head());
         }
     }
 
-    fn receive(&mut self, part: Option<Part>) {
-        let part = part.filter(|p| p.seq != WORKER_DIED);
+    fn receive(&mut self, parts: Option<Vec<Part>>) {
         // Workers stop only when the pipeline is dropped, or on a bug.
-        let part = part.expect("a pipeline worker panicked");
-        let slot = &mut self.slots[usize::try_from(part.seq - self.first).expect("a slot in flight")];
-        slot.replies.extend(part.replies);
-        slot.waiting -= 1;
+        let parts = parts.filter(|ps| ps.iter().all(|p| p.seq != WORKER_DIED));
+        for part in parts.expect("a pipeline worker panicked") {
+            let slot = &mut self.slots[usize::try_from(part.seq - self.first).expect("a slot in flight")];
+            slot.replies.extend(part.replies);
+            slot.waiting -= 1;
+        }
     }
 
     fn pop_head(&mut self) -> Option<Inspected> {
@@ -292,7 +296,7 @@ fn spawn_worker(
     index: usize,
     mut chain: Chain,
     mut jobs: mpsc::Receiver<Job>,
-    done: mpsc::Sender<Part>,
+    done: mpsc::Sender<Vec<Part>>,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -303,10 +307,12 @@ fn spawn_worker(
         runtime.block_on(async move {
             let _guard = PanicGuard(done.clone());
             while let Some(job) = jobs.recv().await {
-                let replies = chain.inspect_only(&job.plugins, &job.event, &job.at).await;
-                let seq = job.seq;
-                drop(job);
-                if done.send(Part { seq, replies }).await.is_err() {
+                let mut parts = vec![work_on(&mut chain, job).await];
+                while parts.len() < ANSWER_BATCH {
+                    let Ok(job) = jobs.try_recv() else { break };
+                    parts.push(work_on(&mut chain, job).await);
+                }
+                if done.send(parts).await.is_err() {
                     break;
                 }
             }
@@ -319,13 +325,19 @@ fn spawn_worker(
     Ok(())
 }
 
+async fn work_on(chain: &mut Chain, job: Job) -> Part {
+    let replies = chain.inspect_only(&job.plugins, &job.event, &job.at).await;
+    // Dropped before answering, so that the collector gets the event back without a copy.
+    Part { seq: job.seq, replies }
+}
+
 /// Tells the collector when its worker panics, so that it does not wait forever.
-struct PanicGuard(mpsc::Sender<Part>);
+struct PanicGuard(mpsc::Sender<Vec<Part>>);
 
 impl Drop for PanicGuard {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            let _ = self.0.try_send(Part { seq: WORKER_DIED, replies: Vec::new() });
+            let _ = self.0.try_send(vec![Part { seq: WORKER_DIED, replies: Vec::new() }]);
         }
     }
 }
