@@ -6,7 +6,9 @@
 //! lines, mostly benign support chats, with a few percent attacks (prompt injection,
 //! jailbreak, a leaked card number), spread over many sessions and principals.
 //!
-//! Run: `cargo bench -p aiir-host --bench pipeline` (see BENCHMARKS.md).
+//! Run: `cargo bench -p aiir-host --bench pipeline` (see BENCHMARKS.md). With
+//! `AIIR_WRITE_CORPUS=FILE` it writes a longer corpus of the same kind (60,000 lines) to
+//! FILE for `aiir run` and exits.
 
 use aiir_host::config;
 use aiir_host::decode::decode_line;
@@ -20,6 +22,8 @@ use std::time::{Duration, Instant};
 
 /// Events per iteration.
 const EVENTS: usize = 1_000;
+/// Lines of the corpus `AIIR_WRITE_CORPUS` writes.
+const LONG_CORPUS: usize = 60_000;
 /// Distinct sessions (and principals: one per four sessions).
 const SESSIONS: u64 = 400;
 /// One event in this many is an attack.
@@ -76,10 +80,10 @@ impl Mix {
     }
 }
 
-/// The corpus: `EVENTS` JSON lines.
-fn corpus() -> Vec<String> {
+/// The corpus: `events` JSON lines, one second apart.
+fn corpus(events: usize) -> Vec<String> {
     let mut mix = Mix(0x00a1_1200);
-    (0..EVENTS as u64).map(|n| line(n, &mut mix)).collect()
+    (0..events as u64).map(|n| line(n, &mut mix)).collect()
 }
 
 fn line(n: u64, mix: &mut Mix) -> String {
@@ -87,7 +91,7 @@ fn line(n: u64, mix: &mut Mix) -> String {
     let user = if mix.next().is_multiple_of(ATTACK_EVERY) { mix.pick(&ATTACKS) } else { mix.pick(&QUESTIONS) };
     let event = json!({
         "id": format!("gen-{n:06}"),
-        "time": format!("2026-11-28T{:02}:{:02}:{:02}Z", 10 + n / 3600, n / 60 % 60, n % 60),
+        "time": format!("2026-11-28T{:02}:{:02}:{:02}Z", n / 3600 % 24, n / 60 % 60, n % 60),
         "source": "support-api",
         "model": {"name": "support-assistant", "version": "2.3.1",
                   "digest": "sha256:97d52dc3a6810c354df8e8fb3dd6e5b7bb03293ecc66ca9961dfb89f0efd95bf"},
@@ -119,8 +123,12 @@ async fn pass(pipeline: &mut Pipeline, lines: &[String]) -> usize {
 }
 
 fn throughput(c: &mut Criterion) {
+    if let Some(path) = std::env::var_os("AIIR_WRITE_CORPUS") {
+        std::fs::write(&path, corpus(LONG_CORPUS).join("\n") + "\n").expect("cannot write the corpus");
+        std::process::exit(0);
+    }
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a tokio runtime");
-    let lines = corpus();
+    let lines = corpus(EVENTS);
     let bytes: usize = lines.iter().map(String::len).sum();
     assert!((900..1200).contains(&(bytes / lines.len())), "events of about 1 KB: {} bytes", bytes / lines.len());
     let config = config::default_config();
