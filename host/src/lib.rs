@@ -7,8 +7,8 @@
 //! WebAssembly components, and [`output`] writes their findings; [`correlate`] groups
 //! findings into incidents that [`store`] keeps in a SQLite file. [`config`] reads
 //! `aiir.toml`; [`pipeline`] spreads the chain of detectors over worker threads and
-//! hands events back in input order; [`run`] wires the stages into the `aiir run` job; [`review`] runs a
-//! plugin over a cases file for `aiir test`; [`cli`] is the command line.
+//! hands events back in input order; [`run`] wires the stages into the `aiir run` job;
+//! [`review`] runs a plugin over a cases file for `aiir test`; [`cli`] is the command line.
 #![deny(missing_docs)]
 
 pub mod actuate;
