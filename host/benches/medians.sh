@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Print the medians of the last `cargo bench` runs of host/benches/runtime.rs and
+# Print the medians of the last `cargo bench` runs of host/benches/runtime.rs, pipeline.rs and
 # plugins/bench-native as a Markdown table, wasm beside native. Needs jq.
 #   host/benches/medians.sh [CRITERION_DIR]   (default: $CARGO_TARGET_DIR/criterion)
 set -euo pipefail
@@ -26,3 +26,16 @@ echo "|---|---:|"
 for l in "$dir"/load/*/; do
   echo "| $(basename "$l" | sed 's/_/ /') | $(fmt "$(median_ns "load/$(basename "$l")")") |"
 done
+if [ -d "$dir/pipeline" ]; then
+  # host/benches/pipeline.rs: 1,000 events an iteration.
+  echo
+  echo "| pipeline | median per 1,000 events | events/s |"
+  echo "|---|---:|---:|"
+  for w in "$dir"/pipeline/workers_*/; do
+    ns=$(median_ns "pipeline/$(basename "$w")")
+    echo "| $(basename "$w" | sed 's/_/ /') | $(fmt "$ns") | $(awk -v ns="$ns" 'BEGIN { printf "%.0f", 1000 / (ns / 1e9) }') |"
+  done
+  one=$(median_ns pipeline/workers_1) two=$(median_ns pipeline/workers_2)
+  echo
+  echo "2 workers / 1: $(awk -v a="$one" -v b="$two" 'BEGIN { printf "%.2f", a / b }')×"
+fi

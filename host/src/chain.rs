@@ -68,25 +68,54 @@ impl Chain {
         self.slots[index].on_error == OnError::FailClosed
     }
 
+    /// The indices of the plugins that want this event, in config order.
+    pub fn targets(&self, event: &Event) -> &[usize] {
+        self.routes.targets(event)
+    }
+
+    /// Another chain of the same plugins, each with its own fresh instance and a
+    /// closed breaker, for another worker: nothing is loaded again.
+    pub async fn replica(&self) -> Result<Chain, PluginError> {
+        let mut slots = Vec::with_capacity(self.slots.len());
+        for s in &self.slots {
+            let plugin = s.plugin.replica().await.map_err(|e| {
+                PluginError::new(e.reason, format!("plugin {:?} cannot start another instance: {e}", s.plugin.name()))
+            })?;
+            slots.push(Slot { plugin, on_error: s.on_error, breaker: Breaker::new(s.breaker.config()) });
+        }
+        let routes = Routes::new(&slots.iter().map(|s| s.plugin.info()).collect::<Vec<_>>());
+        Ok(Self { slots, routes })
+    }
+
     /// Send an event to every plugin that wants it. A plugin whose breaker is open
     /// is not called; its outcome is a `disabled` error. `at` names the event's
     /// place in the input for messages.
     pub async fn inspect(&mut self, event: &Event, at: &str) -> Vec<Reply> {
-        let mut outcomes = Vec::new();
-        for &i in self.routes.targets(event) {
-            let slot = &mut self.slots[i];
-            let (result, stats) = if slot.breaker.is_open() {
-                (Err(PluginError::new(Reason::Disabled, "disabled by its circuit breaker")), CallStats::default())
-            } else {
-                slot.plugin.inspect(event).await
-            };
-            if let Err(error) = &result {
-                report_failure(slot, event, at, error);
-            }
-            outcomes.push(Reply { plugin: i, result, stats });
-        }
-        outcomes
+        inspect_with(&mut self.slots, self.routes.targets(event), event, at).await
     }
+
+    /// Send an event to these plugins only (indices into the chain, each of which
+    /// wants the event), as [`Chain::inspect`] does.
+    pub async fn inspect_only(&mut self, plugins: &[usize], event: &Event, at: &str) -> Vec<Reply> {
+        inspect_with(&mut self.slots, plugins, event, at).await
+    }
+}
+
+async fn inspect_with(slots: &mut [Slot], plugins: &[usize], event: &Event, at: &str) -> Vec<Reply> {
+    let mut outcomes = Vec::with_capacity(plugins.len());
+    for &i in plugins {
+        let slot = &mut slots[i];
+        let (result, stats) = if slot.breaker.is_open() {
+            (Err(PluginError::new(Reason::Disabled, "disabled by its circuit breaker")), CallStats::default())
+        } else {
+            slot.plugin.inspect(event).await
+        };
+        if let Err(error) = &result {
+            report_failure(slot, event, at, error);
+        }
+        outcomes.push(Reply { plugin: i, result, stats });
+    }
+    outcomes
 }
 
 async fn start_one(runtime: &Runtime, d: &DetectorConfig) -> Result<Plugin, LoadError> {

@@ -7,10 +7,11 @@
 //! WebAssembly components, and [`output`] writes their findings; [`correlate`] groups
 //! findings into incidents that [`store`] keeps in a SQLite file; [`respond`] shows
 //! each new or grown incident to the responder plugins and [`actuate`] carries out
-//! what their policy lets through. [`config`] reads
-//! `aiir.toml`; [`run`] wires the stages into the `aiir run` job; [`review`] runs a
-//! plugin over a cases file for `aiir test`; [`serve`] takes OTLP/HTTP traces for `aiir
-//! serve`; [`cli`] is the command line.
+//! what their policy lets through. [`config`] reads `aiir.toml`; [`pipeline`] spreads
+//! the chain of detectors over worker threads and hands events back in input order;
+//! [`run`] wires the stages into the `aiir run` job; [`review`] runs a plugin over a
+//! cases file for `aiir test`; [`serve`] takes OTLP/HTTP traces for `aiir serve`;
+//! [`cli`] is the command line.
 #![deny(missing_docs)]
 
 pub mod actuate;
@@ -22,6 +23,7 @@ pub mod decode;
 pub mod eval;
 pub mod output;
 pub mod pack;
+pub mod pipeline;
 pub mod policy;
 pub mod respond;
 pub mod review;

@@ -5,6 +5,7 @@ use crate::chain::{Chain, Reply};
 use crate::config::{self, Config, ConfigError};
 use crate::decode::{Format, decode};
 use crate::output::{self, FindingRecord, Sink, Style, Summary};
+use crate::pipeline::{Inspected, Pipeline};
 use crate::runtime::{Event, Runtime};
 use crate::source::Input;
 use anyhow::Context as _;
@@ -25,6 +26,8 @@ pub struct RunOptions {
     pub format: Format,
     /// How findings are written.
     pub style: Style,
+    /// Worker threads inspecting events; 1 runs the chain on the caller's task.
+    pub workers: usize,
 }
 
 /// How a run ended, for the exit code.
@@ -55,17 +58,21 @@ pub async fn start_config(config: &Config, file: Option<&Path>, cache_dir: Optio
 
 /// Run the detectors over the inputs.
 pub async fn run(opts: &RunOptions) -> anyhow::Result<Outcome> {
-    let mut chain = start_chain(opts.config.as_deref(), opts.cache_dir.clone()).await?;
+    let chain = start_chain(opts.config.as_deref(), opts.cache_dir.clone()).await?;
+    let mut pipeline = Pipeline::start(chain, opts.workers).await?;
     let mut sink = Sink::open(opts.output.as_deref(), opts.style)
         .with_context(|| format!("cannot write {}", display(opts.output.as_deref())))?;
-    let mut summary = Summary::new(chain.plugins().len());
+    let mut summary = Summary::new(pipeline.chain().plugins().len());
     let stdin = [PathBuf::from("-")];
     let inputs = if opts.inputs.is_empty() { &stdin[..] } else { &opts.inputs[..] };
     for path in inputs {
         let mut input = Input::open(path).await.with_context(|| format!("cannot open {}", path.display()))?;
-        process(&mut input, opts.format, &mut chain, &mut sink, &mut summary).await?;
+        process(&mut input, opts.format, &mut pipeline, &mut sink, &mut summary).await?;
     }
-    summary.print(&chain.plugins());
+    for done in pipeline.flush().await {
+        write_all(done, pipeline.chain(), &mut sink, &mut summary)?;
+    }
+    summary.print(&pipeline.chain().plugins());
     let failed = summary.rejected > 0 || summary.plugins.iter().any(|p| !p.errors.is_empty());
     Ok(if failed { Outcome::Partial } else { Outcome::Clean })
 }
@@ -73,7 +80,7 @@ pub async fn run(opts: &RunOptions) -> anyhow::Result<Outcome> {
 async fn process(
     input: &mut Input,
     format: Format,
-    chain: &mut Chain,
+    pipeline: &mut Pipeline,
     sink: &mut Sink,
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
@@ -84,8 +91,8 @@ async fn process(
                 summary.skipped += decoded.skipped;
                 for event in decoded.events {
                     summary.events += 1;
-                    for outcome in chain.inspect(&event, &at).await {
-                        write(outcome, &event, chain, sink, summary)?;
+                    for done in pipeline.push(event, &at).await {
+                        write_all(done, pipeline.chain(), sink, summary)?;
                     }
                 }
             }
@@ -96,6 +103,10 @@ async fn process(
         }
     }
     Ok(())
+}
+
+fn write_all((event, replies): Inspected, chain: &Chain, sink: &mut Sink, summary: &mut Summary) -> anyhow::Result<()> {
+    replies.into_iter().try_for_each(|outcome| write(outcome, &event, chain, sink, summary))
 }
 
 /// Write what a plugin found, or, for a fail-closed plugin that failed, the

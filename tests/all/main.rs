@@ -14,6 +14,7 @@ mod eval;
 mod formats;
 mod incidents_cli;
 mod inspect;
+mod parallel;
 mod plugin_errors;
 mod responder;
 mod review;

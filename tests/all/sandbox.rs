@@ -60,7 +60,8 @@ fn run(config: &str, envs: &[(&str, &str)]) -> Contained {
     std::fs::write(&log, LOG).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_aiir"))
         .current_dir(root())
-        .args(["run", "--cache-dir", shared_cache().to_str().unwrap(), "--config"])
+        // One worker: a breaker counts the failures of one worker's chain.
+        .args(["run", "--workers", "1", "--cache-dir", shared_cache().to_str().unwrap(), "--config"])
         .args([&config_path, &log])
         .envs(envs.iter().copied())
         .stdout(Stdio::piped())

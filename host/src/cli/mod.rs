@@ -99,6 +99,10 @@ struct RunArgs {
     /// (class 2004) for a SIEM.
     #[arg(long, value_enum, value_name = "STYLE", default_value_t = Style::Aiir)]
     output_format: Style,
+    /// Worker threads inspecting events [default: one per core, at most 8]; events of
+    /// one session or principal stay on one worker, and findings keep the input order.
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    workers: Option<u16>,
     #[command(flatten)]
     cache: CacheArgs,
     /// Log files in the `--format`; `-` or none reads stdin.
@@ -194,6 +198,7 @@ async fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
         cache_dir: args.cache.dir(),
         format: args.format,
         style: args.output_format,
+        workers: args.workers.map_or_else(crate::pipeline::default_workers, usize::from),
     };
     Ok(match run(&opts).await? {
         Outcome::Clean => ExitCode::SUCCESS,

@@ -212,6 +212,14 @@ impl<W: World> Plugin<W> {
         (result, stats)
     }
 
+    /// The same plugin with its own fresh instance, configured with the same settings,
+    /// for another worker: no load, no compile; the two share no state.
+    pub async fn replica(&self) -> Result<Self, PluginError> {
+        let warm = self.restart().await?;
+        let (setup, info, pre, stats) = (self.setup.clone(), self.info.clone(), self.pre.clone(), self.stats.clone());
+        Ok(Self { setup, info, pre, warm: Some(warm), stats, fuel: self.fuel })
+    }
+
     async fn restart(&self) -> Result<Instance<W>, PluginError> {
         let restart_failed = |e: LoadError| PluginError::new(Reason::Trap, format!("cannot restart: {e}"));
         let (mut instance, _) = start_instance::<W>(&self.setup, &self.pre).await.map_err(restart_failed)?;
