@@ -270,10 +270,10 @@ fn load_label(cached: bool, took: Duration) -> String {
     if cached { format!("cached {ms:.1} ms") } else { format!("compiled {ms:.0} ms") }
 }
 
-/// A line for the operator on stderr, outside the findings stream.
-#[allow(clippy::print_stderr)]
+/// A line for the operator on stderr, outside the findings stream (and above the
+/// progress line, if one is shown).
 pub fn diagnostic(text: &str) {
-    eprintln!("{text}");
+    crate::progress::eprint_line(text);
 }
 
 /// Text meant as the command's result, on stdout.

@@ -5,10 +5,17 @@ use crate::chain::{Chain, Reply};
 use crate::config::{self, Config, ConfigError};
 use crate::decode::{Format, decode};
 use crate::output::{self, FindingRecord, Sink, Summary};
+use crate::progress::{Counters, Progress};
 use crate::runtime::{Event, Runtime};
-use crate::source::Input;
+use crate::runtime::{Finding, PluginError};
+use crate::source::Position;
+use crate::source::feed::{self, Fed, Mode, Queue};
 use anyhow::Context as _;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 /// What `aiir run` was asked to do.
 #[derive(Debug, Clone)]
@@ -23,6 +30,12 @@ pub struct RunOptions {
     pub cache_dir: Option<PathBuf>,
     /// How the inputs are written.
     pub format: Format,
+    /// Follow the inputs as they grow, looking for new lines this often.
+    pub follow: Option<Duration>,
+    /// How many lines may wait between the readers and the detectors.
+    pub queue: usize,
+    /// Show a progress line on a terminal for large inputs.
+    pub progress: bool,
 }
 
 /// How a run ended, for the exit code.
@@ -51,77 +64,194 @@ pub async fn start_config(config: &Config, file: Option<&Path>, cache_dir: Optio
     Ok(chain.map_err(|problems| ConfigError { file: file.map(Path::to_owned), problems })?)
 }
 
-/// Run the detectors over the inputs.
+/// Run the detectors over the inputs, until their end or, when following, until
+/// SIGINT or SIGTERM (the line in hand is finished first).
 pub async fn run(opts: &RunOptions) -> anyhow::Result<Outcome> {
     let mut chain = start_chain(opts.config.as_deref(), opts.cache_dir.clone()).await?;
-    let mut sink = Sink::open(opts.output.as_deref())
+    let sink = Sink::open(opts.output.as_deref())
         .with_context(|| format!("cannot write {}", display(opts.output.as_deref())))?;
-    let mut summary = Summary::new(chain.plugins().len());
-    let stdin = [PathBuf::from("-")];
-    let inputs = if opts.inputs.is_empty() { &stdin[..] } else { &opts.inputs[..] };
-    for path in inputs {
-        let mut input = Input::open(path).await.with_context(|| format!("cannot open {}", path.display()))?;
-        process(&mut input, opts.format, &mut chain, &mut sink, &mut summary).await?;
-    }
-    summary.print(&chain.plugins());
+    let inputs = if opts.inputs.is_empty() { vec![PathBuf::from("-")] } else { opts.inputs.clone() };
+    let ledger = Ledger::open(opts)?;
+    let progress = Progress::start(opts.progress && opts.follow.is_none(), total_size(&inputs));
+    let mode = match opts.follow {
+        Some(poll) => Mode::Follow { poll, resume: inputs.iter().map(|p| ledger.resume(p)).collect() },
+        None => Mode::Once,
+    };
+    let (queue, readers) = feed::spawn(&inputs, mode, opts.queue, progress.counters().bytes.clone());
+    let mut out =
+        Out { sink, summary: Summary::new(chain.plugins().len()), ledger, counters: progress.counters().clone() };
+    let result = drain(queue, &inputs, opts.format, &mut chain, &mut out).await;
+    drop(readers);
+    progress.finish();
+    out.summary.print(&chain.plugins());
+    result?;
+    let summary = &out.summary;
     let failed = summary.rejected > 0 || summary.plugins.iter().any(|p| !p.errors.is_empty());
     Ok(if failed { Outcome::Partial } else { Outcome::Clean })
 }
 
-async fn process(
-    input: &mut Input,
+/// Where the findings of a run go, and what it counts.
+#[derive(Debug)]
+struct Out {
+    sink: Sink,
+    summary: Summary,
+    ledger: Ledger,
+    counters: Arc<Counters>,
+}
+
+/// Take lines off the queue until it ends or a stop signal comes.
+async fn drain(
+    mut queue: Queue,
+    inputs: &[PathBuf],
     format: Format,
     chain: &mut Chain,
-    sink: &mut Sink,
-    summary: &mut Summary,
+    out: &mut Out,
 ) -> anyhow::Result<()> {
-    while let Some(line) = input.next_line().await.with_context(|| format!("cannot read {}", input.name()))? {
-        let at = format!("{}:{}", input.name(), line.number);
-        match line.text.and_then(|t| decode(format, &t).map_err(|e| e.message)) {
-            Ok(decoded) => {
-                summary.skipped += decoded.skipped;
-                for event in decoded.events {
-                    summary.events += 1;
-                    for outcome in chain.inspect(&event, &at).await {
-                        write(outcome, &event, chain, sink, summary)?;
-                    }
-                }
-            }
-            Err(message) => {
-                summary.rejected += 1;
-                output::diagnostic(&format!("aiir: {at}: {message}"));
-            }
+    let stop = stop_signal();
+    tokio::pin!(stop);
+    loop {
+        let fed = tokio::select! {
+            biased;
+            () = &mut stop => return Ok(()),
+            fed = queue.recv() => fed,
+        };
+        let Some(fed) = fed else { return Ok(()) };
+        process(fed?, inputs, format, chain, out).await?;
+    }
+}
+
+/// Decode one line, inspect its events, and write their findings with the line's
+/// checkpoint.
+async fn process(fed: Fed, inputs: &[PathBuf], format: Format, chain: &mut Chain, out: &mut Out) -> anyhow::Result<()> {
+    let path = &inputs[fed.input];
+    let at = format!("{}:{}", source_name(path), fed.line.at.line);
+    let decoded = match fed.line.text.and_then(|t| decode(format, &t).map_err(|e| e.message)) {
+        Ok(decoded) => decoded,
+        Err(message) => {
+            out.summary.rejected += 1;
+            output::diagnostic(&format!("aiir: {at}: {message}"));
+            out.ledger.commit(path, Vec::new(), fed.line.at)?;
+            return Ok(());
         }
+    };
+    out.summary.skipped += decoded.skipped;
+    out.counters.events.fetch_add(decoded.events.len() as u64, Ordering::Relaxed);
+    let mut replies = Vec::new();
+    for event in &decoded.events {
+        out.summary.events += 1;
+        replies.push((event, chain.inspect(event, &at).await));
+    }
+    let mut hits = Vec::new();
+    for (event, outcomes) in &replies {
+        for outcome in outcomes {
+            hits.extend(found(outcome, event, chain, &mut out.summary));
+        }
+    }
+    for hit in out.ledger.commit(path, hits, fed.line.at)? {
+        emit(out, hit.record(chain))?;
     }
     Ok(())
 }
 
-/// Write what a plugin found, or, for a fail-closed plugin that failed, the
-/// synthetic finding that says the event was not inspected.
-fn write(outcome: Reply, event: &Event, chain: &Chain, sink: &mut Sink, summary: &mut Summary) -> anyhow::Result<()> {
-    let plugin = chain.plugin(outcome.plugin);
+/// A finding on its way out: what the ledger keeps and the sink writes.
+#[derive(Debug)]
+pub struct Hit<'a> {
+    /// The event it is about.
+    pub event: &'a Event,
+    /// The index of the plugin in the chain.
+    pub plugin: usize,
+    /// The finding; owned for the synthetic one of a fail-closed plugin.
+    pub finding: Cow<'a, Finding>,
+    /// Why the plugin did not inspect the event, for the synthetic finding.
+    pub error: Option<&'a PluginError>,
+}
+
+impl<'a> Hit<'a> {
+    fn record(&'a self, chain: &'a Chain) -> FindingRecord<'a> {
+        let record = FindingRecord::new(self.event, chain.plugin(self.plugin), &self.finding);
+        match self.error {
+            Some(error) => record.with_error(error),
+            None => record,
+        }
+    }
+}
+
+/// What a plugin found, or, for a fail-closed plugin that failed, the synthetic
+/// finding that says the event was not inspected.
+fn found<'a>(outcome: &'a Reply, event: &'a Event, chain: &Chain, summary: &mut Summary) -> Vec<Hit<'a>> {
     let counts = &mut summary.plugins[outcome.plugin];
-    match outcome.result {
+    let hit = |finding, error| Hit { event, plugin: outcome.plugin, finding, error };
+    match &outcome.result {
         Ok(findings) => {
             counts.inspected(findings.len());
-            for f in &findings {
-                emit(sink, summary, FindingRecord::new(event, plugin, f))?;
-            }
+            findings.iter().map(|f| hit(Cow::Borrowed(f), None)).collect()
         }
         Err(error) => {
             counts.failed(error.reason);
             if chain.fails_closed(outcome.plugin) {
-                let f = output::not_inspected(plugin.name(), &error);
-                emit(sink, summary, FindingRecord::new(event, plugin, &f).with_error(&error))?;
+                let f = output::not_inspected(chain.plugin(outcome.plugin).name(), error);
+                vec![hit(Cow::Owned(f), Some(error))]
+            } else {
+                Vec::new()
             }
         }
     }
-    Ok(())
 }
 
-fn emit(sink: &mut Sink, summary: &mut Summary, record: FindingRecord<'_>) -> anyhow::Result<()> {
-    summary.count(&record);
-    sink.write(&record).context("cannot write findings")
+fn emit(out: &mut Out, record: FindingRecord<'_>) -> anyhow::Result<()> {
+    out.summary.count(&record);
+    out.counters.findings.fetch_add(1, Ordering::Relaxed);
+    out.sink.write(&record).context("cannot write findings")
+}
+
+/// Where findings and checkpoints are kept between runs: the seam where the store
+/// comes in. Until it does, nothing is kept: every finding is new and every followed
+/// file is read from its start.
+#[derive(Debug, Default)]
+struct Ledger;
+
+impl Ledger {
+    fn open(_opts: &RunOptions) -> anyhow::Result<Self> {
+        Ok(Self)
+    }
+
+    /// The checkpoint of the input at `path`: where reading resumes.
+    fn resume(&self, _path: &Path) -> Option<Position> {
+        None
+    }
+
+    /// Keep the findings of a line together with the line's end as the checkpoint of
+    /// `path`, in one step; the findings not kept before.
+    fn commit<'a>(&mut self, _path: &Path, hits: Vec<Hit<'a>>, _at: Position) -> anyhow::Result<Vec<Hit<'a>>> {
+        Ok(hits)
+    }
+}
+
+/// The size of the inputs, when all are files.
+fn total_size(inputs: &[PathBuf]) -> Option<u64> {
+    inputs.iter().map(|p| std::fs::metadata(p).ok().filter(|m| m.is_file()).map(|m| m.len())).sum()
+}
+
+/// The name of an input in messages.
+fn source_name(path: &Path) -> String {
+    if path == Path::new("-") { "<stdin>".into() } else { path.display().to_string() }
+}
+
+/// Resolves on the first SIGINT or SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => drop(term.recv().await),
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
 }
 
 fn display(path: Option<&Path>) -> String {

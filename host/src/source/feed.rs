@@ -1,0 +1,102 @@
+//! The bounded queue between the readers and the detectors. Readers run as tasks of
+//! their own and wait when the queue is full, so memory stays bounded however far the
+//! input runs ahead of inspection.
+
+use super::follow::Follow;
+use super::{Input, Line, Position};
+use anyhow::Context as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+/// A line on its way to the detectors.
+#[derive(Debug)]
+pub struct Fed {
+    /// The index of its input in the list given to [`spawn`].
+    pub input: usize,
+    /// The line and where it ends.
+    pub line: Line,
+}
+
+/// How the inputs are read.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// Each input once to its end, one after the other.
+    Once,
+    /// Every input at once, without end, like `tail -F`.
+    Follow {
+        /// How often to look for new lines.
+        poll: Duration,
+        /// Per input, the checkpoint to resume after.
+        resume: Vec<Option<Position>>,
+    },
+}
+
+/// The receiving end of the queue: lines, or the error that stopped an input.
+pub type Queue = mpsc::Receiver<anyhow::Result<Fed>>;
+
+/// Start reading `inputs` into a queue of `capacity` lines; `bytes` counts what was
+/// read once. The readers stop when the queue is dropped, or with the returned set.
+pub fn spawn(inputs: &[PathBuf], mode: Mode, capacity: usize, bytes: Arc<AtomicU64>) -> (Queue, JoinSet<()>) {
+    let (tx, rx) = mpsc::channel(capacity.max(1));
+    let mut readers = JoinSet::new();
+    match mode {
+        Mode::Once => {
+            readers.spawn(read_all(inputs.to_vec(), tx, bytes));
+        }
+        Mode::Follow { poll, resume } => {
+            for (i, path) in inputs.iter().enumerate() {
+                let follow = Follow::new(path, poll, resume.get(i).copied().flatten());
+                readers.spawn(follow_one(i, follow, tx.clone()));
+            }
+        }
+    }
+    (rx, readers)
+}
+
+async fn read_all(inputs: Vec<PathBuf>, tx: mpsc::Sender<anyhow::Result<Fed>>, bytes: Arc<AtomicU64>) {
+    for (i, path) in inputs.iter().enumerate() {
+        let mut input = match Input::open(path).await {
+            Ok(input) => input,
+            Err(e) => {
+                let _ = tx.send(Err(e).with_context(|| format!("cannot open {}", path.display()))).await;
+                return;
+            }
+        };
+        let mut counted = 0;
+        loop {
+            let line = input.next_line().await.with_context(|| format!("cannot read {}", input.name()));
+            let line = match line {
+                Ok(Some(line)) => line,
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            };
+            bytes.fetch_add(line.at.offset - counted, Ordering::Relaxed);
+            counted = line.at.offset;
+            if tx.send(Ok(Fed { input: i, line })).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Follow one input; a followed file has no end, so its bytes are not counted.
+async fn follow_one(input: usize, mut follow: Follow, tx: mpsc::Sender<anyhow::Result<Fed>>) {
+    loop {
+        let fed = follow
+            .next_line()
+            .await
+            .map(|line| Fed { input, line })
+            .with_context(|| format!("cannot read {}", follow.path().display()));
+        let failed = fed.is_err();
+        if tx.send(fed).await.is_err() || failed {
+            return;
+        }
+    }
+}
