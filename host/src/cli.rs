@@ -2,7 +2,7 @@
 
 use crate::decode::Format;
 use crate::eval::{EvalOptions, eval};
-use crate::output::diagnostic;
+use crate::output::{Style, diagnostic};
 use crate::review::{ReviewOptions, Verdict, review};
 use crate::run::{Outcome, RunOptions, run};
 use crate::runtime::{Cache, Grant, Runtime, Sandbox, Setup};
@@ -80,6 +80,10 @@ struct RunArgs {
     /// a line, GenAI spans become events), or OpenAI-style chat-completion logs.
     #[arg(short, long, value_enum, default_value_t = Format::Aiir)]
     format: Format,
+    /// How findings are written: aiir JSON Lines, or OCSF Detection Finding events
+    /// (class 2004) for a SIEM.
+    #[arg(long, value_enum, value_name = "STYLE", default_value_t = Style::Aiir)]
+    output_format: Style,
     #[command(flatten)]
     cache: CacheArgs,
     #[command(flatten)]
@@ -181,6 +185,7 @@ async fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
         output: args.output,
         cache_dir: args.cache.dir(),
         format: args.format,
+        style: args.output_format,
         follow: args.stream.follow.then_some(args.stream.poll_interval),
         queue: args.stream.queue as usize,
         progress: !args.stream.no_progress,

@@ -1,4 +1,7 @@
-//! Output: findings as JSON Lines, diagnostics and the run summary on stderr.
+//! Output: findings as JSON Lines (aiir's own records, or OCSF events), diagnostics
+//! and the run summary on stderr.
+
+pub mod ocsf;
 
 use crate::runtime::{Event, Finding, ModelRef, Plugin, PluginError, Reason, Severity};
 use serde::Serialize;
@@ -15,6 +18,8 @@ use time::format_description::well_known::Rfc3339;
 pub struct FindingRecord<'a> {
     event: &'a str,
     time: String,
+    #[serde(skip)]
+    time_unix_nano: u64,
     source: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     model: Option<ModelJson<'a>>,
@@ -84,6 +89,7 @@ impl<'a> FindingRecord<'a> {
         Self {
             event: &event.id,
             time: format_time(event.time_unix_nano),
+            time_unix_nano: event.time_unix_nano,
             source: &event.source,
             model: event.model.as_ref().map(ModelJson::from),
             principal: event.principal.as_deref(),
@@ -139,9 +145,20 @@ pub fn severity_name(s: Severity) -> &'static str {
     }
 }
 
+/// How findings are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Style {
+    /// aiir's own records, one JSON object a line.
+    #[default]
+    Aiir,
+    /// OCSF Detection Finding events (class 2004), one a line.
+    Ocsf,
+}
+
 /// Where findings go: stdout or a file, one JSON object a line.
 pub struct Sink {
     out: Box<dyn Write + Send>,
+    style: Style,
 }
 
 impl std::fmt::Debug for Sink {
@@ -151,18 +168,21 @@ impl std::fmt::Debug for Sink {
 }
 
 impl Sink {
-    /// Write to `file`, or to stdout when there is none.
-    pub fn open(file: Option<&Path>) -> io::Result<Self> {
+    /// Write to `file`, or to stdout when there is none, in `style`.
+    pub fn open(file: Option<&Path>, style: Style) -> io::Result<Self> {
         let out: Box<dyn Write + Send> = match file {
             Some(path) => Box::new(BufWriter::new(File::create(path)?)),
             None => Box::new(BufWriter::new(io::stdout())),
         };
-        Ok(Self { out })
+        Ok(Self { out, style })
     }
 
     /// Write one finding and flush, so a reader of a live pipe sees it at once.
     pub fn write(&mut self, record: &FindingRecord<'_>) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, record)?;
+        match self.style {
+            Style::Aiir => serde_json::to_writer(&mut self.out, record)?,
+            Style::Ocsf => serde_json::to_writer(&mut self.out, &ocsf::detection(record))?,
+        }
         self.out.write_all(b"\n")?;
         self.out.flush()
     }

@@ -4,7 +4,7 @@
 use crate::chain::{Chain, Reply};
 use crate::config::{self, Config, ConfigError};
 use crate::decode::{Format, decode};
-use crate::output::{self, FindingRecord, Sink, Summary};
+use crate::output::{self, FindingRecord, Sink, Style, Summary};
 use crate::progress::{Counters, Progress};
 use crate::runtime::{Event, Runtime};
 use crate::runtime::{Finding, PluginError};
@@ -30,6 +30,8 @@ pub struct RunOptions {
     pub cache_dir: Option<PathBuf>,
     /// How the inputs are written.
     pub format: Format,
+    /// How findings are written.
+    pub style: Style,
     /// Follow the inputs as they grow, looking for new lines this often.
     pub follow: Option<Duration>,
     /// How many lines may wait between the readers and the detectors.
@@ -68,7 +70,7 @@ pub async fn start_config(config: &Config, file: Option<&Path>, cache_dir: Optio
 /// SIGINT or SIGTERM (the line in hand is finished first).
 pub async fn run(opts: &RunOptions) -> anyhow::Result<Outcome> {
     let mut chain = start_chain(opts.config.as_deref(), opts.cache_dir.clone()).await?;
-    let sink = Sink::open(opts.output.as_deref())
+    let sink = Sink::open(opts.output.as_deref(), opts.style)
         .with_context(|| format!("cannot write {}", display(opts.output.as_deref())))?;
     let inputs = if opts.inputs.is_empty() { vec![PathBuf::from("-")] } else { opts.inputs.clone() };
     let ledger = Ledger::open(opts)?;
