@@ -11,8 +11,16 @@
 //! name = "acme-canary"
 //! wasm = "plugins/acme_canary.wasm"   # relative to this file
 //! sha256 = "9f86d081…"                # optional pin: refuse to load anything else
+//!
+//! [store]
+//! path = "aiir.db"                    # the incident store, relative to this file
+//!
+//! [correlate]
+//! window = "1h"                       # see `correlate::Correlation`
+//! escalate_at = [3, 10]
 //! ```
 
+use crate::correlate::Correlation;
 use crate::pack;
 use crate::policy::{BreakerConfig, OnError};
 use crate::runtime::{Grant, Limits, Sandbox, Setup};
@@ -28,7 +36,22 @@ struct RawConfig {
     /// `[[detector]]` entries, each checked on its own so every entry's problems show.
     #[serde(default)]
     detector: Vec<toml::Value>,
+    /// `[store]`: where incidents are kept.
+    store: Option<toml::Value>,
+    /// `[correlate]`: how findings become incidents.
+    correlate: Option<toml::Value>,
 }
+
+/// The `[store]` table as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    /// `path = "aiir.db"`: the SQLite file, relative to the config file.
+    path: Option<PathBuf>,
+}
+
+/// The store's file when the config does not name one: beside the config file.
+const DEFAULT_STORE: &str = "aiir.db";
 
 /// One `[[detector]]` entry as written.
 #[derive(Debug, Deserialize)]
@@ -65,6 +88,11 @@ struct RawDetector {
 pub struct Config {
     /// The detectors, in the order of the file.
     pub detectors: Vec<DetectorConfig>,
+    /// The incident store's file: `[store] path`, else `aiir.db` beside the config
+    /// file (in the working directory without one).
+    pub store: PathBuf,
+    /// How findings become incidents: `[correlate]`.
+    pub correlate: Correlation,
 }
 
 /// One detector to run.
@@ -152,7 +180,7 @@ pub fn default_config() -> Config {
             breaker: BreakerConfig::default(),
         })
         .collect();
-    Config { detectors }
+    Config { detectors, store: PathBuf::from(DEFAULT_STORE), correlate: Correlation::default() }
 }
 
 /// Read and validate a configuration file.
@@ -167,8 +195,11 @@ pub fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
     let value: toml::Value = toml::from_str(text).map_err(|e| vec![toml_problem(&e)])?;
     let mut problems = Vec::new();
     let raw: Option<RawConfig> = parse_lenient(value, "", &mut problems);
+    let (detector, store, correlate) = raw.map(|r| (r.detector, r.store, r.correlate)).unwrap_or_default();
+    let store = parse_store(store, base, &mut problems);
+    let correlate = parse_correlate(correlate, &mut problems);
     let mut detectors = Vec::new();
-    for (i, value) in raw.map(|r| r.detector).unwrap_or_default().into_iter().enumerate() {
+    for (i, value) in detector.into_iter().enumerate() {
         let path = format!("detector[{i}]");
         if let Some(d) = parse_lenient(value, &path, &mut problems) {
             detectors.extend(resolve(d, path, base, &mut problems));
@@ -178,7 +209,18 @@ pub fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
     if detectors.is_empty() && problems.is_empty() {
         problems.push(Problem::new("detector", "no detectors configured: add a [[detector]] entry"));
     }
-    if problems.is_empty() { Ok(Config { detectors }) } else { Err(problems) }
+    if problems.is_empty() { Ok(Config { detectors, store, correlate }) } else { Err(problems) }
+}
+
+fn parse_store(value: Option<toml::Value>, base: &Path, problems: &mut Vec<Problem>) -> PathBuf {
+    let raw: Option<RawStore> = value.and_then(|v| parse_lenient(v, "store", problems));
+    base.join(raw.and_then(|r| r.path).unwrap_or_else(|| PathBuf::from(DEFAULT_STORE)))
+}
+
+fn parse_correlate(value: Option<toml::Value>, problems: &mut Vec<Problem>) -> Correlation {
+    let correlate: Correlation = value.and_then(|v| parse_lenient(v, "correlate", problems)).unwrap_or_default();
+    problems.extend(correlate.problems("correlate"));
+    correlate
 }
 
 /// Deserialize a table with serde (`deny_unknown_fields` and all), recording every
@@ -365,12 +407,29 @@ mod tests {
         assert_eq!(
             got,
             [
-                "top: unknown field `top`, expected `detector`",
+                "top: unknown field `top`, expected one of `detector`, `store`, `correlate`",
                 "detector[0].extra: unknown field `extra`, expected one of `name`, `wasm`, `sha256`, `settings`, `grants`, `deterministic`, `on_error`, `limits`, `breaker`",
                 "detector[0].name: invalid type: integer `5`, expected a string",
                 "detector[0].wasm: invalid type: integer `6`, expected path string",
             ]
         );
+    }
+
+    #[test]
+    fn store_and_correlate_tables_are_read_and_checked() {
+        let detector = "[[detector]]\nname = \"prompt-injection\"\n";
+        let config = parse(detector, Path::new("/etc/aiir")).unwrap();
+        assert_eq!((config.store, config.correlate), (PathBuf::from("/etc/aiir/aiir.db"), Correlation::default()));
+        let text = format!("{detector}[store]\npath = \"var/i.db\"\n[correlate]\nwindow = \"30m\"\n");
+        let config = parse(&text, Path::new("/etc/aiir")).unwrap();
+        assert_eq!(config.store, PathBuf::from("/etc/aiir/var/i.db"));
+        assert_eq!(config.correlate.window, std::time::Duration::from_secs(1800));
+        let got =
+            problems(&format!("{detector}[store]\nfile = 1\n[correlate]\nwindow = \"soon\"\nescalate_at = [0]\n"));
+        assert_eq!(got.len(), 3, "{got:#?}");
+        assert!(got[0].starts_with("store.file: unknown field `file`, expected `path`"), "{got:#?}");
+        assert!(got[1].starts_with("correlate.window: \"soon\" is not a duration"), "{got:#?}");
+        assert!(got[2].starts_with("correlate.escalate_at: [0] must be"), "{got:#?}");
     }
 
     #[test]

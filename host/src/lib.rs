@@ -4,7 +4,8 @@
 //! [`source`] reads lines (once, or following files as they grow), [`decode`] turns them into WIT events (from aiir JSON Lines,
 //! OpenTelemetry GenAI traces or OpenAI chat-completion logs), [`route`] picks the
 //! detectors that asked for each event's kind, [`runtime`] runs those sandboxed
-//! WebAssembly components, and [`output`] writes their findings. [`config`] reads
+//! WebAssembly components, and [`output`] writes their findings; [`correlate`] groups
+//! findings into incidents that [`store`] keeps in a SQLite file. [`config`] reads
 //! `aiir.toml`; [`run`] wires the stages into the `aiir run` job; [`review`] runs a
 //! plugin over a cases file for `aiir test`; [`cli`] is the command line.
 #![deny(missing_docs)]
@@ -12,6 +13,7 @@
 pub mod chain;
 pub mod cli;
 pub mod config;
+pub mod correlate;
 pub mod decode;
 pub mod eval;
 pub mod output;
@@ -23,3 +25,4 @@ pub mod route;
 pub mod run;
 pub mod runtime;
 pub mod source;
+pub mod store;

@@ -1,0 +1,269 @@
+//! Reading incidents and moving them through their lifecycle.
+
+use super::types::parse_named;
+use super::{
+    Filter, IncidentDetail, IncidentRecord, Result, State, Store, StoreError, StoredFinding, TimelineEntry,
+    TimelineItem, Tx, audit, int, now_unix_nano, uint,
+};
+use crate::correlate::{self, Family, Scope};
+use crate::runtime::{Evidence, Finding, ModelRef};
+use rusqlite::{Connection, OptionalExtension as _, Row, params};
+use serde_json::json;
+
+const INCIDENT_COLUMNS: &str = "id, title, family, scope, key, severity, state, model_name, model_version,
+    model_digest, first_seen, last_seen, opened_at, finding_count, responded_count, updated_at";
+
+impl Store {
+    /// One incident.
+    pub fn incident(&self, id: &str) -> Result<Option<IncidentRecord>> {
+        let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?1");
+        let row = self.conn.query_row(&sql, [id], raw_incident).optional()?;
+        row.map(RawIncident::parse).transpose()
+    }
+
+    /// The incidents a filter picks, oldest first.
+    pub fn incidents(&self, filter: Filter) -> Result<Vec<IncidentRecord>> {
+        let (clause, state) = match filter {
+            Filter::All => ("1", None),
+            Filter::Active => ("state != 'closed'", None),
+            Filter::In(s) => ("state = ?1", Some(s.as_str())),
+        };
+        let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE {clause} ORDER BY seq");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = match state {
+            Some(s) => stmt.query_map([s], raw_incident)?.collect::<rusqlite::Result<Vec<_>>>()?,
+            None => stmt.query_map([], raw_incident)?.collect::<rusqlite::Result<Vec<_>>>()?,
+        };
+        rows.into_iter().map(RawIncident::parse).collect()
+    }
+
+    /// An incident with the principals, sessions, techniques and rules of its findings.
+    pub fn incident_detail(&self, id: &str) -> Result<Option<IncidentDetail>> {
+        let Some(incident) = self.incident(id)? else { return Ok(None) };
+        let column = |sql: &str| -> Result<Vec<String>> {
+            let mut stmt = self.conn.prepare(sql)?;
+            Ok(stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+        };
+        Ok(Some(IncidentDetail {
+            principals: column(
+                "SELECT DISTINCT e.principal FROM findings f JOIN events e ON e.id = f.event_id
+                 WHERE f.incident_id = ?1 AND e.principal IS NOT NULL ORDER BY 1",
+            )?,
+            sessions: column(
+                "SELECT DISTINCT e.session FROM findings f JOIN events e ON e.id = f.event_id
+                 WHERE f.incident_id = ?1 AND e.session IS NOT NULL ORDER BY 1",
+            )?,
+            techniques: column(
+                "SELECT DISTINCT t.value FROM findings f, json_each(f.techniques) t WHERE f.incident_id = ?1 ORDER BY 1",
+            )?,
+            rules: column("SELECT DISTINCT rule FROM findings WHERE incident_id = ?1 ORDER BY 1")?,
+            incident,
+        }))
+    }
+
+    /// An incident's findings with their events and evidence, oldest first: the newest
+    /// `limit` of them.
+    pub fn incident_findings(&self, id: &str, limit: usize) -> Result<Vec<StoredFinding>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT * FROM (
+                 SELECT f.id, f.event_id, e.time_unix_nano, e.source, f.plugin, e.model_name, e.model_version,
+                        e.model_digest, e.principal, e.session, f.incident_id, f.rule, f.title, f.severity,
+                        f.confidence, f.techniques
+                 FROM findings f JOIN events e ON e.id = f.event_id
+                 WHERE f.incident_id = ?1 ORDER BY e.time_unix_nano DESC, f.id DESC LIMIT ?2
+             ) ORDER BY time_unix_nano, id",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![id, limit], raw_finding)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(|raw| raw.parse(&self.conn)).collect()
+    }
+
+    /// The incidents responders have not been asked about since they last grew (closed
+    /// ones excepted), oldest first.
+    pub fn needs_response(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id FROM incidents WHERE finding_count > responded_count AND state != 'closed' ORDER BY seq",
+        )?;
+        Ok(stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Record that responders were asked about the incident at `count` findings.
+    pub fn mark_responded(&mut self, id: &str, count: u32) -> Result<()> {
+        let changed = self.conn.execute(
+            "UPDATE incidents SET responded_count = MAX(responded_count, ?2) WHERE id = ?1",
+            params![id, count],
+        )?;
+        if changed == 0 { Err(StoreError::NoIncident(id.to_owned())) } else { Ok(()) }
+    }
+
+    /// Move an incident forward in its lifecycle (open → contained → recovered →
+    /// closed, steps may be skipped; `closed` from any state), with an audit row.
+    pub fn transition(&mut self, id: &str, to: State, actor: &str, reason: &str) -> Result<()> {
+        self.atomically(|t| t.transition(id, to, actor, reason))
+    }
+
+    /// An incident's audit rows and findings, merged by time (the event's time for a
+    /// finding); at equal times findings come first.
+    pub fn timeline(&self, id: &str) -> Result<Vec<TimelineEntry>> {
+        if self.incident(id)?.is_none() {
+            return Err(StoreError::NoIncident(id.to_owned()));
+        }
+        let findings = self
+            .incident_findings(id, usize::MAX)?
+            .into_iter()
+            .map(|f| TimelineEntry { at_unix_nano: f.time_unix_nano, item: TimelineItem::Finding(Box::new(f)) });
+        let audit = self
+            .audit(Some(id))?
+            .into_iter()
+            .map(|a| TimelineEntry { at_unix_nano: a.at_unix_nano, item: TimelineItem::Audit(a) });
+        let mut entries: Vec<TimelineEntry> = findings.chain(audit).collect();
+        // A stable sort keeps findings before audit rows, and each in its own order.
+        entries.sort_by_key(|e| e.at_unix_nano);
+        Ok(entries)
+    }
+}
+
+impl Tx<'_> {
+    /// See [`Store::transition`].
+    pub fn transition(&self, id: &str, to: State, actor: &str, reason: &str) -> Result<()> {
+        let conn = self.conn;
+        let from: Option<String> =
+            conn.query_row("SELECT state FROM incidents WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+        let from = parse_named(&from.ok_or_else(|| StoreError::NoIncident(id.to_owned()))?, "state", State::parse)?;
+        if from == State::Closed || to <= from {
+            return Err(StoreError::Transition { id: id.to_owned(), from, to });
+        }
+        let now = now_unix_nano();
+        conn.execute(
+            "UPDATE incidents SET state = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, to.as_str(), int(now)],
+        )?;
+        let detail = json!({ "from": from.as_str(), "to": to.as_str(), "reason": reason });
+        audit(conn, now, actor, Some(id), "state", detail)
+    }
+}
+
+struct RawIncident {
+    id: String,
+    title: String,
+    family: String,
+    scope: String,
+    key: String,
+    severity: String,
+    state: String,
+    model: (Option<String>, Option<String>, Option<String>),
+    times: [i64; 3],
+    counts: [u32; 2],
+    updated_at: i64,
+}
+
+fn raw_incident(r: &Row<'_>) -> rusqlite::Result<RawIncident> {
+    Ok(RawIncident {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        family: r.get(2)?,
+        scope: r.get(3)?,
+        key: r.get(4)?,
+        severity: r.get(5)?,
+        state: r.get(6)?,
+        model: (r.get(7)?, r.get(8)?, r.get(9)?),
+        times: [r.get(10)?, r.get(11)?, r.get(12)?],
+        counts: [r.get(13)?, r.get(14)?],
+        updated_at: r.get(15)?,
+    })
+}
+
+impl RawIncident {
+    fn parse(self) -> Result<IncidentRecord> {
+        Ok(IncidentRecord {
+            family: parse_named(&self.family, "family", Family::parse)?,
+            scope: parse_named(&self.scope, "scope", Scope::parse)?,
+            severity: parse_named(&self.severity, "severity", correlate::parse_severity)?,
+            state: parse_named(&self.state, "state", State::parse)?,
+            model: model_ref(self.model),
+            id: self.id,
+            title: self.title,
+            key: self.key,
+            first_seen: uint(self.times[0]),
+            last_seen: uint(self.times[1]),
+            opened_at: uint(self.times[2]),
+            finding_count: self.counts[0],
+            responded_count: self.counts[1],
+            updated_at: uint(self.updated_at),
+        })
+    }
+}
+
+fn model_ref((name, version, digest): (Option<String>, Option<String>, Option<String>)) -> Option<ModelRef> {
+    name.map(|name| ModelRef { name, version, digest })
+}
+
+struct RawFinding {
+    id: i64,
+    event_id: String,
+    time: i64,
+    source: String,
+    plugin: String,
+    model: (Option<String>, Option<String>, Option<String>),
+    principal: Option<String>,
+    session: Option<String>,
+    incident_id: Option<String>,
+    rule: String,
+    title: String,
+    severity: String,
+    confidence: f64,
+    techniques: String,
+}
+
+fn raw_finding(r: &Row<'_>) -> rusqlite::Result<RawFinding> {
+    Ok(RawFinding {
+        id: r.get(0)?,
+        event_id: r.get(1)?,
+        time: r.get(2)?,
+        source: r.get(3)?,
+        plugin: r.get(4)?,
+        model: (r.get(5)?, r.get(6)?, r.get(7)?),
+        principal: r.get(8)?,
+        session: r.get(9)?,
+        incident_id: r.get(10)?,
+        rule: r.get(11)?,
+        title: r.get(12)?,
+        severity: r.get(13)?,
+        confidence: r.get(14)?,
+        techniques: r.get(15)?,
+    })
+}
+
+impl RawFinding {
+    fn parse(self, conn: &Connection) -> Result<StoredFinding> {
+        let techniques = serde_json::from_str(&self.techniques)
+            .map_err(|e| StoreError::Corrupt(format!("finding {}: techniques: {e}", self.id)))?;
+        #[allow(clippy::cast_possible_truncation, reason = "stored from an f32")]
+        let confidence = self.confidence as f32;
+        Ok(StoredFinding {
+            finding: Finding {
+                severity: parse_named(&self.severity, "severity", correlate::parse_severity)?,
+                evidence: evidence(conn, self.id)?,
+                rule: self.rule,
+                title: self.title,
+                confidence,
+                techniques,
+            },
+            id: self.id,
+            event_id: self.event_id,
+            time_unix_nano: uint(self.time),
+            source: self.source,
+            plugin: self.plugin,
+            model: model_ref(self.model),
+            principal: self.principal,
+            session: self.session,
+            incident_id: self.incident_id,
+        })
+    }
+}
+
+fn evidence(conn: &Connection, finding: i64) -> Result<Vec<Evidence>> {
+    let mut stmt = conn.prepare_cached("SELECT field, excerpt FROM evidence WHERE finding_id = ?1 ORDER BY id")?;
+    let rows = stmt.query_map([finding], |r| Ok(Evidence { field: r.get(0)?, excerpt: r.get(1)? }))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

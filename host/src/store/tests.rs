@@ -1,0 +1,287 @@
+//! The store on real SQLite files in temporary directories.
+
+use super::*;
+use crate::correlate::{Correlation, Family, Scope};
+use crate::runtime::{Event, Evidence, Finding, ModelLifecycle, ModelRef, Payload, Severity};
+use tempfile::TempDir;
+
+const MIN: u64 = 60 * 1_000_000_000;
+
+fn store() -> (TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("aiir.db")).unwrap();
+    (dir, store)
+}
+
+fn reopen(dir: &TempDir) -> Store {
+    Store::open(&dir.path().join("aiir.db")).unwrap()
+}
+
+fn event(id: &str, minute: u64, session: &str) -> Event {
+    Event {
+        id: id.into(),
+        time_unix_nano: minute * MIN,
+        source: "api".into(),
+        model: Some(ModelRef { name: "m".into(), version: Some("1".into()), digest: None }),
+        principal: Some("p".into()),
+        session: Some(session.into()),
+        payload: Payload::Custom(crate::runtime::Custom { kind: "x".into(), data: "{}".into() }),
+        attributes: Vec::new(),
+    }
+}
+
+fn finding(rule: &str, severity: Severity) -> PluginFinding {
+    PluginFinding {
+        plugin: rule.split('/').next().unwrap().into(),
+        finding: Finding {
+            rule: rule.into(),
+            title: format!("{rule} fired"),
+            severity,
+            confidence: 0.5,
+            techniques: vec!["AML.T0051.000".into(), "LLM01".into()],
+            evidence: vec![Evidence { field: "payload".into(), excerpt: "ignore all".into() }],
+        },
+    }
+}
+
+/// One injection finding per event, each event one minute after the last.
+fn batch(events: &[(&str, u64, &str)]) -> Batch {
+    let observations = events
+        .iter()
+        .map(|&(id, minute, session)| Observation {
+            event: event(id, minute, session),
+            findings: vec![finding("prompt-injection/direct", Severity::Medium)],
+        })
+        .collect();
+    Batch { observations, checkpoint: None }
+}
+
+fn ingest(store: &mut Store, b: &Batch) -> Ingested {
+    store.ingest(b, &Correlation::default(), 1_000 * MIN).unwrap()
+}
+
+#[test]
+fn a_new_file_gets_the_whole_schema_and_keeps_data_when_reopened() {
+    let (dir, mut s) = store();
+    assert_eq!(schema::version(&s.conn).unwrap(), SCHEMA_VERSION);
+    let mode: String = s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    let mut b = batch(&[("e1", 1, "s1")]);
+    b.checkpoint = Some(Checkpoint { source: "a.log".into(), file: "1:2".into(), byte_offset: 10, line_number: 1 });
+    ingest(&mut s, &b);
+    drop(s);
+    let s = reopen(&dir);
+    assert_eq!(s.incidents(Filter::All).unwrap().len(), 1);
+    assert_eq!(s.checkpoint("a.log").unwrap(), b.checkpoint);
+    assert_eq!(s.checkpoint("b.log").unwrap(), None);
+}
+
+#[test]
+fn a_file_of_a_newer_schema_is_refused_by_name() {
+    let (dir, s) = store();
+    s.conn.execute("INSERT INTO schema_migrations VALUES (?1, 0)", [SCHEMA_VERSION + 1]).unwrap();
+    drop(s);
+    let path = dir.path().join("aiir.db");
+    let message = Store::open(&path).unwrap_err().to_string();
+    let expected =
+        format!("{} has schema version {}, newer than the {SCHEMA_VERSION}", path.display(), SCHEMA_VERSION + 1);
+    assert!(message.contains(&expected), "{message}");
+}
+
+#[test]
+fn ingesting_twice_stores_each_finding_and_incident_once() {
+    let (dir, mut s) = store();
+    let b = batch(&[("e1", 1, "s1"), ("e2", 2, "s1")]);
+    let first = ingest(&mut s, &b);
+    assert_eq!(first.new.len(), 2);
+    assert_eq!(first.opened, ["INC-0001"]);
+    assert!(first.grown.is_empty());
+    drop(s);
+    let mut s = reopen(&dir);
+    assert_eq!(ingest(&mut s, &b), Ingested::default());
+    let incidents = s.incidents(Filter::All).unwrap();
+    assert_eq!(incidents.len(), 1);
+    assert_eq!(incidents[0].finding_count, 2);
+    let findings = s.incident_findings("INC-0001", 10).unwrap();
+    assert_eq!(findings.iter().map(|f| f.event_id.as_str()).collect::<Vec<_>>(), ["e1", "e2"]);
+    let (stored, given) = (&findings[0].finding, &b.observations[0].findings[0].finding);
+    assert_eq!((&stored.rule, &stored.title, stored.severity), (&given.rule, &given.title, given.severity));
+    assert_eq!((stored.confidence, &stored.techniques), (given.confidence, &given.techniques));
+    assert_eq!((stored.evidence[0].field.as_str(), stored.evidence[0].excerpt.as_str()), ("payload", "ignore all"));
+    assert_eq!(findings[0].principal.as_deref(), Some("p"));
+}
+
+#[test]
+fn incidents_are_split_by_window_and_group_and_grow_within_them() {
+    let (_dir, mut s) = store();
+    let out = ingest(&mut s, &batch(&[("e1", 0, "s1"), ("e2", 50, "s1"), ("e3", 100, "s1"), ("e4", 500, "s1")]));
+    assert_eq!(out.opened, ["INC-0001", "INC-0002"], "e1..e3 are each within an hour of the last");
+    let out = ingest(&mut s, &batch(&[("e5", 510, "s1"), ("e6", 510, "s2")]));
+    assert_eq!((out.opened, out.grown), (vec!["INC-0003".to_owned()], vec!["INC-0002".to_owned()]));
+    let first = s.incident("INC-0001").unwrap().unwrap();
+    assert_eq!((first.first_seen, first.last_seen, first.finding_count), (0, 100 * MIN, 3));
+    assert_eq!((first.family, first.scope, first.key.as_str()), (Family::PromptInjection, Scope::Session, "s1"));
+    assert_eq!(first.title, "prompt-injection in session s1");
+    assert_eq!(first.opened_at, 1_000 * MIN);
+    let detail = s.incident_detail("INC-0001").unwrap().unwrap();
+    assert_eq!(detail.techniques, ["AML.T0051.000", "LLM01"]);
+    assert_eq!((detail.principals, detail.sessions), (vec!["p".to_owned()], vec!["s1".to_owned()]));
+    assert_eq!(detail.rules, ["prompt-injection/direct"]);
+    assert_eq!(s.needs_response().unwrap(), ["INC-0001", "INC-0002", "INC-0003"]);
+    s.mark_responded("INC-0001", 3).unwrap();
+    assert_eq!(s.needs_response().unwrap(), ["INC-0002", "INC-0003"]);
+}
+
+#[test]
+fn repetition_escalates_with_an_audit_row() {
+    let (_dir, mut s) = store();
+    ingest(&mut s, &batch(&[("e1", 1, "s"), ("e2", 2, "s")]));
+    assert_eq!(s.incident("INC-0001").unwrap().unwrap().severity, Severity::Medium);
+    ingest(&mut s, &batch(&[("e3", 3, "s")]));
+    assert_eq!(s.incident("INC-0001").unwrap().unwrap().severity, Severity::High);
+    let what: Vec<String> = s.audit(Some("INC-0001")).unwrap().into_iter().map(|a| a.what).collect();
+    assert_eq!(what, ["opened", "escalated"]);
+}
+
+#[test]
+fn the_audit_log_refuses_updates_and_deletes() {
+    let (_dir, mut s) = store();
+    ingest(&mut s, &batch(&[("e1", 1, "s")]));
+    for sql in ["UPDATE audit SET actor = 'x'", "DELETE FROM audit"] {
+        let error = s.conn.execute(sql, []).unwrap_err().to_string();
+        assert!(error.contains("the audit log is append-only"), "{error}");
+    }
+    assert_eq!(s.audit(None).unwrap().len(), 1);
+}
+
+#[test]
+fn a_transaction_dropped_before_commit_leaves_nothing() {
+    let (dir, mut s) = store();
+    let tx = s.write().unwrap();
+    let out = ingest::ingest_in(&tx, &batch(&[("e1", 1, "s")]), &Correlation::default(), 0).unwrap();
+    assert_eq!(out.opened, ["INC-0001"]);
+    drop(tx);
+    drop(s);
+    let s = reopen(&dir);
+    assert!(s.incidents(Filter::All).unwrap().is_empty());
+    assert!(s.audit(None).unwrap().is_empty());
+    let events: i64 = s.conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0)).unwrap();
+    assert_eq!(events, 0);
+}
+
+#[test]
+fn states_only_move_forward_each_step_audited() {
+    let (_dir, mut s) = store();
+    ingest(&mut s, &batch(&[("e1", 1, "s")]));
+    s.transition("INC-0001", State::Contained, "alice", "blocked p").unwrap();
+    let back = s.transition("INC-0001", State::Open, "alice", "oops").unwrap_err();
+    assert!(matches!(back, StoreError::Transition { from: State::Contained, to: State::Open, .. }), "{back}");
+    s.transition("INC-0001", State::Closed, "alice", "done").unwrap();
+    assert!(s.transition("INC-0001", State::Closed, "alice", "again").is_err());
+    assert!(matches!(s.transition("INC-9", State::Closed, "a", "").unwrap_err(), StoreError::NoIncident(_)));
+    assert!(s.incidents(Filter::Active).unwrap().is_empty());
+    assert_eq!(s.incidents(Filter::In(State::Closed)).unwrap().len(), 1);
+    let timeline = s.timeline("INC-0001").unwrap();
+    let kinds: Vec<String> = timeline
+        .iter()
+        .map(|e| match &e.item {
+            TimelineItem::Finding(f) => f.finding.rule.clone(),
+            TimelineItem::Audit(a) => format!("{} {}", a.what, a.detail["to"].as_str().unwrap_or("")),
+        })
+        .collect();
+    assert_eq!(kinds, ["prompt-injection/direct", "opened ", "state contained", "state closed"]);
+    // A closed incident takes no more findings: the next one opens another.
+    let out = ingest(&mut s, &batch(&[("e2", 2, "s")]));
+    assert_eq!(out.opened, ["INC-0002"]);
+}
+
+#[test]
+fn actions_are_proposed_once_and_their_outcome_audited() {
+    let (_dir, mut s) = store();
+    ingest(&mut s, &batch(&[("e1", 1, "s")]));
+    let action = NewAction {
+        incident_id: "INC-0001".into(),
+        responder: "contain".into(),
+        kind: ActionKind::BlockPrincipal,
+        target: "p".into(),
+        payload: serde_json::json!({}),
+        reason: "repeated injection".into(),
+        mode: Mode::Approve,
+    };
+    let id = s.propose(&action, ActionStatus::Pending).unwrap().unwrap();
+    assert_eq!(s.propose(&action, ActionStatus::Pending).unwrap(), None);
+    s.set_action_status(id, ActionStatus::Executed, "bob", Some("blocked")).unwrap();
+    let stored = s.action(id).unwrap().unwrap();
+    assert_eq!((stored.status, stored.decided_by.as_deref()), (ActionStatus::Executed, Some("bob")));
+    assert_eq!(stored.action, action);
+    assert_eq!(s.actions("INC-0001").unwrap().len(), 1);
+    let what: Vec<String> = s.audit(Some("INC-0001")).unwrap().into_iter().map(|a| a.what).collect();
+    assert_eq!(what, ["opened", "action-proposed", "action-status"]);
+    assert!(matches!(s.set_action_status(99, ActionStatus::Failed, "x", None), Err(StoreError::NoAction(99))));
+}
+
+fn lifecycle(id: &str, minute: u64, action: &str, version: &str) -> Event {
+    let model = ModelRef { name: "m".into(), version: Some(version.into()), digest: Some(format!("sha256:{version}")) };
+    Event {
+        payload: Payload::ModelLifecycle(ModelLifecycle { action: action.into(), model, registry: None }),
+        ..event(id, minute, "s")
+    }
+}
+
+#[test]
+fn rollback_picks_the_newest_known_good_version_before_the_incident() {
+    let (_dir, mut s) = store();
+    for (i, v) in ["1.0", "1.1", "1.2", "2.0"].iter().enumerate() {
+        let moved = s.observe_lifecycle(&lifecycle(&format!("l{i}"), i as u64 * 10, "deployed", v)).unwrap();
+        assert_eq!(moved.map(|m| m.to).as_deref(), Some(*v));
+    }
+    for v in ["1.0", "1.1", "1.2"] {
+        s.mark_known_good("m", v, "alice").unwrap();
+    }
+    assert!(s.quarantine("m", "1.2", None, "alice").unwrap());
+    assert!(!s.quarantine("m", "1.2", None, "alice").unwrap());
+    // The incident began at minute 15: 1.2 (quarantined) and 2.0 (later) are out.
+    let moved = s.rollback("m", 15 * MIN, "rollback", None).unwrap().unwrap();
+    assert_eq!(moved, AliasMove { from: Some("2.0".into()), to: "1.1".into() });
+    assert_eq!(s.serving("m").unwrap().as_deref(), Some("1.1"));
+    assert_eq!(s.rollback("m", 0, "rollback", None).unwrap(), None, "nothing known-good that early");
+    let history = s.alias_history("m").unwrap();
+    assert_eq!(history.len(), 5);
+    assert_eq!(history[0].actor, "log:l0");
+    assert_eq!(history[4].actor, "rollback");
+    let versions = s.versions("m").unwrap();
+    assert!(versions[1].serving && versions[1].known_good && versions[2].quarantined);
+    assert_eq!(versions[3].digest.as_deref(), Some("sha256:2.0"));
+    assert!(matches!(s.mark_known_good("m", "9", "a"), Err(StoreError::NoVersion { .. })));
+    assert!(s.is_quarantined("m", "1.2").unwrap() && !s.is_quarantined("m", "1.1").unwrap());
+    assert_eq!(s.models().unwrap(), [ModelRow { name: "m".into(), serving: Some("1.1".into()) }]);
+}
+
+#[test]
+fn a_reread_lifecycle_event_or_a_quarantined_version_does_not_move_the_alias() {
+    let (_dir, mut s) = store();
+    s.observe_lifecycle(&lifecycle("l1", 1, "deployed", "1.0")).unwrap();
+    let tampered = lifecycle("l2", 2, "deployed", "1.1");
+    s.observe_lifecycle(&tampered).unwrap();
+    s.mark_known_good("m", "1.0", "alice").unwrap();
+    s.atomically(|t| {
+        t.rollback("m", 2 * MIN, "rollback", None)?;
+        t.quarantine("m", "1.1", None, "rollback")
+    })
+    .unwrap();
+    assert_eq!(s.observe_lifecycle(&tampered).unwrap(), None);
+    assert_eq!(s.observe_lifecycle(&lifecycle("l3", 3, "loaded", "1.1")).unwrap(), None);
+    assert_eq!(s.serving("m").unwrap().as_deref(), Some("1.0"));
+    assert!(s.audit(None).unwrap().iter().any(|a| a.what == "alias-refused"));
+    assert_eq!(s.observe_lifecycle(&event("e", 4, "s")).unwrap(), None, "not a lifecycle event");
+}
+
+#[test]
+fn blocking_is_recorded_once() {
+    let (_dir, mut s) = store();
+    assert!(!s.is_blocked("p").unwrap());
+    assert!(s.block("p", None, "contain").unwrap());
+    assert!(!s.block("p", None, "contain").unwrap());
+    assert!(s.is_blocked("p").unwrap());
+    assert_eq!(s.audit(None).unwrap().len(), 1);
+}
