@@ -88,6 +88,10 @@ struct RunArgs {
     cache: CacheArgs,
     #[command(flatten)]
     stream: StreamArgs,
+    /// Keep findings, incidents and checkpoints in this SQLite file: a finding is
+    /// written once across runs, and `--follow` resumes where it stopped.
+    #[arg(long, value_name = "FILE")]
+    store: Option<PathBuf>,
     /// Log files in the `--format`; `-` or none reads stdin.
     #[arg(value_name = "INPUT")]
     inputs: Vec<PathBuf>,
@@ -189,6 +193,7 @@ async fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
         follow: args.stream.follow.then_some(args.stream.poll_interval),
         queue: args.stream.queue as usize,
         progress: !args.stream.no_progress,
+        store: args.store,
     };
     Ok(match run(&opts).await? {
         Outcome::Clean => ExitCode::SUCCESS,

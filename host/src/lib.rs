@@ -16,6 +16,7 @@ pub mod config;
 pub mod correlate;
 pub mod decode;
 pub mod eval;
+pub mod ledger;
 pub mod output;
 pub mod pack;
 pub mod policy;

@@ -3,12 +3,12 @@
 
 use crate::chain::{Chain, Reply};
 use crate::config::{self, Config, ConfigError};
+use crate::correlate::Correlation;
 use crate::decode::{Format, decode};
+use crate::ledger::{Hit, Ledger};
 use crate::output::{self, FindingRecord, Sink, Style, Summary};
 use crate::progress::{Counters, Progress};
 use crate::runtime::{Event, Runtime};
-use crate::runtime::{Finding, PluginError};
-use crate::source::Position;
 use crate::source::feed::{self, Fed, Mode, Queue};
 use anyhow::Context as _;
 use std::borrow::Cow;
@@ -38,6 +38,9 @@ pub struct RunOptions {
     pub queue: usize,
     /// Show a progress line on a terminal for large inputs.
     pub progress: bool,
+    /// Keep findings and checkpoints in this store: each finding is written once,
+    /// and a followed file resumes after its checkpoint.
+    pub store: Option<PathBuf>,
 }
 
 /// How a run ended, for the exit code.
@@ -73,10 +76,10 @@ pub async fn run(opts: &RunOptions) -> anyhow::Result<Outcome> {
     let sink = Sink::open(opts.output.as_deref(), opts.style)
         .with_context(|| format!("cannot write {}", display(opts.output.as_deref())))?;
     let inputs = if opts.inputs.is_empty() { vec![PathBuf::from("-")] } else { opts.inputs.clone() };
-    let ledger = Ledger::open(opts)?;
+    let ledger = Ledger::open(opts.store.as_deref(), Correlation::default())?;
     let progress = Progress::start(opts.progress && opts.follow.is_none(), total_size(&inputs));
     let mode = match opts.follow {
-        Some(poll) => Mode::Follow { poll, resume: inputs.iter().map(|p| ledger.resume(p)).collect() },
+        Some(poll) => Mode::Follow { poll, resume: inputs.iter().map(|p| ledger.resume(p)).collect::<Result<_, _>>()? },
         None => Mode::Once,
     };
     let (queue, readers) = feed::spawn(&inputs, mode, opts.queue, progress.counters().bytes.clone());
@@ -150,39 +153,17 @@ async fn process(fed: Fed, inputs: &[PathBuf], format: Format, chain: &mut Chain
         }
     }
     for hit in out.ledger.commit(path, hits, fed.line.at)? {
-        emit(out, hit.record(chain))?;
+        emit(out, hit.record())?;
     }
     Ok(())
 }
 
-/// A finding on its way out: what the ledger keeps and the sink writes.
-#[derive(Debug)]
-pub struct Hit<'a> {
-    /// The event it is about.
-    pub event: &'a Event,
-    /// The index of the plugin in the chain.
-    pub plugin: usize,
-    /// The finding; owned for the synthetic one of a fail-closed plugin.
-    pub finding: Cow<'a, Finding>,
-    /// Why the plugin did not inspect the event, for the synthetic finding.
-    pub error: Option<&'a PluginError>,
-}
-
-impl<'a> Hit<'a> {
-    fn record(&'a self, chain: &'a Chain) -> FindingRecord<'a> {
-        let record = FindingRecord::new(self.event, chain.plugin(self.plugin), &self.finding);
-        match self.error {
-            Some(error) => record.with_error(error),
-            None => record,
-        }
-    }
-}
-
 /// What a plugin found, or, for a fail-closed plugin that failed, the synthetic
 /// finding that says the event was not inspected.
-fn found<'a>(outcome: &'a Reply, event: &'a Event, chain: &Chain, summary: &mut Summary) -> Vec<Hit<'a>> {
+fn found<'a>(outcome: &'a Reply, event: &'a Event, chain: &'a Chain, summary: &mut Summary) -> Vec<Hit<'a>> {
     let counts = &mut summary.plugins[outcome.plugin];
-    let hit = |finding, error| Hit { event, plugin: outcome.plugin, finding, error };
+    let plugin = chain.plugin(outcome.plugin);
+    let hit = |finding, error| Hit { event, plugin, finding, error };
     match &outcome.result {
         Ok(findings) => {
             counts.inspected(findings.len());
@@ -191,7 +172,7 @@ fn found<'a>(outcome: &'a Reply, event: &'a Event, chain: &Chain, summary: &mut 
         Err(error) => {
             counts.failed(error.reason);
             if chain.fails_closed(outcome.plugin) {
-                let f = output::not_inspected(chain.plugin(outcome.plugin).name(), error);
+                let f = output::not_inspected(plugin.name(), error);
                 vec![hit(Cow::Owned(f), Some(error))]
             } else {
                 Vec::new()
@@ -204,29 +185,6 @@ fn emit(out: &mut Out, record: FindingRecord<'_>) -> anyhow::Result<()> {
     out.summary.count(&record);
     out.counters.findings.fetch_add(1, Ordering::Relaxed);
     out.sink.write(&record).context("cannot write findings")
-}
-
-/// Where findings and checkpoints are kept between runs: the seam where the store
-/// comes in. Until it does, nothing is kept: every finding is new and every followed
-/// file is read from its start.
-#[derive(Debug, Default)]
-struct Ledger;
-
-impl Ledger {
-    fn open(_opts: &RunOptions) -> anyhow::Result<Self> {
-        Ok(Self)
-    }
-
-    /// The checkpoint of the input at `path`: where reading resumes.
-    fn resume(&self, _path: &Path) -> Option<Position> {
-        None
-    }
-
-    /// Keep the findings of a line together with the line's end as the checkpoint of
-    /// `path`, in one step; the findings not kept before.
-    fn commit<'a>(&mut self, _path: &Path, hits: Vec<Hit<'a>>, _at: Position) -> anyhow::Result<Vec<Hit<'a>>> {
-        Ok(hits)
-    }
 }
 
 /// The size of the inputs, when all are files.

@@ -10,6 +10,7 @@ mod cache;
 mod config_ui;
 mod demo;
 mod eval;
+mod follow;
 mod formats;
 mod inspect;
 mod plugin_errors;
