@@ -1,93 +1,166 @@
-//! The ledger of a run: what `aiir run` keeps in the store as it goes. The findings of
-//! each line are stored with the line's end as its input's checkpoint, in one
-//! transaction, and only the findings not stored before are written out; so a run that
-//! is killed and started again resumes after the last line stored and reports no
-//! finding twice. Without a store every finding is new and nothing resumes.
+//! The ledger of a run: what `aiir run` keeps in the store as it goes. Findings are
+//! stored in batches of lines, each with the end of its last line as its input's
+//! checkpoint, in one transaction; only the findings not stored before are written
+//! out, after the batch is stored. So a run that is killed and started again resumes
+//! after the last batch stored and reports no finding twice. Without a store every
+//! finding is written at once and nothing resumes.
 
+use crate::chain::Chain;
 use crate::correlate::Correlation;
 use crate::output::FindingRecord;
-use crate::runtime::{Event, Finding, Plugin, PluginError};
+use crate::runtime::{Event, Finding, PluginError};
 use crate::source::{FileId, Position};
 use crate::store::{Batch, Checkpoint, Observation, PluginFinding, Store, now_unix_nano};
 use anyhow::Context as _;
 use std::borrow::Cow;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// A finding on its way out: what the ledger stores and the sink writes.
+/// Lines stored together at most; a batch is also stored whenever the input pauses.
+const BATCH_LINES: usize = 512;
+
+/// Where findings go once they are known to be new.
+pub type Emit<'e> = dyn FnMut(FindingRecord<'_>) -> anyhow::Result<()> + 'e;
+
+/// A finding on its way out.
 #[derive(Debug)]
 pub struct Hit<'a> {
     /// The event it is about.
     pub event: &'a Event,
-    /// The plugin that found it.
-    pub plugin: &'a Plugin,
+    /// The index of the plugin in the chain.
+    pub plugin: usize,
     /// The finding; owned for the synthetic one of a fail-closed plugin.
     pub finding: Cow<'a, Finding>,
     /// Why the plugin did not inspect the event, for the synthetic finding.
     pub error: Option<&'a PluginError>,
 }
 
-impl Hit<'_> {
-    /// The finding as written.
-    pub fn record(&self) -> FindingRecord<'_> {
-        let record = FindingRecord::new(self.event, self.plugin, &self.finding);
-        match self.error {
-            Some(error) => record.with_error(error),
-            None => record,
-        }
-    }
-}
-
-/// The store of a run, if it has one, and how it groups findings into incidents.
+/// The store of a run, if it has one, with the batch not yet stored.
 #[derive(Debug, Default)]
 pub struct Ledger {
-    store: Option<(Store, Correlation)>,
+    store: Option<Stored>,
+}
+
+#[derive(Debug)]
+struct Stored {
+    store: Store,
+    correlation: Correlation,
+    pending: Pending,
+}
+
+/// Lines read and inspected but not yet stored.
+#[derive(Debug, Default)]
+struct Pending {
+    batch: Batch,
+    /// Per finding of the batch: its plugin and, for a synthetic finding, the error.
+    notes: Vec<Vec<(usize, Option<PluginError>)>>,
+    source: Option<PathBuf>,
+    lines: usize,
 }
 
 impl Ledger {
     /// Keep findings and checkpoints in the store at `path`; nothing without one.
     pub fn open(path: Option<&Path>, correlation: Correlation) -> anyhow::Result<Self> {
-        let store = path.map(|p| Store::open(p).map(|s| (s, correlation))).transpose()?;
+        let store = match path {
+            Some(p) => Some(Stored { store: Store::open(p)?, correlation, pending: Pending::default() }),
+            None => None,
+        };
         Ok(Self { store })
     }
 
     /// Where reading the input at `path` resumes: its checkpoint, if it has one.
     pub fn resume(&self, path: &Path) -> anyhow::Result<Option<Position>> {
-        let Some((store, _)) = &self.store else { return Ok(None) };
+        let Some(stored) = &self.store else { return Ok(None) };
         let source = source_key(path)?;
-        let saved = store.checkpoint(&source).with_context(|| format!("cannot read the checkpoint of {source}"))?;
+        let saved =
+            stored.store.checkpoint(&source).with_context(|| format!("cannot read the checkpoint of {source}"))?;
         Ok(saved.and_then(|c| position(&c)))
     }
 
-    /// Store the findings of a line with the line's end `at` as the checkpoint of the
-    /// input at `path`, as one; the findings not stored before, to write out.
-    pub fn commit<'a>(&mut self, path: &Path, hits: Vec<Hit<'a>>, at: Position) -> anyhow::Result<Vec<Hit<'a>>> {
-        let Some((store, correlation)) = &mut self.store else { return Ok(hits) };
-        // Stdin has no identity to resume by: its findings are stored, with no checkpoint.
-        let checkpoint = (at.file != FileId::default()).then(|| checkpoint(path, at)).transpose()?;
-        let (batch, places) = batch(&hits, checkpoint);
-        let ingested = store.ingest(&batch, correlation, now_unix_nano()).context("cannot store findings")?;
-        let mut hits: Vec<Option<Hit<'a>>> = hits.into_iter().map(Some).collect();
-        Ok(ingested.new.iter().filter_map(|n| hits[places[n.observation][n.finding]].take()).collect())
+    /// Take the findings of a line of the input at `path` that ends `at`. Without a
+    /// store they are written at once; with one they wait for the batch to be stored.
+    pub fn add(
+        &mut self,
+        path: &Path,
+        hits: Vec<Hit<'_>>,
+        at: Position,
+        chain: &Chain,
+        emit: &mut Emit<'_>,
+    ) -> anyhow::Result<()> {
+        let Some(stored) = &mut self.store else {
+            return hits.iter().try_for_each(|h| emit(record(h.event, chain, h.plugin, &h.finding, h.error)));
+        };
+        if stored.pending.source.as_deref().is_some_and(|s| s != path) {
+            stored.flush(chain, emit)?;
+        }
+        stored.pending.add(path, hits, at, chain)?;
+        if stored.pending.lines >= BATCH_LINES { stored.flush(chain, emit) } else { Ok(()) }
+    }
+
+    /// Store the lines taken so far and write their new findings.
+    pub fn flush(&mut self, chain: &Chain, emit: &mut Emit<'_>) -> anyhow::Result<()> {
+        match &mut self.store {
+            Some(stored) => stored.flush(chain, emit),
+            None => Ok(()),
+        }
     }
 }
 
-/// The batch of a line's hits, grouped by event, and for each of its findings the
-/// index of its hit.
-fn batch(hits: &[Hit<'_>], checkpoint: Option<Checkpoint>) -> (Batch, Vec<Vec<usize>>) {
-    let mut observations: Vec<Observation> = Vec::new();
-    let mut places: Vec<Vec<usize>> = Vec::new();
-    for (i, hit) in hits.iter().enumerate() {
-        if observations.last().is_none_or(|o| o.event.id != hit.event.id) {
-            observations.push(Observation { event: hit.event.clone(), findings: Vec::new() });
-            places.push(Vec::new());
+impl Stored {
+    fn flush(&mut self, chain: &Chain, emit: &mut Emit<'_>) -> anyhow::Result<()> {
+        let Pending { batch, notes, lines, .. } = std::mem::take(&mut self.pending);
+        if lines == 0 {
+            return Ok(());
         }
-        let finding = PluginFinding { plugin: hit.plugin.name().to_owned(), finding: hit.finding.clone().into_owned() };
-        if let (Some(o), Some(p)) = (observations.last_mut(), places.last_mut()) {
-            o.findings.push(finding);
-            p.push(i);
+        let ingested =
+            self.store.ingest(&batch, &self.correlation, now_unix_nano()).context("cannot store findings")?;
+        for new in &ingested.new {
+            let obs = &batch.observations[new.observation];
+            let (plugin, error) = &notes[new.observation][new.finding];
+            emit(record(&obs.event, chain, *plugin, &obs.findings[new.finding].finding, error.as_ref()))?;
         }
+        Ok(())
     }
-    (Batch { observations, checkpoint }, places)
+}
+
+impl Pending {
+    /// Add a line's hits, grouped by event, and make its end the checkpoint.
+    fn add(&mut self, path: &Path, hits: Vec<Hit<'_>>, at: Position, chain: &Chain) -> anyhow::Result<()> {
+        let mut last: Option<&Event> = None;
+        for hit in hits {
+            if !last.is_some_and(|e| std::ptr::eq(e, hit.event)) {
+                self.batch.observations.push(Observation { event: hit.event.clone(), findings: Vec::new() });
+                self.notes.push(Vec::new());
+                last = Some(hit.event);
+            }
+            let plugin = chain.plugin(hit.plugin).name().to_owned();
+            let finding = PluginFinding { plugin, finding: hit.finding.into_owned() };
+            if let (Some(o), Some(n)) = (self.batch.observations.last_mut(), self.notes.last_mut()) {
+                o.findings.push(finding);
+                n.push((hit.plugin, hit.error.cloned()));
+            }
+        }
+        // Stdin has no identity to resume by: its findings are stored, with no checkpoint.
+        if at.file != FileId::default() {
+            self.batch.checkpoint = Some(checkpoint(path, at)?);
+        }
+        self.source = Some(path.to_owned());
+        self.lines += 1;
+        Ok(())
+    }
+}
+
+fn record<'a>(
+    event: &'a Event,
+    chain: &'a Chain,
+    plugin: usize,
+    finding: &'a Finding,
+    error: Option<&'a PluginError>,
+) -> FindingRecord<'a> {
+    let record = FindingRecord::new(event, chain.plugin(plugin), finding);
+    match error {
+        Some(error) => record.with_error(error),
+        None => record,
+    }
 }
 
 /// The checkpoint of the input at `path` after a line that ends at `at`.

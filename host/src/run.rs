@@ -3,7 +3,6 @@
 
 use crate::chain::{Chain, Reply};
 use crate::config::{self, Config, ConfigError};
-use crate::correlate::Correlation;
 use crate::decode::{Format, decode};
 use crate::ledger::{Hit, Ledger};
 use crate::output::{self, FindingRecord, Sink, Style, Summary};
@@ -54,11 +53,12 @@ pub enum Outcome {
 
 /// Read the config (the standard pack without one) and start its chain.
 pub async fn start_chain(config_file: Option<&Path>, cache_dir: Option<PathBuf>) -> anyhow::Result<Chain> {
-    let config = match config_file {
-        Some(path) => config::load(path)?,
-        None => config::default_config(),
-    };
-    start_config(&config, config_file, cache_dir).await
+    start_config(&read_config(config_file)?, config_file, cache_dir).await
+}
+
+/// The config in `file`, or the standard pack's without one.
+fn read_config(file: Option<&Path>) -> Result<Config, ConfigError> {
+    file.map_or_else(|| Ok(config::default_config()), config::load)
 }
 
 /// Start the chain of a configuration that is already read.
@@ -72,20 +72,21 @@ pub async fn start_config(config: &Config, file: Option<&Path>, cache_dir: Optio
 /// Run the detectors over the inputs, until their end or, when following, until
 /// SIGINT or SIGTERM (the line in hand is finished first).
 pub async fn run(opts: &RunOptions) -> anyhow::Result<Outcome> {
-    let mut chain = start_chain(opts.config.as_deref(), opts.cache_dir.clone()).await?;
+    let config = read_config(opts.config.as_deref())?;
+    let mut chain = start_config(&config, opts.config.as_deref(), opts.cache_dir.clone()).await?;
     let sink = Sink::open(opts.output.as_deref(), opts.style)
         .with_context(|| format!("cannot write {}", display(opts.output.as_deref())))?;
     let inputs = if opts.inputs.is_empty() { vec![PathBuf::from("-")] } else { opts.inputs.clone() };
-    let ledger = Ledger::open(opts.store.as_deref(), Correlation::default())?;
+    let ledger = Ledger::open(opts.store.as_deref(), config.correlate.clone())?;
     let progress = Progress::start(opts.progress && opts.follow.is_none(), total_size(&inputs));
     let mode = match opts.follow {
         Some(poll) => Mode::Follow { poll, resume: inputs.iter().map(|p| ledger.resume(p)).collect::<Result<_, _>>()? },
         None => Mode::Once,
     };
     let (queue, readers) = feed::spawn(&inputs, mode, opts.queue, progress.counters().bytes.clone());
-    let mut out =
-        Out { sink, summary: Summary::new(chain.plugins().len()), ledger, counters: progress.counters().clone() };
-    let result = drain(queue, &inputs, opts.format, &mut chain, &mut out).await;
+    let mut out = Out { sink, summary: Summary::new(chain.plugins().len()), counters: progress.counters().clone() };
+    let mut ledger = ledger;
+    let result = drain(queue, &inputs, opts.format, &mut chain, &mut ledger, &mut out).await;
     drop(readers);
     progress.finish();
     out.summary.print(&chain.plugins());
@@ -100,34 +101,54 @@ pub async fn run(opts: &RunOptions) -> anyhow::Result<Outcome> {
 struct Out {
     sink: Sink,
     summary: Summary,
-    ledger: Ledger,
     counters: Arc<Counters>,
 }
 
-/// Take lines off the queue until it ends or a stop signal comes.
+impl Out {
+    fn emit(&mut self, record: FindingRecord<'_>) -> anyhow::Result<()> {
+        self.summary.count(&record);
+        self.counters.findings.fetch_add(1, Ordering::Relaxed);
+        self.sink.write(&record).context("cannot write findings")
+    }
+}
+
+/// Take lines off the queue until it ends or a stop signal comes; store what is
+/// pending whenever the queue runs dry, and at the end.
 async fn drain(
     mut queue: Queue,
     inputs: &[PathBuf],
     format: Format,
     chain: &mut Chain,
+    ledger: &mut Ledger,
     out: &mut Out,
 ) -> anyhow::Result<()> {
     let stop = stop_signal();
     tokio::pin!(stop);
     loop {
+        if queue.is_empty() {
+            ledger.flush(chain, &mut |r| out.emit(r))?;
+        }
         let fed = tokio::select! {
             biased;
-            () = &mut stop => return Ok(()),
+            () = &mut stop => break,
             fed = queue.recv() => fed,
         };
-        let Some(fed) = fed else { return Ok(()) };
-        process(fed?, inputs, format, chain, out).await?;
+        let Some(fed) = fed else { break };
+        process(fed?, inputs, format, chain, ledger, out).await?;
     }
+    ledger.flush(chain, &mut |r| out.emit(r))
 }
 
 /// Decode one line, inspect its events, and write their findings with the line's
 /// checkpoint.
-async fn process(fed: Fed, inputs: &[PathBuf], format: Format, chain: &mut Chain, out: &mut Out) -> anyhow::Result<()> {
+async fn process(
+    fed: Fed,
+    inputs: &[PathBuf],
+    format: Format,
+    chain: &mut Chain,
+    ledger: &mut Ledger,
+    out: &mut Out,
+) -> anyhow::Result<()> {
     let path = &inputs[fed.input];
     let at = format!("{}:{}", source_name(path), fed.line.at.line);
     let decoded = match fed.line.text.and_then(|t| decode(format, &t).map_err(|e| e.message)) {
@@ -135,8 +156,7 @@ async fn process(fed: Fed, inputs: &[PathBuf], format: Format, chain: &mut Chain
         Err(message) => {
             out.summary.rejected += 1;
             output::diagnostic(&format!("aiir: {at}: {message}"));
-            out.ledger.commit(path, Vec::new(), fed.line.at)?;
-            return Ok(());
+            return ledger.add(path, Vec::new(), fed.line.at, chain, &mut |r| out.emit(r));
         }
     };
     out.summary.skipped += decoded.skipped;
@@ -152,18 +172,14 @@ async fn process(fed: Fed, inputs: &[PathBuf], format: Format, chain: &mut Chain
             hits.extend(found(outcome, event, chain, &mut out.summary));
         }
     }
-    for hit in out.ledger.commit(path, hits, fed.line.at)? {
-        emit(out, hit.record())?;
-    }
-    Ok(())
+    ledger.add(path, hits, fed.line.at, chain, &mut |r| out.emit(r))
 }
 
 /// What a plugin found, or, for a fail-closed plugin that failed, the synthetic
 /// finding that says the event was not inspected.
 fn found<'a>(outcome: &'a Reply, event: &'a Event, chain: &'a Chain, summary: &mut Summary) -> Vec<Hit<'a>> {
     let counts = &mut summary.plugins[outcome.plugin];
-    let plugin = chain.plugin(outcome.plugin);
-    let hit = |finding, error| Hit { event, plugin, finding, error };
+    let hit = |finding, error| Hit { event, plugin: outcome.plugin, finding, error };
     match &outcome.result {
         Ok(findings) => {
             counts.inspected(findings.len());
@@ -172,19 +188,13 @@ fn found<'a>(outcome: &'a Reply, event: &'a Event, chain: &'a Chain, summary: &m
         Err(error) => {
             counts.failed(error.reason);
             if chain.fails_closed(outcome.plugin) {
-                let f = output::not_inspected(plugin.name(), error);
+                let f = output::not_inspected(chain.plugin(outcome.plugin).name(), error);
                 vec![hit(Cow::Owned(f), Some(error))]
             } else {
                 Vec::new()
             }
         }
     }
-}
-
-fn emit(out: &mut Out, record: FindingRecord<'_>) -> anyhow::Result<()> {
-    out.summary.count(&record);
-    out.counters.findings.fetch_add(1, Ordering::Relaxed);
-    out.sink.write(&record).context("cannot write findings")
 }
 
 /// The size of the inputs, when all are files.
