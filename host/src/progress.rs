@@ -19,8 +19,8 @@ static SHOWN: AtomicBool = AtomicBool::new(false);
 /// What the run has done so far.
 #[derive(Debug, Default)]
 pub struct Counters {
-    /// Bytes of input read.
-    pub bytes: Arc<AtomicU64>,
+    /// Bytes of input inspected.
+    pub bytes: AtomicU64,
     /// Events decoded.
     pub events: AtomicU64,
     /// Findings written.
@@ -76,11 +76,12 @@ fn line(c: &Counters, total: Option<u64>, elapsed: Duration) -> String {
     let events = c.events.load(Ordering::Relaxed) as f64 / secs;
     let findings = c.findings.load(Ordering::Relaxed);
     let read = match total {
-        Some(total) if total > 0 => {
-            let left = (total.saturating_sub(bytes)) as f64 / (bytes as f64 / secs).max(1.0);
+        Some(total) if total > 0 && bytes > 0 => {
+            let left = total.saturating_sub(bytes) as f64 / (bytes as f64 / secs);
             let pct = bytes as f64 * 100.0 / total as f64;
             format!("{} / {} ({pct:.0}%), ETA {}", megabytes(bytes), megabytes(total), clock(left))
         }
+        Some(total) if total > 0 => format!("{} / {}", megabytes(bytes), megabytes(total)),
         _ => megabytes(bytes),
     };
     format!("aiir: {read}, {events:.0} events/s, {findings} findings")

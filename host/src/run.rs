@@ -83,7 +83,7 @@ pub async fn run(opts: &RunOptions) -> anyhow::Result<Outcome> {
         Some(poll) => Mode::Follow { poll, resume: inputs.iter().map(|p| ledger.resume(p)).collect::<Result<_, _>>()? },
         None => Mode::Once,
     };
-    let (queue, readers) = feed::spawn(&inputs, mode, opts.queue, progress.counters().bytes.clone());
+    let (queue, readers) = feed::spawn(&inputs, mode, opts.queue);
     let mut out = Out { sink, summary: Summary::new(chain.plugins().len()), counters: progress.counters().clone() };
     let mut ledger = ledger;
     let result = drain(queue, &inputs, opts.format, &mut chain, &mut ledger, &mut out).await;
@@ -150,6 +150,7 @@ async fn process(
     out: &mut Out,
 ) -> anyhow::Result<()> {
     let path = &inputs[fed.input];
+    out.counters.bytes.fetch_add(fed.bytes, Ordering::Relaxed);
     let at = format!("{}:{}", source_name(path), fed.line.at.line);
     let decoded = match fed.line.text.and_then(|t| decode(format, &t).map_err(|e| e.message)) {
         Ok(decoded) => decoded,

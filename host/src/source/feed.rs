@@ -6,8 +6,6 @@ use super::follow::Follow;
 use super::{Input, Line, Position};
 use anyhow::Context as _;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -19,6 +17,8 @@ pub struct Fed {
     pub input: usize,
     /// The line and where it ends.
     pub line: Line,
+    /// The bytes it took in its input, with any blank lines before it.
+    pub bytes: u64,
 }
 
 /// How the inputs are read.
@@ -38,14 +38,14 @@ pub enum Mode {
 /// The receiving end of the queue: lines, or the error that stopped an input.
 pub type Queue = mpsc::Receiver<anyhow::Result<Fed>>;
 
-/// Start reading `inputs` into a queue of `capacity` lines; `bytes` counts what was
-/// read once. The readers stop when the queue is dropped, or with the returned set.
-pub fn spawn(inputs: &[PathBuf], mode: Mode, capacity: usize, bytes: Arc<AtomicU64>) -> (Queue, JoinSet<()>) {
+/// Start reading `inputs` into a queue of `capacity` lines. The readers stop when the
+/// queue is dropped, or with the returned set.
+pub fn spawn(inputs: &[PathBuf], mode: Mode, capacity: usize) -> (Queue, JoinSet<()>) {
     let (tx, rx) = mpsc::channel(capacity.max(1));
     let mut readers = JoinSet::new();
     match mode {
         Mode::Once => {
-            readers.spawn(read_all(inputs.to_vec(), tx, bytes));
+            readers.spawn(read_all(inputs.to_vec(), tx));
         }
         Mode::Follow { poll, resume } => {
             for (i, path) in inputs.iter().enumerate() {
@@ -57,7 +57,7 @@ pub fn spawn(inputs: &[PathBuf], mode: Mode, capacity: usize, bytes: Arc<AtomicU
     (rx, readers)
 }
 
-async fn read_all(inputs: Vec<PathBuf>, tx: mpsc::Sender<anyhow::Result<Fed>>, bytes: Arc<AtomicU64>) {
+async fn read_all(inputs: Vec<PathBuf>, tx: mpsc::Sender<anyhow::Result<Fed>>) {
     for (i, path) in inputs.iter().enumerate() {
         let mut input = match Input::open(path).await {
             Ok(input) => input,
@@ -77,26 +77,56 @@ async fn read_all(inputs: Vec<PathBuf>, tx: mpsc::Sender<anyhow::Result<Fed>>, b
                     return;
                 }
             };
-            bytes.fetch_add(line.at.offset - counted, Ordering::Relaxed);
+            let bytes = line.at.offset - counted;
             counted = line.at.offset;
-            if tx.send(Ok(Fed { input: i, line })).await.is_err() {
+            if tx.send(Ok(Fed { input: i, line, bytes })).await.is_err() {
                 return;
             }
         }
     }
 }
 
-/// Follow one input; a followed file has no end, so its bytes are not counted.
+/// Follow one input.
 async fn follow_one(input: usize, mut follow: Follow, tx: mpsc::Sender<anyhow::Result<Fed>>) {
+    let mut counted = Position::default();
     loop {
-        let fed = follow
-            .next_line()
-            .await
-            .map(|line| Fed { input, line })
-            .with_context(|| format!("cannot read {}", follow.path().display()));
+        let fed = follow.next_line().await.map(|line| {
+            // A new file (rotated, truncated) counts from its start.
+            let same = line.at.file == counted.file && line.at.offset >= counted.offset;
+            let bytes = line.at.offset - if same { counted.offset } else { 0 };
+            counted = line.at;
+            Fed { input, line, bytes }
+        });
+        let fed = fed.with_context(|| format!("cannot read {}", follow.path().display()));
         let failed = fed.is_err();
         if tx.send(fed).await.is_err() || failed {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reading_pauses_while_the_queue_is_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        std::fs::write(&path, "0123456789\n".repeat(1000)).unwrap();
+        let (mut queue, _readers) = spawn(&[path], Mode::Once, 4);
+        let first = queue.recv().await.unwrap().unwrap();
+        assert_eq!((first.line.at.line, first.bytes), (1, 11));
+        // However long the reader runs, no more than the queue's capacity waits.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(queue.len() <= 4, "{} lines queued", queue.len());
+        let (mut lines, mut bytes) = (1, 11);
+        while let Some(fed) = queue.recv().await {
+            let fed = fed.unwrap();
+            lines += 1;
+            bytes += fed.bytes;
+            assert_eq!(fed.line.at.line, lines);
+        }
+        assert_eq!((lines, bytes), (1000, 11_000));
     }
 }
