@@ -72,11 +72,14 @@ pub async fn start_config(config: &Config, file: Option<&Path>, cache_dir: Optio
 /// Run the detectors over the inputs, until their end or, when following, until
 /// SIGINT or SIGTERM (the line in hand is finished first).
 pub async fn run(opts: &RunOptions) -> anyhow::Result<Outcome> {
+    let inputs = if opts.inputs.is_empty() { vec![PathBuf::from("-")] } else { opts.inputs.clone() };
+    if opts.follow.is_some() && inputs.iter().any(|p| p == Path::new("-")) {
+        anyhow::bail!("--follow reads files, not stdin");
+    }
     let config = read_config(opts.config.as_deref())?;
     let mut chain = start_config(&config, opts.config.as_deref(), opts.cache_dir.clone()).await?;
     let sink = Sink::open(opts.output.as_deref(), opts.style)
         .with_context(|| format!("cannot write {}", display(opts.output.as_deref())))?;
-    let inputs = if opts.inputs.is_empty() { vec![PathBuf::from("-")] } else { opts.inputs.clone() };
     let ledger = Ledger::open(opts.store.as_deref(), config.correlate.clone())?;
     let progress = Progress::start(opts.progress && opts.follow.is_none(), total_size(&inputs));
     let mode = match opts.follow {
