@@ -37,6 +37,9 @@ struct Member {
     name: String,
     /// Whether it is a plugin (a `cdylib`), not a library plugins share.
     plugin: bool,
+    /// Whether the plugin is a responder (`[package.metadata.aiir] world = "responder"`),
+    /// not a detector.
+    responder: bool,
 }
 
 /// The members of the plugins workspace, in the order its manifest lists them.
@@ -50,7 +53,9 @@ fn workspace_members(plugins: &Path) -> Vec<Member> {
             let package: toml::Table = read(&plugins.join(&dir).join("Cargo.toml")).parse().unwrap();
             let types = package.get("lib").and_then(|l| l.get("crate-type")).and_then(|t| t.as_array());
             let plugin = types.is_some_and(|t| t.iter().any(|t| t.as_str() == Some("cdylib")));
-            Member { dir, name: package["package"]["name"].as_str().unwrap().to_owned(), plugin }
+            let world = package["package"].get("metadata").and_then(|m| m.get("aiir")).and_then(|a| a.get("world"));
+            let responder = world.and_then(|w| w.as_str()) == Some("responder");
+            Member { dir, name: package["package"]["name"].as_str().unwrap().to_owned(), plugin, responder }
         })
         .collect()
 }
@@ -101,13 +106,16 @@ fn build_plugins(plugins: &Path, target_dir: &Path) {
 }
 
 fn pack_source(wasm_dir: &Path, members: &[Member]) -> String {
-    let mut src = String::from("/// The standard pack: (name, component bytes), built from `plugins/`.\n");
-    src.push_str("pub const PACK: &[(&str, &[u8])] = &[\n");
-    for m in members.iter().filter(|m| m.plugin) {
-        let file = wasm_dir.join(format!("{}.wasm", m.name.replace('-', "_")));
-        writeln!(src, "    ({:?}, include_bytes!({:?})),", m.name, file.display().to_string()).unwrap();
+    let mut src = String::new();
+    for (doc, name, responders) in [("detectors", "PACK", false), ("responders", "RESPONDERS", true)] {
+        writeln!(src, "/// The standard pack's {doc}: (name, component bytes), built from `plugins/`.").unwrap();
+        writeln!(src, "pub const {name}: &[(&str, &[u8])] = &[").unwrap();
+        for m in members.iter().filter(|m| m.plugin && m.responder == responders) {
+            let file = wasm_dir.join(format!("{}.wasm", m.name.replace('-', "_")));
+            writeln!(src, "    ({:?}, include_bytes!({:?})),", m.name, file.display().to_string()).unwrap();
+        }
+        src.push_str("];\n");
     }
-    src.push_str("];\n");
     src
 }
 

@@ -41,7 +41,7 @@ impl Chain {
         for d in &config.detectors {
             match start_one(runtime, d).await {
                 Ok(plugin) => slots.push(Slot { plugin, on_error: d.on_error, breaker: Breaker::new(d.breaker) }),
-                Err(e) => problems.extend(problems_of(d, e)),
+                Err(e) => problems.extend(problems_of(&d.path, d.name(), &d.origin, e)),
             }
         }
         if !problems.is_empty() {
@@ -94,17 +94,18 @@ async fn start_one(runtime: &Runtime, d: &DetectorConfig) -> Result<Plugin, Load
     Ok(plugin)
 }
 
-/// A load error as config problems: settings errors at their own paths.
-fn problems_of(d: &DetectorConfig, e: LoadError) -> Vec<Problem> {
+/// A load error as config problems: settings errors at their own paths. `path` is
+/// the plugin's TOML path; `origin` where its component came from.
+pub(crate) fn problems_of(path: &str, name: &str, origin: &str, e: LoadError) -> Vec<Problem> {
     match e {
         LoadError::Settings(errors) => errors
             .into_iter()
             .map(|s| {
-                let path = config::join(&format!("{}.settings", d.path), &s.path);
-                Problem::new(path, format!("plugin {:?}: {}", d.name(), s.message))
+                let at = config::join(&format!("{path}.settings"), &s.path);
+                Problem::new(at, format!("plugin {name:?}: {}", s.message))
             })
             .collect(),
-        other => vec![Problem::new(d.path.clone(), format!("plugin {:?} ({}): {other}", d.name(), d.origin))],
+        other => vec![Problem::new(path, format!("plugin {name:?} ({origin}): {other}"))],
     }
 }
 

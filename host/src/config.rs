@@ -24,6 +24,7 @@ use crate::correlate::Correlation;
 use crate::pack;
 use crate::policy::{BreakerConfig, OnError};
 use crate::runtime::{Grant, Limits, Sandbox, Setup};
+use crate::store::Mode;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
@@ -40,6 +41,9 @@ struct RawConfig {
     store: Option<toml::Value>,
     /// `[correlate]`: how findings become incidents.
     correlate: Option<toml::Value>,
+    /// `[[responder]]` entries, each checked on its own.
+    #[serde(default)]
+    responder: Vec<toml::Value>,
 }
 
 /// The `[store]` table as written.
@@ -51,7 +55,7 @@ struct RawStore {
 }
 
 /// The store's file when the config does not name one: beside the config file.
-const DEFAULT_STORE: &str = "aiir.db";
+pub const DEFAULT_STORE: &str = "aiir.db";
 
 /// One `[[detector]]` entry as written.
 #[derive(Debug, Deserialize)]
@@ -83,11 +87,37 @@ struct RawDetector {
     breaker: BreakerConfig,
 }
 
+/// One `[[responder]]` entry as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawResponder {
+    /// `name = "rollback"`: unique; names a built-in responder when `wasm` is absent.
+    name: String,
+    /// `wasm = "path/to/responder.wasm"`: a component file, relative to the config file.
+    wasm: Option<PathBuf>,
+    /// `sha256 = "…"`: the component's expected sha256, hex.
+    sha256: Option<String>,
+    /// `mode = "enforce"`: what becomes of its proposals (default `dry-run`).
+    #[serde(default)]
+    mode: Option<String>,
+    /// `allow_hosts = ["127.0.0.1:8080"]`: the webhook hosts its `notify` may POST to.
+    #[serde(default)]
+    allow_hosts: Vec<String>,
+    /// `[responder.settings]`: handed to the plugin's `configure` as JSON.
+    #[serde(default)]
+    settings: toml::Table,
+    /// `[responder.limits]`: CPU, memory and output caps per call.
+    #[serde(default)]
+    limits: Limits,
+}
+
 /// A validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The detectors, in the order of the file.
     pub detectors: Vec<DetectorConfig>,
+    /// The responders, in the order of the file.
+    pub responders: Vec<ResponderConfig>,
     /// The incident store's file: `[store] path`, else `aiir.db` beside the config
     /// file (in the working directory without one).
     pub store: PathBuf,
@@ -110,6 +140,23 @@ pub struct DetectorConfig {
     pub on_error: OnError,
     /// When it is disabled.
     pub breaker: BreakerConfig,
+}
+
+/// One responder to run.
+#[derive(Debug, Clone)]
+pub struct ResponderConfig {
+    /// The TOML path of its entry, `responder[0]`, for messages.
+    pub path: String,
+    /// The component's bytes.
+    pub wasm: Vec<u8>,
+    /// Where the bytes came from: a file, or `built-in`.
+    pub origin: String,
+    /// Its name, settings, limits and (always empty) sandbox.
+    pub setup: Setup,
+    /// What becomes of its proposals.
+    pub mode: Mode,
+    /// The webhook hosts its `notify` actions may reach.
+    pub allow_hosts: Vec<String>,
 }
 
 impl DetectorConfig {
@@ -180,7 +227,23 @@ pub fn default_config() -> Config {
             breaker: BreakerConfig::default(),
         })
         .collect();
-    Config { detectors, store: PathBuf::from(DEFAULT_STORE), correlate: Correlation::default() }
+    // Responders only record what they would do until the operator chooses a mode.
+    // `regulator-report` needs the provider's and the system's identity: only a
+    // config can give it.
+    let responders = pack::RESPONDERS
+        .iter()
+        .filter(|(name, _)| *name != "regulator-report")
+        .enumerate()
+        .map(|(i, (name, wasm))| ResponderConfig {
+            path: format!("responder[{i}]"),
+            wasm: wasm.to_vec(),
+            origin: "built-in".into(),
+            setup: Setup { name: (*name).to_owned(), settings: "{}".into(), ..Setup::default() },
+            mode: Mode::DryRun,
+            allow_hosts: Vec::new(),
+        })
+        .collect();
+    Config { detectors, responders, store: PathBuf::from(DEFAULT_STORE), correlate: Correlation::default() }
 }
 
 /// Read and validate a configuration file.
@@ -195,7 +258,8 @@ pub fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
     let value: toml::Value = toml::from_str(text).map_err(|e| vec![toml_problem(&e)])?;
     let mut problems = Vec::new();
     let raw: Option<RawConfig> = parse_lenient(value, "", &mut problems);
-    let (detector, store, correlate) = raw.map(|r| (r.detector, r.store, r.correlate)).unwrap_or_default();
+    let (detector, store, correlate, responder) =
+        raw.map(|r| (r.detector, r.store, r.correlate, r.responder)).unwrap_or_default();
     let store = parse_store(store, base, &mut problems);
     let correlate = parse_correlate(correlate, &mut problems);
     let mut detectors = Vec::new();
@@ -205,11 +269,19 @@ pub fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
             detectors.extend(resolve(d, path, base, &mut problems));
         }
     }
-    check_names(&detectors, &mut problems);
+    let mut responders = Vec::new();
+    for (i, value) in responder.into_iter().enumerate() {
+        let path = format!("responder[{i}]");
+        if let Some(r) = parse_lenient(value, &path, &mut problems) {
+            responders.extend(resolve_responder(r, path, base, &mut problems));
+        }
+    }
+    check_names(detectors.iter().map(|d| (d.name(), d.path.as_str())), &mut problems);
+    check_names(responders.iter().map(|r| (r.setup.name.as_str(), r.path.as_str())), &mut problems);
     if detectors.is_empty() && problems.is_empty() {
         problems.push(Problem::new("detector", "no detectors configured: add a [[detector]] entry"));
     }
-    if problems.is_empty() { Ok(Config { detectors, store, correlate }) } else { Err(problems) }
+    if problems.is_empty() { Ok(Config { detectors, responders, store, correlate }) } else { Err(problems) }
 }
 
 fn parse_store(value: Option<toml::Value>, base: &Path, problems: &mut Vec<Problem>) -> PathBuf {
@@ -292,22 +364,14 @@ pub fn join(base: &str, sub: &str) -> String {
 /// Turn a parsed entry into a detector to run, or record why it cannot be.
 fn resolve(d: RawDetector, path: String, base: &Path, problems: &mut Vec<Problem>) -> Option<DetectorConfig> {
     let before = problems.len();
-    if !valid_name(&d.name) {
-        problems.push(Problem::new(
-            format!("{path}.name"),
-            format!("{:?} is not a valid name: use lowercase letters, digits and dashes", d.name),
-        ));
-    }
-    let (wasm, origin) = match &d.wasm {
-        Some(file) => read_wasm(&base.join(file), &path, problems)?,
-        None => builtin(&d.name, &path, problems)?,
+    let component = Component {
+        name: &d.name,
+        builtins: pack::PACK,
+        wasm: d.wasm.as_deref(),
+        sha256: d.sha256.as_deref(),
+        limits: &d.limits,
     };
-    if let Some(expected) = &d.sha256 {
-        check_pin(expected, &wasm, &path, problems);
-    }
-    for (key, message) in d.limits.problems() {
-        problems.push(Problem::new(format!("{path}.limits.{key}"), message));
-    }
+    let (wasm, origin) = component.resolve(&path, base, problems)?;
     let settings = serde_json::to_string(&d.settings).expect("a TOML table is valid JSON");
     let sandbox = Sandbox { grants: d.grants, deterministic: d.deterministic };
     let setup = Setup { name: d.name, settings, limits: d.limits, sandbox };
@@ -321,6 +385,76 @@ fn resolve(d: RawDetector, path: String, base: &Path, problems: &mut Vec<Problem
     })
 }
 
+/// Turn a parsed entry into a responder to run, or record why it cannot be.
+fn resolve_responder(
+    r: RawResponder,
+    path: String,
+    base: &Path,
+    problems: &mut Vec<Problem>,
+) -> Option<ResponderConfig> {
+    let before = problems.len();
+    let mode = match r.mode.as_deref() {
+        None => Mode::DryRun,
+        Some(text) => Mode::parse(text).unwrap_or_else(|| {
+            let message = format!("unknown mode {text:?}: expected \"dry-run\", \"enforce\" or \"approve\"");
+            problems.push(Problem::new(format!("{path}.mode"), message));
+            Mode::DryRun
+        }),
+    };
+    let component = Component {
+        name: &r.name,
+        builtins: pack::RESPONDERS,
+        wasm: r.wasm.as_deref(),
+        sha256: r.sha256.as_deref(),
+        limits: &r.limits,
+    };
+    let (wasm, origin) = component.resolve(&path, base, problems)?;
+    let settings = serde_json::to_string(&r.settings).expect("a TOML table is valid JSON");
+    // Responders get no grants: they only read what the host hands them.
+    let setup = Setup { name: r.name, settings, limits: r.limits, sandbox: Sandbox::default() };
+    (problems.len() == before).then_some(ResponderConfig {
+        path,
+        wasm,
+        origin,
+        setup,
+        mode,
+        allow_hosts: r.allow_hosts,
+    })
+}
+
+/// What detector and responder entries share: a name, where the component comes from,
+/// its pin and its limits.
+struct Component<'a> {
+    name: &'a str,
+    builtins: pack::Table,
+    wasm: Option<&'a Path>,
+    sha256: Option<&'a str>,
+    limits: &'a Limits,
+}
+
+impl Component<'_> {
+    /// The component's bytes and origin; every problem recorded at its path.
+    fn resolve(&self, path: &str, base: &Path, problems: &mut Vec<Problem>) -> Option<(Vec<u8>, String)> {
+        if !valid_name(self.name) {
+            problems.push(Problem::new(
+                format!("{path}.name"),
+                format!("{:?} is not a valid name: use lowercase letters, digits and dashes", self.name),
+            ));
+        }
+        let (wasm, origin) = match self.wasm {
+            Some(file) => read_wasm(&base.join(file), path, problems)?,
+            None => builtin(self.builtins, self.name, path, problems)?,
+        };
+        if let Some(expected) = self.sha256 {
+            check_pin(expected, &wasm, path, problems);
+        }
+        for (key, message) in self.limits.problems() {
+            problems.push(Problem::new(format!("{path}.limits.{key}"), message));
+        }
+        Some((wasm, origin))
+    }
+}
+
 fn read_wasm(file: &Path, path: &str, problems: &mut Vec<Problem>) -> Option<(Vec<u8>, String)> {
     match std::fs::read(file) {
         Ok(bytes) => Some((bytes, file.display().to_string())),
@@ -331,11 +465,11 @@ fn read_wasm(file: &Path, path: &str, problems: &mut Vec<Problem>) -> Option<(Ve
     }
 }
 
-fn builtin(name: &str, path: &str, problems: &mut Vec<Problem>) -> Option<(Vec<u8>, String)> {
-    match pack::find(name) {
+fn builtin(table: pack::Table, name: &str, path: &str, problems: &mut Vec<Problem>) -> Option<(Vec<u8>, String)> {
+    match pack::lookup(table, name) {
         Some(bytes) => Some((bytes.to_vec(), "built-in".into())),
         None => {
-            let names = pack::names().join(", ");
+            let names = pack::names_of(table).join(", ");
             problems.push(Problem::new(
                 path,
                 format!("no `wasm` path given and no built-in plugin is named {name:?} (built-ins: {names})"),
@@ -359,14 +493,12 @@ fn valid_name(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-fn check_names(detectors: &[DetectorConfig], problems: &mut Vec<Problem>) {
+/// Names are unique among the entries of one kind: (name, TOML path) pairs.
+fn check_names<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>, problems: &mut Vec<Problem>) {
     let mut seen: HashMap<&str, &str> = HashMap::new();
-    for d in detectors {
-        if let Some(first) = seen.insert(d.name(), &d.path) {
-            problems.push(Problem::new(
-                format!("{}.name", d.path),
-                format!("duplicate name {:?} (also {first})", d.name()),
-            ));
+    for (name, path) in entries {
+        if let Some(first) = seen.insert(name, path) {
+            problems.push(Problem::new(format!("{path}.name"), format!("duplicate name {name:?} (also {first})")));
         }
     }
 }
@@ -407,7 +539,7 @@ mod tests {
         assert_eq!(
             got,
             [
-                "top: unknown field `top`, expected one of `detector`, `store`, `correlate`",
+                "top: unknown field `top`, expected one of `detector`, `store`, `correlate`, `responder`",
                 "detector[0].extra: unknown field `extra`, expected one of `name`, `wasm`, `sha256`, `settings`, `grants`, `deterministic`, `on_error`, `limits`, `breaker`",
                 "detector[0].name: invalid type: integer `5`, expected a string",
                 "detector[0].wasm: invalid type: integer `6`, expected path string",
@@ -430,6 +562,18 @@ mod tests {
         assert!(got[0].starts_with("store.file: unknown field `file`, expected `path`"), "{got:#?}");
         assert!(got[1].starts_with("correlate.window: \"soon\" is not a duration"), "{got:#?}");
         assert!(got[2].starts_with("correlate.escalate_at: [0] must be"), "{got:#?}");
+    }
+
+    #[test]
+    fn responder_entries_are_checked_like_detectors() {
+        let got = problems(
+            "[[detector]]\nname = \"prompt-injection\"\n\
+             [[responder]]\nname = \"ours\"\nwasm = \"missing.wasm\"\nmode = \"yolo\"\nallow_host = []\n",
+        );
+        assert_eq!(got.len(), 3, "{got:#?}");
+        assert!(got[0].starts_with("responder[0].allow_host: unknown field `allow_host`"), "{got:#?}");
+        assert!(got[1].starts_with("responder[0].mode: unknown mode \"yolo\""), "{got:#?}");
+        assert!(got[2].starts_with("responder[0].wasm: cannot read /nonexistent/missing.wasm"), "{got:#?}");
     }
 
     #[test]

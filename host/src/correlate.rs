@@ -14,7 +14,7 @@
 //! ```
 
 use crate::config::Problem;
-use crate::runtime::{Event, Severity};
+use crate::runtime::{Event, ModelRef, Payload, Severity};
 use serde::Deserialize;
 use std::fmt;
 use std::time::Duration;
@@ -187,7 +187,7 @@ impl Scope {
 
     fn key_of(self, event: &Event) -> Option<&str> {
         match self {
-            Scope::Model => event.model.as_ref().map(|m| m.name.as_str()),
+            Scope::Model => event_model(event).map(|m| m.name.as_str()),
             Scope::Session => event.session.as_deref(),
             Scope::Principal => event.principal.as_deref(),
         }
@@ -221,6 +221,15 @@ impl Group {
             Scope::Principal => "by",
         };
         format!("{} {by} {} {}", self.family, self.scope, self.key)
+    }
+}
+
+/// The model an event is about: the one that served it, or for a lifecycle event
+/// (which names its model in the payload) the one deployed, loaded or promoted.
+pub fn event_model(event: &Event) -> Option<&ModelRef> {
+    match &event.payload {
+        Payload::ModelLifecycle(l) => Some(&l.model),
+        _ => event.model.as_ref(),
     }
 }
 
@@ -338,7 +347,6 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::{ModelRef, Payload};
 
     fn event(model: Option<&str>, session: Option<&str>, principal: Option<&str>) -> Event {
         Event {
@@ -388,6 +396,12 @@ mod tests {
         assert_eq!(g(Family::DataPoisoning, &event(None, Some("s"), None)), (Scope::Session, "s".into()));
         assert_eq!(g(Family::ToolAbuse, &event(None, Some(""), None)), (Scope::Model, "source:api".into()));
         assert_eq!(group(Family::PromptInjection, &full).title(), "prompt-injection in session s");
+        // A lifecycle event names its model in the payload: a swapped artifact groups by it.
+        let model = ModelRef { name: "assistant".into(), version: Some("2.3.1".into()), digest: None };
+        let lifecycle = crate::runtime::ModelLifecycle { action: "deployed".into(), model, registry: None };
+        let deploy = Event { payload: Payload::ModelLifecycle(lifecycle), ..event(None, None, Some("p")) };
+        assert_eq!(g(Family::ModelIntegrity, &deploy), (Scope::Model, "assistant".into()));
+        assert_eq!(event_model(&deploy).and_then(|m| m.version.as_deref()), Some("2.3.1"));
     }
 
     #[test]

@@ -5,11 +5,14 @@
 //! OpenTelemetry GenAI traces or OpenAI chat-completion logs), [`route`] picks the
 //! detectors that asked for each event's kind, [`runtime`] runs those sandboxed
 //! WebAssembly components, and [`output`] writes their findings; [`correlate`] groups
-//! findings into incidents that [`store`] keeps in a SQLite file. [`config`] reads
+//! findings into incidents that [`store`] keeps in a SQLite file; [`respond`] shows
+//! each new or grown incident to the responder plugins and [`actuate`] carries out
+//! what their policy lets through. [`config`] reads
 //! `aiir.toml`; [`run`] wires the stages into the `aiir run` job; [`review`] runs a
 //! plugin over a cases file for `aiir test`; [`cli`] is the command line.
 #![deny(missing_docs)]
 
+pub mod actuate;
 pub mod chain;
 pub mod cli;
 pub mod config;
@@ -21,6 +24,7 @@ pub mod output;
 pub mod pack;
 pub mod policy;
 pub mod progress;
+pub mod respond;
 pub mod review;
 pub mod route;
 pub mod run;

@@ -127,7 +127,8 @@ impl<'a> From<&'a ModelRef> for ModelJson<'a> {
     }
 }
 
-fn format_time(unix_nano: u64) -> String {
+/// A time in RFC 3339 (UTC), as every output writes it.
+pub fn format_time(unix_nano: u64) -> String {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_nano))
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())

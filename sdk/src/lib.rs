@@ -1,4 +1,4 @@
-//! Write detector plugins for [aiir](https://example.invalid/aiir), the host for
+//! Write detector and responder plugins for [aiir](https://example.invalid/aiir), the host for
 //! AI-incident response logic.
 //!
 //! A detector is one struct and one impl. This one flags a canary token that leaks
@@ -51,18 +51,63 @@
 //! # }
 //! ```
 //!
-//! Build it with `cargo build --release --target wasm32-wasip2` (crate type `cdylib`):
+//! A responder has the same shape. It looks at an incident, reads what else it needs
+//! from the host's store, and proposes actions that the host carries out if the
+//! operator's policy allows. This one blocks each principal behind three or more
+//! findings of a prompt-injection incident:
+//!
+//! ```
+//! use aiir_sdk::prelude::*;
+//!
+//! #[derive(Default)]
+//! struct Block;
+//!
+//! impl Responder for Block {
+//!     fn info() -> PluginInfo {
+//!         PluginInfo::new("block", "0.1.0", "blocks principals who keep injecting prompts")
+//!     }
+//!
+//!     fn respond(&mut self, incident: &Incident, store: &dyn StoreView) -> Result<Vec<Proposal>, String> {
+//!         if incident.family != "prompt-injection" {
+//!             return Ok(Vec::new());
+//!         }
+//!         let findings = store.findings(&incident.id);
+//!         let by = |p: &String| findings.iter().filter(|f| f.principal.as_ref() == Some(p)).count();
+//!         Ok(incident
+//!             .principals
+//!             .iter()
+//!             .filter(|p| by(p) >= 3)
+//!             .map(|p| Proposal::block(p, format!("{} prompt injections by {p} in {}", by(p), incident.id)))
+//!             .collect())
+//!     }
+//! }
+//!
+//! aiir_sdk::export_responder!(Block);
+//! # fn main() {
+//! #     use aiir_sdk::testkit::{ResponderHarness, Store};
+//! #     let hit = |n: &str| IncidentFinding::new(n, 1, "prompt-injection",
+//! #         Finding::new("prompt-injection/direct", "injection", Severity::High)).principal("mallory");
+//! #     let store = Store::new().finding("INC-1", hit("e1")).finding("INC-1", hit("e2")).finding("INC-1", hit("e3"));
+//! #     let mut h = ResponderHarness::<Block>::new().store(store);
+//! #     let incident = Incident::new("INC-1", "prompt-injection", Scope::Principal, "mallory").principals(["mallory"]);
+//! #     assert_eq!(h.respond(&incident), [Proposal::block("mallory", "3 prompt injections by mallory in INC-1")]);
+//! # }
+//! ```
+//!
+//! Build either with `cargo build --release --target wasm32-wasip2` (crate type `cdylib`):
 //! the result is a WebAssembly component that `aiir` loads. Test its logic natively
 //! with plain `cargo test` through [`testkit`].
 //!
-//! The types ([`Event`], [`Finding`], …) are generated from the WIT contract in `wit/`;
+//! The types ([`Event`], [`Finding`], [`Incident`], [`Proposal`], …) are generated from the WIT contract in `wit/`;
 //! their documentation is the contract's.
 #![deny(missing_docs)]
 
 mod detector;
 mod event;
 mod finding;
+mod incident;
 pub mod log;
+mod responder;
 mod settings;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testkit;
@@ -79,23 +124,47 @@ pub mod bindings {
         default_bindings_module: "aiir_sdk::bindings",
         additional_derives: [PartialEq],
     });
+
+    /// Guest bindings of the `responder` world. The types it shares with the
+    /// `detector` world (`types`, `host`) are the ones above, not copies.
+    pub mod responder {
+        wit_bindgen::generate!({
+            world: "responder",
+            path: "../wit",
+            with: {
+                "aiir:plugin/types@0.2.0": crate::bindings::aiir::plugin::types,
+                "aiir:plugin/host@0.2.0": crate::bindings::aiir::plugin::host,
+            },
+            pub_export_macro: true,
+            export_macro_name: "__export_responder_world",
+            default_bindings_module: "aiir_sdk::bindings::responder",
+            additional_derives: [PartialEq],
+        });
+    }
 }
 
 pub use bindings::aiir::plugin::types::{
     Custom, Document, Event, EventKind, Evidence, Finding, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef,
     Payload, PluginInfo, Role, SettingsError, Severity, ToolCall, TrainingData,
 };
+pub use bindings::responder::aiir::plugin::incidents::{
+    Action, Incident, IncidentFinding, ModelVersion, Notice, Proposal, Report, Scope, State,
+};
 pub use detector::Detector;
 #[doc(hidden)]
 pub use detector::adapter;
 pub use finding::excerpt;
+#[doc(hidden)]
+pub use responder::adapter as responder_adapter;
+pub use responder::{Responder, StoreView};
 pub use settings::Settings;
 pub use text::{Origin, Text};
 
-/// Everything a detector usually needs, for `use aiir_sdk::prelude::*`.
+/// Everything a detector or responder usually needs, for `use aiir_sdk::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        Detector, Event, EventKind, Finding, Inference, ModelRef, Origin, Payload, PluginInfo, Role, Settings,
-        SettingsError, Severity, Text, ToolCall, excerpt,
+        Action, Detector, Event, EventKind, Finding, Incident, IncidentFinding, Inference, ModelRef, ModelVersion,
+        Origin, Payload, PluginInfo, Proposal, Report, Responder, Role, Scope, Settings, SettingsError, Severity,
+        StoreView, Text, ToolCall, excerpt,
     };
 }

@@ -1,8 +1,10 @@
-//! Test a detector's logic natively, with plain `cargo test`, no wasm build.
+//! Test a plugin's logic natively, with plain `cargo test`, no wasm build.
 //!
 //! [`Harness`] drives a [`Detector`] the way the host does: `configure` with the
 //! settings, then `inspect` only the events whose kind `info` asks for, and checks
 //! that every finding is well-formed as the host will require.
+//! [`ResponderHarness`] does the same for a [`Responder`](crate::Responder), with a
+//! [`Store`] of findings and model versions standing in for the host's.
 //!
 //! ```
 //! # use aiir_sdk::prelude::*;
@@ -17,6 +19,9 @@
 //! ```
 
 use crate::{Detector, Event, Finding, PluginInfo, Settings, SettingsError, adapter, log};
+
+mod responder;
+pub use responder::{ResponderHarness, Store};
 
 /// Drives one detector instance as the host would.
 #[derive(Debug)]
@@ -34,7 +39,8 @@ impl<D: Detector> Harness<D> {
     /// A detector configured with these settings (JSON text).
     pub fn with_settings(json: &str) -> Result<Self, Vec<SettingsError>> {
         let info = D::info();
-        check_info(&info);
+        check_name(&info);
+        assert!(!info.kinds.is_empty(), "plugin {} asks for no event kinds", info.name);
         let mut detector = D::default();
         adapter::configure(&mut detector, json)?;
         Ok(Self { detector, info })
@@ -61,7 +67,7 @@ impl<D: Detector> Harness<D> {
 
     /// The log lines written so far (by this thread), oldest first.
     pub fn logs(&self) -> Vec<(log::Level, String)> {
-        log::native::take()
+        logs()
     }
 
     /// The detector itself, to look at its state.
@@ -86,12 +92,17 @@ pub fn parse_settings<T>(
     parse(&settings).map_err(|errors| errors.into_iter().map(|e| (e.path, e.message)).collect())
 }
 
-fn check_info(info: &PluginInfo) {
+/// The log lines this thread's plugin wrote so far, oldest first.
+fn logs() -> Vec<(log::Level, String)> {
+    log::native::take()
+}
+
+/// The checks the host applies to every plugin's info.
+fn check_name(info: &PluginInfo) {
     let name_ok =
         !info.name.is_empty() && info.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     assert!(name_ok, "plugin name {:?} must be lowercase with dashes", info.name);
     assert!(!info.version.is_empty(), "plugin {} has no version", info.name);
-    assert!(!info.kinds.is_empty(), "plugin {} asks for no event kinds", info.name);
 }
 
 /// The checks the host applies to every finding.

@@ -7,12 +7,15 @@ mod support;
 
 mod bad_input;
 mod cache;
+mod compat;
 mod config_ui;
 mod demo;
 mod eval;
 mod follow;
 mod formats;
+mod incidents_cli;
 mod inspect;
 mod plugin_errors;
+mod responder;
 mod review;
 mod sandbox;

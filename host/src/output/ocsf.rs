@@ -4,6 +4,7 @@
 
 use super::{FindingRecord, severity_name};
 use crate::runtime::Severity;
+use crate::store::{IncidentDetail, State, StoredFinding};
 use serde_json::{Value, json};
 
 /// The OCSF schema version these events follow.
@@ -22,17 +23,7 @@ pub fn detection(record: &FindingRecord<'_>) -> Value {
     let evidences: Vec<Value> =
         f.evidence.iter().map(|e| json!({ "data": { "field": e.field, "excerpt": e.excerpt } })).collect();
     let extra = json!({
-        "finding_info": {
-            "uid": finding_uid(record.event, record.plugin, f.rule),
-            "title": f.title,
-            "analytic": { "uid": f.rule, "name": f.rule, "type_id": 1, "type": "Rule" },
-            "attacks": attacks(f.techniques),
-            "types": owasp_types(f.techniques),
-            "first_seen_time": ms,
-            "last_seen_time": ms,
-            "product_uid": record.plugin,
-            "related_events": [{ "uid": record.event }],
-        },
+        "finding_info": finding_info(record.event, record.plugin, f.rule, f.title, f.techniques, ms),
         "confidence_score": (f.confidence.clamp(0.0, 1.0) * 100.0).round() as u32,
         "status_id": 1,
         "status": "New",
@@ -52,6 +43,84 @@ pub fn detection(record: &FindingRecord<'_>) -> Value {
     });
     merge(&mut event, extra);
     event
+}
+
+/// An Incident Finding (2005) for an incident and its findings: `status_id` from its
+/// state, `impact` and `priority` from its severity, `attacks` from its techniques.
+pub fn incident(detail: &IncidentDetail, findings: &[StoredFinding], activity: Activity) -> Value {
+    let i = &detail.incident;
+    let time = if activity == Activity::Close { i.updated_at } else { i.opened_at };
+    let mut event = header(INCIDENT_FINDING, activity, i.severity, time / 1_000_000);
+    let (status_id, status) = match i.state {
+        State::Open => (1, "New"),
+        State::Contained | State::Recovered => (2, "In Progress"),
+        State::Closed => (5, "Closed"),
+    };
+    let (level_id, level) = impact(i.severity);
+    let infos: Vec<Value> = findings
+        .iter()
+        .map(|s| {
+            let f = &s.finding;
+            finding_info(&s.event_id, &s.plugin, &f.rule, &f.title, &f.techniques, s.time_unix_nano / 1_000_000)
+        })
+        .collect();
+    let resources: Vec<Value> =
+        i.model.iter().map(|m| model_resource(&m.name, m.version.as_deref(), m.digest.as_deref())).collect();
+    let extra = json!({
+        "desc": i.title,
+        "finding_info_list": infos,
+        "status_id": status_id,
+        "status": status,
+        "impact_id": level_id,
+        "impact": level,
+        "priority_id": level_id,
+        "priority": level,
+        "attacks": attacks(&detail.techniques),
+        "types": owasp_types(&detail.techniques),
+        "start_time": i.first_seen / 1_000_000,
+        "end_time": i.last_seen / 1_000_000,
+        "resources": resources,
+        "unmapped": {
+            "aiir": {
+                "incident": i.id,
+                "state": i.state.as_str(),
+                "family": i.family.as_str(),
+                "scope": i.scope.as_str(),
+                "key": i.key,
+                "finding_count": i.finding_count,
+                "principals": detail.principals,
+                "sessions": detail.sessions,
+            }
+        },
+    });
+    merge(&mut event, extra);
+    event
+}
+
+/// An incident's impact and priority (the same scale): OCSF has no "info" level.
+fn impact(s: Severity) -> (u32, &'static str) {
+    match s {
+        Severity::Info | Severity::Low => (1, "Low"),
+        Severity::Medium => (2, "Medium"),
+        Severity::High => (3, "High"),
+        Severity::Critical => (4, "Critical"),
+    }
+}
+
+/// The `finding_info` object of one finding, in a Detection Finding or an Incident
+/// Finding's list.
+fn finding_info(event: &str, plugin: &str, rule: &str, title: &str, techniques: &[String], ms: u64) -> Value {
+    json!({
+        "uid": finding_uid(event, plugin, rule),
+        "title": title,
+        "analytic": { "uid": rule, "name": rule, "type_id": 1, "type": "Rule" },
+        "attacks": attacks(techniques),
+        "types": owasp_types(techniques),
+        "first_seen_time": ms,
+        "last_seen_time": ms,
+        "product_uid": plugin,
+        "related_events": [{ "uid": event }],
+    })
 }
 
 /// The stable id of a finding: the event, the plugin and the rule; the store keeps

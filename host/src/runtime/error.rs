@@ -20,11 +20,11 @@ pub enum LoadError {
     #[error("cannot compile: {0:#}")]
     Compile(anyhow::Error),
     /// A component of some other world.
-    #[error(
-        "does not implement the aiir:plugin/detector world: it lacks the export(s) {missing} (it exports: {found})"
-    )]
+    #[error("does not implement the aiir:plugin/{world} world: it lacks the export(s) {missing} (it exports: {found})")]
     WrongWorld {
-        /// The detector exports it lacks.
+        /// The world it was loaded as: `detector` or `responder`.
+        world: &'static str,
+        /// The exports of that world it lacks.
         missing: String,
         /// What it exports instead.
         found: String,
@@ -71,11 +71,15 @@ pub enum Reason {
     Trap,
     /// Returned more findings than allowed.
     TooManyFindings,
+    /// Proposed more actions than allowed.
+    TooManyProposals,
     /// Returned more bytes of strings than allowed.
     OutputTooLarge,
     /// Called `log` more often, or with more bytes, than allowed.
     LogFlood,
-    /// Said it could not inspect the event.
+    /// Called the `response` imports more often than allowed.
+    ImportFlood,
+    /// Said it could not inspect the event (or respond to the incident).
     Declined,
     /// Disabled by its circuit breaker; the event was not sent to it.
     Disabled,
@@ -92,8 +96,10 @@ impl Reason {
             Reason::Panic => "panic",
             Reason::Trap => "trap",
             Reason::TooManyFindings => "too-many-findings",
+            Reason::TooManyProposals => "too-many-proposals",
             Reason::OutputTooLarge => "output-too-large",
             Reason::LogFlood => "log-flood",
+            Reason::ImportFlood => "import-flood",
             Reason::Declined => "declined",
             Reason::Disabled => "disabled",
         }
@@ -133,6 +139,7 @@ impl PluginError {
             let reason = match exceeded {
                 Exceeded::Memory { .. } | Exceeded::Table { .. } => Reason::Memory,
                 Exceeded::Log { .. } => Reason::LogFlood,
+                Exceeded::Imports { .. } => Reason::ImportFlood,
             };
             return Self::new(reason, exceeded.to_string());
         }

@@ -4,8 +4,8 @@ use serde::Deserialize;
 use std::time::Duration;
 use wasmtime::ResourceLimiter;
 
-/// Limits for one plugin, from `[detector.limits]`. Every call (`configure`,
-/// `inspect`) runs under them; defaults suit the standard pack with a wide margin.
+/// Limits for one plugin, from `[detector.limits]` or `[responder.limits]`. Every
+/// call (`configure`, `inspect`, `respond`) runs under them; defaults suit the standard pack with a wide margin.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
@@ -26,12 +26,17 @@ pub struct Limits {
     pub instances: usize,
     /// `max_findings = 100`: findings one event may produce.
     pub max_findings: usize,
+    /// `max_proposals = 20`: actions one `respond` call may propose (responders).
+    pub max_proposals: usize,
     /// `max_output_bytes = 1_048_576`: bytes of strings one call may return.
     pub max_output_bytes: usize,
     /// `max_log_calls = 100`: `log` calls per call into the plugin.
     pub max_log_calls: u32,
     /// `max_log_bytes = 65_536`: bytes logged per call into the plugin.
     pub max_log_bytes: usize,
+    /// `max_import_calls = 1000`: calls to the `response` imports (`findings`,
+    /// `versions`) per call into the plugin; a responder needs a handful.
+    pub max_import_calls: u32,
     /// `max_stdio_bytes = 65_536`: bytes of stdout and stderr kept per call; the rest
     /// is dropped (counted, not an error).
     pub max_stdio_bytes: usize,
@@ -46,9 +51,11 @@ impl Default for Limits {
             table_elements: 20_000,
             instances: 64,
             max_findings: 100,
+            max_proposals: 20,
             max_output_bytes: 1 << 20,
             max_log_calls: 100,
             max_log_bytes: 64 << 10,
+            max_import_calls: 1000,
             max_stdio_bytes: 64 << 10,
         }
     }
@@ -94,6 +101,12 @@ pub enum Exceeded {
         desired: usize,
         /// The cap.
         cap: usize,
+    },
+    /// Too many calls to the `response` imports.
+    #[error("import flood: more than {calls} calls to the response imports in one call")]
+    Imports {
+        /// The call cap.
+        calls: u32,
     },
     /// Too many `log` calls or bytes.
     #[error("log flood: more than {calls} calls or {bytes} bytes in one call")]

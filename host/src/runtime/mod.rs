@@ -4,26 +4,37 @@
 //! A plugin goes through visible steps: [`Runtime::load`] (compile or load from
 //! cache, check the world and the grants) → [`Loaded::start`] (instantiate, `info`,
 //! `configure`) → [`Plugin::inspect`] for each event, each call under the plugin's
-//! [`Limits`] in its [`Sandbox`].
+//! [`Limits`] in its [`Sandbox`]. Responders take the same steps:
+//! [`Runtime::load_responder`] → [`LoadedResponder::start`](Loaded::start) →
+//! [`Responder::respond`](Plugin::respond) for each incident, with a
+//! [`ResponseContext`] served to its `response` imports.
 
 mod bindings;
 mod cache;
 mod capture;
 mod error;
 mod limits;
+mod link;
 mod plugin;
+mod responder;
 mod sandbox;
 mod state;
+mod world;
 
 pub use bindings::aiir::plugin::types::{
     Custom, Document, Event, EventKind, Evidence, Finding, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef,
     Payload, PluginInfo, Role, SettingsError, Severity, ToolCall, TrainingData,
 };
+pub use bindings::responder::aiir::plugin::incidents::{
+    Action, Incident, IncidentFinding, ModelVersion, Notice, Proposal, Report, Scope, State,
+};
 pub use cache::{Cache, sha256_hex};
 pub use error::{LoadError, PluginError, Reason};
 pub use limits::Limits;
 pub use plugin::{CallStats, LoadStats, Loaded, Plugin, Setup};
+pub use responder::{LoadedResponder, Responder};
 pub use sandbox::{Grant, Sandbox};
+pub use state::ResponseContext;
 
 use anyhow::Context as _;
 use state::PluginState;
@@ -54,11 +65,7 @@ impl Runtime {
     pub fn new(cache_dir: Option<PathBuf>, fuel: bool) -> anyhow::Result<Self> {
         let engine =
             Engine::new(&engine_config(fuel)).map_err(anyhow::Error::from).context("cannot create the wasm engine")?;
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from).context("cannot link WASI")?;
-        bindings::Detector::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
-            .map_err(anyhow::Error::from)
-            .context("cannot link the host imports")?;
+        let linker = link::linker(&engine)?;
         spawn_epoch_ticker(&engine);
         let cache = cache_dir.map(|dir| Cache::new(dir, &engine));
         Ok(Self { engine, linker, cache })

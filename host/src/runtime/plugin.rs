@@ -1,18 +1,16 @@
 //! One plugin: loaded (compiled, checked, linked), then started (instantiated,
 //! configured), then called for each event under its limits.
 
-use super::bindings::{Detector, DetectorPre};
+use super::bindings::Detector;
 use super::error::{LoadError, PluginError, Reason};
 use super::limits::Limits;
 use super::sandbox::Sandbox;
 use super::state::PluginState;
+use super::world::{self, World};
 use super::{EPOCH_TICK, Event, EventKind, Finding, PluginInfo, Runtime, sha256_hex};
 use std::time::{Duration, Instant};
 use wasmtime::Store;
 use wasmtime::component::Component;
-
-/// The exports of the `detector` world.
-const DETECTOR_EXPORTS: [&str; 3] = ["info", "configure", "inspect"];
 
 /// How a plugin was loaded.
 #[derive(Debug, Clone)]
@@ -38,15 +36,16 @@ pub struct CallStats {
     pub wall: Duration,
 }
 
-/// A compiled component that implements the detector world, imports only what its
-/// sandbox grants, and links against the host: ready to start.
-pub struct Loaded {
-    pre: DetectorPre<PluginState>,
+/// A compiled component that implements world `W` (the detector world unless
+/// said otherwise), imports only what its sandbox grants, and links against the
+/// host: ready to start.
+pub struct Loaded<W: World = Detector> {
+    pre: W::Pre,
     stats: LoadStats,
     imports: Vec<String>,
 }
 
-impl std::fmt::Debug for Loaded {
+impl<W: World> std::fmt::Debug for Loaded<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Loaded").field("stats", &self.stats).finish_non_exhaustive()
     }
@@ -66,22 +65,22 @@ pub struct Setup {
 }
 
 /// A warm instance: its store and its exports.
-struct Instance {
+struct Instance<W> {
     store: Store<PluginState>,
-    detector: Detector,
+    exports: W,
 }
 
-/// A loaded, configured plugin.
-pub struct Plugin {
+/// A loaded, configured plugin of world `W` (a detector unless said otherwise).
+pub struct Plugin<W: World = Detector> {
     setup: Setup,
     info: PluginInfo,
-    pre: DetectorPre<PluginState>,
-    warm: Option<Instance>,
+    pre: W::Pre,
+    warm: Option<Instance<W>>,
     stats: LoadStats,
     fuel: bool,
 }
 
-impl std::fmt::Debug for Plugin {
+impl<W: World> std::fmt::Debug for Plugin<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Plugin").field("setup", &self.setup).field("stats", &self.stats).finish_non_exhaustive()
     }
@@ -92,6 +91,11 @@ impl Runtime {
     /// implements the detector world, imports only what `sandbox` grants, and that
     /// the host provides all it imports.
     pub fn load(&self, wasm: &[u8], sandbox: &Sandbox) -> Result<Loaded, LoadError> {
+        self.load_world(wasm, sandbox)
+    }
+
+    /// [`load`](Self::load) for a component of world `W`.
+    pub(crate) fn load_world<W: World>(&self, wasm: &[u8], sandbox: &Sandbox) -> Result<Loaded<W>, LoadError> {
         check_header(wasm)?;
         let started = Instant::now();
         let sha256 = sha256_hex(wasm);
@@ -102,7 +106,7 @@ impl Runtime {
             None => self.compile(wasm, &sha256)?,
         };
         let stats = LoadStats { sha256, size: wasm.len(), cached: hit, load_time: started.elapsed() };
-        self.check_world(&component)?;
+        world::check::<W>(&self.engine, &component)?;
         let imports: Vec<String> =
             component.component_type().imports(&self.engine).map(|(n, _)| n.to_owned()).collect();
         let ungranted = sandbox.ungranted(&imports);
@@ -110,7 +114,7 @@ impl Runtime {
             return Err(LoadError::Ungranted(ungranted.into_iter().map(String::from).collect()));
         }
         let pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::Link(e.into()))?;
-        let pre = DetectorPre::new(pre).map_err(|e| LoadError::Link(e.into()))?;
+        let pre = W::pre(pre).map_err(|e| LoadError::Link(e.into()))?;
         Ok(Loaded { pre, stats, imports })
     }
 
@@ -120,18 +124,6 @@ impl Runtime {
             cache.store(sha256, &component);
         }
         Ok(component)
-    }
-
-    fn check_world(&self, component: &Component) -> Result<(), LoadError> {
-        let ty = component.component_type();
-        let exports: Vec<&str> = ty.exports(&self.engine).map(|(name, _)| name).collect();
-        let missing: Vec<&str> = DETECTOR_EXPORTS.into_iter().filter(|e| !exports.contains(e)).collect();
-        if missing.is_empty() {
-            return Ok(());
-        }
-        let quote = |names: &[&str]| names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
-        let found = if exports.is_empty() { "nothing".into() } else { quote(&exports) };
-        Err(LoadError::WrongWorld { missing: quote(&missing), found })
     }
 }
 
@@ -143,7 +135,7 @@ fn check_header(wasm: &[u8]) -> Result<(), LoadError> {
     }
 }
 
-impl Loaded {
+impl<W: World> Loaded<W> {
     /// How it was loaded.
     pub fn stats(&self) -> &LoadStats {
         &self.stats
@@ -157,13 +149,13 @@ impl Loaded {
     /// What the plugin says about itself, from a throwaway instance, without
     /// configuring it.
     pub async fn describe(&self, setup: &Setup) -> Result<PluginInfo, LoadError> {
-        Ok(start_instance(setup, &self.pre).await?.1)
+        Ok(start_instance::<W>(setup, &self.pre).await?.1)
     }
 
     /// Instantiate the plugin, ask for its `info` and hand it its settings. The
     /// instance stays warm for the first event. One load may start many plugins.
-    pub async fn start(&self, setup: Setup) -> Result<Plugin, LoadError> {
-        let (mut warm, info) = start_instance(&setup, &self.pre).await?;
+    pub async fn start(&self, setup: Setup) -> Result<Plugin<W>, LoadError> {
+        let (mut warm, info) = start_instance::<W>(&setup, &self.pre).await?;
         configure(&mut warm, &setup).await?;
         let fuel = warm.store.get_fuel().is_ok();
         let (pre, stats) = (self.pre.clone(), self.stats.clone());
@@ -171,7 +163,7 @@ impl Loaded {
     }
 }
 
-impl Plugin {
+impl<W: World> Plugin<W> {
     /// The operator's name for this plugin.
     pub fn name(&self) -> &str {
         &self.setup.name
@@ -187,15 +179,14 @@ impl Plugin {
         &self.stats
     }
 
-    /// Whether the plugin asked for events of this kind.
-    pub fn wants(&self, kind: EventKind) -> bool {
-        self.info.kinds.contains(&kind)
-    }
-
-    /// Inspect one event under the plugin's limits. After any failure but a
-    /// declined event, the instance is discarded; the next call starts a fresh one,
-    /// configured with the same settings.
-    pub async fn inspect(&mut self, event: &Event) -> (Result<Vec<Finding>, PluginError>, CallStats) {
+    /// Make one call `f` under the plugin's limits, then `check` what it returned.
+    /// After any failure but a declined call, the instance is discarded; the next
+    /// call starts a fresh one, configured with the same settings.
+    pub(crate) async fn run<R>(
+        &mut self,
+        f: impl AsyncFnOnce(&W, &mut Store<PluginState>) -> wasmtime::Result<Result<R, String>>,
+        check: impl FnOnce(R, &Limits) -> Result<R, PluginError>,
+    ) -> (Result<R, PluginError>, CallStats) {
         let mut instance = match self.warm.take() {
             Some(i) => i,
             None => match self.restart().await {
@@ -204,14 +195,14 @@ impl Plugin {
             },
         };
         let started = Instant::now();
-        let result = call(&mut instance, &self.setup.limits, async |d, s| d.call_inspect(s, event).await).await;
+        let result = call(&mut instance, &self.setup.limits, f).await;
         let stats = CallStats {
             fuel: self.fuel.then(|| spent_fuel(&instance.store, &self.setup.limits)),
             peak_memory: instance.store.data().limiter.peak_memory(),
             wall: started.elapsed(),
         };
         let result = match result {
-            Ok(Ok(findings)) => check_output(findings, &self.setup.limits),
+            Ok(Ok(output)) => check(output, &self.setup.limits),
             Ok(Err(reason)) => Err(PluginError::new(Reason::Declined, reason)),
             Err(e) => Err(e),
         };
@@ -221,26 +212,59 @@ impl Plugin {
         (result, stats)
     }
 
-    async fn restart(&self) -> Result<Instance, PluginError> {
+    async fn restart(&self) -> Result<Instance<W>, PluginError> {
         let restart_failed = |e: LoadError| PluginError::new(Reason::Trap, format!("cannot restart: {e}"));
-        let (mut instance, _) = start_instance(&self.setup, &self.pre).await.map_err(restart_failed)?;
+        let (mut instance, _) = start_instance::<W>(&self.setup, &self.pre).await.map_err(restart_failed)?;
         configure(&mut instance, &self.setup).await.map_err(restart_failed)?;
         Ok(instance)
     }
 }
 
-/// Reject results over the output caps.
-fn check_output(findings: Vec<Finding>, limits: &Limits) -> Result<Vec<Finding>, PluginError> {
-    if findings.len() > limits.max_findings {
-        let detail = format!("{} findings, more than the cap of {}", findings.len(), limits.max_findings);
-        return Err(PluginError::new(Reason::TooManyFindings, detail));
+impl Plugin<Detector> {
+    /// Whether the plugin asked for events of this kind.
+    pub fn wants(&self, kind: EventKind) -> bool {
+        self.info.kinds.contains(&kind)
     }
-    let bytes: usize = findings.iter().map(string_bytes).sum();
-    if bytes > limits.max_output_bytes {
-        let detail = format!("{bytes} bytes of strings, more than the cap of {}", limits.max_output_bytes);
+
+    /// Inspect one event under the plugin's limits (see [`run`](Self::run) for
+    /// what a failure does to the instance).
+    pub async fn inspect(&mut self, event: &Event) -> (Result<Vec<Finding>, PluginError>, CallStats) {
+        let check = |findings, limits: &Limits| {
+            let cap = Cap { count: limits.max_findings, noun: "findings", reason: Reason::TooManyFindings };
+            check_output(findings, cap, limits, string_bytes)
+        };
+        self.run(async |d, s| d.call_inspect(s, event).await, check).await
+    }
+}
+
+/// A cap on how many items one call may return.
+pub(crate) struct Cap {
+    /// How many.
+    pub(crate) count: usize,
+    /// What they are, plural, for the message.
+    pub(crate) noun: &'static str,
+    /// The reason code of going over.
+    pub(crate) reason: Reason,
+}
+
+/// Reject results over the output caps: `cap` items, `max_output_bytes` of strings
+/// as `bytes` counts them.
+pub(crate) fn check_output<T>(
+    items: Vec<T>,
+    cap: Cap,
+    limits: &Limits,
+    bytes: impl Fn(&T) -> usize,
+) -> Result<Vec<T>, PluginError> {
+    if items.len() > cap.count {
+        let detail = format!("{} {}, more than the cap of {}", items.len(), cap.noun, cap.count);
+        return Err(PluginError::new(cap.reason, detail));
+    }
+    let total: usize = items.iter().map(bytes).sum();
+    if total > limits.max_output_bytes {
+        let detail = format!("{total} bytes of strings, more than the cap of {}", limits.max_output_bytes);
         return Err(PluginError::new(Reason::OutputTooLarge, detail));
     }
-    Ok(findings)
+    Ok(items)
 }
 
 fn string_bytes(f: &Finding) -> usize {
@@ -259,24 +283,24 @@ fn fuel_budget(limits: &Limits) -> u64 {
 }
 
 /// A new instance with its `info`.
-async fn start_instance(setup: &Setup, pre: &DetectorPre<PluginState>) -> Result<(Instance, PluginInfo), LoadError> {
+async fn start_instance<W: World>(setup: &Setup, pre: &W::Pre) -> Result<(Instance<W>, PluginInfo), LoadError> {
     let limits = &setup.limits;
-    let mut store = Store::new(pre.engine(), PluginState::new(&setup.name, &setup.sandbox, limits));
+    let mut store = Store::new(W::engine(pre), PluginState::new(&setup.name, &setup.sandbox, limits));
     store.limiter(|s| &mut s.limiter);
     arm(&mut store, limits);
-    let detector = match tokio::time::timeout(limits.timeout(), pre.instantiate_async(&mut store)).await {
+    let exports = match tokio::time::timeout(limits.timeout(), W::instantiate(pre, &mut store)).await {
         Ok(Ok(d)) => d,
         Ok(Err(e)) => return Err(LoadError::Start(failure(&mut store, &e, limits))),
         Err(_) => return Err(LoadError::Start(PluginError::deadline(limits.timeout()))),
     };
-    let mut instance = Instance { store, detector };
-    let info = call(&mut instance, limits, async |d, s| d.call_info(s).await).await.map_err(LoadError::Start)?;
+    let mut instance = Instance { store, exports };
+    let info = call(&mut instance, limits, async |w, s| w.info(s).await).await.map_err(LoadError::Start)?;
     Ok((instance, info))
 }
 
-async fn configure(instance: &mut Instance, setup: &Setup) -> Result<(), LoadError> {
+async fn configure<W: World>(instance: &mut Instance<W>, setup: &Setup) -> Result<(), LoadError> {
     let settings = setup.settings.as_str();
-    call(instance, &setup.limits, async |d, s| d.call_configure(s, settings).await)
+    call(instance, &setup.limits, async |w, s| w.configure(s, settings).await)
         .await
         .map_err(LoadError::Start)?
         .map_err(LoadError::Settings)
@@ -285,15 +309,15 @@ async fn configure(instance: &mut Instance, setup: &Setup) -> Result<(), LoadErr
 /// Make one call into the instance under its deadline and fuel budget. The
 /// deadline is kept twice: the epoch interrupts wasm code, the timer covers time
 /// the plugin spends waiting in host calls, which epochs cannot interrupt.
-async fn call<R>(
-    instance: &mut Instance,
+async fn call<W, R>(
+    instance: &mut Instance<W>,
     limits: &Limits,
-    f: impl AsyncFnOnce(&Detector, &mut Store<PluginState>) -> wasmtime::Result<R>,
+    f: impl AsyncFnOnce(&W, &mut Store<PluginState>) -> wasmtime::Result<R>,
 ) -> Result<R, PluginError> {
-    let Instance { store, detector } = instance;
+    let Instance { store, exports } = instance;
     arm(store, limits);
     store.data_mut().begin_call();
-    let outcome = tokio::time::timeout(limits.timeout(), f(detector, store)).await;
+    let outcome = tokio::time::timeout(limits.timeout(), f(exports, store)).await;
     match outcome {
         Ok(Ok(r)) => {
             store.data_mut().end_call();

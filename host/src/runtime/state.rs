@@ -2,20 +2,51 @@
 //! and the host imports it may call.
 
 use super::bindings::aiir::plugin::{host, types};
+use super::bindings::responder::aiir::plugin::{incidents, response};
 use super::capture::Capture;
 use super::limits::{Exceeded, Limiter, Limits};
 use super::sandbox::Sandbox;
+use super::{IncidentFinding, ModelVersion};
+use std::collections::BTreeMap;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-/// Per-instance host state.
-pub(crate) struct PluginState {
+/// Per-instance host state. Public only so the world trait can name it; nothing
+/// outside the runtime can reach it.
+pub struct PluginState {
     plugin: String,
     wasi: WasiCtx,
     table: ResourceTable,
     pub(crate) limiter: Limiter,
     pub(crate) capture: Capture,
     log: LogBudget,
+    response: ResponseBudget,
+}
+
+/// What a responder may read through the `response` imports during one `respond`
+/// call: a snapshot the caller takes from the store.
+#[derive(Debug, Clone, Default)]
+pub struct ResponseContext {
+    /// The incident's findings, oldest first (the caller keeps at most the newest 1000).
+    pub findings: Vec<IncidentFinding>,
+    /// Every version the registry knows, by model name, oldest first.
+    pub versions: BTreeMap<String, Vec<ModelVersion>>,
+}
+
+/// The snapshot served to the `response` imports in the current call, and what is
+/// left of their allowance.
+#[derive(Default)]
+struct ResponseBudget {
+    incident: String,
+    context: ResponseContext,
+    max_calls: u32,
+    calls: u32,
+}
+
+impl std::fmt::Debug for PluginState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginState").field("plugin", &self.plugin).finish_non_exhaustive()
+    }
 }
 
 /// What is left of the `log` allowance in the current call.
@@ -37,13 +68,31 @@ impl PluginState {
             limiter: Limiter::new(limits),
             capture,
             log: LogBudget { max_calls: limits.max_log_calls, max_bytes: limits.max_log_bytes, calls: 0, bytes: 0 },
+            response: ResponseBudget { max_calls: limits.max_import_calls, ..ResponseBudget::default() },
         }
     }
 
-    /// Start a call: the log allowance is per call.
+    /// Start a call: the log and import allowances are per call.
     pub(crate) fn begin_call(&mut self) {
         self.log.calls = 0;
         self.log.bytes = 0;
+        self.response.calls = 0;
+    }
+
+    /// Serve `context` as the findings of `incident` until the next `respond`.
+    pub(crate) fn set_response(&mut self, incident: &str, context: ResponseContext) {
+        incident.clone_into(&mut self.response.incident);
+        self.response.context = context;
+    }
+
+    /// Count one call to a `response` import; trap past the allowance.
+    fn response_call(&mut self) -> wasmtime::Result<&ResponseContext> {
+        let budget = &mut self.response;
+        budget.calls += 1;
+        if budget.calls > budget.max_calls {
+            return Err(wasmtime::Error::new(Exceeded::Imports { calls: budget.max_calls }));
+        }
+        Ok(&budget.context)
     }
 
     /// End a call: hand what the plugin printed to `tracing`; return it for the
@@ -68,6 +117,22 @@ impl WasiView for PluginState {
 }
 
 impl types::Host for PluginState {}
+
+impl incidents::Host for PluginState {}
+
+impl response::Host for PluginState {
+    /// The snapshot's findings when `incident` is the one being responded to;
+    /// nothing for any other id (a responder sees only its own incident).
+    fn findings(&mut self, incident: String) -> wasmtime::Result<Vec<IncidentFinding>> {
+        let own = incident == self.response.incident;
+        let context = self.response_call()?;
+        Ok(if own { context.findings.clone() } else { Vec::new() })
+    }
+
+    fn versions(&mut self, model: String) -> wasmtime::Result<Vec<ModelVersion>> {
+        Ok(self.response_call()?.versions.get(&model).cloned().unwrap_or_default())
+    }
+}
 
 impl host::Host for PluginState {
     fn log(&mut self, level: host::Level, message: String) -> wasmtime::Result<()> {

@@ -124,6 +124,16 @@ impl Store {
 }
 
 impl Tx<'_> {
+    /// Move an incident forward to `to` unless it is there or past it already (a
+    /// quarantine after a rollback leaves it `recovered`); whether it moved.
+    pub fn advance(&self, id: &str, to: State, actor: &str, reason: &str) -> Result<bool> {
+        match self.transition(id, to, actor, reason) {
+            Ok(()) => Ok(true),
+            Err(StoreError::Transition { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// See [`Store::transition`].
     pub fn transition(&self, id: &str, to: State, actor: &str, reason: &str) -> Result<()> {
         let conn = self.conn;

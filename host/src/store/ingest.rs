@@ -96,7 +96,7 @@ pub(super) fn ingest_in(conn: &Connection, batch: &Batch, c: &Correlation, now: 
 
 /// Store an event unless one of its id is stored: the first record of an id stands.
 fn insert_event(conn: &Connection, e: &Event) -> Result<()> {
-    let m = e.model.as_ref();
+    let m = correlate::event_model(e);
     conn.execute(
         "INSERT INTO events (id, time_unix_nano, source, model_name, model_version, model_digest, principal, session)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO NOTHING",
@@ -201,7 +201,7 @@ fn open(conn: &Connection, g: &Group, event: &Event, f: &Finding, c: &Correlatio
     let seq: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM incidents", [], |r| r.get(0))?;
     let id = format!("INC-{seq:04}");
     let severity = c.severity(f.severity, 1);
-    let m = event.model.as_ref();
+    let m = correlate::event_model(event);
     let t = int(event.time_unix_nano);
     conn.execute(
         "INSERT INTO incidents (seq, id, title, family, scope, key, severity, highest, state,
@@ -237,7 +237,7 @@ fn grow(conn: &Connection, i: &Live, event: &Event, f: &Finding, c: &Correlation
     let severity = c.severity(highest, count);
     let t = event.time_unix_nano;
     // The incident's model is its latest finding's.
-    let model = event.model.as_ref().filter(|_| t >= i.last_seen);
+    let model = correlate::event_model(event).filter(|_| t >= i.last_seen);
     conn.execute(
         "UPDATE incidents SET finding_count = ?2, severity = ?3, highest = ?4,
              first_seen = MIN(first_seen, ?5), last_seen = MAX(last_seen, ?5),

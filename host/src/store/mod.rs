@@ -2,8 +2,9 @@
 //!
 //! Events and the findings behind them, incidents ([`crate::correlate`] groups findings
 //! into them), the actions responders proposed and what became of them, the model
-//! registry (versions, known-good flags, the serving alias and its history), blocked
-//! principals, source checkpoints, and an append-only audit log of every change.
+//! registry (versions — each an artifact: label and digest —, known-good flags, the
+//! serving alias and its history), blocked principals, source checkpoints, and an
+//! append-only audit log of every change.
 //!
 //! Everything that belongs together is written in one transaction with
 //! `synchronous=FULL`, so a process killed at any moment leaves the file as it was
@@ -28,8 +29,9 @@ mod types;
 pub use ingest::{Batch, Ingested, NewFinding, Observation, PluginFinding};
 pub use schema::SCHEMA_VERSION;
 pub use types::{
-    ActionKind, ActionRecord, ActionStatus, AliasChange, AliasMove, AuditEntry, Checkpoint, Filter, IncidentDetail,
-    IncidentRecord, Mode, ModelRow, ModelVersionRow, NewAction, State, StoredFinding, TimelineEntry, TimelineItem,
+    ActionKind, ActionRecord, ActionStatus, AliasChange, AliasMove, Artifact, AuditEntry, Checkpoint, Filter,
+    IncidentDetail, IncidentRecord, Mode, ModelRow, ModelVersionRow, NewAction, State, StoredFinding, TimelineEntry,
+    TimelineItem,
 };
 
 use rusqlite::{Connection, OptionalExtension as _, Transaction, TransactionBehavior, params};
@@ -86,12 +88,24 @@ pub enum StoreError {
     #[error("no action {0}")]
     NoAction(i64),
     /// The registry has no such model version.
-    #[error("model {model:?} has no version {version:?} in the registry")]
+    #[error("model {model:?} has no version {version:?}{} in the registry", digest.as_ref().map(|d| format!(" with digest {d}")).unwrap_or_default())]
     NoVersion {
         /// The model.
         model: String,
         /// The version.
         version: String,
+        /// The digest asked for, if one was.
+        digest: Option<String>,
+    },
+    /// A version label names several artifacts and no digest says which.
+    #[error("model {model:?} version {version:?} names {} artifacts ({}): give the digest", digests.len(), digests.join(", "))]
+    Ambiguous {
+        /// The model.
+        model: String,
+        /// The version.
+        version: String,
+        /// The digests of its artifacts (`''` for an unknown one).
+        digests: Vec<String>,
     },
     /// A lifecycle step that does not go forward.
     #[error("incident {id} cannot go from {from} to {to}: states only move forward (or to closed)")]

@@ -221,11 +221,20 @@ fn actions_are_proposed_once_and_their_outcome_audited() {
 }
 
 fn lifecycle(id: &str, minute: u64, action: &str, version: &str) -> Event {
-    let model = ModelRef { name: "m".into(), version: Some(version.into()), digest: Some(format!("sha256:{version}")) };
+    lifecycle_of(id, minute, action, version, Some(&format!("sha256:{version}")))
+}
+
+fn lifecycle_of(id: &str, minute: u64, action: &str, version: &str, digest: Option<&str>) -> Event {
+    let model = ModelRef { name: "m".into(), version: Some(version.into()), digest: digest.map(str::to_owned) };
     Event {
         payload: Payload::ModelLifecycle(ModelLifecycle { action: action.into(), model, registry: None }),
         ..event(id, minute, "s")
     }
+}
+
+/// The artifact `lifecycle` deploys for a version.
+fn artifact(version: &str) -> Artifact {
+    Artifact { version: version.into(), digest: Some(format!("sha256:{version}")) }
 }
 
 #[test]
@@ -233,17 +242,17 @@ fn rollback_picks_the_newest_known_good_version_before_the_incident() {
     let (_dir, mut s) = store();
     for (i, v) in ["1.0", "1.1", "1.2", "2.0"].iter().enumerate() {
         let moved = s.observe_lifecycle(&lifecycle(&format!("l{i}"), i as u64 * 10, "deployed", v)).unwrap();
-        assert_eq!(moved.map(|m| m.to).as_deref(), Some(*v));
+        assert_eq!(moved.map(|m| m.to.version).as_deref(), Some(*v));
     }
     for v in ["1.0", "1.1", "1.2"] {
-        s.mark_known_good("m", v, "alice").unwrap();
+        s.mark_known_good("m", v, None, "alice").unwrap();
     }
-    assert!(s.quarantine("m", "1.2", None, "alice").unwrap());
-    assert!(!s.quarantine("m", "1.2", None, "alice").unwrap());
+    assert!(s.quarantine("m", "1.2", None, None, "alice").unwrap());
+    assert!(!s.quarantine("m", "1.2", None, None, "alice").unwrap());
     // The incident began at minute 15: 1.2 (quarantined) and 2.0 (later) are out.
     let moved = s.rollback("m", 15 * MIN, "rollback", None).unwrap().unwrap();
-    assert_eq!(moved, AliasMove { from: Some("2.0".into()), to: "1.1".into() });
-    assert_eq!(s.serving("m").unwrap().as_deref(), Some("1.1"));
+    assert_eq!(moved, AliasMove { from: Some(artifact("2.0")), to: artifact("1.1") });
+    assert_eq!(s.serving("m").unwrap(), Some(artifact("1.1")));
     assert_eq!(s.rollback("m", 0, "rollback", None).unwrap(), None, "nothing known-good that early");
     let history = s.alias_history("m").unwrap();
     assert_eq!(history.len(), 5);
@@ -252,9 +261,11 @@ fn rollback_picks_the_newest_known_good_version_before_the_incident() {
     let versions = s.versions("m").unwrap();
     assert!(versions[1].serving && versions[1].known_good && versions[2].quarantined);
     assert_eq!(versions[3].digest.as_deref(), Some("sha256:2.0"));
-    assert!(matches!(s.mark_known_good("m", "9", "a"), Err(StoreError::NoVersion { .. })));
-    assert!(s.is_quarantined("m", "1.2").unwrap() && !s.is_quarantined("m", "1.1").unwrap());
-    assert_eq!(s.models().unwrap(), [ModelRow { name: "m".into(), serving: Some("1.1".into()) }]);
+    assert!(matches!(s.mark_known_good("m", "9", None, "a"), Err(StoreError::NoVersion { .. })));
+    assert!(s.is_quarantined("m", "1.2", Some("sha256:1.2")).unwrap());
+    assert!(!s.is_quarantined("m", "1.1", Some("sha256:1.1")).unwrap());
+    assert_eq!(s.models().unwrap(), [ModelRow { name: "m".into(), serving: Some(artifact("1.1")) }]);
+    assert_eq!(s.quarantined().unwrap(), [("m".to_owned(), "1.2".to_owned(), Some("sha256:1.2".to_owned()))]);
 }
 
 #[test]
@@ -263,15 +274,15 @@ fn a_reread_lifecycle_event_or_a_quarantined_version_does_not_move_the_alias() {
     s.observe_lifecycle(&lifecycle("l1", 1, "deployed", "1.0")).unwrap();
     let tampered = lifecycle("l2", 2, "deployed", "1.1");
     s.observe_lifecycle(&tampered).unwrap();
-    s.mark_known_good("m", "1.0", "alice").unwrap();
+    s.mark_known_good("m", "1.0", None, "alice").unwrap();
     s.atomically(|t| {
         t.rollback("m", 2 * MIN, "rollback", None)?;
-        t.quarantine("m", "1.1", None, "rollback")
+        t.quarantine("m", "1.1", None, None, "rollback")
     })
     .unwrap();
     assert_eq!(s.observe_lifecycle(&tampered).unwrap(), None);
     assert_eq!(s.observe_lifecycle(&lifecycle("l3", 3, "loaded", "1.1")).unwrap(), None);
-    assert_eq!(s.serving("m").unwrap().as_deref(), Some("1.0"));
+    assert_eq!(s.serving("m").unwrap(), Some(artifact("1.0")));
     assert!(s.audit(None).unwrap().iter().any(|a| a.what == "alias-refused"));
     assert_eq!(s.observe_lifecycle(&event("e", 4, "s")).unwrap(), None, "not a lifecycle event");
 }
@@ -283,5 +294,68 @@ fn blocking_is_recorded_once() {
     assert!(s.block("p", None, "contain").unwrap());
     assert!(!s.block("p", None, "contain").unwrap());
     assert!(s.is_blocked("p").unwrap());
+    assert_eq!(s.blocked().unwrap(), ["p"]);
     assert_eq!(s.audit(None).unwrap().len(), 1);
+}
+
+#[test]
+fn an_artifact_swapped_under_the_same_label_is_a_row_of_its_own() {
+    let (_dir, mut s) = store();
+    let (good, tampered) = (Some("sha256:97d5"), Some("sha256:3638"));
+    let good_artifact = Artifact { version: "2.3.1".into(), digest: good.map(str::to_owned) };
+    let tampered_artifact = Artifact { version: "2.3.1".into(), digest: tampered.map(str::to_owned) };
+    s.observe_lifecycle(&lifecycle_of("evt-0002", 0, "loaded", "2.3.1", good)).unwrap();
+    s.mark_known_good("m", "2.3.1", None, "alice").unwrap();
+    let swap = s.observe_lifecycle(&lifecycle_of("evt-0050", 185, "deployed", "2.3.1", tampered)).unwrap();
+    assert_eq!(swap, Some(AliasMove { from: Some(good_artifact.clone()), to: tampered_artifact.clone() }));
+    assert_eq!(s.versions("m").unwrap().len(), 2, "the same label, two artifacts");
+    let ambiguous = s.mark_known_good("m", "2.3.1", None, "alice").unwrap_err();
+    assert!(matches!(ambiguous, StoreError::Ambiguous { ref digests, .. } if digests.len() == 2), "{ambiguous}");
+
+    // Containment: back to the good artifact, the tampered one quarantined, by digest only.
+    let back = s.rollback("m", 185 * MIN, "rollback", None).unwrap();
+    assert_eq!(back, Some(AliasMove { from: Some(tampered_artifact.clone()), to: good_artifact.clone() }));
+    assert!(s.quarantine("m", "2.3.1", tampered, None, "contain").unwrap());
+    let [first, second] = &s.versions("m").unwrap()[..] else { panic!("two rows") };
+    assert_eq!(
+        (first.digest.as_deref(), first.known_good, first.quarantined, first.serving),
+        (good, true, false, true)
+    );
+    assert_eq!((second.digest.as_deref(), second.known_good, second.quarantined), (tampered, false, true));
+    assert!(s.is_quarantined("m", "2.3.1", tampered).unwrap() && !s.is_quarantined("m", "2.3.1", good).unwrap());
+    assert_eq!(s.quarantined().unwrap(), [("m".to_owned(), "2.3.1".to_owned(), tampered.map(str::to_owned))]);
+    let history = s.alias_history("m").unwrap();
+    let moves: Vec<_> = history.iter().map(|h| (h.moved.from.clone(), h.moved.to.clone())).collect();
+    assert_eq!(
+        moves,
+        [
+            (None, good_artifact.clone()),
+            (Some(good_artifact.clone()), tampered_artifact.clone()),
+            (Some(tampered_artifact), good_artifact.clone())
+        ]
+    );
+    // The tampered artifact deployed again is refused; the good one is still the alias.
+    assert_eq!(s.observe_lifecycle(&lifecycle_of("evt-9", 200, "deployed", "2.3.1", tampered)).unwrap(), None);
+    assert_eq!(s.serving("m").unwrap(), Some(good_artifact));
+}
+
+#[test]
+fn a_digest_learned_later_fills_in_the_unknown_one() {
+    let (_dir, mut s) = store();
+    s.observe_lifecycle(&lifecycle_of("l1", 1, "deployed", "1.0", None)).unwrap();
+    assert_eq!(s.serving("m").unwrap(), Some(Artifact { version: "1.0".into(), digest: None }));
+    assert!(!s.register_version("m", "1.0", Some("sha256:a"), 2 * MIN, "alice").unwrap());
+    assert_eq!(s.serving("m").unwrap(), Some(Artifact { version: "1.0".into(), digest: Some("sha256:a".into()) }));
+    assert!(s.register_version("m", "1.0", Some("sha256:b"), 3 * MIN, "alice").unwrap(), "another artifact");
+    assert!(!s.register_version("m", "1.0", None, 4 * MIN, "alice").unwrap());
+    let digests: Vec<_> = s.versions("m").unwrap().into_iter().map(|v| v.digest).collect();
+    assert_eq!(digests, [Some("sha256:a".to_owned()), Some("sha256:b".to_owned())]);
+    assert!(matches!(
+        s.mark_known_good("m", "1.0", Some("sha256:c"), "alice"),
+        Err(StoreError::NoVersion { digest: Some(_), .. })
+    ));
+    // Without a digest, quarantine takes every artifact of the label.
+    assert!(s.quarantine("m", "1.0", None, None, "alice").unwrap());
+    assert_eq!(s.quarantined().unwrap().len(), 2);
+    assert!(!s.is_quarantined("m", "1.0", None).unwrap(), "no row of an unknown digest");
 }

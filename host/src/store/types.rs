@@ -282,11 +282,39 @@ pub struct Checkpoint {
 pub struct ModelRow {
     /// Its name.
     pub name: String,
-    /// The version its serving alias points at.
-    pub serving: Option<String>,
+    /// The artifact its serving alias points at.
+    pub serving: Option<Artifact>,
 }
 
-/// A model version of the registry.
+/// One artifact of a model: its version label and, when known, its digest. Two
+/// artifacts can share a label (one swapped in under an unchanged version); the
+/// digest tells them apart.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Artifact {
+    /// The version label.
+    pub version: String,
+    /// The artifact's digest, when known.
+    pub digest: Option<String>,
+}
+
+impl Artifact {
+    /// An artifact as stored: a digest of `''` is an unknown one.
+    pub(super) fn stored(version: String, digest: String) -> Self {
+        Self { version, digest: Some(digest).filter(|d| !d.is_empty()) }
+    }
+}
+
+impl fmt::Display for Artifact {
+    /// `2.3.1@sha256:…`, or the bare label when the digest is unknown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.digest {
+            Some(d) => write!(f, "{}@{d}", self.version),
+            None => f.write_str(&self.version),
+        }
+    }
+}
+
+/// A model version of the registry: one artifact.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelVersionRow {
     /// The model.
@@ -327,10 +355,10 @@ pub struct AliasChange {
 /// Where a serving alias pointed and where it points now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AliasMove {
-    /// The version before; none when nothing served.
-    pub from: Option<String>,
-    /// The version after.
-    pub to: String,
+    /// The artifact before; none when nothing served.
+    pub from: Option<Artifact>,
+    /// The artifact after.
+    pub to: Artifact,
 }
 
 /// Read a stored name with `parse`, or say the file holds something unknown.

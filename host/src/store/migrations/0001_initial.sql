@@ -102,25 +102,32 @@ END;
 
 CREATE TABLE models (
     name            TEXT PRIMARY KEY,
-    serving_version TEXT                           -- the serving alias; NULL until something serves
+    -- The serving alias points at one artifact: a version row's label and digest.
+    serving_version TEXT,                          -- NULL until something serves
+    serving_digest  TEXT NOT NULL DEFAULT ''       -- '' when the artifact's digest is unknown
 );
 
+-- A registry version is an artifact: its label and its digest. One label can name two
+-- artifacts (one swapped in under an unchanged version), so each is a row of its own.
 CREATE TABLE model_versions (
+    id                      INTEGER PRIMARY KEY AUTOINCREMENT,
     model                   TEXT NOT NULL REFERENCES models (name),
     version                 TEXT NOT NULL,
-    digest                  TEXT,
+    digest                  TEXT NOT NULL DEFAULT '',  -- '' when unknown (not NULL, so UNIQUE holds)
     known_good              INTEGER NOT NULL DEFAULT 0 CHECK (known_good IN (0, 1)),
     quarantined             INTEGER NOT NULL DEFAULT 0 CHECK (quarantined IN (0, 1)),
     quarantined_by_incident TEXT REFERENCES incidents (id),
     registered_at           INTEGER NOT NULL,
-    PRIMARY KEY (model, version)
+    UNIQUE (model, version, digest)
 );
 
 CREATE TABLE alias_history (
     seq          INTEGER PRIMARY KEY AUTOINCREMENT,
     model        TEXT NOT NULL REFERENCES models (name),
-    from_version TEXT,
+    from_version TEXT,                             -- NULL when nothing served before
+    from_digest  TEXT NOT NULL DEFAULT '',
     to_version   TEXT NOT NULL,
+    to_digest    TEXT NOT NULL DEFAULT '',
     at           INTEGER NOT NULL,
     actor        TEXT NOT NULL,
     reason       TEXT NOT NULL

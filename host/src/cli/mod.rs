@@ -1,5 +1,9 @@
 //! The command line: `aiir run`, `aiir inspect` and `aiir test`.
 
+mod incidents;
+mod models;
+mod store;
+
 use crate::decode::Format;
 use crate::eval::{EvalOptions, eval};
 use crate::output::{Style, diagnostic};
@@ -48,6 +52,10 @@ enum Command {
     /// user message) or PII sentences (a JSON array of {"full_text", "spans"}, each sent
     /// as a model output).
     Eval(EvalArgs),
+    /// Read and manage the incidents of the store: list, show, timeline, close, export.
+    Incidents(incidents::IncidentsArgs),
+    /// Read and manage the model registry of the store: list, mark-good, history.
+    Models(models::ModelsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -174,6 +182,8 @@ impl Cli {
             Command::Inspect(args) => inspect(args).await.map(|()| ExitCode::SUCCESS),
             Command::Test(args) => test(args).await,
             Command::Eval(args) => eval_command(args).await.map(|()| ExitCode::SUCCESS),
+            Command::Incidents(args) => incidents::execute(args).map(|()| ExitCode::SUCCESS),
+            Command::Models(args) => models::execute(args).map(|()| ExitCode::SUCCESS),
         };
         result.unwrap_or_else(|e| {
             diagnostic(&format!("aiir: error: {e:#}"));

@@ -1,0 +1,88 @@
+//! The lasting half of containment: once a model version is quarantined or a
+//! principal blocked, every later event that it serves or sends is a finding of the
+//! host's own (`aiir/quarantined-model`, `aiir/blocked-principal`), checked before the
+//! detectors see the event.
+
+use crate::runtime::{Event, Evidence, Finding, Severity};
+use std::collections::HashSet;
+
+/// The plugin name the host's own findings carry.
+pub const HOST_PLUGIN: &str = "aiir";
+
+/// A quarantined model version: by digest when the registry knows it (a swapped
+/// artifact can keep its version label), else by version label.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Quarantined {
+    /// The model's name.
+    pub model: String,
+    /// The version label.
+    pub version: String,
+    /// The artifact's digest, when known.
+    pub digest: Option<String>,
+}
+
+/// What is quarantined and blocked now.
+#[derive(Debug, Default, Clone)]
+pub struct Guard {
+    quarantined: HashSet<Quarantined>,
+    blocked: HashSet<String>,
+}
+
+impl Guard {
+    /// A guard over these quarantined versions and blocked principals.
+    pub fn new(quarantined: impl IntoIterator<Item = Quarantined>, blocked: impl IntoIterator<Item = String>) -> Self {
+        Self { quarantined: quarantined.into_iter().collect(), blocked: blocked.into_iter().collect() }
+    }
+
+    /// Quarantine one more version from now on.
+    pub fn quarantine(&mut self, version: Quarantined) {
+        self.quarantined.insert(version);
+    }
+
+    /// Block one more principal from now on.
+    pub fn block(&mut self, principal: String) {
+        self.blocked.insert(principal);
+    }
+
+    /// The host's findings on `event`: none for most events.
+    pub fn check(&self, event: &Event) -> Vec<Finding> {
+        let mut found = Vec::new();
+        if let Some(q) = self.serving_quarantined(event) {
+            let (field, excerpt) = match &q.digest {
+                Some(d) => ("model.digest", d.clone()),
+                None => ("model.version", q.version.clone()),
+            };
+            found.push(Finding {
+                rule: "aiir/quarantined-model".into(),
+                title: format!("served by quarantined model {} {} ({excerpt})", q.model, q.version),
+                severity: Severity::Critical,
+                confidence: 1.0,
+                techniques: vec!["AML.T0010.003".into(), "LLM03".into()],
+                evidence: vec![Evidence { field: field.into(), excerpt }],
+            });
+        }
+        if let Some(p) = event.principal.as_ref().filter(|p| self.blocked.contains(*p)) {
+            found.push(Finding {
+                rule: "aiir/blocked-principal".into(),
+                title: format!("request from blocked principal {p}"),
+                severity: Severity::High,
+                confidence: 1.0,
+                techniques: Vec::new(),
+                evidence: vec![Evidence { field: "principal".into(), excerpt: p.clone() }],
+            });
+        }
+        found
+    }
+
+    fn serving_quarantined(&self, event: &Event) -> Option<&Quarantined> {
+        let m = event.model.as_ref()?;
+        self.quarantined.iter().find(|q| {
+            q.model == m.name
+                && match (&q.digest, &m.digest) {
+                    (Some(quarantined), Some(served)) => quarantined == served,
+                    (Some(_), None) => false,
+                    (None, _) => m.version.as_ref() == Some(&q.version),
+                }
+        })
+    }
+}

@@ -1,0 +1,415 @@
+//! `aiir incidents`: list, show, timeline, close and export the incidents of the store.
+
+use super::store::{Missing, StoreArgs, operator, table};
+use crate::output::ocsf::{self, Activity};
+use crate::output::{FindingJson, format_time, print_text, severity_name};
+use crate::store::{
+    ActionKind, ActionRecord, Filter, IncidentDetail, IncidentRecord, State, Store, StoredFinding, TimelineItem,
+};
+use anyhow::{Context as _, anyhow, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub(super) struct IncidentsArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(subcommand)]
+    command: IncidentsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum IncidentsCommand {
+    /// List incidents: id, severity, state, family, key, findings, first and last seen, title.
+    List(ListArgs),
+    /// Show an incident: its principals, sessions, techniques and rules, its findings
+    /// with their evidence, and the actions proposed with their status.
+    Show(ShowArgs),
+    /// An incident's findings and audit rows, merged in time order.
+    Timeline(ShowArgs),
+    /// Close an incident (recorded as done by `operator:$USER`).
+    Close(CloseArgs),
+    /// Export an incident: an EU AI Act Article 73 or AIID report drafted by the
+    /// regulator-report responder, or an OCSF Incident Finding.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+struct ListArgs {
+    /// Which incidents [default: every one not closed].
+    #[arg(long, value_enum)]
+    state: Option<StateFilter>,
+    /// Print a JSON array.
+    #[arg(long, conflicts_with = "format")]
+    json: bool,
+    /// Print OCSF Incident Findings (class 2005), one a line.
+    #[arg(long, value_enum)]
+    format: Option<ListFormat>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum StateFilter {
+    Open,
+    Contained,
+    Recovered,
+    Closed,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Ocsf,
+}
+
+#[derive(Debug, Args)]
+struct ShowArgs {
+    /// The incident, e.g. INC-0001.
+    id: String,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct CloseArgs {
+    /// The incident, e.g. INC-0001.
+    id: String,
+    /// Why it is closed, for the audit log.
+    #[arg(long, value_name = "TEXT", default_value = "closed by an operator")]
+    reason: String,
+}
+
+#[derive(Debug, Args)]
+struct ExportArgs {
+    /// The incident, e.g. INC-0001.
+    id: String,
+    /// What to export.
+    #[arg(long, value_enum)]
+    format: ExportFormat,
+    /// Write to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// For art73: the report's JSON rather than its Markdown.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExportFormat {
+    /// The EU AI Act Article 73 serious-incident report (Markdown, or JSON with --json).
+    Art73,
+    /// An AI Incident Database submission (JSON).
+    Aiid,
+    /// One OCSF Incident Finding (class 2005).
+    Ocsf,
+}
+
+impl ExportFormat {
+    fn kind(self) -> &'static str {
+        match self {
+            Self::Art73 => "art73",
+            Self::Aiid => "aiid",
+            Self::Ocsf => "ocsf",
+        }
+    }
+}
+
+/// Run an `aiir incidents` command.
+pub(super) fn execute(args: IncidentsArgs) -> anyhow::Result<()> {
+    match args.command {
+        IncidentsCommand::List(a) => list(&args.store.open(Missing::Refuse)?, &a),
+        IncidentsCommand::Show(a) => show(&args.store.open(Missing::Refuse)?, &a),
+        IncidentsCommand::Timeline(a) => timeline(&args.store.open(Missing::Refuse)?, &a),
+        IncidentsCommand::Close(a) => close(&mut args.store.open(Missing::Refuse)?, &a),
+        IncidentsCommand::Export(a) => export(&args.store.open(Missing::Refuse)?, &a),
+    }
+}
+
+fn list(store: &Store, args: &ListArgs) -> anyhow::Result<()> {
+    let filter = match args.state {
+        None => Filter::Active,
+        Some(StateFilter::All) => Filter::All,
+        Some(StateFilter::Open) => Filter::In(State::Open),
+        Some(StateFilter::Contained) => Filter::In(State::Contained),
+        Some(StateFilter::Recovered) => Filter::In(State::Recovered),
+        Some(StateFilter::Closed) => Filter::In(State::Closed),
+    };
+    let incidents = store.incidents(filter)?;
+    if args.format.is_some() {
+        for i in &incidents {
+            let event = ocsf_incident(store, &i.id)?;
+            print_text(&serde_json::to_string(&event)?);
+        }
+        return Ok(());
+    }
+    if args.json {
+        let all: Vec<Value> = incidents.iter().map(incident_json).collect();
+        print_text(&serde_json::to_string_pretty(&all)?);
+        return Ok(());
+    }
+    if incidents.is_empty() {
+        let which = args.state.and_then(|s| s.to_possible_value());
+        let which = which.as_ref().map_or("active", |v| v.get_name());
+        print_text(&format!("no incidents ({which}) in {}", store.path().display()));
+        return Ok(());
+    }
+    let header = ["id", "severity", "state", "family", "key", "findings", "first seen", "last seen", "title"];
+    let rows: Vec<Vec<String>> = incidents
+        .iter()
+        .map(|i| {
+            vec![
+                i.id.clone(),
+                severity_name(i.severity).into(),
+                i.state.to_string(),
+                i.family.to_string(),
+                i.key.clone(),
+                i.finding_count.to_string(),
+                format_time(i.first_seen),
+                format_time(i.last_seen),
+                i.title.clone(),
+            ]
+        })
+        .collect();
+    print_text(&table(&header, &rows));
+    Ok(())
+}
+
+/// An incident with what its findings share, or an error naming the id.
+fn detail(store: &Store, id: &str) -> anyhow::Result<IncidentDetail> {
+    store.incident_detail(id)?.ok_or_else(|| no_incident(store, id))
+}
+
+fn no_incident(store: &Store, id: &str) -> anyhow::Error {
+    anyhow!("no incident {id:?} in {} (`aiir incidents list --state all` lists them)", store.path().display())
+}
+
+fn show(store: &Store, args: &ShowArgs) -> anyhow::Result<()> {
+    let detail = detail(store, &args.id)?;
+    let findings = store.incident_findings(&args.id, usize::MAX)?;
+    let actions = store.actions(&args.id)?;
+    if args.json {
+        let mut out = incident_json(&detail.incident);
+        out["principals"] = json!(detail.principals);
+        out["sessions"] = json!(detail.sessions);
+        out["techniques"] = json!(detail.techniques);
+        out["rules"] = json!(detail.rules);
+        out["findings"] = findings.iter().map(finding_json).collect();
+        out["actions"] = actions.iter().map(action_json).collect();
+        print_text(&serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    print_text(&show_text(&detail, &findings, &actions));
+    Ok(())
+}
+
+fn show_text(detail: &IncidentDetail, findings: &[StoredFinding], actions: &[ActionRecord]) -> String {
+    let i = &detail.incident;
+    let none = |v: &[String]| if v.is_empty() { "(none)".to_owned() } else { v.join(", ") };
+    let model = i.model.as_ref().map_or("(none)".to_owned(), |m| {
+        let mut s = m.name.clone();
+        s.extend(m.version.as_ref().map(|v| format!(" {v}")));
+        s.extend(m.digest.as_ref().map(|d| format!("@{d}")));
+        s
+    });
+    let mut text = format!(
+        "incident    {}  {}\nseverity    {}\nstate       {}\ngroup       {} by {} {}\nmodel       {model}\n\
+         first seen  {}\nlast seen   {}\nopened      {}\nprincipals  {}\nsessions    {}\ntechniques  {}\nrules       {}\n",
+        i.id,
+        i.title,
+        severity_name(i.severity),
+        i.state,
+        i.family,
+        i.scope.as_str(),
+        i.key,
+        format_time(i.first_seen),
+        format_time(i.last_seen),
+        format_time(i.opened_at),
+        none(&detail.principals),
+        none(&detail.sessions),
+        none(&detail.techniques),
+        none(&detail.rules),
+    );
+    text.push_str(&format!("\nfindings ({})\n", findings.len()));
+    for f in findings {
+        let g = &f.finding;
+        text.push_str(&format!(
+            "  {}  {}  {} ({})  {}\n",
+            format_time(f.time_unix_nano),
+            f.event_id,
+            g.rule,
+            severity_name(g.severity),
+            g.title
+        ));
+        for e in &g.evidence {
+            text.push_str(&format!("      {}: {}\n", e.field, e.excerpt));
+        }
+    }
+    text.push_str(&format!("\nactions ({})\n", actions.len()));
+    let rows: Vec<Vec<String>> = actions
+        .iter()
+        .map(|a| {
+            let outcome = a.result.clone().unwrap_or_default();
+            vec![
+                format!("#{}", a.id),
+                a.action.kind.to_string(),
+                a.action.target.clone(),
+                a.action.responder.clone(),
+                a.action.mode.to_string(),
+                a.status.to_string(),
+                [a.action.reason.as_str(), outcome.as_str()].join(if outcome.is_empty() { "" } else { "; " }),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        text.push_str(&table(&["id", "kind", "target", "responder", "mode", "status", "reason"], &rows));
+    }
+    text.trim_end().to_owned()
+}
+
+fn timeline(store: &Store, args: &ShowArgs) -> anyhow::Result<()> {
+    let entries = store.timeline(&args.id).map_err(|e| match e {
+        crate::store::StoreError::NoIncident(_) => no_incident(store, &args.id),
+        other => other.into(),
+    })?;
+    if args.json {
+        let all: Vec<Value> = entries
+            .iter()
+            .map(|e| match &e.item {
+                TimelineItem::Finding(f) => json!({ "time": format_time(e.at_unix_nano), "finding": finding_json(f) }),
+                TimelineItem::Audit(a) => json!({
+                    "time": format_time(e.at_unix_nano), "actor": a.actor, "what": a.what, "detail": a.detail,
+                }),
+            })
+            .collect();
+        print_text(&serde_json::to_string_pretty(&all)?);
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            let time = format_time(e.at_unix_nano);
+            match &e.item {
+                TimelineItem::Finding(f) => {
+                    let g = &f.finding;
+                    let what = format!("{} ({}) on {}: {}", g.rule, severity_name(g.severity), f.event_id, g.title);
+                    vec![time, f.plugin.clone(), "finding".into(), what]
+                }
+                TimelineItem::Audit(a) => vec![time, a.actor.clone(), a.what.clone(), a.detail.to_string()],
+            }
+        })
+        .collect();
+    print_text(&table(&["time", "actor", "what", "detail"], &rows));
+    Ok(())
+}
+
+fn close(store: &mut Store, args: &CloseArgs) -> anyhow::Result<()> {
+    if store.incident(&args.id)?.is_none() {
+        return Err(no_incident(store, &args.id));
+    }
+    store.transition(&args.id, State::Closed, &operator(), &args.reason)?;
+    print_text(&format!("{} closed", args.id));
+    Ok(())
+}
+
+fn export(store: &Store, args: &ExportArgs) -> anyhow::Result<()> {
+    let text = match args.format {
+        ExportFormat::Ocsf => serde_json::to_string_pretty(&ocsf_incident(store, &args.id)?)?,
+        kind => report(store, &args.id, kind, args.json)?,
+    };
+    match &args.output {
+        Some(file) => std::fs::write(file, text + "\n").with_context(|| format!("cannot write {}", file.display())),
+        None => {
+            print_text(text.trim_end());
+            Ok(())
+        }
+    }
+}
+
+/// The report a `file-report` action of the regulator-report responder carries: its
+/// payload is `{"kind", "markdown", "json"}`. The newest draft of the kind wins.
+fn report(store: &Store, id: &str, kind: ExportFormat, json: bool) -> anyhow::Result<String> {
+    detail(store, id)?;
+    let actions = store.actions(id)?;
+    let wanted = kind.kind();
+    let Some(payload) = actions
+        .iter()
+        .rev()
+        .filter(|a| a.action.kind == ActionKind::FileReport)
+        .map(|a| &a.action.payload)
+        .find(|p| p["kind"].as_str() == Some(wanted))
+    else {
+        bail!(
+            "incident {id} has no {wanted} report: none was drafted by a regulator-report responder; \
+             configure one ([[responder]] name = \"regulator-report\") and run aiir again"
+        );
+    };
+    let markdown = kind == ExportFormat::Art73 && !json;
+    match (markdown, payload["markdown"].as_str()) {
+        (true, Some(md)) => Ok(md.to_owned()),
+        (true, None) => bail!("incident {id}'s {wanted} report has no Markdown; try --json"),
+        (false, _) if payload["json"].is_null() => bail!("incident {id}'s {wanted} report has no JSON"),
+        (false, _) => Ok(serde_json::to_string_pretty(&payload["json"])?),
+    }
+}
+
+/// The incident as an OCSF Incident Finding: `Close` once closed, `Create` before.
+fn ocsf_incident(store: &Store, id: &str) -> anyhow::Result<Value> {
+    let detail = detail(store, id)?;
+    let findings = store.incident_findings(id, usize::MAX)?;
+    let activity = if detail.incident.state == State::Closed { Activity::Close } else { Activity::Create };
+    Ok(ocsf::incident(&detail, &findings, activity))
+}
+
+fn incident_json(i: &IncidentRecord) -> Value {
+    json!({
+        "id": i.id,
+        "title": i.title,
+        "severity": severity_name(i.severity),
+        "state": i.state.as_str(),
+        "family": i.family.as_str(),
+        "scope": i.scope.as_str(),
+        "key": i.key,
+        "model": i.model.as_ref().map(|m| json!({ "name": m.name, "version": m.version, "digest": m.digest })),
+        "first_seen": format_time(i.first_seen),
+        "last_seen": format_time(i.last_seen),
+        "opened_at": format_time(i.opened_at),
+        "updated_at": format_time(i.updated_at),
+        "finding_count": i.finding_count,
+    })
+}
+
+fn finding_json(f: &StoredFinding) -> Value {
+    let mut out = json!({
+        "event": f.event_id,
+        "time": format_time(f.time_unix_nano),
+        "source": f.source,
+        "model": f.model.as_ref().map(|m| json!({ "name": m.name, "version": m.version, "digest": m.digest })),
+        "principal": f.principal,
+        "session": f.session,
+        "plugin": f.plugin,
+    });
+    if let (Value::Object(out), Ok(Value::Object(finding))) =
+        (&mut out, serde_json::to_value(FindingJson::from(&f.finding)))
+    {
+        out.extend(finding);
+    }
+    out
+}
+
+fn action_json(a: &ActionRecord) -> Value {
+    json!({
+        "id": a.id,
+        "responder": a.action.responder,
+        "kind": a.action.kind.as_str(),
+        "target": a.action.target,
+        "reason": a.action.reason,
+        "mode": a.action.mode.as_str(),
+        "status": a.status.as_str(),
+        "created_at": format_time(a.created_at),
+        "decided_at": a.decided_at.map(format_time),
+        "decided_by": a.decided_by,
+        "result": a.result,
+        "payload": a.action.payload,
+    })
+}

@@ -1,0 +1,150 @@
+//! Responders: every incident that opened or grew is shown to each configured
+//! responder plugin, with read-only views of its findings and of the model registry;
+//! what they propose goes to the actuators under the responder's policy.
+
+use crate::actuate::{Actuators, Policy};
+use crate::chain::problems_of;
+use crate::config::{Config, Problem};
+use crate::correlate;
+use crate::output;
+use crate::runtime::{self, Incident, IncidentFinding, ModelVersion, Responder, ResponseContext, Runtime};
+use crate::store::{ActionRecord, IncidentDetail, ModelVersionRow, State, Store, StoredFinding};
+use std::collections::BTreeMap;
+
+/// The most findings a responder is shown through the `findings` import.
+const MAX_FINDINGS: usize = 1000;
+
+/// The configured responders, started, each with its policy.
+#[derive(Debug, Default)]
+pub struct Responders {
+    slots: Vec<(Responder, Policy)>,
+}
+
+impl Responders {
+    /// Load and start every configured responder; report every one that fails, as
+    /// config problems at the responder's TOML path.
+    pub async fn start(runtime: &Runtime, config: &Config) -> Result<Self, Vec<Problem>> {
+        let mut slots = Vec::new();
+        let mut problems = Vec::new();
+        for r in &config.responders {
+            let started = async { runtime.load_responder(&r.wasm, &r.setup.sandbox)?.start(r.setup.clone()).await };
+            match started.await {
+                Ok(responder) => {
+                    let policy =
+                        Policy { responder: r.setup.name.clone(), mode: r.mode, allow_hosts: r.allow_hosts.clone() };
+                    slots.push((responder, policy));
+                }
+                Err(e) => problems.extend(problems_of(&r.path, &r.setup.name, &r.origin, e)),
+            }
+        }
+        if problems.is_empty() { Ok(Self { slots }) } else { Err(problems) }
+    }
+
+    /// How many responders there are.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Show each incident with findings no responder has seen to every responder,
+    /// and hand their proposals to the actuators. Returns the actions recorded.
+    /// An incident is marked answered only after all responders saw it, so a crash
+    /// in between asks again on the next run (the store drops repeated proposals).
+    pub async fn respond(&mut self, act: &mut Actuators<'_>) -> anyhow::Result<Vec<ActionRecord>> {
+        let mut recorded = Vec::new();
+        for id in act.store.needs_response()? {
+            let Some(detail) = act.store.incident_detail(&id)? else { continue };
+            let incident = incident_of(&detail);
+            for (responder, policy) in &mut self.slots {
+                let context = context(act.store, &detail)?;
+                let (result, _) = responder.respond(&incident, context).await;
+                let proposals = match result {
+                    Ok(proposals) => proposals,
+                    Err(error) => {
+                        let name = responder.name();
+                        output::diagnostic(&format!("aiir: responder {name:?} did not answer incident {id}: {error}"));
+                        continue;
+                    }
+                };
+                for proposal in &proposals {
+                    // Read again: an earlier action may have moved the incident on.
+                    let current = act.store.incident(&id)?.unwrap_or_else(|| detail.incident.clone());
+                    recorded.extend(act.handle(&current, policy, proposal).await?);
+                }
+            }
+            act.store.mark_responded(&id, detail.incident.finding_count)?;
+        }
+        Ok(recorded)
+    }
+}
+
+/// What responders may read about one incident: its findings, and the registry's
+/// versions of its model.
+fn context(store: &Store, detail: &IncidentDetail) -> crate::store::Result<ResponseContext> {
+    let findings = store.incident_findings(&detail.incident.id, MAX_FINDINGS)?.iter().map(finding_of).collect();
+    let mut versions = BTreeMap::new();
+    if let Some(model) = &detail.incident.model {
+        versions.insert(model.name.clone(), store.versions(&model.name)?.iter().map(version_of).collect());
+    }
+    Ok(ResponseContext { findings, versions })
+}
+
+/// An incident as the WIT contract shows it.
+pub fn incident_of(d: &IncidentDetail) -> Incident {
+    let i = &d.incident;
+    Incident {
+        id: i.id.clone(),
+        title: i.title.clone(),
+        severity: i.severity,
+        state: match i.state {
+            State::Open => runtime::State::Open,
+            State::Contained => runtime::State::Contained,
+            State::Recovered => runtime::State::Recovered,
+            State::Closed => runtime::State::Closed,
+        },
+        family: i.family.as_str().to_owned(),
+        scope: match i.scope {
+            correlate::Scope::Model => runtime::Scope::Model,
+            correlate::Scope::Session => runtime::Scope::Session,
+            correlate::Scope::Principal => runtime::Scope::Principal,
+        },
+        key: i.key.clone(),
+        model: i.model.clone(),
+        principals: d.principals.clone(),
+        sessions: d.sessions.clone(),
+        techniques: d.techniques.clone(),
+        rules: d.rules.clone(),
+        finding_count: i.finding_count,
+        first_seen_unix_nano: i.first_seen,
+        last_seen_unix_nano: i.last_seen,
+        opened_unix_nano: i.opened_at,
+    }
+}
+
+fn finding_of(f: &StoredFinding) -> IncidentFinding {
+    IncidentFinding {
+        event_id: f.event_id.clone(),
+        time_unix_nano: f.time_unix_nano,
+        plugin: f.plugin.clone(),
+        model: f.model.clone(),
+        principal: f.principal.clone(),
+        session: f.session.clone(),
+        finding: f.finding.clone(),
+    }
+}
+
+fn version_of(v: &ModelVersionRow) -> ModelVersion {
+    ModelVersion {
+        model: v.model.clone(),
+        version: v.version.clone(),
+        digest: v.digest.clone(),
+        known_good: v.known_good,
+        quarantined: v.quarantined,
+        serving: v.serving,
+        registered_unix_nano: v.registered_at,
+    }
+}

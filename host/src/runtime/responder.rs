@@ -1,0 +1,62 @@
+//! Responders: plugins of the `responder` world, loaded, started and called with the
+//! same machinery as detectors (one cache, one set of limits, one sandbox), asked
+//! to propose actions for an incident.
+
+use super::bindings::responder::Responder as ResponderWorld;
+use super::error::{LoadError, PluginError, Reason};
+use super::limits::Limits;
+use super::plugin::{CallStats, Cap, Loaded, Plugin, check_output};
+use super::sandbox::Sandbox;
+use super::state::{PluginState, ResponseContext};
+use super::{Action, Incident, Proposal, Runtime};
+
+/// A compiled component of the responder world, ready to start.
+pub type LoadedResponder = Loaded<ResponderWorld>;
+
+/// A loaded, configured responder.
+pub type Responder = Plugin<ResponderWorld>;
+
+impl Runtime {
+    /// [`load`](Self::load) for a responder: the component must implement the
+    /// `responder` world; a detector is refused with the exports it lacks.
+    pub fn load_responder(&self, wasm: &[u8], sandbox: &Sandbox) -> Result<LoadedResponder, LoadError> {
+        self.load_world(wasm, sandbox)
+    }
+}
+
+impl Responder {
+    /// Ask for the actions to propose for `incident` under the plugin's limits.
+    /// During the call the `response` imports serve `context`: the findings for
+    /// this incident's id, the versions by model name.
+    pub async fn respond(
+        &mut self,
+        incident: &Incident,
+        context: ResponseContext,
+    ) -> (Result<Vec<Proposal>, PluginError>, CallStats) {
+        let call = async |r: &ResponderWorld, s: &mut wasmtime::Store<PluginState>| {
+            s.data_mut().set_response(&incident.id, context);
+            let result = r.call_respond(&mut *s, incident).await;
+            s.data_mut().set_response("", ResponseContext::default());
+            result
+        };
+        self.run(call, check_proposals).await
+    }
+}
+
+fn check_proposals(proposals: Vec<Proposal>, limits: &Limits) -> Result<Vec<Proposal>, PluginError> {
+    let cap = Cap { count: limits.max_proposals, noun: "proposals", reason: Reason::TooManyProposals };
+    check_output(proposals, cap, limits, string_bytes)
+}
+
+/// Bytes of strings in a proposal, as counted against `max_output_bytes`.
+fn string_bytes(p: &Proposal) -> usize {
+    let action = match &p.action {
+        Action::RollbackModel(model) | Action::BlockPrincipal(model) => model.len(),
+        Action::QuarantineModel(m) => {
+            m.name.len() + m.version.as_ref().map_or(0, String::len) + m.digest.as_ref().map_or(0, String::len)
+        }
+        Action::Notify(n) => n.url.len() + n.body.len(),
+        Action::FileReport(r) => r.kind.len() + r.markdown.len() + r.json.len(),
+    };
+    p.reason.len() + action
+}

@@ -1,0 +1,105 @@
+//! The worlds a plugin may implement, as the rest of the runtime sees them: what the
+//! host checks at load, and the calls every world shares (`info`, `configure`).
+
+use super::bindings::responder::Responder;
+use super::bindings::{Detector, DetectorPre, responder::ResponderPre};
+use super::error::LoadError;
+use super::state::PluginState;
+use super::{PluginInfo, SettingsError};
+use wasmtime::Store;
+use wasmtime::component::{Component, InstancePre};
+
+/// A world of `aiir:plugin`, implemented by the bindings `bindgen!` generated for it.
+pub trait World: Sized + Send + Sync + 'static {
+    /// Its name, as in `aiir:plugin/<name>`.
+    const NAME: &'static str;
+    /// The exports a component of this world has.
+    const EXPORTS: &'static [&'static str];
+    /// The type-checked, linked component, ready to instantiate.
+    type Pre: Clone + Send + Sync + 'static;
+
+    /// Check the export types and wrap the linked component.
+    fn pre(pre: InstancePre<PluginState>) -> wasmtime::Result<Self::Pre>;
+    /// The engine it was compiled for.
+    fn engine(pre: &Self::Pre) -> &wasmtime::Engine;
+    /// A new instance in `store`.
+    fn instantiate(
+        pre: &Self::Pre,
+        store: &mut Store<PluginState>,
+    ) -> impl Future<Output = wasmtime::Result<Self>> + Send;
+    /// Call `info`.
+    fn info(&self, store: &mut Store<PluginState>) -> impl Future<Output = wasmtime::Result<PluginInfo>> + Send;
+    /// Call `configure`.
+    fn configure(
+        &self,
+        store: &mut Store<PluginState>,
+        settings: &str,
+    ) -> impl Future<Output = wasmtime::Result<Result<(), Vec<SettingsError>>>> + Send;
+}
+
+/// Declare a bindgen world as a [`World`]: the calls are the same in each.
+macro_rules! world {
+    ($world:ty, $pre:ty, $name:literal, $exports:expr) => {
+        impl World for $world {
+            const NAME: &'static str = $name;
+            const EXPORTS: &'static [&'static str] = &$exports;
+            type Pre = $pre;
+
+            fn pre(pre: InstancePre<PluginState>) -> wasmtime::Result<Self::Pre> {
+                <$pre>::new(pre)
+            }
+
+            fn engine(pre: &Self::Pre) -> &wasmtime::Engine {
+                pre.engine()
+            }
+
+            async fn instantiate(pre: &Self::Pre, store: &mut Store<PluginState>) -> wasmtime::Result<Self> {
+                pre.instantiate_async(store).await
+            }
+
+            async fn info(&self, store: &mut Store<PluginState>) -> wasmtime::Result<PluginInfo> {
+                self.call_info(store).await
+            }
+
+            async fn configure(
+                &self,
+                store: &mut Store<PluginState>,
+                settings: &str,
+            ) -> wasmtime::Result<Result<(), Vec<SettingsError>>> {
+                self.call_configure(store, settings).await
+            }
+        }
+    };
+}
+
+world!(Detector, DetectorPre<PluginState>, "detector", ["info", "configure", "inspect"]);
+world!(Responder, ResponderPre<PluginState>, "responder", ["info", "configure", "respond"]);
+
+/// Check that a component has the exports of world `W`; name what it lacks, and
+/// what it is instead when it has another world's.
+pub(crate) fn check<W: World>(engine: &wasmtime::Engine, component: &Component) -> Result<(), LoadError> {
+    let ty = component.component_type();
+    let exports: Vec<&str> = ty.exports(engine).map(|(name, _)| name).collect();
+    let missing: Vec<&str> = W::EXPORTS.iter().copied().filter(|e| !exports.contains(e)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let quote = |names: &[&str]| names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    let mut found = if exports.is_empty() { "nothing".into() } else { quote(&exports) };
+    if let Some(other) = other_world(&exports) {
+        found.push_str(&format!(": an aiir:plugin/{other}"));
+    }
+    Err(LoadError::WrongWorld { world: W::NAME, missing: quote(&missing), found })
+}
+
+/// The world whose exports a component has, when it has all of one.
+fn other_world(exports: &[&str]) -> Option<&'static str> {
+    let has = |world: &[&str]| world.iter().all(|e| exports.contains(e));
+    if has(Detector::EXPORTS) {
+        Some(Detector::NAME)
+    } else if has(Responder::EXPORTS) {
+        Some(Responder::NAME)
+    } else {
+        None
+    }
+}

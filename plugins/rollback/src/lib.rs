@@ -1,0 +1,138 @@
+//! `rollback`: for a model-integrity or data-poisoning incident, proposes moving the
+//! model's serving alias back to its newest known-good version and quarantining the
+//! version behind the incident.
+//!
+//! It reads the model's versions from the host's registry: with no known-good version
+//! to fall back to it proposes nothing and logs why; the reason it gives names the
+//! version the host will roll back to.
+
+mod config;
+#[cfg(test)]
+mod tests;
+
+use aiir_sdk::prelude::*;
+use aiir_sdk::{State, log};
+use config::Config;
+
+/// The responder: its settings.
+#[derive(Debug, Default)]
+pub struct Rollback {
+    config: Config,
+}
+
+impl Responder for Rollback {
+    fn info() -> PluginInfo {
+        PluginInfo::new(
+            "rollback",
+            env!("CARGO_PKG_VERSION"),
+            "rolls a tampered or poisoned model back to its newest known-good version and quarantines the offending one",
+        )
+        .settings(config::DOC)
+    }
+
+    fn configure(&mut self, settings: Settings) -> Result<(), Vec<SettingsError>> {
+        self.config = Config::from_settings(&settings)?;
+        Ok(())
+    }
+
+    fn respond(&mut self, incident: &Incident, store: &dyn StoreView) -> Result<Vec<Proposal>, String> {
+        if incident.state == State::Closed || !self.config.families.contains(&incident.family) {
+            return Ok(Vec::new());
+        }
+        let Some(name) = model_name(incident) else {
+            log::info(&format!("{}: names no model; nothing to roll back", incident.id));
+            return Ok(Vec::new());
+        };
+        let versions = store.versions(name);
+        let offending = offending(incident, &versions);
+        let Some(target) = target(incident, &versions, offending.as_ref()) else {
+            log::warn(&format!("{}: no known-good version of {name} to roll back to; proposing nothing", incident.id));
+            return Ok(Vec::new());
+        };
+        let mut proposals = Vec::new();
+        if target.serving {
+            log::info(&format!("{}: {name} already serves known-good {}", incident.id, target.version));
+        } else {
+            let why = format!(
+                "{}: {} incident on {name}; back to known-good {}",
+                incident.id,
+                incident.family,
+                label(&target.model_ref())
+            );
+            proposals.push(Proposal::rollback(name, why));
+        }
+        proposals.extend(self.quarantine(incident, &versions, offending));
+        Ok(proposals)
+    }
+}
+
+impl Rollback {
+    /// Quarantine the offending version, unless settings say not to, it is unknown or
+    /// it is quarantined already.
+    fn quarantine(
+        &self,
+        incident: &Incident,
+        versions: &[ModelVersion],
+        offending: Option<ModelRef>,
+    ) -> Option<Proposal> {
+        let bad = offending.filter(|_| self.config.quarantine)?;
+        if versions.iter().any(|v| v.quarantined && same(&v.model_ref(), &bad)) {
+            log::info(&format!("{}: {} is quarantined already", incident.id, label(&bad)));
+            return None;
+        }
+        let why = format!("{}: {} is the version behind the {} incident", incident.id, label(&bad), incident.family);
+        Some(Proposal::quarantine(bad, why))
+    }
+}
+
+/// The model the incident is about: its model, else its key when grouped by model.
+fn model_name(incident: &Incident) -> Option<&str> {
+    match (&incident.model, incident.scope) {
+        (Some(model), _) => Some(&model.name),
+        (None, Scope::Model) => Some(&incident.key),
+        (None, _) => None,
+    }
+}
+
+/// The version behind the incident: the one its latest finding names, else the one
+/// serving, unless that one is known to be good.
+fn offending(incident: &Incident, versions: &[ModelVersion]) -> Option<ModelRef> {
+    let named = incident.model.clone().filter(|m| m.version.is_some() || m.digest.is_some());
+    named.or_else(|| versions.iter().find(|v| v.serving && !v.known_good).map(ModelVersion::model_ref))
+}
+
+/// The newest known-good, unquarantined version that is not the offending one,
+/// preferring those the registry knew before the incident began.
+fn target<'v>(incident: &Incident, versions: &'v [ModelVersion], bad: Option<&ModelRef>) -> Option<&'v ModelVersion> {
+    let good = || {
+        let usable =
+            |v: &&ModelVersion| v.known_good && !v.quarantined && !bad.is_some_and(|b| same(&v.model_ref(), b));
+        versions.iter().filter(usable)
+    };
+    let before = good().filter(|v| v.registered_unix_nano <= incident.first_seen_unix_nano);
+    before.max_by_key(|v| v.registered_unix_nano).or_else(|| good().max_by_key(|v| v.registered_unix_nano))
+}
+
+/// Whether two references name the same artifact: the same digest where both know
+/// it, else the same version label.
+fn same(a: &ModelRef, b: &ModelRef) -> bool {
+    a.name == b.name
+        && match (&a.digest, &b.digest) {
+            (Some(x), Some(y)) => x == y,
+            _ => a.version.is_some() && a.version == b.version,
+        }
+}
+
+/// `name version (digest)`, as much as is known.
+fn label(m: &ModelRef) -> String {
+    let mut s = m.name.clone();
+    if let Some(v) = &m.version {
+        s = format!("{s} {v}");
+    }
+    if let Some(d) = &m.digest {
+        s = format!("{s} ({d})");
+    }
+    s
+}
+
+aiir_sdk::export_responder!(Rollback);
