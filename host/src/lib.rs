@@ -1,7 +1,7 @@
 //! aiir: a host for AI-incident response logic.
 //!
 //! Events from AI model logs flow through the stages of this crate, one module each:
-//! [`source`] reads lines, [`decode`] turns them into WIT events (from aiir JSON Lines,
+//! [`source`] reads lines (once, or following files as they grow), [`decode`] turns them into WIT events (from aiir JSON Lines,
 //! OpenTelemetry GenAI traces or OpenAI chat-completion logs), [`route`] picks the
 //! detectors that asked for each event's kind, [`runtime`] runs those sandboxed
 //! WebAssembly components, and [`output`] writes their findings; [`correlate`] groups
@@ -21,10 +21,12 @@ pub mod config;
 pub mod correlate;
 pub mod decode;
 pub mod eval;
+pub mod ledger;
 pub mod output;
 pub mod pack;
 pub mod pipeline;
 pub mod policy;
+pub mod progress;
 pub mod respond;
 pub mod review;
 pub mod route;

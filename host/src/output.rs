@@ -86,6 +86,11 @@ impl<'a> From<&'a Finding> for FindingJson<'a> {
 impl<'a> FindingRecord<'a> {
     /// The record of `finding`, found by `plugin` in `event`.
     pub fn new(event: &'a Event, plugin: &'a Plugin, finding: &'a Finding) -> Self {
+        Self::by(event, plugin.name(), &plugin.info().version, finding)
+    }
+
+    /// The record of `finding`, found in `event` by the plugin of this name and version.
+    pub fn by(event: &'a Event, plugin: &'a str, plugin_version: &'a str, finding: &'a Finding) -> Self {
         Self {
             event: &event.id,
             time: format_time(event.time_unix_nano),
@@ -94,8 +99,8 @@ impl<'a> FindingRecord<'a> {
             model: event.model.as_ref().map(ModelJson::from),
             principal: event.principal.as_deref(),
             session: event.session.as_deref(),
-            plugin: plugin.name(),
-            plugin_version: &plugin.info().version,
+            plugin,
+            plugin_version,
             finding: FindingJson::from(finding),
             error: None,
             level: finding.severity,
@@ -291,10 +296,10 @@ fn load_label(cached: bool, took: Duration) -> String {
     if cached { format!("cached {ms:.1} ms") } else { format!("compiled {ms:.0} ms") }
 }
 
-/// A line for the operator on stderr, outside the findings stream.
-#[allow(clippy::print_stderr)]
+/// A line for the operator on stderr, outside the findings stream (and above the
+/// progress line, if one is shown).
 pub fn diagnostic(text: &str) {
-    eprintln!("{text}");
+    crate::progress::eprint_line(text);
 }
 
 /// Text meant as the command's result, on stdout.

@@ -1,15 +1,24 @@
-//! The `aiir run` job: sources → decode → the chain of detectors → output, with each
-//! plugin's failure policy applied to the events it fails on.
+//! The `aiir run` job: sources → decode → the detectors (over worker threads) →
+//! findings → the store, where they become incidents that responders answer, with
+//! each plugin's failure policy applied to the events it fails on.
 
 use crate::chain::{Chain, Reply};
 use crate::config::{self, Config, ConfigError};
 use crate::decode::{Format, decode};
+use crate::ledger::{Hit, Inspection, Ledger};
 use crate::output::{self, FindingRecord, Sink, Style, Summary};
 use crate::pipeline::{Inspected, Pipeline};
+use crate::progress::{Counters, Progress};
+use crate::respond::Responders;
 use crate::runtime::{Event, Runtime};
-use crate::source::Input;
+use crate::source::Position;
+use crate::source::feed::{self, Fed, Mode, Queue};
 use anyhow::Context as _;
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 /// What `aiir run` was asked to do.
 #[derive(Debug, Clone)]
@@ -26,6 +35,17 @@ pub struct RunOptions {
     pub format: Format,
     /// How findings are written.
     pub style: Style,
+    /// Follow the inputs as they grow, looking for new lines this often.
+    pub follow: Option<Duration>,
+    /// How many lines may wait between the readers and the detectors.
+    pub queue: usize,
+    /// Show a progress line on a terminal for large inputs.
+    pub progress: bool,
+    /// Keep findings, incidents and checkpoints in this store instead of the
+    /// config's (`aiir.db` beside it, or in the current directory without one).
+    pub store: Option<PathBuf>,
+    /// Keep nothing: write every finding, open no incident, run no responder.
+    pub no_store: bool,
     /// Worker threads inspecting events; 1 runs the chain on the caller's task.
     pub workers: usize,
 }
@@ -41,76 +61,237 @@ pub enum Outcome {
 
 /// Read the config (the standard pack without one) and start its chain.
 pub async fn start_chain(config_file: Option<&Path>, cache_dir: Option<PathBuf>) -> anyhow::Result<Chain> {
-    let config = match config_file {
-        Some(path) => config::load(path)?,
-        None => config::default_config(),
-    };
-    start_config(&config, config_file, cache_dir).await
+    start_config(&read_config(config_file)?, config_file, cache_dir).await
+}
+
+/// The config in `file`, or the standard pack's without one.
+fn read_config(file: Option<&Path>) -> Result<Config, ConfigError> {
+    file.map_or_else(|| Ok(config::default_config()), config::load)
 }
 
 /// Start the chain of a configuration that is already read.
 pub async fn start_config(config: &Config, file: Option<&Path>, cache_dir: Option<PathBuf>) -> anyhow::Result<Chain> {
-    let fuel = config.detectors.iter().any(|d| d.setup.limits.fuel.is_some());
-    let runtime = Runtime::new(cache_dir, fuel)?;
-    let chain = Chain::start(&runtime, config).await;
-    Ok(chain.map_err(|problems| ConfigError { file: file.map(Path::to_owned), problems })?)
+    let runtime = runtime_for(config, cache_dir)?;
+    Ok(Chain::start(&runtime, config).await.map_err(|problems| config_error(file, problems))?)
 }
 
-/// Run the detectors over the inputs.
+/// The runtime for a configuration's plugins: fuel metering only when one has a budget.
+fn runtime_for(config: &Config, cache_dir: Option<PathBuf>) -> anyhow::Result<Runtime> {
+    let fuel = config.detectors.iter().any(|d| d.setup.limits.fuel.is_some())
+        || config.responders.iter().any(|r| r.setup.limits.fuel.is_some());
+    Runtime::new(cache_dir, fuel)
+}
+
+fn config_error(file: Option<&Path>, problems: Vec<config::Problem>) -> ConfigError {
+    ConfigError { file: file.map(Path::to_owned), problems }
+}
+
+/// Run the detectors over the inputs, until their end or, when following, until
+/// SIGINT or SIGTERM (the line in hand is finished first).
 pub async fn run(opts: &RunOptions) -> anyhow::Result<Outcome> {
-    let chain = start_chain(opts.config.as_deref(), opts.cache_dir.clone()).await?;
+    let inputs = if opts.inputs.is_empty() { vec![PathBuf::from("-")] } else { opts.inputs.clone() };
+    if opts.follow.is_some() && inputs.iter().any(|p| p == Path::new("-")) {
+        anyhow::bail!("--follow reads files, not stdin");
+    }
+    let config = read_config(opts.config.as_deref())?;
+    let file = opts.config.as_deref();
+    let runtime = runtime_for(&config, opts.cache_dir.clone())?;
+    let chain = Chain::start(&runtime, &config).await.map_err(|p| config_error(file, p))?;
+    let store = (!opts.no_store).then(|| opts.store.clone().unwrap_or_else(|| config.store.clone()));
+    // Responders answer incidents, and only a store keeps incidents.
+    let responders = match store {
+        Some(_) => Responders::start(&runtime, &config).await.map_err(|p| config_error(file, p))?,
+        None => Responders::default(),
+    };
     let mut pipeline = Pipeline::start(chain, opts.workers).await?;
-    let mut sink = Sink::open(opts.output.as_deref(), opts.style)
+    let sink = Sink::open(opts.output.as_deref(), opts.style)
         .with_context(|| format!("cannot write {}", display(opts.output.as_deref())))?;
-    let mut summary = Summary::new(pipeline.chain().plugins().len());
-    let stdin = [PathBuf::from("-")];
-    let inputs = if opts.inputs.is_empty() { &stdin[..] } else { &opts.inputs[..] };
-    for path in inputs {
-        let mut input = Input::open(path).await.with_context(|| format!("cannot open {}", path.display()))?;
-        process(&mut input, opts.format, &mut pipeline, &mut sink, &mut summary).await?;
+    let mut ledger = Ledger::open(store.as_deref(), config.correlate.clone(), responders)?;
+    let progress = Progress::start(opts.progress && opts.follow.is_none(), total_size(&inputs));
+    let mode = match opts.follow {
+        Some(poll) => Mode::Follow { poll, resume: inputs.iter().map(|p| ledger.resume(p)).collect::<Result<_, _>>()? },
+        None => Mode::Once,
+    };
+    let (queue, readers) = feed::spawn(&inputs, mode, opts.queue);
+    let summary = Summary::new(pipeline.chain().plugins().len());
+    let mut out = Out { sink, summary, counters: progress.counters().clone(), lines: VecDeque::new() };
+    let result = drain(queue, &inputs, opts.format, &mut pipeline, &mut ledger, &mut out).await;
+    drop(readers);
+    progress.finish();
+    out.summary.print(&pipeline.chain().plugins());
+    if let Some(path) = &store {
+        print_tally(path, &ledger);
     }
-    for done in pipeline.flush().await {
-        write_all(done, pipeline.chain(), &mut sink, &mut summary)?;
-    }
-    summary.print(&pipeline.chain().plugins());
+    result?;
+    let summary = &out.summary;
     let failed = summary.rejected > 0 || summary.plugins.iter().any(|p| !p.errors.is_empty());
     Ok(if failed { Outcome::Partial } else { Outcome::Clean })
 }
 
-async fn process(
-    input: &mut Input,
+/// What the run kept in the store, on stderr after the summary.
+fn print_tally(store: &Path, ledger: &Ledger) {
+    let t = &ledger.tally;
+    let actions: Vec<String> = t.actions.iter().map(|(status, n)| format!("{n} {status}")).collect();
+    let actions = if actions.is_empty() { "none".into() } else { actions.join(", ") };
+    let repeated = match t.repeated {
+        0 => String::new(),
+        n => format!("; {n} findings stored before, not written again"),
+    };
+    output::diagnostic(&format!(
+        "aiir: store {}: {} incidents opened, {} grown; actions: {actions}{repeated}",
+        store.display(),
+        t.opened,
+        t.grown
+    ));
+}
+
+/// Where the findings of a run go, what it counts, and the lines whose events are
+/// still being inspected, oldest first.
+#[derive(Debug)]
+struct Out {
+    sink: Sink,
+    summary: Summary,
+    counters: Arc<Counters>,
+    lines: VecDeque<Line>,
+}
+
+/// A line read: where it ends, and its events as they come back from the detectors.
+#[derive(Debug)]
+struct Line {
+    input: usize,
+    at: Position,
+    /// Events of the line not back yet.
+    waiting: usize,
+    inspections: Vec<Inspection>,
+}
+
+impl Out {
+    fn emit(&mut self, record: FindingRecord<'_>) -> anyhow::Result<()> {
+        self.summary.count(&record);
+        self.counters.findings.fetch_add(1, Ordering::Relaxed);
+        self.sink.write(&record).context("cannot write findings")
+    }
+}
+
+/// Take lines off the queue until it ends or a stop signal comes; store what is
+/// pending whenever the queue runs dry, and at the end.
+async fn drain(
+    mut queue: Queue,
+    inputs: &[PathBuf],
     format: Format,
     pipeline: &mut Pipeline,
-    sink: &mut Sink,
-    summary: &mut Summary,
+    ledger: &mut Ledger,
+    out: &mut Out,
 ) -> anyhow::Result<()> {
-    while let Some(line) = input.next_line().await.with_context(|| format!("cannot read {}", input.name()))? {
-        let at = format!("{}:{}", input.name(), line.number);
-        match line.text.and_then(|t| decode(format, &t).map_err(|e| e.message)) {
-            Ok(decoded) => {
-                summary.skipped += decoded.skipped;
-                for event in decoded.events {
-                    summary.events += 1;
-                    for done in pipeline.push(event, &at).await {
-                        write_all(done, pipeline.chain(), sink, summary)?;
-                    }
-                }
-            }
-            Err(message) => {
-                summary.rejected += 1;
-                output::diagnostic(&format!("aiir: {at}: {message}"));
+    let stop = stop_signal();
+    tokio::pin!(stop);
+    loop {
+        if queue.is_empty() {
+            settle(pipeline.flush().await, inputs, pipeline, ledger, out).await?;
+            ledger.flush(&mut |r| out.emit(r)).await?;
+        }
+        let fed = tokio::select! {
+            biased;
+            () = &mut stop => break,
+            fed = queue.recv() => fed,
+        };
+        let Some(fed) = fed else { break };
+        process(fed?, inputs, format, pipeline, ledger, out).await?;
+    }
+    settle(pipeline.flush().await, inputs, pipeline, ledger, out).await?;
+    ledger.flush(&mut |r| out.emit(r)).await
+}
+
+/// Decode one line and hand its events to the detectors; whatever they have
+/// finished, of this line or earlier ones, goes on to the ledger.
+async fn process(
+    fed: Fed,
+    inputs: &[PathBuf],
+    format: Format,
+    pipeline: &mut Pipeline,
+    ledger: &mut Ledger,
+    out: &mut Out,
+) -> anyhow::Result<()> {
+    let path = &inputs[fed.input];
+    out.counters.bytes.fetch_add(fed.bytes, Ordering::Relaxed);
+    let at = format!("{}:{}", source_name(path), fed.line.at.line);
+    let events = match fed.line.text.and_then(|t| decode(format, &t).map_err(|e| e.message)) {
+        Ok(decoded) => {
+            out.summary.skipped += decoded.skipped;
+            decoded.events
+        }
+        Err(message) => {
+            out.summary.rejected += 1;
+            output::diagnostic(&format!("aiir: {at}: {message}"));
+            Vec::new()
+        }
+    };
+    out.summary.events += events.len() as u64;
+    out.counters.events.fetch_add(events.len() as u64, Ordering::Relaxed);
+    let line = Line { input: fed.input, at: fed.line.at, waiting: events.len(), inspections: Vec::new() };
+    out.lines.push_back(line);
+    let mut done = Vec::new();
+    for event in events {
+        done.extend(pipeline.push(event, &at).await);
+    }
+    settle(done, inputs, pipeline, ledger, out).await
+}
+
+/// Give each inspected event (in input order) to its line, with the findings of the
+/// host's guard, checked now so that it knows every action taken on earlier lines;
+/// hand each line whose events are all back to the ledger.
+async fn settle(
+    done: Vec<Inspected>,
+    inputs: &[PathBuf],
+    pipeline: &Pipeline,
+    ledger: &mut Ledger,
+    out: &mut Out,
+) -> anyhow::Result<()> {
+    let mut done = done.into_iter();
+    loop {
+        while out.lines.front().is_some_and(|l| l.waiting == 0) {
+            let line = out.lines.pop_front().expect("a front line");
+            ledger.add(&inputs[line.input], line.inspections, line.at, &mut |r| out.emit(r)).await?;
+        }
+        let Some((event, replies)) = done.next() else { return Ok(()) };
+        let mut hits: Vec<Hit> = replies.iter().flat_map(|r| found(r, pipeline.chain(), &mut out.summary)).collect();
+        hits.extend(ledger.guard(&event).into_iter().map(|finding| Hit {
+            plugin: crate::actuate::guard::HOST_PLUGIN.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            finding,
+            error: None,
+        }));
+        let line = out.lines.iter_mut().find(|l| l.waiting > 0).context("an inspected event with no line")?;
+        line.waiting -= 1;
+        line.inspections.push(Inspection { event, hits });
+    }
+}
+
+/// What a plugin found, or, for a fail-closed plugin that failed, the synthetic
+/// finding that says the event was not inspected; counted in the summary.
+fn found(outcome: &Reply, chain: &Chain, summary: &mut Summary) -> Vec<Hit> {
+    let counts = &mut summary.plugins[outcome.plugin];
+    let plugin = chain.plugin(outcome.plugin);
+    let hit =
+        |finding, error| Hit { plugin: plugin.name().into(), version: plugin.info().version.clone(), finding, error };
+    match &outcome.result {
+        Ok(findings) => {
+            counts.inspected(findings.len());
+            findings.iter().map(|f| hit(f.clone(), None)).collect()
+        }
+        Err(error) => {
+            counts.failed(error.reason);
+            if chain.fails_closed(outcome.plugin) {
+                vec![hit(output::not_inspected(plugin.name(), error), Some(error.clone()))]
+            } else {
+                Vec::new()
             }
         }
     }
-    Ok(())
 }
 
-fn write_all((event, replies): Inspected, chain: &Chain, sink: &mut Sink, summary: &mut Summary) -> anyhow::Result<()> {
-    replies.into_iter().try_for_each(|outcome| write(outcome, &event, chain, sink, summary))
-}
-
-/// Write what a plugin found, or, for a fail-closed plugin that failed, the
-/// synthetic finding that says the event was not inspected.
+/// Write what a plugin made of an event straight to `sink`, for `aiir serve`, which
+/// keeps no store.
 pub(crate) fn write(
     outcome: Reply,
     event: &Event,
@@ -118,29 +299,43 @@ pub(crate) fn write(
     sink: &mut Sink,
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
-    let plugin = chain.plugin(outcome.plugin);
-    let counts = &mut summary.plugins[outcome.plugin];
-    match outcome.result {
-        Ok(findings) => {
-            counts.inspected(findings.len());
-            for f in &findings {
-                emit(sink, summary, FindingRecord::new(event, plugin, f))?;
-            }
-        }
-        Err(error) => {
-            counts.failed(error.reason);
-            if chain.fails_closed(outcome.plugin) {
-                let f = output::not_inspected(plugin.name(), &error);
-                emit(sink, summary, FindingRecord::new(event, plugin, &f).with_error(&error))?;
-            }
-        }
+    for hit in found(&outcome, chain, summary) {
+        let record = FindingRecord::by(event, &hit.plugin, &hit.version, &hit.finding);
+        let record = match &hit.error {
+            Some(error) => record.with_error(error),
+            None => record,
+        };
+        summary.count(&record);
+        sink.write(&record).context("cannot write findings")?;
     }
     Ok(())
 }
 
-fn emit(sink: &mut Sink, summary: &mut Summary, record: FindingRecord<'_>) -> anyhow::Result<()> {
-    summary.count(&record);
-    sink.write(&record).context("cannot write findings")
+/// The size of the inputs, when all are files.
+fn total_size(inputs: &[PathBuf]) -> Option<u64> {
+    inputs.iter().map(|p| std::fs::metadata(p).ok().filter(|m| m.is_file()).map(|m| m.len())).sum()
+}
+
+/// The name of an input in messages.
+fn source_name(path: &Path) -> String {
+    if path == Path::new("-") { "<stdin>".into() } else { path.display().to_string() }
+}
+
+/// Resolves on the first SIGINT or SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => drop(term.recv().await),
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
 }
 
 /// A findings destination for messages: the file, or `stdout`.

@@ -11,6 +11,7 @@ mod compat;
 mod config_ui;
 mod demo;
 mod eval;
+mod follow;
 mod formats;
 mod incidents_cli;
 mod inspect;

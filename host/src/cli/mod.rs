@@ -16,6 +16,7 @@ use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// aiir: detect, contain and report incidents where an AI system is the target or
 /// the weapon, with sandboxed WebAssembly detector plugins.
@@ -105,6 +106,17 @@ struct RunArgs {
     workers: Option<u16>,
     #[command(flatten)]
     cache: CacheArgs,
+    #[command(flatten)]
+    stream: StreamArgs,
+    /// The incident store, a SQLite file [default: the config's `[store] path`, else
+    /// aiir.db beside the config, else ./aiir.db]. It keeps findings, incidents,
+    /// actions and checkpoints: a finding is written once across runs, and `--follow`
+    /// resumes where it stopped.
+    #[arg(long, value_name = "FILE")]
+    store: Option<PathBuf>,
+    /// Keep no store: write every finding, open no incident, run no responder.
+    #[arg(long, conflicts_with_all = ["store", "follow"])]
+    no_store: bool,
     /// Log files in the `--format`; `-` or none reads stdin.
     #[arg(value_name = "INPUT")]
     inputs: Vec<PathBuf>,
@@ -130,6 +142,36 @@ struct ServeArgs {
     queue: usize,
     #[command(flatten)]
     cache: CacheArgs,
+}
+
+#[derive(Debug, Args)]
+struct StreamArgs {
+    /// Keep reading the input files as they grow, like `tail -F` (across rotation and
+    /// truncation), until SIGINT or SIGTERM.
+    #[arg(short = 'F', long, requires = "inputs")]
+    follow: bool,
+    /// How often a followed file is checked for new lines: `250ms`, `1s`.
+    #[arg(long, value_name = "TIME", default_value = "200ms", value_parser = parse_interval)]
+    poll_interval: Duration,
+    /// How many lines may wait between reading and the detectors; reading pauses
+    /// when they are full.
+    #[arg(long, value_name = "LINES", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    queue: u32,
+    /// Show no progress line (it is shown only on a terminal, for large inputs).
+    #[arg(long)]
+    no_progress: bool,
+}
+
+/// `250ms`, `2s` or a plain number of milliseconds.
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let (number, unit) = match text.strip_suffix("ms") {
+        Some(n) => (n, 1),
+        None => text.strip_suffix('s').map_or((text, 1), |n| (n, 1000)),
+    };
+    match number.trim().parse::<u64>() {
+        Ok(n) if n > 0 => Ok(Duration::from_millis(n * unit)),
+        _ => Err(format!("expected a time such as 250ms or 1s, not {text:?}")),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -199,6 +241,11 @@ async fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
         format: args.format,
         style: args.output_format,
         workers: args.workers.map_or_else(crate::pipeline::default_workers, usize::from),
+        follow: args.stream.follow.then_some(args.stream.poll_interval),
+        queue: args.stream.queue as usize,
+        progress: !args.stream.no_progress,
+        store: args.store,
+        no_store: args.no_store,
     };
     Ok(match run(&opts).await? {
         Outcome::Clean => ExitCode::SUCCESS,

@@ -7,7 +7,8 @@ use crate::runtime::{Event, Finding, Severity};
 use rusqlite::{Connection, OptionalExtension as _, params};
 use serde_json::json;
 
-/// What one step of a run read and found, to store as one.
+/// What one step of a run read and found, to store as one. Model lifecycle events
+/// given here also update the registry (see [`Store::observe_lifecycle`]).
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
     /// The events, each with what the detectors found in it. Only events with findings
@@ -81,6 +82,8 @@ pub(super) fn ingest_in(conn: &Connection, batch: &Batch, c: &Correlation, now: 
     let mut out = Ingested::default();
     for (i, obs) in batch.observations.iter().enumerate() {
         insert_event(conn, &obs.event)?;
+        // A deployment moves the serving alias in the same transaction as its findings.
+        Tx { conn }.observe_lifecycle(&obs.event)?;
         for (j, pf) in obs.findings.iter().enumerate() {
             let Some(finding_id) = insert_finding(conn, &obs.event.id, pf)? else { continue };
             let incident = correlate_finding(conn, &obs.event, &pf.finding, c, now, &mut out)?;
