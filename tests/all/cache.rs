@@ -7,7 +7,7 @@ fn second_run_loads_from_the_cache() {
     let cache = tempfile::tempdir().unwrap();
     let cache_dir = cache.path().to_str().unwrap();
     let run = |n| {
-        let r = aiir(&root(), &["run", "--cache-dir", cache_dir, "examples/logs/demo.jsonl"]);
+        let r = aiir(&root(), &["run", "--no-store", "--cache-dir", cache_dir, "examples/logs/demo.jsonl"]);
         assert_eq!(r.code, 0, "run {n}: {}", r.stderr);
         r
     };

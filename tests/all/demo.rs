@@ -68,6 +68,7 @@ fn stdin_and_output_file_work_like_paths_and_stdout() {
         .current_dir(crate::support::root())
         .args([
             "run",
+            "--no-store",
             "--cache-dir",
             crate::support::shared_cache().to_str().unwrap(),
             "--output",

@@ -28,12 +28,27 @@ pub fn aiir_run(args: &[&str]) -> Run {
     aiir_cmd("run", args)
 }
 
-/// `aiir SUBCOMMAND` with these arguments, from the repository root, with the shared cache.
+/// `aiir SUBCOMMAND` with these arguments, from the repository root, with the shared
+/// cache; a `run` that names no store gets a fresh one of its own, so that tests
+/// running at once share no incidents.
 pub fn aiir_cmd(subcommand: &str, args: &[&str]) -> Run {
     let cache = shared_cache();
+    let store = fresh_store();
     let mut all = vec![subcommand, "--cache-dir", cache.to_str().unwrap()];
+    if subcommand == "run" && !args.iter().any(|a| a.starts_with("--store") || *a == "--no-store") {
+        all.extend(["--store", store.to_str().unwrap()]);
+    }
     all.extend_from_slice(args);
     aiir(&root(), &all)
+}
+
+/// A path for a new incident store, unique in this test run.
+pub fn fresh_store() -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("stores-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("cannot create the stores folder");
+    dir.join(format!("{n}.db"))
 }
 
 /// `aiir` with exactly these arguments, in `dir`.
