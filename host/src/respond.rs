@@ -57,9 +57,12 @@ impl Responders {
     pub async fn respond(&mut self, act: &mut Actuators<'_>) -> anyhow::Result<Vec<ActionRecord>> {
         let mut recorded = Vec::new();
         for id in act.store.needs_response()? {
-            let Some(detail) = act.store.incident_detail(&id)? else { continue };
-            let incident = incident_of(&detail);
+            let mut answered = 0;
             for (responder, policy) in &mut self.slots {
+                // Read afresh for each: an earlier responder's actions may have moved it on.
+                let Some(detail) = act.store.incident_detail(&id)? else { break };
+                answered = detail.incident.finding_count;
+                let incident = incident_of(&detail);
                 let context = context(act.store, &detail)?;
                 let (result, _) = responder.respond(&incident, context).await;
                 let proposals = match result {
@@ -76,7 +79,7 @@ impl Responders {
                     recorded.extend(act.handle(&current, policy, proposal).await?);
                 }
             }
-            act.store.mark_responded(&id, detail.incident.finding_count)?;
+            act.store.mark_responded(&id, answered)?;
         }
         Ok(recorded)
     }

@@ -1,15 +1,19 @@
-//! `aiir incidents`: list, show, timeline, close and export the incidents of the store.
+//! `aiir incidents`: list, show, timeline, approve, close and export the incidents of
+//! the store.
 
 use super::store::{Missing, StoreArgs, operator, table};
+use crate::actuate::Actuators;
+use crate::actuate::guard::Guard;
 use crate::output::ocsf::{self, Activity};
 use crate::output::{FindingJson, format_time, print_text, severity_name};
 use crate::store::{
-    ActionKind, ActionRecord, Filter, IncidentDetail, IncidentRecord, State, Store, StoredFinding, TimelineItem,
+    ActionKind, ActionRecord, ActionStatus, Filter, IncidentDetail, IncidentRecord, State, Store, StoredFinding,
+    TimelineItem,
 };
 use anyhow::{Context as _, anyhow, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Args)]
 pub(super) struct IncidentsArgs {
@@ -28,6 +32,10 @@ enum IncidentsCommand {
     Show(ShowArgs),
     /// An incident's findings and audit rows, merged in time order.
     Timeline(ShowArgs),
+    /// Carry out an action a responder in `approve` mode queued (or `--reject` it),
+    /// recorded as done by `operator:$USER`. `--config` gives the responder's
+    /// `allow_hosts` for a notify.
+    Approve(ApproveArgs),
     /// Close an incident (recorded as done by `operator:$USER`).
     Close(CloseArgs),
     /// Export an incident: an EU AI Act Article 73 or AIID report drafted by the
@@ -69,6 +77,17 @@ struct ShowArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ApproveArgs {
+    /// The incident, e.g. INC-0007.
+    id: String,
+    /// The action's number, as `aiir incidents show` lists it.
+    action: i64,
+    /// Refuse the action instead: it is recorded as rejected and never carried out.
+    #[arg(long)]
+    reject: bool,
 }
 
 #[derive(Debug, Args)]
@@ -116,8 +135,9 @@ impl ExportFormat {
 }
 
 /// Run an `aiir incidents` command.
-pub(super) fn execute(args: IncidentsArgs) -> anyhow::Result<()> {
+pub(super) async fn execute(args: IncidentsArgs) -> anyhow::Result<()> {
     match args.command {
+        IncidentsCommand::Approve(a) => approve(&mut args.store.open(Missing::Refuse)?, &args.store, &a).await,
         IncidentsCommand::List(a) => list(&args.store.open(Missing::Refuse)?, &a),
         IncidentsCommand::Show(a) => show(&args.store.open(Missing::Refuse)?, &a),
         IncidentsCommand::Timeline(a) => timeline(&args.store.open(Missing::Refuse)?, &a),
@@ -301,6 +321,30 @@ fn timeline(store: &Store, args: &ShowArgs) -> anyhow::Result<()> {
         .collect();
     print_text(&table(&["time", "actor", "what", "detail"], &rows));
     Ok(())
+}
+
+async fn approve(store: &mut Store, at: &StoreArgs, args: &ApproveArgs) -> anyhow::Result<()> {
+    let incident = store.incident(&args.id)?.ok_or_else(|| no_incident(store, &args.id))?;
+    let action = store.action(args.action)?.filter(|a| a.action.incident_id == args.id).ok_or_else(|| {
+        anyhow::anyhow!("incident {} has no action {}: see `aiir incidents show {}`", args.id, args.action, args.id)
+    })?;
+    if action.status != ActionStatus::Pending {
+        bail!("action {} of {} is {}, not waiting for approval", args.action, args.id, action.status);
+    }
+    let actor = operator();
+    if args.reject {
+        store.set_action_status(args.action, ActionStatus::Rejected, &actor, Some("rejected by an operator"))?;
+        print_text(&format!("{} action {} rejected", args.id, args.action));
+        return Ok(());
+    }
+    let allow_hosts = at.allow_hosts(&action.action.responder)?;
+    let mut guard = Guard::default();
+    let reports = store.path().parent().unwrap_or(Path::new(".")).join("reports");
+    let mut act = Actuators { store, guard: &mut guard, reports };
+    let status = act.execute(args.action, &incident, &allow_hosts, &actor).await?;
+    let result = act.store.action(args.action)?.and_then(|a| a.result).unwrap_or_default();
+    print_text(&format!("{} action {} {status}: {result}", args.id, args.action));
+    if status == ActionStatus::Failed { bail!("action {} failed", args.action) } else { Ok(()) }
 }
 
 fn close(store: &mut Store, args: &CloseArgs) -> anyhow::Result<()> {

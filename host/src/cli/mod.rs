@@ -222,7 +222,7 @@ impl Cli {
             Command::Inspect(args) => inspect(args).await.map(|()| ExitCode::SUCCESS),
             Command::Test(args) => test(args).await,
             Command::Eval(args) => eval_command(args).await.map(|()| ExitCode::SUCCESS),
-            Command::Incidents(args) => incidents::execute(args).map(|()| ExitCode::SUCCESS),
+            Command::Incidents(args) => incidents::execute(args).await.map(|()| ExitCode::SUCCESS),
             Command::Models(args) => models::execute(args).map(|()| ExitCode::SUCCESS),
         };
         result.unwrap_or_else(|e| {

@@ -38,6 +38,13 @@ impl StoreArgs {
         }
     }
 
+    /// The webhook hosts the config lets `responder` notify; none without a config.
+    pub(super) fn allow_hosts(&self, responder: &str) -> anyhow::Result<Vec<String>> {
+        let Some(file) = &self.config else { return Ok(Vec::new()) };
+        let config = crate::config::load(file)?;
+        Ok(config.responders.into_iter().find(|r| r.setup.name == responder).map(|r| r.allow_hosts).unwrap_or_default())
+    }
+
     /// Open the store.
     pub(super) fn open(&self, missing: Missing) -> anyhow::Result<Store> {
         let path = self.path()?;

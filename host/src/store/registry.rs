@@ -104,7 +104,7 @@ impl Tx<'_> {
             )
             .optional()?;
         let Some(target) = target else { return Ok(None) };
-        let reason = format!("rollback to the newest known-good version before {before}");
+        let reason = format!("rollback to the newest known-good version before {}", crate::output::format_time(before));
         move_alias(self.conn, model, &target, now_unix_nano(), actor, &reason, incident)
     }
 
