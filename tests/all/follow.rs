@@ -1,6 +1,7 @@
 //! `aiir run --follow --store DB`: killed with SIGKILL mid-stream and restarted, it
 //! stores exactly the findings of a clean run over the same events, none lost and none
-//! doubled, across appends, a rotation and a truncation. Every wait polls the store's
+//! doubled, and the same incidents, none opened twice, across appends, a rotation and
+//! a truncation. Every wait polls the store's
 //! checkpoint (or the process) under a generous bound; nothing rests on a fixed sleep.
 
 use crate::support::{aiir_run, shared_cache};
@@ -137,6 +138,14 @@ fn stored(db: &Path) -> Vec<(String, String)> {
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
 }
 
+/// (family, scope, key, findings) of every incident in the store, sorted.
+fn incidents(db: &Path) -> Vec<(String, String, String, u32)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt =
+        conn.prepare("SELECT family, scope, key, finding_count FROM incidents ORDER BY family, scope, key").unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
 /// (event, rule) of every finding a run wrote to its `--output`.
 fn written(dir: &Path, name: &str) -> Vec<(String, String)> {
     let text = std::fs::read_to_string(dir.join(format!("{name}.out"))).unwrap_or_default();
@@ -165,6 +174,11 @@ fn clean(dir: &Path, text: &str) -> Vec<(String, String)> {
 /// hold each finding at most once.
 fn assert_same_as_clean(dir: &Path, db: &Path, expected: &[(String, String)], runs: &[&str]) {
     assert_eq!(stored(db), expected, "the store after kill and restart differs from a clean run");
+    let (followed, clean) = (incidents(db), incidents(&dir.join("clean.db")));
+    assert_eq!(followed, clean, "the incidents after kill and restart differ from a clean run's");
+    let mut groups: Vec<_> = followed.iter().map(|(f, s, k, _)| (f, s, k)).collect();
+    groups.dedup();
+    assert_eq!(groups.len(), followed.len(), "an incident was opened twice");
     let mut out: Vec<_> = runs.iter().flat_map(|r| written(dir, r)).collect();
     out.sort();
     let before = out.len();

@@ -17,6 +17,7 @@ mod incidents_cli;
 mod inspect;
 mod parallel;
 mod plugin_errors;
+mod respond;
 mod responder;
 mod review;
 mod sandbox;

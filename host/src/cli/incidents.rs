@@ -389,11 +389,12 @@ fn report(store: &Store, id: &str, kind: ExportFormat, json: bool) -> anyhow::Re
         );
     };
     let markdown = kind == ExportFormat::Art73 && !json;
-    match (markdown, payload["markdown"].as_str()) {
-        (true, Some(md)) => Ok(md.to_owned()),
-        (true, None) => bail!("incident {id}'s {wanted} report has no Markdown; try --json"),
-        (false, _) if payload["json"].is_null() => bail!("incident {id}'s {wanted} report has no JSON"),
-        (false, _) => Ok(serde_json::to_string_pretty(&payload["json"])?),
+    let field = if markdown { "markdown" } else { "json" };
+    // The responder hands both as text; JSON text is printed as it is.
+    match &payload[field] {
+        Value::String(text) => Ok(text.clone()),
+        Value::Null => bail!("incident {id}'s {wanted} report has no {field}"),
+        other => Ok(serde_json::to_string_pretty(other)?),
     }
 }
 

@@ -1,0 +1,147 @@
+//! Issue 5's end-to-end story on the demo log, whose deploy pipeline swaps the support
+//! assistant's artifact under an unchanged version (`evt-0050`): with the rollback
+//! responder enforcing, the serving alias goes back to the known-good artifact, the
+//! tampered one is quarantined and every later event it serves is flagged, the audit
+//! log shows each step and the Art. 73 draft names its deadline. In dry-run the same
+//! log changes nothing and only records what would have been done.
+
+use crate::support::{Run, aiir, aiir_run, fresh_store, root};
+use serde_json::Value;
+use std::path::Path;
+
+const DEMO: &str = "examples/logs/demo.jsonl";
+const GOOD: &str = "sha256:97d52dc3a6810c354df8e8fb3dd6e5b7bb03293ecc66ca9961dfb89f0efd95bf";
+const TAMPERED: &str = "sha256:3638c2f52debb06c41b0879e0facc6de3fa81f572e8ee994ebe2e411c0a9cfbf";
+
+/// `aiir COMMAND --store DB ARGS…`, asserting it succeeds.
+fn on(db: &Path, command: &str, args: &[&str]) -> Run {
+    let mut all = vec![command, "--store", db.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let run = aiir(&root(), &all);
+    assert_eq!(run.code, 0, "aiir {command} {args:?}:\n{}{}", run.stdout, run.stderr);
+    run
+}
+
+fn json(run: &Run) -> Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
+}
+
+/// Mark the good artifact known-good, then run the demo with `examples/respond.toml`
+/// (its rollback responder's mode replaced by `mode`).
+fn respond(mode: &str) -> (tempfile::TempDir, std::path::PathBuf, Run) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = std::fs::read_to_string(root().join("examples/respond.toml")).unwrap();
+    let config =
+        config.replace("name = \"rollback\"\nmode = \"enforce\"", &format!("name = \"rollback\"\nmode = \"{mode}\""));
+    let config = config.replace(
+        "name = \"regulator-report\"\nmode = \"enforce\"",
+        &format!("name = \"regulator-report\"\nmode = \"{mode}\""),
+    );
+    let config_path = dir.path().join("respond.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let db = dir.path().join("aiir.db");
+    on(&db, "models", &["mark-good", "support-assistant", "2.3.1", "--digest", GOOD]);
+    let run = aiir_run(&["--config", config_path.to_str().unwrap(), "--store", db.to_str().unwrap(), DEMO]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    (dir, db, run)
+}
+
+/// The model-integrity incident of the support assistant.
+fn swap_incident(db: &Path) -> Value {
+    let list = json(&on(db, "incidents", &["list", "--state", "all", "--json"]));
+    list.as_array()
+        .unwrap()
+        .iter()
+        .cloned()
+        .find(|i| i["family"] == "model-integrity" && i["key"] == "support-assistant")
+        .unwrap_or_else(|| panic!("no model-integrity incident on support-assistant: {list:#}"))
+}
+
+fn serving(db: &Path) -> Value {
+    let models = json(&on(db, "models", &["list", "--json"]));
+    let model = models.as_array().unwrap().iter().find(|m| m["model"] == "support-assistant");
+    model.expect("support-assistant in the registry")["serving"].clone()
+}
+
+#[test]
+fn a_swapped_model_is_rolled_back_quarantined_flagged_audited_and_reported() {
+    let (dir, db, run) = respond("enforce");
+    let id = swap_incident(&db)["id"].as_str().unwrap().to_owned();
+
+    // Every event the tampered artifact serves after the quarantine is a finding.
+    let flagged: Vec<(String, String)> =
+        run.event_rules().into_iter().filter(|(_, rule)| rule == "aiir/quarantined-model").collect();
+    let served_by_tampered = std::fs::read_to_string(root().join(DEMO))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(TAMPERED) && !l.contains("model_lifecycle"))
+        .count();
+    assert_eq!(flagged.len(), served_by_tampered, "{flagged:?}");
+    assert!(flagged.iter().any(|(event, _)| event == "evt-0051"), "{flagged:?}");
+
+    // The alias is back on the good artifact; the tampered one is quarantined.
+    assert_eq!(serving(&db)["digest"], GOOD);
+    let history = on(&db, "models", &["history", "support-assistant"]).stdout;
+    let last = history.lines().last().unwrap();
+    assert!(last.contains(&format!("2.3.1@{TAMPERED}")) && last.contains(&format!("2.3.1@{GOOD}")), "{history}");
+    assert!(last.contains("rollback"), "{history}");
+    let versions = on(&db, "models", &["list"]).stdout;
+    assert!(versions.contains("quarantined"), "{versions}");
+
+    // The incident is recovered, and the audit log has every step.
+    let show = json(&on(&db, "incidents", &["show", &id, "--json"]));
+    assert_eq!(show["state"], "recovered", "{show:#}");
+    let timeline = on(&db, "incidents", &["timeline", &id]).stdout;
+    for step in ["opened", "action-proposed", "action-status", "quarantined", "state"] {
+        assert!(timeline.contains(step), "no {step:?} in the timeline:\n{timeline}");
+    }
+    assert!(timeline.contains("executed"), "{timeline}");
+
+    // The Art. 73 draft: 15 days from awareness (an infringement of fundamental rights).
+    let art73 = on(&db, "incidents", &["export", &id, "--format", "art73", "--json"]);
+    let report = json(&art73);
+    assert_eq!(report["deadline"]["days"], 15, "{report:#}");
+    let aware = parse(show["opened_at"].as_str().unwrap());
+    assert_eq!(parse(report["aware_at"].as_str().unwrap()), aware.replace_nanosecond(0).unwrap(), "{report:#}");
+    let due = aware.replace_nanosecond(0).unwrap() + time::Duration::days(15);
+    assert_eq!(parse(report["deadline"]["date"].as_str().unwrap()), due, "{report:#}");
+    let markdown = on(&db, "incidents", &["export", &id, "--format", "art73"]).stdout;
+    assert!(markdown.contains("Deadline: ") && markdown.contains("15 days from awareness"), "{markdown}");
+    assert!(dir.path().join(format!("reports/{id}-art73.md")).exists());
+}
+
+#[test]
+fn a_dry_run_changes_nothing_and_records_what_it_would_have_done() {
+    let (dir, db, run) = respond("dry-run");
+    let id = swap_incident(&db)["id"].as_str().unwrap().to_owned();
+    assert!(!run.event_rules().iter().any(|(_, rule)| rule.starts_with("aiir/")), "{}", run.stdout);
+    // The alias stays where the log left it: on the tampered artifact; nothing quarantined.
+    assert_eq!(serving(&db)["digest"], TAMPERED);
+    assert!(!on(&db, "models", &["list"]).stdout.contains("quarantined"));
+    let history = on(&db, "models", &["history", "support-assistant"]).stdout;
+    assert!(!history.contains("rollback"), "{history}");
+    // What would have been done is recorded.
+    let show = on(&db, "incidents", &["show", &id]).stdout;
+    assert!(show.contains("rollback-model") && show.contains("quarantine-model") && show.contains("dry-run"), "{show}");
+    assert!(!dir.path().join("reports").exists(), "a dry run filed reports");
+    assert_eq!(json(&on(&db, "incidents", &["show", &id, "--json"]))["state"], "open");
+}
+
+#[test]
+fn a_second_run_adds_to_the_incidents_it_continues() {
+    let db = fresh_store();
+    let db = db.to_str().unwrap();
+    let first = aiir_run(&["--store", db, DEMO]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let before = json(&on(Path::new(db), "incidents", &["list", "--state", "all", "--json"]));
+    let again = aiir_run(&["--store", db, DEMO]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stdout.is_empty(), "findings written twice:\n{}", again.stdout);
+    assert!(again.stderr.contains("30 findings stored before, not written again"), "{}", again.stderr);
+    let after = json(&on(Path::new(db), "incidents", &["list", "--state", "all", "--json"]));
+    assert_eq!(before, after, "a re-run changed the incidents");
+}
+
+fn parse(rfc3339: &str) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339).unwrap()
+}
