@@ -302,8 +302,8 @@ pub fn diagnostic(text: &str) {
     crate::progress::eprint_line(text);
 }
 
-/// Text meant as the command's result, on stdout.
-#[allow(clippy::print_stdout)]
+/// Text meant as the command's result, on stdout. A reader that went away (`| head`)
+/// is not an error worth a panic: the rest is dropped.
 pub fn print_text(text: &str) {
-    println!("{text}");
+    let _ = writeln!(io::stdout().lock(), "{text}");
 }

@@ -111,6 +111,26 @@ fn a_swapped_model_is_rolled_back_quarantined_flagged_audited_and_reported() {
 }
 
 #[test]
+fn an_action_waiting_for_approval_is_carried_out_when_approved() {
+    let (_dir, db, _) = respond("enforce");
+    let list = json(&on(&db, "incidents", &["list", "--json"]));
+    let sweep = list.as_array().unwrap().iter().find(|i| i["family"] == "model-extraction").expect("the sweep");
+    let id = sweep["id"].as_str().unwrap().to_owned();
+    let show = json(&on(&db, "incidents", &["show", &id, "--json"]));
+    let pending =
+        show["actions"].as_array().unwrap().iter().find(|a| a["status"] == "pending").expect("a pending block");
+    assert_eq!(pending["kind"], "block-principal", "{show:#}");
+    let number = pending["id"].to_string();
+    let approved = on(&db, "incidents", &["approve", &id, &number]);
+    assert!(approved.stdout.contains("executed") && approved.stdout.contains("blocked apikey:trailbuddy-partner"));
+    let again = aiir(&root(), &["incidents", "--store", db.to_str().unwrap(), "approve", &id, &number]);
+    assert_eq!(again.code, 2, "approved twice: {}", again.stdout);
+    assert!(again.stderr.contains("not waiting for approval"), "{}", again.stderr);
+    let show = json(&on(&db, "incidents", &["show", &id, "--json"]));
+    assert_eq!(show["state"], "contained", "{show:#}");
+}
+
+#[test]
 fn a_dry_run_changes_nothing_and_records_what_it_would_have_done() {
     let (dir, db, run) = respond("dry-run");
     let id = swap_incident(&db)["id"].as_str().unwrap().to_owned();
