@@ -178,7 +178,8 @@ impl Ledger {
             };
             emit(record(&obs.event, &hit))?;
         }
-        if !stored.responders.is_empty() && !(ingested.opened.is_empty() && ingested.grown.is_empty()) {
+        let changed = !ingested.opened.is_empty() || !ingested.grown.is_empty();
+        if changed && !stored.responders.is_empty() {
             let recorded = stored.respond().await.context("cannot record the responders' actions")?;
             for action in recorded {
                 *self.tally.actions.entry(action.status.as_str()).or_default() += 1;

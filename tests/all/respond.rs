@@ -52,8 +52,8 @@ fn swap_incident(db: &Path) -> Value {
     list.as_array()
         .unwrap()
         .iter()
-        .cloned()
         .find(|i| i["family"] == "model-integrity" && i["key"] == "support-assistant")
+        .cloned()
         .unwrap_or_else(|| panic!("no model-integrity incident on support-assistant: {list:#}"))
 }
 
