@@ -3,7 +3,7 @@
 //!
 //! Stateful detectors keep state by some key, and must see every event of a key, in
 //! order, in one instance. So each plugin's share of an event goes to the worker its
-//! [`Partition`] picks: by default the event's own key (session, else principal,
+//! `Partition` picks: by default the event's own key (session, else principal,
 //! else model name, else id), which keeps a session or a principal on one worker;
 //! the pack's detectors whose state spans other keys are partitioned by that key
 //! instead (`model-integrity` by model, `data-poisoning` by data set) or run on one

@@ -234,7 +234,7 @@ impl Plugin<Detector> {
         self.info.kinds.contains(&kind)
     }
 
-    /// Inspect one event under the plugin's limits (see [`run`](Self::run) for
+    /// Inspect one event under the plugin's limits (see `run` for
     /// what a failure does to the instance).
     pub async fn inspect(&mut self, event: &Event) -> (Result<Vec<Finding>, PluginError>, CallStats) {
         let check = |findings, limits: &Limits| {
