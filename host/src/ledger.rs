@@ -139,7 +139,7 @@ impl Ledger {
     ) -> anyhow::Result<()> {
         let Some(stored) = &mut self.store else {
             for i in &inspections {
-                i.hits.iter().try_for_each(|h| emit(record(&i.event, h)))?;
+                i.hits.iter().try_for_each(|h| emit(h.record(&i.event)))?;
             }
             return Ok(());
         };
@@ -176,7 +176,7 @@ impl Ledger {
                 finding: pf.finding.clone(),
                 error: error.clone(),
             };
-            emit(record(&obs.event, &hit))?;
+            emit(hit.record(&obs.event))?;
         }
         let changed = !ingested.opened.is_empty() || !ingested.grown.is_empty();
         if changed && !stored.responders.is_empty() {
@@ -223,11 +223,14 @@ impl Pending {
     }
 }
 
-fn record<'a>(event: &'a Event, hit: &'a Hit) -> FindingRecord<'a> {
-    let record = FindingRecord::by(event, &hit.plugin, &hit.version, &hit.finding);
-    match &hit.error {
-        Some(error) => record.with_error(error),
-        None => record,
+impl Hit {
+    /// The record written for this finding of `event`.
+    pub fn record<'a>(&'a self, event: &'a Event) -> FindingRecord<'a> {
+        let record = FindingRecord::by(event, &self.plugin, &self.version, &self.finding);
+        match &self.error {
+            Some(error) => record.with_error(error),
+            None => record,
+        }
     }
 }
 

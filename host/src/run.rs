@@ -187,8 +187,7 @@ async fn drain(
     tokio::pin!(stop);
     loop {
         if queue.is_empty() {
-            settle(pipeline.flush().await, inputs, pipeline, ledger, out).await?;
-            ledger.flush(&mut |r| out.emit(r)).await?;
+            catch_up(inputs, pipeline, ledger, out).await?;
         }
         let fed = tokio::select! {
             biased;
@@ -198,6 +197,16 @@ async fn drain(
         let Some(fed) = fed else { break };
         process(fed?, inputs, format, pipeline, ledger, out).await?;
     }
+    catch_up(inputs, pipeline, ledger, out).await
+}
+
+/// Wait for every event in flight, then store (and answer) what is pending.
+async fn catch_up(
+    inputs: &[PathBuf],
+    pipeline: &mut Pipeline,
+    ledger: &mut Ledger,
+    out: &mut Out,
+) -> anyhow::Result<()> {
     settle(pipeline.flush().await, inputs, pipeline, ledger, out).await?;
     ledger.flush(&mut |r| out.emit(r)).await
 }
@@ -300,11 +309,7 @@ pub(crate) fn write(
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
     for hit in found(&outcome, chain, summary) {
-        let record = FindingRecord::by(event, &hit.plugin, &hit.version, &hit.finding);
-        let record = match &hit.error {
-            Some(error) => record.with_error(error),
-            None => record,
-        };
+        let record = hit.record(event);
         summary.count(&record);
         sink.write(&record).context("cannot write findings")?;
     }
