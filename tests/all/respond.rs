@@ -165,3 +165,66 @@ fn a_second_run_adds_to_the_incidents_it_continues() {
 fn parse(rfc3339: &str) -> time::OffsetDateTime {
     time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339).unwrap()
 }
+
+/// A webhook on loopback that answers 200 to every POST and keeps the bodies.
+fn webhook() -> (u16, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (send, bodies) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+                line.clear();
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").unwrap();
+            if send.send(String::from_utf8(body).unwrap()).is_err() {
+                return;
+            }
+        }
+    });
+    (port, bodies)
+}
+
+#[test]
+fn notify_posts_each_serious_incident_to_an_allowed_webhook_and_records_a_refusal() {
+    let (port, bodies) = webhook();
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[[detector]]\nname = \"model-integrity\"\n\
+         [[responder]]\nname = \"notify\"\nmode = \"enforce\"\nallow_hosts = [\"127.0.0.1:{port}\"]\n\
+         [responder.settings]\nurl = \"http://127.0.0.1:{port}/hooks/aiir\"\nmin_severity = \"critical\"\n"
+    );
+    let config_path = dir.path().join("notify.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let db = dir.path().join("aiir.db");
+    let run = aiir_run(&["--config", config_path.to_str().unwrap(), "--store", db.to_str().unwrap(), DEMO]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let body: Value = serde_json::from_str(&bodies.recv_timeout(std::time::Duration::from_secs(30)).unwrap()).unwrap();
+    assert_eq!((body["family"].as_str(), body["key"].as_str()), (Some("model-integrity"), Some("support-assistant")));
+    assert_eq!(body["severity"], "critical");
+    let id = body["incident"].as_str().unwrap().to_owned();
+    let show = on(&db, "incidents", &["show", &id]).stdout;
+    assert!(show.contains("notify") && show.contains("executed"), "{show}");
+
+    // A webhook off the allow-list is never contacted; the action says why it failed.
+    let refused = std::fs::read_to_string(&config_path)
+        .unwrap()
+        .replace("allow_hosts = [", "allow_hosts = [\"hooks.example\"] #");
+    std::fs::write(&config_path, refused).unwrap();
+    let db = dir.path().join("refused.db");
+    let run = aiir_run(&["--config", config_path.to_str().unwrap(), "--store", db.to_str().unwrap(), DEMO]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(bodies.recv_timeout(std::time::Duration::from_millis(500)).is_err(), "an off-list webhook was called");
+    let show = on(&db, "incidents", &["show", &id]).stdout;
+    assert!(show.contains("failed") && show.contains("not on the allow-list"), "{show}");
+}
