@@ -1,11 +1,8 @@
 //! `aiir incidents` and `aiir models` on a real store of the demo log.
 
-use crate::support::{aiir, aiir_run, root};
-use aiir_host::correlate::Correlation;
-use aiir_host::runtime::{Evidence, Finding};
-use aiir_host::store::{Batch, Observation, PluginFinding, Store, now_unix_nano};
+use crate::support::{aiir_run, on_store as on, store_json as json, store_ok as ok};
+use aiir_host::store::Store;
 use serde_json::Value;
-use std::collections::HashMap;
 use std::path::Path;
 use tempfile::TempDir;
 
@@ -14,69 +11,18 @@ const ASSISTANT: &str = "support-assistant";
 const GOOD: &str = "sha256:97d52dc3a6810c354df8e8fb3dd6e5b7bb03293ecc66ca9961dfb89f0efd95bf";
 const TAMPERED: &str = "sha256:3638c2f52debb06c41b0879e0facc6de3fa81f572e8ee994ebe2e411c0a9cfbf";
 
-/// A store holding what `aiir run` finds in the demo log, its lifecycle events
-/// followed by the registry. (Stored through the library, as `aiir run` will once it
-/// writes the store itself: the findings are the binary's own output.)
+/// A store holding what `aiir run` keeps of the demo log (its responders in dry-run,
+/// so the registry is as the log left it).
 fn demo_store() -> (TempDir, String) {
-    let run = aiir_run(&[DEMO]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let mut found: HashMap<String, Vec<PluginFinding>> = HashMap::new();
-    for f in run.findings() {
-        found.entry(text(&f["event"])).or_default().push(plugin_finding(&f));
-    }
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("aiir.db");
-    let mut store = Store::open(&db).unwrap();
-    let mut observations = Vec::new();
-    for line in std::fs::read_to_string(root().join(DEMO)).unwrap().lines().filter(|l| !l.trim().is_empty()) {
-        let event = aiir_host::decode::decode_line(line).unwrap();
-        store.observe_lifecycle(&event).unwrap();
-        if let Some(findings) = found.remove(&event.id) {
-            observations.push(Observation { event, findings });
-        }
-    }
-    store.ingest(&Batch { observations, checkpoint: None }, &Correlation::default(), now_unix_nano()).unwrap();
-    (dir, db.to_str().unwrap().to_owned())
+    let db = dir.path().join("aiir.db").to_str().unwrap().to_owned();
+    let run = aiir_run(&["--store", &db, DEMO]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    (dir, db)
 }
 
 fn text(v: &Value) -> String {
     v.as_str().unwrap_or_else(|| panic!("not a string: {v}")).to_owned()
-}
-
-fn plugin_finding(f: &Value) -> PluginFinding {
-    let evidence = f["evidence"].as_array().unwrap();
-    PluginFinding {
-        plugin: text(&f["plugin"]),
-        finding: Finding {
-            rule: text(&f["rule"]),
-            title: text(&f["title"]),
-            severity: aiir_host::correlate::parse_severity(f["severity"].as_str().unwrap()).unwrap(),
-            confidence: f["confidence"].as_f64().unwrap() as f32,
-            techniques: f["techniques"].as_array().unwrap().iter().map(text).collect(),
-            evidence: evidence
-                .iter()
-                .map(|e| Evidence { field: text(&e["field"]), excerpt: text(&e["excerpt"]) })
-                .collect(),
-        },
-    }
-}
-
-/// `aiir incidents|models --store DB ARGS…`, from the repository root.
-fn on(db: &str, command: &str, args: &[&str]) -> crate::support::Run {
-    let mut all = vec![command, "--store", db];
-    all.extend_from_slice(args);
-    aiir(&root(), &all)
-}
-
-fn ok(db: &str, command: &str, args: &[&str]) -> String {
-    let run = on(db, command, args);
-    assert_eq!(run.code, 0, "aiir {command} {args:?}: {}", run.stderr);
-    run.stdout
-}
-
-fn json(db: &str, command: &str, args: &[&str]) -> Value {
-    let out = ok(db, command, args);
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("aiir {command} {args:?}: {e}\n{out}"))
 }
 
 /// The id of the incident of the artifact swap: model-integrity on the assistant.

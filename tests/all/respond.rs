@@ -5,7 +5,7 @@
 //! log shows each step and the Art. 73 draft names its deadline. In dry-run the same
 //! log changes nothing and only records what would have been done.
 
-use crate::support::{Run, aiir, aiir_run, fresh_store, root};
+use crate::support::{Run, aiir, aiir_run, fresh_store, root, store_json, store_ok};
 use serde_json::Value;
 use std::path::Path;
 
@@ -13,17 +13,12 @@ const DEMO: &str = "examples/logs/demo.jsonl";
 const GOOD: &str = "sha256:97d52dc3a6810c354df8e8fb3dd6e5b7bb03293ecc66ca9961dfb89f0efd95bf";
 const TAMPERED: &str = "sha256:3638c2f52debb06c41b0879e0facc6de3fa81f572e8ee994ebe2e411c0a9cfbf";
 
-/// `aiir COMMAND --store DB ARGS…`, asserting it succeeds.
-fn on(db: &Path, command: &str, args: &[&str]) -> Run {
-    let mut all = vec![command, "--store", db.to_str().unwrap()];
-    all.extend_from_slice(args);
-    let run = aiir(&root(), &all);
-    assert_eq!(run.code, 0, "aiir {command} {args:?}:\n{}{}", run.stdout, run.stderr);
-    run
+fn ok(db: &Path, command: &str, args: &[&str]) -> String {
+    store_ok(db.to_str().unwrap(), command, args)
 }
 
-fn json(run: &Run) -> Value {
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
+fn json(db: &Path, command: &str, args: &[&str]) -> Value {
+    store_json(db.to_str().unwrap(), command, args)
 }
 
 /// Mark the good artifact known-good, then run the demo with `examples/respond.toml`
@@ -40,7 +35,7 @@ fn respond(mode: &str) -> (tempfile::TempDir, std::path::PathBuf, Run) {
     let config_path = dir.path().join("respond.toml");
     std::fs::write(&config_path, config).unwrap();
     let db = dir.path().join("aiir.db");
-    on(&db, "models", &["mark-good", "support-assistant", "2.3.1", "--digest", GOOD]);
+    ok(&db, "models", &["mark-good", "support-assistant", "2.3.1", "--digest", GOOD]);
     let run = aiir_run(&["--config", config_path.to_str().unwrap(), "--store", db.to_str().unwrap(), DEMO]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     (dir, db, run)
@@ -48,7 +43,7 @@ fn respond(mode: &str) -> (tempfile::TempDir, std::path::PathBuf, Run) {
 
 /// The model-integrity incident of the support assistant.
 fn swap_incident(db: &Path) -> Value {
-    let list = json(&on(db, "incidents", &["list", "--state", "all", "--json"]));
+    let list = json(db, "incidents", &["list", "--state", "all", "--json"]);
     list.as_array()
         .unwrap()
         .iter()
@@ -57,10 +52,20 @@ fn swap_incident(db: &Path) -> Value {
         .unwrap_or_else(|| panic!("no model-integrity incident on support-assistant: {list:#}"))
 }
 
-fn serving(db: &Path) -> Value {
-    let models = json(&on(db, "models", &["list", "--json"]));
+/// The support assistant as `aiir models list --json` shows it.
+fn assistant(db: &Path) -> Value {
+    let models = json(db, "models", &["list", "--json"]);
     let model = models.as_array().unwrap().iter().find(|m| m["model"] == "support-assistant");
-    model.expect("support-assistant in the registry")["serving"].clone()
+    model.expect("support-assistant in the registry").clone()
+}
+
+/// (digest, quarantined) of each of the assistant's artifacts.
+fn quarantine_marks(db: &Path) -> Vec<(String, bool)> {
+    let versions = assistant(db)["versions"].as_array().unwrap().clone();
+    let mut marks: Vec<_> =
+        versions.iter().map(|v| (v["digest"].as_str().unwrap().to_owned(), v["quarantined"] == true)).collect();
+    marks.sort();
+    marks
 }
 
 #[test]
@@ -80,32 +85,30 @@ fn a_swapped_model_is_rolled_back_quarantined_flagged_audited_and_reported() {
     assert!(flagged.iter().any(|(event, _)| event == "evt-0051"), "{flagged:?}");
 
     // The alias is back on the good artifact; the tampered one is quarantined.
-    assert_eq!(serving(&db)["digest"], GOOD);
-    let history = on(&db, "models", &["history", "support-assistant"]).stdout;
+    assert_eq!(assistant(&db)["serving"]["digest"], GOOD);
+    let history = ok(&db, "models", &["history", "support-assistant"]);
     let last = history.lines().last().unwrap();
     assert!(last.contains(&format!("2.3.1@{TAMPERED}")) && last.contains(&format!("2.3.1@{GOOD}")), "{history}");
     assert!(last.contains("rollback"), "{history}");
-    let versions = on(&db, "models", &["list"]).stdout;
-    assert!(versions.contains("quarantined"), "{versions}");
+    assert_eq!(quarantine_marks(&db), [(TAMPERED.to_owned(), true), (GOOD.to_owned(), false)]);
 
     // The incident is recovered, and the audit log has every step.
-    let show = json(&on(&db, "incidents", &["show", &id, "--json"]));
+    let show = json(&db, "incidents", &["show", &id, "--json"]);
     assert_eq!(show["state"], "recovered", "{show:#}");
-    let timeline = on(&db, "incidents", &["timeline", &id]).stdout;
+    let timeline = ok(&db, "incidents", &["timeline", &id]);
     for step in ["opened", "action-proposed", "action-status", "quarantined", "state"] {
         assert!(timeline.contains(step), "no {step:?} in the timeline:\n{timeline}");
     }
     assert!(timeline.contains("executed"), "{timeline}");
 
     // The Art. 73 draft: 15 days from awareness (an infringement of fundamental rights).
-    let art73 = on(&db, "incidents", &["export", &id, "--format", "art73", "--json"]);
-    let report = json(&art73);
+    let report = json(&db, "incidents", &["export", &id, "--format", "art73", "--json"]);
     assert_eq!(report["deadline"]["days"], 15, "{report:#}");
     let aware = parse(show["opened_at"].as_str().unwrap());
     assert_eq!(parse(report["aware_at"].as_str().unwrap()), aware.replace_nanosecond(0).unwrap(), "{report:#}");
     let due = aware.replace_nanosecond(0).unwrap() + time::Duration::days(15);
     assert_eq!(parse(report["deadline"]["date"].as_str().unwrap()), due, "{report:#}");
-    let markdown = on(&db, "incidents", &["export", &id, "--format", "art73"]).stdout;
+    let markdown = ok(&db, "incidents", &["export", &id, "--format", "art73"]);
     assert!(markdown.contains("Deadline: ") && markdown.contains("15 days from awareness"), "{markdown}");
     assert!(dir.path().join(format!("reports/{id}-art73.md")).exists());
 }
@@ -113,20 +116,20 @@ fn a_swapped_model_is_rolled_back_quarantined_flagged_audited_and_reported() {
 #[test]
 fn an_action_waiting_for_approval_is_carried_out_when_approved() {
     let (_dir, db, _) = respond("enforce");
-    let list = json(&on(&db, "incidents", &["list", "--json"]));
+    let list = json(&db, "incidents", &["list", "--json"]);
     let sweep = list.as_array().unwrap().iter().find(|i| i["family"] == "model-extraction").expect("the sweep");
     let id = sweep["id"].as_str().unwrap().to_owned();
-    let show = json(&on(&db, "incidents", &["show", &id, "--json"]));
+    let show = json(&db, "incidents", &["show", &id, "--json"]);
     let pending =
         show["actions"].as_array().unwrap().iter().find(|a| a["status"] == "pending").expect("a pending block");
     assert_eq!(pending["kind"], "block-principal", "{show:#}");
     let number = pending["id"].to_string();
-    let approved = on(&db, "incidents", &["approve", &id, &number]);
-    assert!(approved.stdout.contains("executed") && approved.stdout.contains("blocked apikey:trailbuddy-partner"));
+    let approved = ok(&db, "incidents", &["approve", &id, &number]);
+    assert!(approved.contains("executed") && approved.contains("blocked apikey:trailbuddy-partner"), "{approved}");
     let again = aiir(&root(), &["incidents", "--store", db.to_str().unwrap(), "approve", &id, &number]);
     assert_eq!(again.code, 2, "approved twice: {}", again.stdout);
     assert!(again.stderr.contains("not waiting for approval"), "{}", again.stderr);
-    let show = json(&on(&db, "incidents", &["show", &id, "--json"]));
+    let show = json(&db, "incidents", &["show", &id, "--json"]);
     assert_eq!(show["state"], "contained", "{show:#}");
 }
 
@@ -136,15 +139,15 @@ fn a_dry_run_changes_nothing_and_records_what_it_would_have_done() {
     let id = swap_incident(&db)["id"].as_str().unwrap().to_owned();
     assert!(!run.event_rules().iter().any(|(_, rule)| rule.starts_with("aiir/")), "{}", run.stdout);
     // The alias stays where the log left it: on the tampered artifact; nothing quarantined.
-    assert_eq!(serving(&db)["digest"], TAMPERED);
-    assert!(!on(&db, "models", &["list"]).stdout.contains("quarantined"));
-    let history = on(&db, "models", &["history", "support-assistant"]).stdout;
+    assert_eq!(assistant(&db)["serving"]["digest"], TAMPERED);
+    assert_eq!(quarantine_marks(&db), [(TAMPERED.to_owned(), false), (GOOD.to_owned(), false)]);
+    let history = ok(&db, "models", &["history", "support-assistant"]);
     assert!(!history.contains("rollback"), "{history}");
     // What would have been done is recorded.
-    let show = on(&db, "incidents", &["show", &id]).stdout;
+    let show = ok(&db, "incidents", &["show", &id]);
     assert!(show.contains("rollback-model") && show.contains("quarantine-model") && show.contains("dry-run"), "{show}");
     assert!(!dir.path().join("reports").exists(), "a dry run filed reports");
-    assert_eq!(json(&on(&db, "incidents", &["show", &id, "--json"]))["state"], "open");
+    assert_eq!(json(&db, "incidents", &["show", &id, "--json"])["state"], "open");
 }
 
 #[test]
@@ -153,12 +156,12 @@ fn a_second_run_adds_to_the_incidents_it_continues() {
     let db = db.to_str().unwrap();
     let first = aiir_run(&["--store", db, DEMO]);
     assert_eq!(first.code, 0, "{}", first.stderr);
-    let before = json(&on(Path::new(db), "incidents", &["list", "--state", "all", "--json"]));
+    let before = json(Path::new(db), "incidents", &["list", "--state", "all", "--json"]);
     let again = aiir_run(&["--store", db, DEMO]);
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(again.stdout.is_empty(), "findings written twice:\n{}", again.stdout);
     assert!(again.stderr.contains("30 findings stored before, not written again"), "{}", again.stderr);
-    let after = json(&on(Path::new(db), "incidents", &["list", "--state", "all", "--json"]));
+    let after = json(Path::new(db), "incidents", &["list", "--state", "all", "--json"]);
     assert_eq!(before, after, "a re-run changed the incidents");
 }
 
@@ -213,7 +216,7 @@ fn notify_posts_each_serious_incident_to_an_allowed_webhook_and_records_a_refusa
     assert_eq!((body["family"].as_str(), body["key"].as_str()), (Some("model-integrity"), Some("support-assistant")));
     assert_eq!(body["severity"], "critical");
     let id = body["incident"].as_str().unwrap().to_owned();
-    let show = on(&db, "incidents", &["show", &id]).stdout;
+    let show = ok(&db, "incidents", &["show", &id]);
     assert!(show.contains("notify") && show.contains("executed"), "{show}");
 
     // A webhook off the allow-list is never contacted; the action says why it failed.
@@ -225,6 +228,6 @@ fn notify_posts_each_serious_incident_to_an_allowed_webhook_and_records_a_refusa
     let run = aiir_run(&["--config", config_path.to_str().unwrap(), "--store", db.to_str().unwrap(), DEMO]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(bodies.recv_timeout(std::time::Duration::from_millis(500)).is_err(), "an off-list webhook was called");
-    let show = on(&db, "incidents", &["show", &id]).stdout;
+    let show = ok(&db, "incidents", &["show", &id]);
     assert!(show.contains("failed") && show.contains("not on the allow-list"), "{show}");
 }

@@ -42,6 +42,26 @@ pub fn aiir_cmd(subcommand: &str, args: &[&str]) -> Run {
     aiir(&root(), &all)
 }
 
+/// `aiir incidents|models --store DB ARGS…`, from the repository root.
+pub fn on_store(db: &str, command: &str, args: &[&str]) -> Run {
+    let mut all = vec![command, "--store", db];
+    all.extend_from_slice(args);
+    aiir(&root(), &all)
+}
+
+/// What [`on_store`] printed, asserting it succeeded.
+pub fn store_ok(db: &str, command: &str, args: &[&str]) -> String {
+    let run = on_store(db, command, args);
+    assert_eq!(run.code, 0, "aiir {command} {args:?}: {}", run.stderr);
+    run.stdout
+}
+
+/// What [`on_store`] printed, as JSON, asserting it succeeded.
+pub fn store_json(db: &str, command: &str, args: &[&str]) -> serde_json::Value {
+    let out = store_ok(db, command, args);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("aiir {command} {args:?}: {e}\n{out}"))
+}
+
 /// A path for a new incident store, unique in this test run.
 pub fn fresh_store() -> PathBuf {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
