@@ -1,6 +1,6 @@
 //! The operator's settings for a plugin, as handed to `configure`.
 
-use crate::SettingsError;
+use crate::{SettingsError, Severity};
 use serde::de::DeserializeOwned;
 
 /// The `settings` table of a detector's entry in `aiir.toml`, as JSON.
@@ -44,6 +44,18 @@ impl Settings {
             _ => Err(vec![SettingsError::new("", "settings must be a table")]),
         }
     }
+}
+
+/// An error at `key[n]` for every blank entry of a list of strings in the settings.
+pub fn blank_entries(key: &str, list: &[String]) -> Vec<SettingsError> {
+    let blank = list.iter().enumerate().filter(|(_, s)| s.trim().is_empty());
+    blank.map(|(n, _)| SettingsError::new(format!("{key}[{n}]"), "must not be empty")).collect()
+}
+
+/// The severity a setting names (`info` … `critical`), or the error at `key`.
+pub fn severity_setting(key: &str, name: &str) -> Result<Severity, SettingsError> {
+    Severity::from_name(name)
+        .ok_or_else(|| SettingsError::new(key, format!("must be info, low, medium, high or critical, not {name:?}")))
 }
 
 impl SettingsError {
@@ -90,5 +102,18 @@ mod tests {
     fn invalid_json_is_one_error_on_the_whole_table() {
         let errors = Settings::from_json("{").unwrap_err();
         assert_eq!(errors[0].path, "");
+    }
+
+    #[test]
+    fn blank_entries_and_severity_names_are_reported_at_their_keys() {
+        let list = ["a".to_owned(), " ".to_owned(), String::new()];
+        let paths: Vec<String> = blank_entries("families", &list).into_iter().map(|e| e.path).collect();
+        assert_eq!(paths, ["families[1]", "families[2]"]);
+        assert_eq!(severity_setting("min_severity", "high"), Ok(Severity::High));
+        let e = severity_setting("min_severity", "urgent").unwrap_err();
+        assert_eq!(
+            (e.path.as_str(), e.message.as_str()),
+            ("min_severity", "must be info, low, medium, high or critical, not \"urgent\"")
+        );
     }
 }

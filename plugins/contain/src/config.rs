@@ -1,6 +1,6 @@
 //! The plugin's settings: parsed, then validated with every problem reported at once.
 
-use aiir_sdk::{Settings, SettingsError};
+use aiir_sdk::{Settings, SettingsError, blank_entries};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 
@@ -60,12 +60,8 @@ impl Config {
         if raw.min_findings == 0 {
             errors.push(SettingsError::new("min_findings", "must be at least 1, not 0"));
         }
-        let blank = |key: &str, list: &[String]| -> Vec<SettingsError> {
-            let at = list.iter().enumerate().filter(|(_, s)| s.trim().is_empty());
-            at.map(|(n, _)| SettingsError::new(format!("{key}[{n}]"), "must not be empty")).collect()
-        };
-        errors.extend(blank("families", &raw.families));
-        errors.extend(blank("exempt_principals", &raw.exempt_principals));
+        errors.extend(blank_entries("families", &raw.families));
+        errors.extend(blank_entries("exempt_principals", &raw.exempt_principals));
         if !errors.is_empty() {
             return Err(errors);
         }

@@ -1,6 +1,6 @@
 //! The plugin's settings: parsed, then validated with every problem reported at once.
 
-use aiir_sdk::{Settings, SettingsError, Severity};
+use aiir_sdk::{Settings, SettingsError, Severity, blank_entries, severity_setting};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 
@@ -62,14 +62,8 @@ impl Config {
         if let Some(url) = raw.url.as_deref().filter(|u| !web(u)) {
             errors.push(SettingsError::new("url", format!("must be an http:// or https:// URL, not {url:?}")));
         }
-        let min_severity = Severity::from_name(&raw.min_severity);
-        if min_severity.is_none() {
-            let msg = format!("must be info, low, medium, high or critical, not {:?}", raw.min_severity);
-            errors.push(SettingsError::new("min_severity", msg));
-        }
-        for (n, _) in raw.families.iter().enumerate().filter(|(_, f)| f.trim().is_empty()) {
-            errors.push(SettingsError::new(format!("families[{n}]"), "must not be empty"));
-        }
+        let min_severity = severity_setting("min_severity", &raw.min_severity).map_err(|e| errors.push(e)).ok();
+        errors.extend(blank_entries("families", &raw.families));
         match min_severity {
             Some(min_severity) if errors.is_empty() => {
                 Ok(Self { url: raw.url, min_severity, families: raw.families.into_iter().collect() })

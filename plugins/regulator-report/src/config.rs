@@ -1,6 +1,6 @@
 //! The plugin's settings: parsed, then validated with every problem reported at once.
 
-use aiir_sdk::{Settings, SettingsError, Severity};
+use aiir_sdk::{Settings, SettingsError, Severity, severity_setting};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -133,11 +133,7 @@ impl Config {
         if raw.widespread_threshold == 0 {
             errors.push(SettingsError::new("widespread_threshold", "must be at least 1, not 0"));
         }
-        let min_severity = Severity::from_name(&raw.min_severity);
-        if min_severity.is_none() {
-            let msg = format!("must be info, low, medium, high or critical, not {:?}", raw.min_severity);
-            errors.push(SettingsError::new("min_severity", msg));
-        }
+        let min_severity = severity_setting("min_severity", &raw.min_severity).map_err(|e| errors.push(e)).ok();
         match (raw.provider, raw.system, min_severity) {
             (Some(provider), Some(system), Some(min_severity)) if errors.is_empty() => Ok(Self {
                 provider,

@@ -1,6 +1,6 @@
 //! The plugin's settings: parsed, then validated with every problem reported at once.
 
-use aiir_sdk::{Settings, SettingsError};
+use aiir_sdk::{Settings, SettingsError, blank_entries};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 
@@ -56,9 +56,7 @@ impl Config {
     /// Parse and validate `settings`, reporting every invalid value.
     pub fn from_settings(settings: &Settings) -> Result<Self, Vec<SettingsError>> {
         let raw: Raw = settings.parse()?;
-        let blank = raw.families.iter().enumerate().filter(|(_, f)| f.trim().is_empty());
-        let errors: Vec<_> =
-            blank.map(|(n, _)| SettingsError::new(format!("families[{n}]"), "must not be empty")).collect();
+        let errors = blank_entries("families", &raw.families);
         if !errors.is_empty() {
             return Err(errors);
         }

@@ -1,6 +1,6 @@
 //! The plugin's settings: parsed, then validated with every problem reported at once.
 
-use aiir_sdk::{Settings, SettingsError};
+use aiir_sdk::{Settings, SettingsError, blank_entries};
 use datakit::link::HostList;
 use serde::Deserialize;
 
@@ -88,11 +88,7 @@ impl Config {
         bounded("burst_window_secs", raw.burst_window_secs, i64::from(u32::MAX), &mut window);
         bounded("max_sessions", raw.max_sessions, i64::from(u32::MAX), &mut config.max_sessions);
         config.burst_window_secs = window as u64;
-        for (n, tool) in raw.allowed_tools.iter().enumerate() {
-            if tool.trim().is_empty() {
-                errors.push(SettingsError::new(format!("allowed_tools[{n}]"), "must not be empty"));
-            }
-        }
+        errors.extend(blank_entries("allowed_tools", &raw.allowed_tools));
         config.allowed_tools = raw.allowed_tools;
         match HostList::parse(&raw.allowed_hosts) {
             Ok(hosts) => config.allowed_hosts = hosts,
