@@ -144,52 +144,52 @@ impl Ledger {
             return Ok(());
         };
         if stored.pending.source.as_deref().is_some_and(|s| s != path) {
-            self.flush(emit).await?;
+            stored.flush(&mut self.tally, emit).await?;
         }
-        let Some(stored) = &mut self.store else { return Ok(()) };
         let urgent = inspections.iter().any(Inspection::urgent);
         stored.pending.add(path, inspections, at)?;
-        if urgent || stored.pending.lines >= BATCH_LINES { self.flush(emit).await } else { Ok(()) }
+        if urgent || stored.pending.lines >= BATCH_LINES { stored.flush(&mut self.tally, emit).await } else { Ok(()) }
     }
 
     /// Store the lines taken so far, write their new findings, and show the
     /// incidents they opened or grew to the responders.
     pub async fn flush(&mut self, emit: &mut Emit<'_>) -> anyhow::Result<()> {
-        let Some(stored) = &mut self.store else { return Ok(()) };
-        let Pending { batch, notes, lines, .. } = std::mem::take(&mut stored.pending);
-        if lines == 0 {
-            return Ok(());
+        match &mut self.store {
+            Some(stored) => stored.flush(&mut self.tally, emit).await,
+            None => Ok(()),
         }
-        let ingested =
-            stored.store.ingest(&batch, &stored.correlation, now_unix_nano()).context("cannot store findings")?;
-        let total: usize = batch.observations.iter().map(|o| o.findings.len()).sum();
-        self.tally.repeated += (total - ingested.new.len()) as u64;
-        self.tally.opened += ingested.opened.len() as u64;
-        self.tally.grown += ingested.grown.len() as u64;
-        for new in &ingested.new {
-            let obs = &batch.observations[new.observation];
-            let pf = &obs.findings[new.finding];
-            let (version, error) = &notes[new.observation][new.finding];
-            let hit = Hit {
-                plugin: pf.plugin.clone(),
-                version: version.clone(),
-                finding: pf.finding.clone(),
-                error: error.clone(),
-            };
-            emit(hit.record(&obs.event))?;
-        }
-        let changed = !ingested.opened.is_empty() || !ingested.grown.is_empty();
-        if changed && !stored.responders.is_empty() {
-            let recorded = stored.respond().await.context("cannot record the responders' actions")?;
-            for action in recorded {
-                *self.tally.actions.entry(action.status.as_str()).or_default() += 1;
-            }
-        }
-        Ok(())
     }
 }
 
 impl Stored {
+    /// See [`Ledger::flush`]; what it did is counted in `tally`.
+    async fn flush(&mut self, tally: &mut Tally, emit: &mut Emit<'_>) -> anyhow::Result<()> {
+        let Pending { batch, notes, lines, .. } = std::mem::take(&mut self.pending);
+        if lines == 0 {
+            return Ok(());
+        }
+        let ingested =
+            self.store.ingest(&batch, &self.correlation, now_unix_nano()).context("cannot store findings")?;
+        let total: usize = batch.observations.iter().map(|o| o.findings.len()).sum();
+        tally.repeated += (total - ingested.new.len()) as u64;
+        tally.opened += ingested.opened.len() as u64;
+        tally.grown += ingested.grown.len() as u64;
+        for new in &ingested.new {
+            let obs = &batch.observations[new.observation];
+            let pf = &obs.findings[new.finding];
+            let (version, error) = &notes[new.observation][new.finding];
+            emit(record(&obs.event, &pf.plugin, version, &pf.finding, error.as_ref()))?;
+        }
+        let changed = !ingested.opened.is_empty() || !ingested.grown.is_empty();
+        if changed && !self.responders.is_empty() {
+            let recorded = self.respond().await.context("cannot record the responders' actions")?;
+            for action in recorded {
+                *tally.actions.entry(action.status.as_str()).or_default() += 1;
+            }
+        }
+        Ok(())
+    }
+
     async fn respond(&mut self) -> anyhow::Result<Vec<ActionRecord>> {
         let mut act = Actuators { store: &mut self.store, guard: &mut self.guard, reports: self.reports.clone() };
         self.responders.respond(&mut act).await
@@ -197,13 +197,10 @@ impl Stored {
 }
 
 impl Pending {
-    /// Add a line's inspections (those with findings, or that move a model) and make
-    /// its end the checkpoint.
+    /// Add a line's inspections (those the store must see: with findings, or moving
+    /// a model) and make its end the checkpoint.
     fn add(&mut self, path: &Path, inspections: Vec<Inspection>, at: Position) -> anyhow::Result<()> {
-        for Inspection { event, hits } in inspections {
-            if hits.is_empty() && !matches!(event.payload, Payload::ModelLifecycle(_)) {
-                continue;
-            }
+        for Inspection { event, hits } in inspections.into_iter().filter(Inspection::urgent) {
             let mut findings = Vec::with_capacity(hits.len());
             let mut notes = Vec::with_capacity(hits.len());
             for h in hits {
@@ -226,11 +223,22 @@ impl Pending {
 impl Hit {
     /// The record written for this finding of `event`.
     pub fn record<'a>(&'a self, event: &'a Event) -> FindingRecord<'a> {
-        let record = FindingRecord::by(event, &self.plugin, &self.version, &self.finding);
-        match &self.error {
-            Some(error) => record.with_error(error),
-            None => record,
-        }
+        record(event, &self.plugin, &self.version, &self.finding, self.error.as_ref())
+    }
+}
+
+/// The record written for a finding of `event` by the plugin of this name and version.
+fn record<'a>(
+    event: &'a Event,
+    plugin: &'a str,
+    version: &'a str,
+    finding: &'a Finding,
+    error: Option<&'a PluginError>,
+) -> FindingRecord<'a> {
+    let record = FindingRecord::by(event, plugin, version, finding);
+    match error {
+        Some(error) => record.with_error(error),
+        None => record,
     }
 }
 

@@ -57,14 +57,16 @@ impl Responders {
     pub async fn respond(&mut self, act: &mut Actuators<'_>) -> anyhow::Result<Vec<ActionRecord>> {
         let mut recorded = Vec::new();
         for id in act.store.needs_response()? {
+            // Findings do not change while responders answer; the incident and the
+            // registry may (an earlier responder's action), so those are read for each.
+            let findings: Vec<IncidentFinding> =
+                act.store.incident_findings(&id, MAX_FINDINGS)?.iter().map(finding_of).collect();
             let mut answered = 0;
             for (responder, policy) in &mut self.slots {
-                // Read afresh for each: an earlier responder's actions may have moved it on.
                 let Some(detail) = act.store.incident_detail(&id)? else { break };
                 answered = detail.incident.finding_count;
-                let incident = incident_of(&detail);
-                let context = context(act.store, &detail)?;
-                let (result, _) = responder.respond(&incident, context).await;
+                let context = ResponseContext { findings: findings.clone(), versions: versions(act.store, &detail)? };
+                let (result, _) = responder.respond(&incident_of(&detail), context).await;
                 let proposals = match result {
                     Ok(proposals) => proposals,
                     Err(error) => {
@@ -74,9 +76,7 @@ impl Responders {
                     }
                 };
                 for proposal in &proposals {
-                    // Read again: an earlier action may have moved the incident on.
-                    let current = act.store.incident(&id)?.unwrap_or_else(|| detail.incident.clone());
-                    recorded.extend(act.handle(&current, policy, proposal).await?);
+                    recorded.extend(act.handle(&detail.incident, policy, proposal).await?);
                 }
             }
             act.store.mark_responded(&id, answered)?;
@@ -85,15 +85,13 @@ impl Responders {
     }
 }
 
-/// What responders may read about one incident: its findings, and the registry's
-/// versions of its model.
-fn context(store: &Store, detail: &IncidentDetail) -> crate::store::Result<ResponseContext> {
-    let findings = store.incident_findings(&detail.incident.id, MAX_FINDINGS)?.iter().map(finding_of).collect();
+/// The registry's versions of the incident's model, by model name.
+fn versions(store: &Store, detail: &IncidentDetail) -> crate::store::Result<BTreeMap<String, Vec<ModelVersion>>> {
     let mut versions = BTreeMap::new();
     if let Some(model) = &detail.incident.model {
         versions.insert(model.name.clone(), store.versions(&model.name)?.iter().map(version_of).collect());
     }
-    Ok(ResponseContext { findings, versions })
+    Ok(versions)
 }
 
 /// An incident as the WIT contract shows it.
