@@ -97,25 +97,44 @@ fn logs() -> Vec<(log::Level, String)> {
     log::native::take()
 }
 
-/// The checks the host applies to every plugin's info.
-fn check_name(info: &PluginInfo) {
-    let name_ok =
-        !info.name.is_empty() && info.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    assert!(name_ok, "plugin name {:?} must be lowercase with dashes", info.name);
-    assert!(!info.version.is_empty(), "plugin {} has no version", info.name);
+/// The checks the host applies to every plugin's info, from the host's own rules.
+pub(crate) fn check_name(info: &PluginInfo) {
+    let checked = aiir_boundary::validate_info(&info.name, &info.version, &info.description, &info.settings);
+    checked.unwrap_or_else(|v| panic!("plugin {:?}: the host would refuse its info: {v}", info.name));
 }
 
-/// The checks the host applies to every finding.
+/// The checks the host applies to every finding (the host's own rules), and two
+/// more it cannot: evidence points at a field this event has, and the finding names
+/// a technique.
 fn check_finding(info: &PluginInfo, event: &Event, f: &Finding) {
-    let fields: Vec<String> = event.texts().into_iter().map(|t| t.field).collect();
-    let prefix = format!("{}/", info.name);
-    assert!(f.rule.starts_with(&prefix), "rule {:?} must start with {prefix:?}", f.rule);
-    assert!(!f.title.is_empty(), "finding {} has no title", f.rule);
-    assert!((0.0..=1.0).contains(&f.confidence), "finding {} confidence {}", f.rule, f.confidence);
+    let ns = aiir_boundary::Namespace { configured: &info.name, declared: &info.name };
+    aiir_boundary::validate_finding(&ns, raw(f))
+        .unwrap_or_else(|v| panic!("the host would refuse finding {:?}: {v}", f.rule));
     assert!(!f.techniques.is_empty(), "finding {} names no technique", f.rule);
+    let fields: Vec<String> = event.texts().into_iter().map(|t| t.field).collect();
     for e in &f.evidence {
         let known = fields.contains(&e.field) || NON_TEXT_FIELDS.iter().any(|p| e.field.starts_with(p));
         assert!(known, "finding {} points at {:?}, not a field of the event", f.rule, e.field);
+    }
+}
+
+/// A finding as the host receives it, before its checks.
+fn raw(f: &Finding) -> aiir_boundary::RawFinding {
+    use aiir_boundary::Severity as S;
+    let severity = match f.severity {
+        crate::Severity::Info => S::Info,
+        crate::Severity::Low => S::Low,
+        crate::Severity::Medium => S::Medium,
+        crate::Severity::High => S::High,
+        crate::Severity::Critical => S::Critical,
+    };
+    aiir_boundary::RawFinding {
+        rule: f.rule.clone(),
+        title: f.title.clone(),
+        severity,
+        confidence: f.confidence,
+        techniques: f.techniques.clone(),
+        evidence: f.evidence.iter().map(|e| (e.field.clone(), e.excerpt.clone())).collect(),
     }
 }
 
