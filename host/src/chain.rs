@@ -3,7 +3,8 @@
 
 use crate::config::{self, Config, DetectorConfig, Problem};
 use crate::output;
-use crate::policy::{Breaker, OnError};
+use crate::policy::{Breaker, BreakerConfig, OnError, PACE_CALLS, Pace};
+use crate::role::Role;
 use crate::route::Routes;
 use crate::runtime::{CallStats, Event, Finding, LoadError, Plugin, PluginError, Reason, Runtime};
 use std::time::Instant;
@@ -12,8 +13,36 @@ use std::time::Instant;
 #[derive(Debug)]
 struct Slot {
     plugin: Plugin,
+    role: Role,
     on_error: OnError,
     breaker: Breaker,
+    pace: Pace,
+}
+
+impl Slot {
+    fn new(plugin: Plugin, role: Role, on_error: OnError, breaker: BreakerConfig) -> Self {
+        Self { plugin, role, on_error, breaker: Breaker::new(breaker), pace: Pace::new(breaker) }
+    }
+
+    /// One call, held to the plugin's time budget: a call that keeps the median of
+    /// the recent calls over it fails as `slow`, and feeds the breaker like any failure.
+    async fn inspect(&mut self, event: &Event) -> (Result<Vec<Finding>, PluginError>, CallStats) {
+        if self.breaker.is_open() {
+            return (Err(PluginError::new(Reason::Disabled, "disabled by its circuit breaker")), CallStats::default());
+        }
+        let (result, stats) = self.plugin.inspect(event).await;
+        match self.pace.record(stats.wall) {
+            Some(median) if result.is_ok() => {
+                let detail = format!(
+                    "its calls take {} ms (median of the last {PACE_CALLS}), over its time budget of {} ms",
+                    median.as_millis(),
+                    self.pace.budget().as_millis()
+                );
+                (Err(PluginError::new(Reason::Slow, detail)), stats)
+            }
+            _ => (result, stats),
+        }
+    }
 }
 
 /// What one plugin made of one event.
@@ -42,7 +71,7 @@ impl Chain {
         let mut problems = Vec::new();
         for d in &config.detectors {
             match start_one(runtime, d).await {
-                Ok(plugin) => slots.push(Slot { plugin, on_error: d.on_error, breaker: Breaker::new(d.breaker) }),
+                Ok(plugin) => slots.push(Slot::new(plugin, d.role, d.on_error, d.breaker)),
                 Err(e) => problems.extend(problems_of(&d.path, d.name(), &d.origin, e)),
             }
         }
@@ -63,6 +92,16 @@ impl Chain {
         &self.slots[index].plugin
     }
 
+    /// What the findings of the plugin at `index` mean to the host.
+    pub fn role(&self, index: usize) -> Role {
+        self.slots[index].role
+    }
+
+    /// The roles of the plugins, in config order.
+    pub fn roles(&self) -> impl Iterator<Item = Role> + '_ {
+        self.slots.iter().map(|s| s.role)
+    }
+
     /// Whether the plugin at `index` fails closed.
     pub fn fails_closed(&self, index: usize) -> bool {
         self.slots[index].on_error == OnError::FailClosed
@@ -81,7 +120,7 @@ impl Chain {
             let plugin = s.plugin.replica().await.map_err(|e| {
                 PluginError::new(e.reason, format!("plugin {:?} cannot start another instance: {e}", s.plugin.name()))
             })?;
-            slots.push(Slot { plugin, on_error: s.on_error, breaker: Breaker::new(s.breaker.config()) });
+            slots.push(Slot::new(plugin, s.role, s.on_error, s.breaker.config()));
         }
         let routes = Routes::new(&slots.iter().map(|s| s.plugin.info()).collect::<Vec<_>>());
         Ok(Self { slots, routes })
@@ -105,11 +144,7 @@ async fn inspect_with(slots: &mut [Slot], plugins: &[usize], event: &Event, at: 
     let mut outcomes = Vec::with_capacity(plugins.len());
     for &i in plugins {
         let slot = &mut slots[i];
-        let (result, stats) = if slot.breaker.is_open() {
-            (Err(PluginError::new(Reason::Disabled, "disabled by its circuit breaker")), CallStats::default())
-        } else {
-            slot.plugin.inspect(event).await
-        };
+        let (result, stats) = slot.inspect(event).await;
         if let Err(error) = &result {
             report_failure(slot, event, at, error);
         }

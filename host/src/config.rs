@@ -20,9 +20,11 @@
 //! escalate_at = [3, 10]
 //! ```
 
-use crate::correlate::Correlation;
+use crate::correlate::{Correlation, Family};
 use crate::pack;
 use crate::policy::{BreakerConfig, OnError};
+pub use crate::problem::Problem;
+use crate::role::{Partition, Role};
 use crate::runtime::{Grant, Limits, Sandbox, Setup};
 use crate::store::Mode;
 use serde::Deserialize;
@@ -85,6 +87,12 @@ struct RawDetector {
     /// `[detector.breaker]`: when repeated failures disable the plugin.
     #[serde(default)]
     breaker: BreakerConfig,
+    /// `family = "system-prompt-leak"`: the incident family its findings join
+    /// (default: the standard detector's own, else `other`).
+    family: Option<String>,
+    /// `partition = "model"`: what its state is kept by, `event`, `model`, `dataset`
+    /// or `global` (default: the standard detector's own, else `event`).
+    partition: Option<String>,
 }
 
 /// One `[[responder]]` entry as written.
@@ -140,6 +148,8 @@ pub struct DetectorConfig {
     pub on_error: OnError,
     /// When it is disabled.
     pub breaker: BreakerConfig,
+    /// What its findings mean to the host.
+    pub role: Role,
 }
 
 /// One responder to run.
@@ -164,15 +174,6 @@ impl DetectorConfig {
     pub fn name(&self) -> &str {
         &self.setup.name
     }
-}
-
-/// A problem at a TOML path.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
-    /// `detector[1].settings.allowed[0].digest`; empty for the file as a whole.
-    pub path: String,
-    /// What is wrong.
-    pub message: String,
 }
 
 /// Every problem found in a configuration.
@@ -205,13 +206,6 @@ pub(crate) fn write_problems(f: &mut fmt::Formatter<'_>, what: &str, problems: &
     Ok(())
 }
 
-impl Problem {
-    /// A problem at `path`.
-    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { path: path.into(), message: message.into() }
-    }
-}
-
 /// The configuration used when no file is given: the whole standard pack with its
 /// default settings.
 pub fn default_config() -> Config {
@@ -225,6 +219,7 @@ pub fn default_config() -> Config {
             setup: Setup { name: (*name).to_owned(), settings: "{}".into(), ..Setup::default() },
             on_error: OnError::default(),
             breaker: BreakerConfig::default(),
+            role: Role::of_pack(name).unwrap_or(Role::UNKNOWN),
         })
         .collect();
     // Responders only record what they would do until the operator chooses a mode.
@@ -372,6 +367,7 @@ fn resolve(d: RawDetector, path: String, base: &Path, problems: &mut Vec<Problem
         limits: &d.limits,
     };
     let (wasm, origin) = component.resolve(&path, base, problems)?;
+    let role = role(&d, &wasm, &path, problems);
     let settings = serde_json::to_string(&d.settings).expect("a TOML table is valid JSON");
     let sandbox = Sandbox { grants: d.grants, deterministic: d.deterministic };
     let setup = Setup { name: d.name, settings, limits: d.limits, sandbox };
@@ -382,7 +378,32 @@ fn resolve(d: RawDetector, path: String, base: &Path, problems: &mut Vec<Problem
         setup,
         on_error: d.on_error,
         breaker: d.breaker,
+        role,
     })
+}
+
+/// A detector's role: the component's own by identity, with what the operator set.
+fn role(d: &RawDetector, wasm: &[u8], path: &str, problems: &mut Vec<Problem>) -> Role {
+    let mut role = Role::of_component(wasm);
+    if let Some(name) = &d.family {
+        match Family::parse(name) {
+            Some(family) => role.family = family,
+            None => problems.push(unknown(path, "family", name, Family::ALL.map(Family::as_str))),
+        }
+    }
+    if let Some(name) = &d.partition {
+        match Partition::parse(name) {
+            Some(partition) => role.partition = partition,
+            None => problems.push(unknown(path, "partition", name, Partition::ALL.map(Partition::as_str))),
+        }
+    }
+    role
+}
+
+/// `{path}.{key}`: `name` is none of `known`.
+fn unknown<const N: usize>(path: &str, key: &str, name: &str, known: [&str; N]) -> Problem {
+    let known = known.map(|k| format!("{k:?}")).join(", ");
+    Problem::new(format!("{path}.{key}"), format!("unknown {key} {name:?}: expected one of {known}"))
 }
 
 /// Turn a parsed entry into a responder to run, or record why it cannot be.
@@ -435,11 +456,8 @@ struct Component<'a> {
 impl Component<'_> {
     /// The component's bytes and origin; every problem recorded at its path.
     fn resolve(&self, path: &str, base: &Path, problems: &mut Vec<Problem>) -> Option<(Vec<u8>, String)> {
-        if !valid_name(self.name) {
-            problems.push(Problem::new(
-                format!("{path}.name"),
-                format!("{:?} is not a valid name: use lowercase letters, digits and dashes", self.name),
-            ));
+        if let Err(problem) = aiir_boundary::validate_name(self.name) {
+            problems.push(Problem::new(format!("{path}.name"), problem));
         }
         let (wasm, origin) = match self.wasm {
             Some(file) => read_wasm(&base.join(file), path, problems)?,
@@ -489,10 +507,6 @@ fn check_pin(expected: &str, wasm: &[u8], path: &str, problems: &mut Vec<Problem
     }
 }
 
-fn valid_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
 /// Names are unique among the entries of one kind: (name, TOML path) pairs.
 fn check_names<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>, problems: &mut Vec<Problem>) {
     let mut seen: HashMap<&str, &str> = HashMap::new();
@@ -528,7 +542,7 @@ mod tests {
         );
         assert_eq!(got.len(), 4, "{got:#?}");
         assert!(got[0].starts_with("detector[0].wasmm: unknown field `wasmm`"), "{got:#?}");
-        assert!(got[1].starts_with("detector[1].name: \"Bad Name\" is not a valid name"), "{got:#?}");
+        assert!(got[1].starts_with("detector[1].name: \"Bad Name\" is not a name: use lowercase"), "{got:#?}");
         assert!(got[2].starts_with("detector[1].wasm: cannot read /nonexistent/missing.wasm"), "{got:#?}");
         assert!(got[3].starts_with("detector[2].name: invalid type"), "{got:#?}");
     }
@@ -540,7 +554,7 @@ mod tests {
             got,
             [
                 "top: unknown field `top`, expected one of `detector`, `store`, `correlate`, `responder`",
-                "detector[0].extra: unknown field `extra`, expected one of `name`, `wasm`, `sha256`, `settings`, `grants`, `deterministic`, `on_error`, `limits`, `breaker`",
+                "detector[0].extra: unknown field `extra`, expected one of `name`, `wasm`, `sha256`, `settings`, `grants`, `deterministic`, `on_error`, `limits`, `breaker`, `family`, `partition`",
                 "detector[0].name: invalid type: integer `5`, expected a string",
                 "detector[0].wasm: invalid type: integer `6`, expected path string",
             ]

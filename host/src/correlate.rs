@@ -1,19 +1,20 @@
 //! Correlation: which incident a finding belongs to.
 //!
-//! A finding is grouped by its technique *family* ([`family`]) and by what that family
-//! is about ([`group`]): the model for tampering and poisoning, the principal for
+//! A finding is grouped by its *family* (the configured role of the plugin that
+//! found it, see [`crate::role`]; [`host_family`] for the host's own) and by what
+//! that family is about ([`group`]): the model for tampering and poisoning, the principal for
 //! extraction, the session (else the principal) for the rest. Findings of one group
 //! within [`Correlation::window`] of each other are one incident; its severity is the
 //! highest of its findings, raised one step at each of [`Correlation::escalate_at`].
 //! These are pure functions; the store applies them inside its ingest transaction.
 //!
 //! ```
-//! use aiir_host::correlate::{family, Family};
-//! assert_eq!(family("jailbreak/attempt", &["AML.T0054".into()]), Family::PromptInjection);
-//! assert_eq!(family("acme/canary", &["AML.T0056".into()]), Family::SystemPromptLeak);
+//! use aiir_host::correlate::{host_family, Family};
+//! assert_eq!(host_family("aiir/not-inspected"), Family::NotInspected);
+//! assert_eq!(Family::parse("prompt-injection"), Some(Family::PromptInjection));
 //! ```
 
-use crate::config::Problem;
+use crate::problem::Problem;
 use crate::runtime::{Event, ModelRef, Payload, Severity};
 use serde::Deserialize;
 use std::fmt;
@@ -102,61 +103,16 @@ impl fmt::Display for Family {
     }
 }
 
-/// The family of a finding, from its rule (`<plugin>/<rule>`) and technique ids.
-///
-/// In order: the host's own `aiir/*` rules; the plugins of the standard pack by name;
-/// the first ATLAS id the family table knows; the first OWASP LLM id it knows;
-/// [`Family::Other`]. Plugins list their main technique first, so the first known id
-/// wins (an indirect injection that also leaks data is an injection).
-pub fn family(rule: &str, techniques: &[String]) -> Family {
-    let plugin = rule.split_once('/').map_or(rule, |(p, _)| p);
-    by_plugin(rule, plugin)
-        .or_else(|| techniques.iter().find_map(|t| by_atlas(t)))
-        .or_else(|| techniques.iter().find_map(|t| by_owasp(t)))
-        .unwrap_or(Family::Other)
-}
-
-fn by_plugin(rule: &str, plugin: &str) -> Option<Family> {
-    Some(match (plugin, rule) {
-        (_, "aiir/quarantined-model") => Family::ModelIntegrity,
-        (_, "aiir/blocked-principal") => Family::BlockedPrincipal,
-        (_, "aiir/not-inspected") => Family::NotInspected,
-        ("model-integrity", _) => Family::ModelIntegrity,
-        ("data-poisoning", _) => Family::DataPoisoning,
-        ("model-extraction", _) => Family::ModelExtraction,
-        ("prompt-injection" | "indirect-injection" | "jailbreak", _) => Family::PromptInjection,
-        ("system-prompt-leak", _) => Family::SystemPromptLeak,
-        ("sensitive-data-leak" | "exfiltration", _) => Family::DataLeakage,
-        ("tool-abuse", _) => Family::ToolAbuse,
-        _ => return None,
-    })
-}
-
-fn by_atlas(id: &str) -> Option<Family> {
-    let base = |prefix: &str| id == prefix || id.starts_with(&format!("{prefix}."));
-    Some(match () {
-        _ if base("AML.T0010") || base("AML.T0018") => Family::ModelIntegrity,
-        _ if base("AML.T0020") => Family::DataPoisoning,
-        _ if base("AML.T0024") || base("AML.T0034") => Family::ModelExtraction,
-        _ if base("AML.T0051") || base("AML.T0054") => Family::PromptInjection,
-        _ if base("AML.T0056") => Family::SystemPromptLeak,
-        _ if base("AML.T0057") || base("AML.T0077") || base("AML.T0086") => Family::DataLeakage,
-        _ if base("AML.T0053") => Family::ToolAbuse,
-        _ => return None,
-    })
-}
-
-fn by_owasp(id: &str) -> Option<Family> {
-    Some(match id {
-        "LLM01" => Family::PromptInjection,
-        "LLM02" | "LLM05" => Family::DataLeakage,
-        "LLM03" => Family::ModelIntegrity,
-        "LLM04" => Family::DataPoisoning,
-        "LLM06" => Family::ToolAbuse,
-        "LLM07" => Family::SystemPromptLeak,
-        "LLM10" => Family::ModelExtraction,
-        _ => return None,
-    })
+/// The family of one of the host's own findings (`aiir/…`). Only the host writes
+/// such rules (the boundary refuses them from plugins); a plugin's findings take the
+/// family of its [`Role`](crate::role::Role).
+pub fn host_family(rule: &str) -> Family {
+    match rule {
+        "aiir/quarantined-model" => Family::ModelIntegrity,
+        "aiir/blocked-principal" => Family::BlockedPrincipal,
+        "aiir/not-inspected" => Family::NotInspected,
+        _ => Family::Other,
+    }
 }
 
 /// What an incident's findings have in common.
@@ -266,7 +222,7 @@ pub fn from_rank(rank: u8) -> Severity {
 
 /// The severity of a name written by `output::severity_name`.
 pub fn parse_severity(name: &str) -> Option<Severity> {
-    (0..=4).map(from_rank).find(|&s| crate::output::severity_name(s) == name)
+    Severity::parse(name)
 }
 
 /// How findings become incidents: the `[correlate]` table.
@@ -361,24 +317,11 @@ mod tests {
         }
     }
 
-    fn ids(ids: &[&str]) -> Vec<String> {
-        ids.iter().map(|s| (*s).to_owned()).collect()
-    }
-
     #[test]
-    fn families_come_from_host_rules_pack_plugins_then_techniques() {
-        assert_eq!(family("aiir/quarantined-model", &[]), Family::ModelIntegrity);
-        assert_eq!(family("aiir/blocked-principal", &[]), Family::BlockedPrincipal);
-        assert_eq!(family("aiir/not-inspected", &[]), Family::NotInspected);
-        assert_eq!(
-            family("indirect-injection/instructions", &ids(&["AML.T0051.001", "AML.T0057"])),
-            Family::PromptInjection
-        );
-        assert_eq!(family("exfiltration/link", &ids(&["AML.T0077", "LLM05"])), Family::DataLeakage);
-        assert_eq!(family("acme/x", &ids(&["AML.T0068", "AML.T0024.002"])), Family::ModelExtraction);
-        assert_eq!(family("acme/x", &ids(&["LLM99", "LLM04"])), Family::DataPoisoning);
-        assert_eq!(family("acme/x", &ids(&["AML.T0010.003"])), Family::ModelIntegrity);
-        assert_eq!(family("acme", &[]), Family::Other);
+    fn host_rules_have_their_families_and_round_trip() {
+        assert_eq!(host_family("aiir/quarantined-model"), Family::ModelIntegrity);
+        assert_eq!(host_family("aiir/blocked-principal"), Family::BlockedPrincipal);
+        assert_eq!(host_family("aiir/not-inspected"), Family::NotInspected);
         assert!(Family::ALL.iter().all(|f| Family::parse(f.as_str()) == Some(*f)));
     }
 

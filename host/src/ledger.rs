@@ -7,7 +7,7 @@
 
 use crate::actuate::Actuators;
 use crate::actuate::guard::Guard;
-use crate::correlate::Correlation;
+use crate::correlate::{Correlation, Family};
 use crate::output::FindingRecord;
 use crate::respond::Responders;
 use crate::runtime::{Event, Finding, Payload, PluginError};
@@ -29,6 +29,8 @@ pub type Emit<'e> = dyn FnMut(FindingRecord<'_>) -> anyhow::Result<()> + 'e;
 pub struct Hit {
     /// The plugin's name (`aiir` for the host's own findings).
     pub plugin: String,
+    /// The incident family it joins: the plugin's configured role, not its words.
+    pub family: Family,
     /// The plugin's version.
     pub version: String,
     /// The finding.
@@ -204,7 +206,7 @@ impl Pending {
             let mut findings = Vec::with_capacity(hits.len());
             let mut notes = Vec::with_capacity(hits.len());
             for h in hits {
-                findings.push(PluginFinding { plugin: h.plugin, finding: h.finding });
+                findings.push(PluginFinding { plugin: h.plugin, family: h.family, finding: h.finding });
                 notes.push((h.version, h.error));
             }
             self.batch.observations.push(Observation { event, findings });

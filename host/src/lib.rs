@@ -3,7 +3,7 @@
 //! Events from AI model logs flow through the stages of this crate, one module each:
 //! [`source`] reads lines (once, or following files as they grow), [`decode`] turns them into WIT events (from aiir JSON Lines,
 //! OpenTelemetry GenAI traces or OpenAI chat-completion logs), [`route`] picks the
-//! detectors that asked for each event's kind, [`runtime`] runs those sandboxed
+//! detectors that asked for each event's kind ([`role`] says what their findings mean), [`runtime`] runs those sandboxed
 //! WebAssembly components, and [`output`] writes their findings; [`correlate`] groups
 //! findings into incidents that [`store`] keeps in a SQLite file; [`respond`] shows
 //! each new or grown incident to the responder plugins and [`actuate`] carries out
@@ -26,9 +26,11 @@ pub mod output;
 pub mod pack;
 pub mod pipeline;
 pub mod policy;
+pub mod problem;
 pub mod progress;
 pub mod respond;
 pub mod review;
+pub mod role;
 pub mod route;
 pub mod run;
 pub mod runtime;

@@ -142,13 +142,7 @@ pub fn format_time(unix_nano: u64) -> String {
 
 /// The lowercase name of a severity, as in the output and the config.
 pub fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::Info => "info",
-        Severity::Low => "low",
-        Severity::Medium => "medium",
-        Severity::High => "high",
-        Severity::Critical => "critical",
-    }
+    s.name()
 }
 
 /// How findings are written.

@@ -19,7 +19,8 @@
 //! its plugin in that worker, and disables the plugin in that worker only.
 
 use crate::chain::{Chain, Reply};
-use crate::runtime::{Event, Payload, PluginInfo};
+use crate::role::Partition;
+use crate::runtime::{Event, Payload};
 use anyhow::Context as _;
 use std::collections::VecDeque;
 use std::num::NonZeroUsize;
@@ -42,30 +43,7 @@ pub fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, NonZeroUsize::get).min(MAX_DEFAULT_WORKERS)
 }
 
-/// What a plugin keeps its state by, and so which worker inspects an event for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Partition {
-    /// No state, or state by session else principal: the event's own key.
-    Event,
-    /// State by the subject model's name.
-    Model,
-    /// State by training data set.
-    Dataset,
-    /// State across everything it sees: always the same worker.
-    Global,
-}
-
 impl Partition {
-    /// By the name the plugin gives itself, so that a renamed copy keeps its partition.
-    fn of(info: &PluginInfo) -> Self {
-        match info.name.as_str() {
-            "model-extraction" => Self::Global,
-            "model-integrity" => Self::Model,
-            "data-poisoning" => Self::Dataset,
-            _ => Self::Event,
-        }
-    }
-
     /// The worker, of `workers`, that inspects `event` for plugin `index`.
     fn worker(self, index: usize, event: &Event, workers: usize) -> usize {
         let key = match self {
@@ -219,7 +197,7 @@ impl Parallel {
             spawn_worker(index, replica, rx, done_tx.clone())?;
             jobs.push(tx);
         }
-        let partitions = chain.plugins().iter().map(|p| Partition::of(p.info())).collect();
+        let partitions = chain.roles().map(|r| r.partition).collect();
         Ok(Self { jobs, done, partitions, slots: VecDeque::with_capacity(limit), first: 0, limit })
     }
 

@@ -100,7 +100,7 @@ pub fn incident_of(d: &IncidentDetail) -> Incident {
     Incident {
         id: i.id.clone(),
         title: i.title.clone(),
-        severity: i.severity,
+        severity: i.severity.into(),
         state: match i.state {
             State::Open => runtime::State::Open,
             State::Contained => runtime::State::Contained,
@@ -134,7 +134,7 @@ fn finding_of(f: &StoredFinding) -> IncidentFinding {
         model: f.model.clone(),
         principal: f.principal.clone(),
         session: f.session.clone(),
-        finding: f.finding.clone(),
+        finding: (&f.finding).into(),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use crate::chain::{Chain, Reply};
 use crate::config::{self, Config, ConfigError};
+use crate::correlate::{self, Family};
 use crate::decode::{Format, decode};
 use crate::ledger::{Hit, Inspection, Ledger};
 use crate::output::{self, FindingRecord, Sink, Style, Summary};
@@ -266,6 +267,7 @@ async fn settle(
         let mut hits: Vec<Hit> = replies.iter().flat_map(|r| found(r, pipeline.chain(), &mut out.summary)).collect();
         hits.extend(ledger.guard(&event).into_iter().map(|finding| Hit {
             plugin: crate::actuate::guard::HOST_PLUGIN.into(),
+            family: correlate::host_family(&finding.rule),
             version: env!("CARGO_PKG_VERSION").into(),
             finding,
             error: None,
@@ -281,17 +283,23 @@ async fn settle(
 fn found(outcome: &Reply, chain: &Chain, summary: &mut Summary) -> Vec<Hit> {
     let counts = &mut summary.plugins[outcome.plugin];
     let plugin = chain.plugin(outcome.plugin);
-    let hit =
-        |finding, error| Hit { plugin: plugin.name().into(), version: plugin.info().version.clone(), finding, error };
+    let hit = |family, finding, error| Hit {
+        plugin: plugin.name().into(),
+        family,
+        version: plugin.info().version.clone(),
+        finding,
+        error,
+    };
     match &outcome.result {
         Ok(findings) => {
             counts.inspected(findings.len());
-            findings.iter().map(|f| hit(f.clone(), None)).collect()
+            let family = chain.role(outcome.plugin).family;
+            findings.iter().map(|f| hit(family, f.clone(), None)).collect()
         }
         Err(error) => {
             counts.failed(error.reason);
             if chain.fails_closed(outcome.plugin) {
-                vec![hit(output::not_inspected(plugin.name(), error), Some(error.clone()))]
+                vec![hit(Family::NotInspected, output::not_inspected(plugin.name(), error), Some(error.clone()))]
             } else {
                 Vec::new()
             }

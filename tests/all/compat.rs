@@ -18,7 +18,8 @@ fn a_detector_built_against_0_1_0_runs_and_reports() {
     std::fs::write(&log, LOG).unwrap();
     let run = aiir_run(&["-v", "--config", path.to_str().unwrap(), log.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.event_rules(), [("evt-1".to_owned(), "detector-v0-1/canary".to_owned())]);
+    // It writes `detector-v0-1/canary`; the host binds the rule to the configured name.
+    assert_eq!(run.event_rules(), [("evt-1".to_owned(), "legacy/canary".to_owned())]);
     // Its `log` went through the 0.1.0 `host` import.
     assert!(run.stderr.contains("configured against aiir:plugin@0.1.0"), "{}", run.stderr);
 }

@@ -33,7 +33,7 @@ fn incident(id: &str) -> Incident {
     Incident {
         id: id.into(),
         title: "prompt injection by user:mallory".into(),
-        severity: Severity::High,
+        severity: Severity::High.into(),
         state: State::Open,
         family: "prompt-injection".into(),
         scope: Scope::Principal,
@@ -58,14 +58,15 @@ fn finding(event: &str, rule: &str) -> IncidentFinding {
         model: Some(model("2.3.1")),
         principal: Some("user:mallory".into()),
         session: None,
-        finding: Finding {
+        finding: (&Finding {
             rule: rule.into(),
             title: "injection".into(),
             severity: Severity::High,
             confidence: 0.9,
             techniques: vec!["AML.T0051".into()],
             evidence: Vec::new(),
-        },
+        })
+            .into(),
     }
 }
 

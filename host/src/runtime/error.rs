@@ -3,6 +3,9 @@
 use super::SettingsError;
 use super::limits::Exceeded;
 use super::sandbox::Grant;
+use aiir_boundary::cap;
+use aiir_boundary::limits::ERROR_TEXT_BYTES;
+use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 use wasmtime::Trap;
@@ -81,6 +84,12 @@ pub enum Reason {
     ImportFlood,
     /// Said it could not inspect the event (or respond to the incident).
     Declined,
+    /// Returned a value that breaks the boundary's rules: a rule outside its own
+    /// namespace, a confidence that is not a number in [0, 1], control characters
+    /// in a title, a malformed technique id or field path.
+    InvalidOutput,
+    /// Its calls keep taking longer than its time budget allows.
+    Slow,
     /// Disabled by its circuit breaker; the event was not sent to it.
     Disabled,
 }
@@ -101,6 +110,8 @@ impl Reason {
             Reason::LogFlood => "log-flood",
             Reason::ImportFlood => "import-flood",
             Reason::Declined => "declined",
+            Reason::InvalidOutput => "invalid-output",
+            Reason::Slow => "slow",
             Reason::Disabled => "disabled",
         }
     }
@@ -112,7 +123,9 @@ impl fmt::Display for Reason {
     }
 }
 
-/// A failed call: the reason code and what happened.
+/// A failed call: the reason code and what happened. The details may quote the
+/// plugin (its error text, its panic message, a trap's backtrace): they are cut to
+/// [`ERROR_TEXT_BYTES`] before anything prints, serialises or stores them.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{reason}: {detail}")]
 pub struct PluginError {
@@ -125,7 +138,22 @@ pub struct PluginError {
 impl PluginError {
     /// An error with this reason.
     pub fn new(reason: Reason, detail: impl Into<String>) -> Self {
-        Self { reason, detail: detail.into() }
+        let detail = detail.into();
+        let detail = match cap(&detail, ERROR_TEXT_BYTES) {
+            Cow::Borrowed(_) => detail,
+            Cow::Owned(cut) => cut,
+        };
+        Self { reason, detail }
+    }
+
+    /// A call that returned an error `text` instead of a result: `declined`, or
+    /// `output-too-large` when the text alone is over the output cap.
+    pub fn declined(text: String, max_output_bytes: usize) -> Self {
+        if text.len() > max_output_bytes {
+            let detail = format!("declined with {} bytes of text, more than the cap of {max_output_bytes}", text.len());
+            return Self::new(Reason::OutputTooLarge, detail);
+        }
+        Self::new(Reason::Declined, text)
     }
 
     /// The call outlived its deadline while the host was waiting on it.
@@ -174,6 +202,16 @@ mod tests {
         assert_eq!(panic.reason, Reason::Panic);
         assert_eq!(panic.detail, "panicked at src/lib.rs:9:5: boom");
         assert_eq!(PluginError::from_trap(&trap, "", Duration::from_secs(1)).reason, Reason::Trap);
+    }
+
+    #[test]
+    fn plugin_text_is_cut_and_an_error_text_over_the_output_cap_is_not_kept() {
+        let long = PluginError::new(Reason::Panic, "P".repeat(100_000));
+        assert!(long.detail.len() < ERROR_TEXT_BYTES + 40 && long.detail.ends_with("more bytes cut)"));
+        assert_eq!(PluginError::declined("no model in the event".into(), 100).reason, Reason::Declined);
+        let huge = PluginError::declined("E".repeat(101), 100);
+        assert_eq!(huge.reason, Reason::OutputTooLarge);
+        assert_eq!(huge.detail, "declined with 101 bytes of text, more than the cap of 100");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! [`ResponseContext`] served to its `response` imports.
 
 mod bindings;
+mod boundary;
 mod cache;
 mod capture;
 mod error;
@@ -21,9 +22,10 @@ mod sandbox;
 mod state;
 mod world;
 
+pub use aiir_boundary::{Evidence, Finding, Severity};
 pub use bindings::aiir::plugin::types::{
-    Custom, Document, Event, EventKind, Evidence, Finding, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef,
-    Payload, PluginInfo, Role, SettingsError, Severity, ToolCall, TrainingData,
+    Custom, Document, Event, EventKind, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef, Payload,
+    PluginInfo, Role, SettingsError, ToolCall, TrainingData,
 };
 pub use bindings::responder::aiir::plugin::incidents::{
     Action, Incident, IncidentFinding, ModelVersion, Notice, Proposal, Report, Scope, State,

@@ -2,6 +2,8 @@
 //! configured), then called for each event under its limits.
 
 use super::bindings::Detector;
+use super::bindings::aiir::plugin::types as wit;
+use super::boundary;
 use super::error::{LoadError, PluginError, Reason};
 use super::limits::Limits;
 use super::sandbox::Sandbox;
@@ -179,14 +181,15 @@ impl<W: World> Plugin<W> {
         &self.stats
     }
 
-    /// Make one call `f` under the plugin's limits, then `check` what it returned.
-    /// After any failure but a declined call, the instance is discarded; the next
-    /// call starts a fresh one, configured with the same settings.
-    pub(crate) async fn run<R>(
+    /// Make one call `f` under the plugin's limits, then `check` what it returned
+    /// (against the plugin's setup and what it said of itself) and turn it into the
+    /// host's types. After any failure but a declined call, the instance is
+    /// discarded; the next call starts a fresh one, configured with the same settings.
+    pub(crate) async fn run<R, T>(
         &mut self,
         f: impl AsyncFnOnce(&W, &mut Store<PluginState>) -> wasmtime::Result<Result<R, String>>,
-        check: impl FnOnce(R, &Limits) -> Result<R, PluginError>,
-    ) -> (Result<R, PluginError>, CallStats) {
+        check: impl FnOnce(R, &Setup, &PluginInfo) -> Result<T, PluginError>,
+    ) -> (Result<T, PluginError>, CallStats) {
         let mut instance = match self.warm.take() {
             Some(i) => i,
             None => match self.restart().await {
@@ -202,8 +205,8 @@ impl<W: World> Plugin<W> {
             wall: started.elapsed(),
         };
         let result = match result {
-            Ok(Ok(output)) => check(output, &self.setup.limits),
-            Ok(Err(reason)) => Err(PluginError::new(Reason::Declined, reason)),
+            Ok(Ok(output)) => check(output, &self.setup, &self.info),
+            Ok(Err(text)) => Err(PluginError::declined(text, self.setup.limits.max_output_bytes)),
             Err(e) => Err(e),
         };
         if result.is_ok() || result.as_ref().is_err_and(|e| e.reason == Reason::Declined) {
@@ -237,9 +240,12 @@ impl Plugin<Detector> {
     /// Inspect one event under the plugin's limits (see `run` for
     /// what a failure does to the instance).
     pub async fn inspect(&mut self, event: &Event) -> (Result<Vec<Finding>, PluginError>, CallStats) {
-        let check = |findings, limits: &Limits| {
+        let check = |findings, setup: &Setup, info: &PluginInfo| {
+            let limits = &setup.limits;
             let cap = Cap { count: limits.max_findings, noun: "findings", reason: Reason::TooManyFindings };
-            check_output(findings, cap, limits, string_bytes)
+            let findings = check_output(findings, cap, limits, string_bytes)?;
+            let ns = aiir_boundary::Namespace { configured: &setup.name, declared: &info.name };
+            boundary::findings(&ns, findings)
         };
         self.run(async |d, s| d.call_inspect(s, event).await, check).await
     }
@@ -275,7 +281,7 @@ pub(crate) fn check_output<T>(
     Ok(items)
 }
 
-fn string_bytes(f: &Finding) -> usize {
+fn string_bytes(f: &wit::Finding) -> usize {
     let techniques: usize = f.techniques.iter().map(String::len).sum();
     let evidence: usize = f.evidence.iter().map(|e| e.field.len() + e.excerpt.len()).sum();
     f.rule.len() + f.title.len() + techniques + evidence
@@ -303,6 +309,7 @@ async fn start_instance<W: World>(setup: &Setup, pre: &W::Pre) -> Result<(Instan
     };
     let mut instance = Instance { store, exports };
     let info = call(&mut instance, limits, async |w, s| w.info(s).await).await.map_err(LoadError::Start)?;
+    boundary::info(&info).map_err(LoadError::Start)?;
     Ok((instance, info))
 }
 
@@ -311,7 +318,7 @@ async fn configure<W: World>(instance: &mut Instance<W>, setup: &Setup) -> Resul
     call(instance, &setup.limits, async |w, s| w.configure(s, settings).await)
         .await
         .map_err(LoadError::Start)?
-        .map_err(LoadError::Settings)
+        .map_err(|errors| LoadError::Settings(boundary::settings_errors(errors)))
 }
 
 /// Make one call into the instance under its deadline and fuel budget. The

@@ -39,7 +39,7 @@ impl Responder {
             s.data_mut().set_response("", ResponseContext::default());
             result
         };
-        self.run(call, check_proposals).await
+        self.run(call, |proposals, setup, _| check_proposals(proposals, &setup.limits)).await
     }
 }
 

@@ -1,7 +1,7 @@
 //! Ingest: events and their findings in, incidents opened or grown, in one transaction.
 
 use super::{AIIR, Checkpoint, Result, Store, Tx, audit, int, save_checkpoint, uint};
-use crate::correlate::{self, Correlation, Group};
+use crate::correlate::{self, Correlation, Family, Group};
 use crate::output::severity_name;
 use crate::runtime::{Event, Finding, Severity};
 use rusqlite::{Connection, OptionalExtension as _, params};
@@ -33,6 +33,8 @@ pub struct Observation {
 pub struct PluginFinding {
     /// The detector's name.
     pub plugin: String,
+    /// The incident family it joins, from the detector's configured role.
+    pub family: Family,
     /// The finding.
     pub finding: Finding,
 }
@@ -86,7 +88,7 @@ pub(super) fn ingest_in(conn: &Connection, batch: &Batch, c: &Correlation, now: 
         Tx { conn }.observe_lifecycle(&obs.event)?;
         for (j, pf) in obs.findings.iter().enumerate() {
             let Some(finding_id) = insert_finding(conn, &obs.event.id, pf)? else { continue };
-            let incident = correlate_finding(conn, &obs.event, &pf.finding, c, now, &mut out)?;
+            let incident = correlate_finding(conn, &obs.event, pf, c, now, &mut out)?;
             conn.execute("UPDATE findings SET incident_id = ?1 WHERE id = ?2", params![incident, finding_id])?;
             out.new.push(NewFinding { observation: i, finding: j, incident });
         }
@@ -150,12 +152,12 @@ struct Live {
 fn correlate_finding(
     conn: &Connection,
     event: &Event,
-    finding: &Finding,
+    pf: &PluginFinding,
     c: &Correlation,
     now: u64,
     out: &mut Ingested,
 ) -> Result<String> {
-    let group = correlate::group(correlate::family(&finding.rule, &finding.techniques), event);
+    let (group, finding) = (correlate::group(pf.family, event), &pf.finding);
     match live(conn, &group, event.time_unix_nano, c.window_nanos())? {
         Some(incident) => {
             grow(conn, &incident, event, finding, c, now)?;

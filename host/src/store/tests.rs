@@ -30,9 +30,12 @@ fn event(id: &str, minute: u64, session: &str) -> Event {
     }
 }
 
+/// A finding of the standard detector its rule names, in that detector's family.
 fn finding(rule: &str, severity: Severity) -> PluginFinding {
+    let plugin = rule.split('/').next().unwrap();
     PluginFinding {
-        plugin: rule.split('/').next().unwrap().into(),
+        plugin: plugin.into(),
+        family: crate::role::Role::of_pack(plugin).map_or_else(|| crate::correlate::host_family(rule), |r| r.family),
         finding: Finding {
             rule: rule.into(),
             title: format!("{rule} fired"),
