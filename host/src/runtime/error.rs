@@ -75,6 +75,9 @@ pub enum Reason {
     TooManyProposals,
     /// Returned more bytes of strings than allowed.
     OutputTooLarge,
+    /// Returned a value of the wrong shape (a responder's proposal with an empty
+    /// name, a control character, a report kind that is not a slug).
+    InvalidOutput,
     /// Called `log` more often, or with more bytes, than allowed.
     LogFlood,
     /// Called the `response` imports more often than allowed.
@@ -98,6 +101,7 @@ impl Reason {
             Reason::TooManyFindings => "too-many-findings",
             Reason::TooManyProposals => "too-many-proposals",
             Reason::OutputTooLarge => "output-too-large",
+            Reason::InvalidOutput => "invalid-output",
             Reason::LogFlood => "log-flood",
             Reason::ImportFlood => "import-flood",
             Reason::Declined => "declined",
