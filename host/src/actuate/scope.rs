@@ -83,8 +83,7 @@ impl Scope {
     /// A quarantine may take only an artifact (label and digest, as given) that one
     /// of the incident's findings' events names.
     fn artifact(&self, m: &ModelRef) -> Option<String> {
-        let same = |a: &&ModelRef| a.name == m.name && a.version == m.version && a.digest == m.digest;
-        if self.artifacts.iter().any(|a| same(&a)) {
+        if self.artifacts.iter().any(|a| a.name == m.name && a.version == m.version && a.digest == m.digest) {
             return None;
         }
         let named: Vec<String> = self.artifacts.iter().filter(|a| a.name == m.name).map(label).collect();
