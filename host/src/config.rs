@@ -18,8 +18,15 @@
 //! [correlate]
 //! window = "1h"                       # see `correlate::Correlation`
 //! escalate_at = [3, 10]
+//!
+//! [[responder]]
+//! name = "rollback"                   # built-in responder of that name
+//! mode = "enforce"                    # dry-run (default) | enforce | approve
+//! scope = "incident"                  # the default; "any" lets it act beyond its incident
+//! reports = false                     # may it file reports (the built-in regulator-report may)
 //! ```
 
+use crate::actuate::scope::{Grants, Reach};
 use crate::correlate::{Correlation, Family};
 use crate::pack;
 use crate::policy::{BreakerConfig, OnError};
@@ -111,6 +118,13 @@ struct RawResponder {
     /// `allow_hosts = ["127.0.0.1:8080"]`: the webhook hosts its `notify` may POST to.
     #[serde(default)]
     allow_hosts: Vec<String>,
+    /// `scope = "any"`: it may roll back, quarantine and block beyond its incident's
+    /// models, artifacts and principals (default `"incident"`).
+    #[serde(default)]
+    scope: Reach,
+    /// `reports = true`: it may file reports, the ones `incidents export` shows
+    /// (default: only the built-in `regulator-report`).
+    reports: Option<bool>,
     /// `[responder.settings]`: handed to the plugin's `configure` as JSON.
     #[serde(default)]
     settings: toml::Table,
@@ -167,7 +181,22 @@ pub struct ResponderConfig {
     pub mode: Mode,
     /// The webhook hosts its `notify` actions may reach.
     pub allow_hosts: Vec<String>,
+    /// What it may do beyond its incident's scope.
+    pub grants: Grants,
 }
+
+/// The responder that files reports unless the operator says otherwise.
+pub const REPORTING_RESPONDER: &str = "regulator-report";
+
+/// Whether a responder may file reports: as granted, else only the built-in
+/// regulator-report (a component of the operator's own may take its name, not its
+/// grant).
+fn reports_granted(granted: Option<bool>, name: &str, origin: &str) -> bool {
+    granted.unwrap_or(name == REPORTING_RESPONDER && origin == BUILT_IN)
+}
+
+/// The origin of a component embedded in the binary.
+const BUILT_IN: &str = "built-in";
 
 impl DetectorConfig {
     /// The operator's name for it.
@@ -215,7 +244,7 @@ pub fn default_config() -> Config {
         .map(|(i, (name, wasm))| DetectorConfig {
             path: format!("detector[{i}]"),
             wasm: wasm.to_vec(),
-            origin: "built-in".into(),
+            origin: BUILT_IN.into(),
             setup: Setup { name: (*name).to_owned(), settings: "{}".into(), ..Setup::default() },
             on_error: OnError::default(),
             breaker: BreakerConfig::default(),
@@ -232,10 +261,11 @@ pub fn default_config() -> Config {
         .map(|(i, (name, wasm))| ResponderConfig {
             path: format!("responder[{i}]"),
             wasm: wasm.to_vec(),
-            origin: "built-in".into(),
+            origin: BUILT_IN.into(),
             setup: Setup { name: (*name).to_owned(), settings: "{}".into(), ..Setup::default() },
             mode: Mode::DryRun,
             allow_hosts: Vec::new(),
+            grants: Grants::default(),
         })
         .collect();
     Config { detectors, responders, store: PathBuf::from(DEFAULT_STORE), correlate: Correlation::default() }
@@ -432,6 +462,7 @@ fn resolve_responder(
     let (wasm, origin) = component.resolve(&path, base, problems)?;
     let settings = serde_json::to_string(&r.settings).expect("a TOML table is valid JSON");
     // Responders get no grants: they only read what the host hands them.
+    let grants = Grants { reach: r.scope, reports: reports_granted(r.reports, &r.name, &origin) };
     let setup = Setup { name: r.name, settings, limits: r.limits, sandbox: Sandbox::default() };
     (problems.len() == before).then_some(ResponderConfig {
         path,
@@ -440,6 +471,7 @@ fn resolve_responder(
         setup,
         mode,
         allow_hosts: r.allow_hosts,
+        grants,
     })
 }
 
@@ -485,7 +517,7 @@ fn read_wasm(file: &Path, path: &str, problems: &mut Vec<Problem>) -> Option<(Ve
 
 fn builtin(table: pack::Table, name: &str, path: &str, problems: &mut Vec<Problem>) -> Option<(Vec<u8>, String)> {
     match pack::lookup(table, name) {
-        Some(bytes) => Some((bytes.to_vec(), "built-in".into())),
+        Some(bytes) => Some((bytes.to_vec(), BUILT_IN.into())),
         None => {
             let names = pack::names_of(table).join(", ");
             problems.push(Problem::new(
@@ -588,6 +620,37 @@ mod tests {
         assert!(got[0].starts_with("responder[0].allow_host: unknown field `allow_host`"), "{got:#?}");
         assert!(got[1].starts_with("responder[0].mode: unknown mode \"yolo\""), "{got:#?}");
         assert!(got[2].starts_with("responder[0].wasm: cannot read /nonexistent/missing.wasm"), "{got:#?}");
+    }
+
+    #[test]
+    fn responders_act_within_their_incident_and_only_regulator_report_files_reports_unless_granted() {
+        let detector = "[[detector]]\nname = \"prompt-injection\"\n";
+        let text = format!(
+            "{detector}[[responder]]\nname = \"rollback\"\n\
+             [[responder]]\nname = \"contain\"\nscope = \"any\"\nreports = true\n\
+             [[responder]]\nname = \"regulator-report\"\n[responder.settings]\nx = 1\n"
+        );
+        let config = parse(&text, Path::new(".")).unwrap();
+        let grants: Vec<Grants> = config.responders.iter().map(|r| r.grants).collect();
+        assert_eq!(
+            grants,
+            [
+                Grants { reach: Reach::Incident, reports: false },
+                Grants { reach: Reach::Any, reports: true },
+                Grants { reach: Reach::Incident, reports: true },
+            ]
+        );
+        assert!(
+            !reports_granted(None, REPORTING_RESPONDER, "own.wasm"),
+            "a component of that name is not the built-in"
+        );
+        let got = problems(&format!("{detector}[[responder]]\nname = \"rollback\"\nscope = \"all\"\nreports = 1\n"));
+        assert_eq!(got.len(), 2, "{got:#?}");
+        assert!(got[0].starts_with("responder[0].reports: invalid type: integer `1`, expected a boolean"), "{got:#?}");
+        assert!(
+            got[1].starts_with("responder[0].scope: unknown variant `all`, expected `incident` or `any`"),
+            "{got:#?}"
+        );
     }
 
     #[test]

@@ -30,8 +30,12 @@ impl Responders {
             let started = async { runtime.load_responder(&r.wasm, &r.setup.sandbox)?.start(r.setup.clone()).await };
             match started.await {
                 Ok(responder) => {
-                    let policy =
-                        Policy { responder: r.setup.name.clone(), mode: r.mode, allow_hosts: r.allow_hosts.clone() };
+                    let policy = Policy {
+                        responder: r.setup.name.clone(),
+                        mode: r.mode,
+                        allow_hosts: r.allow_hosts.clone(),
+                        grants: r.grants,
+                    };
                     slots.push((responder, policy));
                 }
                 Err(e) => problems.extend(problems_of(&r.path, &r.setup.name, &r.origin, e)),
@@ -76,7 +80,7 @@ impl Responders {
                     }
                 };
                 for proposal in &proposals {
-                    recorded.extend(act.handle(&detail.incident, policy, proposal).await?);
+                    recorded.extend(act.handle(&detail, policy, proposal).await?);
                 }
             }
             act.store.mark_responded(&id, answered)?;

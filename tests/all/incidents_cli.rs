@@ -113,7 +113,7 @@ fn models_show_the_swapped_artifact_and_take_known_good_marks() {
     // The rollback a responder would make returns the alias to the good digest.
     let mut store = Store::open(Path::new(&db)).unwrap();
     let first_seen = store.incident(&swap_incident(&db)).unwrap().unwrap().first_seen;
-    store.rollback(ASSISTANT, first_seen, "rollback", None).unwrap().unwrap();
+    store.rollback(ASSISTANT, first_seen, &[], "rollback", None).unwrap().unwrap();
     store.quarantine(ASSISTANT, "2.3.1", Some(TAMPERED), None, "rollback").unwrap();
     drop(store);
     let history = json(&db, "models", &["history", ASSISTANT, "--json"]);

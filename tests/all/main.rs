@@ -14,6 +14,7 @@ mod demo;
 mod eval;
 mod follow;
 mod formats;
+mod grants;
 mod incidents_cli;
 mod inspect;
 mod parallel;

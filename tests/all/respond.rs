@@ -110,7 +110,7 @@ fn a_swapped_model_is_rolled_back_quarantined_flagged_audited_and_reported() {
     assert_eq!(parse(report["deadline"]["date"].as_str().unwrap()), due, "{report:#}");
     let markdown = ok(&db, "incidents", &["export", &id, "--format", "art73"]);
     assert!(markdown.contains("Deadline: ") && markdown.contains("15 days from awareness"), "{markdown}");
-    assert!(dir.path().join(format!("reports/{id}-art73.md")).exists());
+    assert!(dir.path().join(format!("reports/{id}-regulator-report-art73.md")).exists());
 }
 
 #[test]

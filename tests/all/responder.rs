@@ -148,6 +148,30 @@ fn a_flood_of_import_calls_is_cut_off() {
 }
 
 #[test]
+fn a_proposal_of_the_wrong_shape_fails_the_call_and_an_empty_digest_is_none() {
+    let runtime = runtime(false);
+    let quarantine = r#"{"action": "quarantine", "model": "support-assistant", "version": "2.3.1", "digest": ""}"#;
+    let mut responder = echo(&runtime, &format!(r#"{{"proposals": [{quarantine}]}}"#), Limits::default());
+    let (result, _) = block_on(responder.respond(&incident("INC-0001"), context()));
+    let proposals = result.unwrap();
+    let Action::QuarantineModel(m) = &proposals[0].action else { panic!("{proposals:?}") };
+    assert_eq!((m.version.as_deref(), m.digest.as_deref()), (Some("2.3.1"), None));
+
+    let spoof = r#"{"action": "block", "principal": "user:mallory\u001b[2J"}"#;
+    let forged_kind = r#"{"action": "file-report", "kind": "../art73", "markdown": "", "json": "{}"}"#;
+    for (proposal, detail) in [
+        (spoof, r#"proposal 2: the principal "user:mallory\u{1b}[2J" contains '\u{1b}'"#),
+        (forged_kind, r#"proposal 2: the report kind "../art73" is not a slug: lowercase letters, digits and dashes"#),
+    ] {
+        let settings = format!(r#"{{"proposals": [{quarantine}, {proposal}]}}"#);
+        let mut responder = echo(&runtime, &settings, Limits::default());
+        let (result, _) = block_on(responder.respond(&incident("INC-0001"), context()));
+        let error = result.unwrap_err();
+        assert_eq!((error.reason, error.detail.as_str()), (Reason::InvalidOutput, detail));
+    }
+}
+
+#[test]
 fn bad_settings_are_rejected_at_start() {
     let runtime = runtime(false);
     let wasm = std::fs::read(guest("responder-echo")).unwrap();

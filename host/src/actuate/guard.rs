@@ -4,6 +4,7 @@
 //! detectors see the event.
 
 use crate::runtime::{Event, Evidence, Finding, Severity};
+use crate::store::Artifact;
 use std::collections::HashSet;
 
 /// The plugin name the host's own findings carry.
@@ -19,6 +20,15 @@ pub struct Quarantined {
     pub version: String,
     /// The artifact's digest, when known.
     pub digest: Option<String>,
+}
+
+impl Quarantined {
+    /// An artifact the store quarantined: the guard flags what the store's
+    /// [`is_quarantined`](crate::store::Store::is_quarantined) says is quarantined
+    /// when it is told exactly the rows the store marked, never the proposal's words.
+    pub fn of(model: &str, artifact: Artifact) -> Self {
+        Self { model: model.to_owned(), version: artifact.version, digest: artifact.digest }
+    }
 }
 
 /// What is quarantined and blocked now.
@@ -84,5 +94,68 @@ impl Guard {
                     (None, _) => m.version.as_ref() == Some(&q.version),
                 }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::{Custom, ModelRef, Payload};
+    use crate::store::Store;
+
+    fn served(version: &str, digest: Option<&str>) -> Event {
+        Event {
+            id: "e".into(),
+            time_unix_nano: 0,
+            source: "api".into(),
+            model: Some(ModelRef { name: "m".into(), version: Some(version.into()), digest: digest.map(Into::into) }),
+            principal: None,
+            session: None,
+            payload: Payload::Custom(Custom { kind: "x".into(), data: "{}".into() }),
+            attributes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_guard_flags_exactly_what_the_store_quarantined() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("aiir.db")).unwrap();
+        for (version, digest) in [("1.0", Some("a")), ("1.0", Some("b")), ("2.0", None), ("3.0", Some("c"))] {
+            store.register_version("m", version, digest, 0, "test").unwrap();
+        }
+        // An empty digest is none: every artifact of 1.0; 2.0 by its label; 3.0 by digest.
+        let mut guard = Guard::default();
+        for (version, digest) in [("1.0", Some("")), ("2.0", None), ("3.0", Some("c"))] {
+            for artifact in store.quarantine("m", version, digest, None, "test").unwrap() {
+                guard.quarantine(Quarantined::of("m", artifact));
+            }
+        }
+        let quarantined = store.quarantined().unwrap().into_iter();
+        let restarted =
+            Guard::new(quarantined.map(|(model, version, digest)| Quarantined { model, version, digest }), []);
+        let events = [
+            ("1.0", Some("a")),
+            ("1.0", Some("b")),
+            ("1.0", Some("z")),
+            ("1.0", None),
+            ("2.0", Some("z")),
+            ("2.0", None),
+            ("3.0", Some("c")),
+            ("3.0", Some("z")),
+            ("3.0", None),
+            ("4.0", None),
+        ];
+        let mut flagged = Vec::new();
+        for (version, digest) in events {
+            let event = served(version, digest);
+            let stored = store.is_quarantined("m", version, digest).unwrap();
+            assert_eq!(!guard.check(&event).is_empty(), stored, "{version} {digest:?}: the guard and the store differ");
+            assert_eq!(!restarted.check(&event).is_empty(), stored, "{version} {digest:?}: after a restart");
+            if stored {
+                flagged.push((version, digest));
+            }
+        }
+        let expected = [("1.0", Some("a")), ("1.0", Some("b")), ("2.0", Some("z")), ("2.0", None), ("3.0", Some("c"))];
+        assert_eq!(flagged, expected);
     }
 }

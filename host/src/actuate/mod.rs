@@ -6,14 +6,23 @@
 //! under `enforce` it is done at once. Registry changes (rollback, quarantine, block)
 //! are made in the same transaction as the action's outcome and the incident's new
 //! state, so a crash leaves either all of them or none.
+//!
+//! Before any of that, a proposal is checked against what the operator granted its
+//! responder ([`scope`]): one beyond it is recorded as `rejected` by `aiir`, with why,
+//! and changes nothing.
 
 pub mod guard;
 pub mod notify;
+pub mod report;
+pub mod scope;
 
-use crate::runtime::{Action, Proposal};
-use crate::store::{ActionKind, ActionRecord, ActionStatus, IncidentRecord, Mode, NewAction, State, Store, Tx};
+use crate::runtime::{Action, ModelRef, Proposal};
+use crate::store::{
+    ActionKind, ActionRecord, ActionStatus, Artifact, IncidentDetail, IncidentRecord, Mode, NewAction, State, Store, Tx,
+};
 use guard::{Guard, Quarantined};
 use notify::Notifier;
+use scope::{Grants, Scope};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
@@ -29,7 +38,8 @@ pub struct Actuators<'a> {
     pub reports: PathBuf,
 }
 
-/// One responder's policy: its mode and the webhook hosts it may reach.
+/// One responder's policy: its mode, the webhook hosts it may reach and what it may
+/// do beyond its incident.
 #[derive(Debug, Clone)]
 pub struct Policy {
     /// The responder's name, the actor of its actions.
@@ -38,6 +48,8 @@ pub struct Policy {
     pub mode: Mode,
     /// Hosts its `notify` may POST to.
     pub allow_hosts: Vec<String>,
+    /// What the operator granted it beyond its incident's scope.
+    pub grants: Grants,
 }
 
 /// The stored form of a proposal for `incident`.
@@ -72,14 +84,20 @@ pub fn action_of(incident: &str, policy: &Policy, proposal: &Proposal) -> NewAct
 
 impl Actuators<'_> {
     /// Record a responder's proposal as its policy says, and carry it out under
-    /// `enforce`. `None` when the responder proposed the same before.
+    /// `enforce`; one its grants do not cover is recorded as refused. `None` when the
+    /// responder proposed the same before.
     pub async fn handle(
         &mut self,
-        incident: &IncidentRecord,
+        detail: &IncidentDetail,
         policy: &Policy,
         proposal: &Proposal,
     ) -> anyhow::Result<Option<ActionRecord>> {
+        let incident = &detail.incident;
         let action = action_of(&incident.id, policy, proposal);
+        if let Some(why) = Scope::of(self.store, detail)?.refusal(&proposal.action, policy.grants) {
+            let refused = self.store.refuse(&action, &why)?;
+            return Ok(refused.map(|id| self.store.action(id)).transpose()?.flatten());
+        }
         let status = match policy.mode {
             Mode::DryRun => ActionStatus::DryRun,
             Mode::Approve => ActionStatus::Pending,
@@ -104,12 +122,15 @@ impl Actuators<'_> {
         let action = self.store.action(id)?.ok_or_else(|| anyhow::anyhow!("no action {id}"))?.action;
         let p = &action.payload;
         let outcome = match action.kind {
-            ActionKind::RollbackModel => self.registry(id, incident, actor, |t| rollback(t, p, incident, actor))?,
+            ActionKind::RollbackModel => {
+                let own = self.store.incident_artifacts(&incident.id)?;
+                self.registry(id, incident, actor, |t| rollback(t, p, incident, &own, actor))?
+            }
             ActionKind::QuarantineModel => self.registry(id, incident, actor, |t| quarantine(t, p, incident, actor))?,
             ActionKind::BlockPrincipal => self.registry(id, incident, actor, |t| block(t, p, incident, actor))?,
             ActionKind::Notify => self.record(id, actor, notify(p, allow_hosts).await)?,
             ActionKind::FileReport => {
-                let filed = self.file_report(&incident.id, p);
+                let filed = report::file(&self.reports, &incident.id, &action.responder, p);
                 self.record(id, actor, filed)?
             }
         };
@@ -139,7 +160,7 @@ impl Actuators<'_> {
             Ok(status)
         })?;
         match enforced {
-            Some(Enforced::Quarantine(q)) => self.guard.quarantine(q),
+            Some(Enforced::Quarantine(all)) => all.into_iter().for_each(|q| self.guard.quarantine(q)),
             Some(Enforced::Block(p)) => self.guard.block(p),
             None => {}
         }
@@ -155,22 +176,6 @@ impl Actuators<'_> {
         self.store.set_action_status(id, status, actor, Some(&result))?;
         Ok(status)
     }
-
-    /// Write a report as `reports/<incident>-<kind>.md` and `.json`.
-    fn file_report(&self, incident: &str, payload: &Value) -> Result<String, String> {
-        let kind = text(payload, "kind")?;
-        if kind.is_empty() || !kind.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(format!("report kind {kind:?} is not a file name: use letters, digits and dashes"));
-        }
-        std::fs::create_dir_all(&self.reports).map_err(|e| format!("cannot create {}: {e}", self.reports.display()))?;
-        let mut written = Vec::new();
-        for (key, extension) in [("markdown", "md"), ("json", "json")] {
-            let file = self.reports.join(format!("{incident}-{kind}.{extension}"));
-            std::fs::write(&file, text(payload, key)?).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-            written.push(file.display().to_string());
-        }
-        Ok(format!("filed {}", written.join(" and ")))
-    }
 }
 
 /// A registry change made: the state it brings the incident to, what to say, and
@@ -182,7 +187,9 @@ struct Change {
 }
 
 enum Enforced {
-    Quarantine(Quarantined),
+    /// Exactly the artifacts the store quarantined, so that the guard and the store
+    /// agree on what is flagged.
+    Quarantine(Vec<Quarantined>),
     Block(String),
 }
 
@@ -190,18 +197,28 @@ fn rollback(
     t: &Tx<'_>,
     p: &Value,
     incident: &IncidentRecord,
+    own: &[ModelRef],
     actor: &str,
 ) -> crate::store::Result<Result<Change, String>> {
     let Ok(model) = text(p, "model") else { return Ok(Err("the action names no model".into())) };
+    // The incident's own artifacts are what it is about: never a place to go back to.
+    let avoid: Vec<Artifact> = own
+        .iter()
+        .filter(|a| a.name == model)
+        .filter_map(|a| Some(Artifact { version: a.version.clone()?, digest: a.digest.clone() }))
+        .collect();
     // Versions registered before aiir became aware of the incident: the log's own
     // deployments and the operator's known-good marks alike.
-    Ok(match t.rollback(model, incident.opened_at, actor, Some(&incident.id))? {
+    Ok(match t.rollback(model, incident.opened_at, &avoid, actor, Some(&incident.id))? {
         Some(moved) => {
             let from = moved.from.map_or("nothing".into(), |a| a.to_string());
             let summary = format!("serving alias of {model}: {from} → {}", moved.to);
             Ok(Change { state: State::Recovered, summary, guard: None })
         }
-        None => Err(format!("no known-good, unquarantined version of {model} registered before the incident")),
+        None => Err(format!(
+            "nothing would move: {model} has no known-good, unquarantined version registered before the incident \
+             other than the one serving and the incident's own"
+        )),
     })
 }
 
@@ -215,10 +232,18 @@ fn quarantine(
         return Ok(Err("a quarantine needs the model's name and version".into()));
     };
     let digest = text(p, "digest").ok();
-    t.quarantine(model, version, digest, Some(&incident.id), actor)?;
-    let q = Quarantined { model: model.into(), version: version.into(), digest: digest.map(String::from) };
-    let summary = format!("quarantined {model} {version}{}", digest.map_or(String::new(), |d| format!(" ({d})")));
-    Ok(Ok(Change { state: State::Contained, summary, guard: Some(Enforced::Quarantine(q)) }))
+    let quarantined = t.quarantine(model, version, digest, Some(&incident.id), actor)?;
+    let summary = match quarantined.iter().map(Artifact::to_string).collect::<Vec<_>>().join(", ") {
+        none if none.is_empty() => format!("{model} {version}{} was quarantined already", at(digest)),
+        all => format!("quarantined {model} {all}"),
+    };
+    let guard = quarantined.into_iter().map(|a| Quarantined::of(model, a)).collect();
+    Ok(Ok(Change { state: State::Contained, summary, guard: Some(Enforced::Quarantine(guard)) }))
+}
+
+/// ` (digest)` when there is a digest.
+fn at(digest: Option<&str>) -> String {
+    digest.filter(|d| !d.is_empty()).map_or(String::new(), |d| format!(" ({d})"))
 }
 
 fn block(

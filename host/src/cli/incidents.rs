@@ -38,8 +38,9 @@ enum IncidentsCommand {
     Approve(ApproveArgs),
     /// Close an incident (recorded as done by `operator:$USER`).
     Close(CloseArgs),
-    /// Export an incident: an EU AI Act Article 73 or AIID report drafted by the
-    /// regulator-report responder, or an OCSF Incident Finding.
+    /// Export an incident: an EU AI Act Article 73 or AIID report filed by the
+    /// reporting responder (executed, never a dry-run or pending draft), or an OCSF
+    /// Incident Finding.
     Export(ExportArgs),
 }
 
@@ -142,7 +143,7 @@ pub(super) async fn execute(args: IncidentsArgs) -> anyhow::Result<()> {
         IncidentsCommand::Show(a) => show(&args.store.open(Missing::Refuse)?, &a),
         IncidentsCommand::Timeline(a) => timeline(&args.store.open(Missing::Refuse)?, &a),
         IncidentsCommand::Close(a) => close(&mut args.store.open(Missing::Refuse)?, &a),
-        IncidentsCommand::Export(a) => export(&args.store.open(Missing::Refuse)?, &a),
+        IncidentsCommand::Export(a) => export(&args.store.open(Missing::Refuse)?, &args.store, &a),
     }
 }
 
@@ -356,10 +357,10 @@ fn close(store: &mut Store, args: &CloseArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn export(store: &Store, args: &ExportArgs) -> anyhow::Result<()> {
+fn export(store: &Store, at: &StoreArgs, args: &ExportArgs) -> anyhow::Result<()> {
     let text = match args.format {
         ExportFormat::Ocsf => serde_json::to_string_pretty(&ocsf_incident(store, &args.id)?)?,
-        kind => report(store, &args.id, kind, args.json)?,
+        kind => report(store, at, &args.id, kind, args.json)?,
     };
     match &args.output {
         Some(file) => std::fs::write(file, text + "\n").with_context(|| format!("cannot write {}", file.display())),
@@ -370,24 +371,35 @@ fn export(store: &Store, args: &ExportArgs) -> anyhow::Result<()> {
     }
 }
 
-/// The report a `file-report` action of the regulator-report responder carries: its
-/// payload is `{"kind", "markdown", "json"}`. The newest draft of the kind wins.
-fn report(store: &Store, id: &str, kind: ExportFormat, json: bool) -> anyhow::Result<String> {
+/// The report the reporting responder filed: the newest *executed* `file-report`
+/// of the kind (a responder's report is carried out only when the operator granted it
+/// `reports`; with `--config`, only one that config grants counts). Its payload is
+/// `{"kind", "markdown", "json"}`. Dry-run, pending, rejected and failed drafts, and
+/// any other responder's, are not the report.
+fn report(store: &Store, at: &StoreArgs, id: &str, kind: ExportFormat, json: bool) -> anyhow::Result<String> {
     detail(store, id)?;
-    let actions = store.actions(id)?;
+    let reporting = at.reporting_responders()?;
     let wanted = kind.kind();
-    let Some(payload) = actions
+    let actions = store.actions(id)?;
+    let drafts: Vec<&ActionRecord> = actions
         .iter()
         .rev()
-        .filter(|a| a.action.kind == ActionKind::FileReport)
-        .map(|a| &a.action.payload)
-        .find(|p| p["kind"].as_str() == Some(wanted))
-    else {
+        .filter(|a| a.action.kind == ActionKind::FileReport && a.action.payload["kind"].as_str() == Some(wanted))
+        .collect();
+    let filed = |a: &&&ActionRecord| {
+        a.status == ActionStatus::Executed && reporting.as_ref().is_none_or(|r| r.contains(&a.action.responder))
+    };
+    let Some(action) = drafts.iter().find(filed) else {
+        let ignored: Vec<String> =
+            drafts.iter().map(|a| format!("#{} by {}, {}", a.id, a.action.responder, a.status)).collect();
+        let ignored =
+            if ignored.is_empty() { String::new() } else { format!(" (not the report: {})", ignored.join("; ")) };
         bail!(
-            "incident {id} has no {wanted} report: none was drafted by a regulator-report responder; \
-             configure one ([[responder]] name = \"regulator-report\") and run aiir again"
+            "incident {id} has no {wanted} report filed by a reporting responder{ignored}; configure one \
+             ([[responder]] name = \"regulator-report\", mode = \"enforce\") and run aiir again"
         );
     };
+    let payload = &action.action.payload;
     let markdown = kind == ExportFormat::Art73 && !json;
     let field = if markdown { "markdown" } else { "json" };
     // The responder hands both as text; JSON text is printed as it is.

@@ -45,6 +45,14 @@ impl StoreArgs {
         Ok(config.responders.into_iter().find(|r| r.setup.name == responder).map(|r| r.allow_hosts).unwrap_or_default())
     }
 
+    /// The responders the config grants `reports`; `None` without a config (then
+    /// an executed report shows that its responder held the grant when it filed).
+    pub(super) fn reporting_responders(&self) -> anyhow::Result<Option<Vec<String>>> {
+        let Some(file) = &self.config else { return Ok(None) };
+        let config = crate::config::load(file)?;
+        Ok(Some(config.responders.into_iter().filter(|r| r.grants.reports).map(|r| r.setup.name).collect()))
+    }
+
     /// Open the store.
     pub(super) fn open(&self, missing: Missing) -> anyhow::Result<Store> {
         let path = self.path()?;

@@ -84,9 +84,10 @@ pub enum Reason {
     ImportFlood,
     /// Said it could not inspect the event (or respond to the incident).
     Declined,
-    /// Returned a value that breaks the boundary's rules: a rule outside its own
-    /// namespace, a confidence that is not a number in [0, 1], control characters
-    /// in a title, a malformed technique id or field path.
+    /// Returned a value that breaks the boundary's rules: a finding's rule outside
+    /// its namespace, a confidence that is not a number in [0, 1], control
+    /// characters in a title, a malformed technique id or field path; a proposal of
+    /// the wrong shape.
     InvalidOutput,
     /// Its calls keep taking longer than its time budget allows.
     Slow,

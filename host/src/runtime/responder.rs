@@ -1,6 +1,9 @@
 //! Responders: plugins of the `responder` world, loaded, started and called with the
 //! same machinery as detectors (one cache, one set of limits, one sandbox), asked
-//! to propose actions for an incident.
+//! to propose actions for an incident. Their proposals' shape is checked here
+//! ([`vet`]); what they may touch is the actuators' to check.
+
+pub mod vet;
 
 use super::bindings::responder::Responder as ResponderWorld;
 use super::error::{LoadError, PluginError, Reason};
@@ -43,9 +46,13 @@ impl Responder {
     }
 }
 
+/// Within the caps, and every proposal of the right shape (normalised): else the
+/// call failed with `invalid-output`, naming the first bad proposal.
 fn check_proposals(proposals: Vec<Proposal>, limits: &Limits) -> Result<Vec<Proposal>, PluginError> {
     let cap = Cap { count: limits.max_proposals, noun: "proposals", reason: Reason::TooManyProposals };
-    check_output(proposals, cap, limits, string_bytes)
+    let proposals = check_output(proposals, cap, limits, string_bytes)?;
+    let invalid = |(i, why)| PluginError::new(Reason::InvalidOutput, format!("proposal {}: {why}", i + 1));
+    proposals.into_iter().enumerate().map(|(i, p)| vet::proposal(p).map_err(|why| invalid((i, why)))).collect()
 }
 
 /// Bytes of strings in a proposal, as counted against `max_output_bytes`.

@@ -2,8 +2,8 @@
 
 use super::types::parse_named;
 use super::{
-    ActionKind, ActionRecord, ActionStatus, Mode, NewAction, Result, Store, StoreError, Tx, audit, int, now_unix_nano,
-    uint,
+    AIIR, ActionKind, ActionRecord, ActionStatus, Mode, NewAction, Result, Store, StoreError, Tx, audit, int,
+    now_unix_nano, uint,
 };
 use rusqlite::{OptionalExtension as _, Row, params};
 use serde_json::json;
@@ -16,35 +16,20 @@ impl Store {
     /// `pending`) with an audit row; `None` when the same responder already proposed
     /// the same kind of action on the same target for the incident.
     pub fn propose(&mut self, action: &NewAction, status: ActionStatus) -> Result<Option<i64>> {
-        let tx = self.write()?;
-        let now = now_unix_nano();
-        let inserted = tx.execute(
-            "INSERT INTO actions (incident_id, responder, kind, target, payload, reason, mode, status, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-             ON CONFLICT (incident_id, responder, kind, target) DO NOTHING",
-            params![
-                action.incident_id,
-                action.responder,
-                action.kind.as_str(),
-                action.target,
-                action.payload.to_string(),
-                action.reason,
-                action.mode.as_str(),
-                status.as_str(),
-                int(now),
-            ],
-        )?;
-        if inserted == 0 {
-            return Ok(None);
-        }
-        let id = tx.last_insert_rowid();
-        let detail = json!({
-            "action": id, "kind": action.kind.as_str(), "target": action.target, "mode": action.mode.as_str(),
-            "status": status.as_str(), "reason": action.reason,
-        });
-        audit(&tx, now, &action.responder, Some(&action.incident_id), "action-proposed", detail)?;
-        tx.commit()?;
-        Ok(Some(id))
+        self.atomically(|t| t.propose(action, status))
+    }
+
+    /// Record a proposed action as refused by the operator's policy (`rejected` by
+    /// `aiir`, `why` its result) in one transaction: it is kept for the audit and
+    /// never carried out. `None` as for [`propose`](Self::propose).
+    pub fn refuse(&mut self, action: &NewAction, why: &str) -> Result<Option<i64>> {
+        self.atomically(|t| {
+            let id = t.propose(action, ActionStatus::Rejected)?;
+            if let Some(id) = id {
+                t.set_action_status(id, ActionStatus::Rejected, AIIR, Some(why))?;
+            }
+            Ok(id)
+        })
     }
 
     /// Record what became of an action, with an audit row by `actor`.
@@ -74,6 +59,37 @@ impl Store {
 }
 
 impl Tx<'_> {
+    /// See [`Store::propose`].
+    pub fn propose(&self, action: &NewAction, status: ActionStatus) -> Result<Option<i64>> {
+        let now = now_unix_nano();
+        let inserted = self.conn.execute(
+            "INSERT INTO actions (incident_id, responder, kind, target, payload, reason, mode, status, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (incident_id, responder, kind, target) DO NOTHING",
+            params![
+                action.incident_id,
+                action.responder,
+                action.kind.as_str(),
+                action.target,
+                action.payload.to_string(),
+                action.reason,
+                action.mode.as_str(),
+                status.as_str(),
+                int(now),
+            ],
+        )?;
+        if inserted == 0 {
+            return Ok(None);
+        }
+        let id = self.conn.last_insert_rowid();
+        let detail = json!({
+            "action": id, "kind": action.kind.as_str(), "target": action.target, "mode": action.mode.as_str(),
+            "status": status.as_str(), "reason": action.reason,
+        });
+        audit(self.conn, now, &action.responder, Some(&action.incident_id), "action-proposed", detail)?;
+        Ok(Some(id))
+    }
+
     /// See [`Store::set_action_status`].
     pub fn set_action_status(&self, id: i64, status: ActionStatus, actor: &str, result: Option<&str>) -> Result<()> {
         let conn = self.conn;

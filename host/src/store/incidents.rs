@@ -78,6 +78,18 @@ impl Store {
         rows.into_iter().map(|raw| raw.parse(&self.conn)).collect()
     }
 
+    /// Every model artifact its findings' events name (name, version, digest; an
+    /// empty version or digest is none), each once: what its responders may act on.
+    pub fn incident_artifacts(&self, id: &str) -> Result<Vec<ModelRef>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT e.model_name, NULLIF(e.model_version, ''), NULLIF(e.model_digest, '')
+             FROM findings f JOIN events e ON e.id = f.event_id
+             WHERE f.incident_id = ?1 AND e.model_name IS NOT NULL ORDER BY 1, 2, 3",
+        )?;
+        let rows = stmt.query_map([id], |r| Ok(ModelRef { name: r.get(0)?, version: r.get(1)?, digest: r.get(2)? }))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The incidents responders have not been asked about since they last grew (closed
     /// ones excepted), oldest first.
     pub fn needs_response(&self) -> Result<Vec<String>> {

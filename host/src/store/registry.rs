@@ -92,17 +92,31 @@ impl Tx<'_> {
     }
 
     /// See [`Store::rollback`].
-    pub fn rollback(&self, model: &str, before: u64, actor: &str, incident: Option<&str>) -> Result<Option<AliasMove>> {
-        let target = self
-            .conn
-            .query_row(
-                "SELECT version, digest FROM model_versions
-                 WHERE model = ?1 AND known_good = 1 AND quarantined = 0 AND registered_at < ?2
-                 ORDER BY registered_at DESC, id DESC LIMIT 1",
-                params![model, int(before)],
-                |r| Ok(Artifact::stored(r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+    pub fn rollback(
+        &self,
+        model: &str,
+        before: u64,
+        avoid: &[Artifact],
+        actor: &str,
+        incident: Option<&str>,
+    ) -> Result<Option<AliasMove>> {
+        let serving = serving(self.conn, model)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT version, digest FROM model_versions
+             WHERE model = ?1 AND known_good = 1 AND quarantined = 0 AND registered_at < ?2
+             ORDER BY registered_at DESC, id DESC",
+        )?;
+        let candidates = stmt.query_map(params![model, int(before)], |r| Ok(Artifact::stored(r.get(0)?, r.get(1)?)))?;
+        let mut target = None;
+        for candidate in candidates {
+            let candidate = candidate?;
+            // A move to where the alias points, or to the incident's own artifact,
+            // would restore nothing.
+            if serving.as_ref() != Some(&candidate) && !avoid.iter().any(|a| a.covers(&candidate)) {
+                target = Some(candidate);
+                break;
+            }
+        }
         let Some(target) = target else { return Ok(None) };
         let reason = format!("rollback to the newest known-good version before {}", crate::output::format_time(before));
         move_alias(self.conn, model, &target, now_unix_nano(), actor, &reason, incident)
@@ -116,20 +130,23 @@ impl Tx<'_> {
         digest: Option<&str>,
         incident: Option<&str>,
         actor: &str,
-    ) -> Result<bool> {
+    ) -> Result<Vec<Artifact>> {
         let now = now_unix_nano();
         let digest = known(digest);
         self.register_version(model, version, digest, now, actor)?;
-        let changed = self.conn.execute(
+        let mut stmt = self.conn.prepare_cached(
             "UPDATE model_versions SET quarantined = 1, quarantined_by_incident = ?4
-             WHERE model = ?1 AND version = ?2 AND (?3 IS NULL OR digest = ?3) AND quarantined = 0",
-            params![model, version, digest, incident],
+             WHERE model = ?1 AND version = ?2 AND (?3 IS NULL OR digest = ?3) AND quarantined = 0
+             RETURNING version, digest",
         )?;
-        if changed > 0 {
+        let rows =
+            stmt.query_map(params![model, version, digest, incident], |r| Ok(Artifact::stored(r.get(0)?, r.get(1)?)))?;
+        let quarantined: Vec<Artifact> = rows.collect::<rusqlite::Result<_>>()?;
+        if !quarantined.is_empty() {
             let detail = json!({ "model": model, "version": version, "digest": digest });
             audit(self.conn, now, actor, incident, "quarantined", detail)?;
         }
-        Ok(changed > 0)
+        Ok(quarantined)
     }
 
     /// See [`Store::block`].
@@ -305,20 +322,24 @@ impl Store {
 
     /// Move the model's serving alias to its newest known-good, non-quarantined
     /// artifact registered before `before` (the incident's first event) — possibly the
-    /// same label with another digest; `None` when there is none, for the caller to
-    /// report.
+    /// same label with another digest — that is neither the one serving nor one of
+    /// `avoid` (the incident's own; one without a digest stands for its whole label);
+    /// `None` when nothing would move, for the caller to report.
     pub fn rollback(
         &mut self,
         model: &str,
         before: u64,
+        avoid: &[Artifact],
         actor: &str,
         incident: Option<&str>,
     ) -> Result<Option<AliasMove>> {
-        self.atomically(|t| t.rollback(model, before, actor, incident))
+        self.atomically(|t| t.rollback(model, before, avoid, actor, incident))
     }
 
     /// Quarantine the artifact of `digest` (registering it if unknown), or without a
-    /// digest every artifact of the label; `false` when nothing changed.
+    /// digest (an empty one is none) every artifact of the label. Returns the
+    /// artifacts quarantined now: exactly what [`Store::quarantined`] gains, and what
+    /// the guard must flag from now on.
     pub fn quarantine(
         &mut self,
         model: &str,
@@ -326,7 +347,7 @@ impl Store {
         digest: Option<&str>,
         incident: Option<&str>,
         actor: &str,
-    ) -> Result<bool> {
+    ) -> Result<Vec<Artifact>> {
         self.atomically(|t| t.quarantine(model, version, digest, incident, actor))
     }
 

@@ -250,13 +250,13 @@ fn rollback_picks_the_newest_known_good_version_before_the_incident() {
     for v in ["1.0", "1.1", "1.2"] {
         s.mark_known_good("m", v, None, "alice").unwrap();
     }
-    assert!(s.quarantine("m", "1.2", None, None, "alice").unwrap());
-    assert!(!s.quarantine("m", "1.2", None, None, "alice").unwrap());
+    assert!(!s.quarantine("m", "1.2", None, None, "alice").unwrap().is_empty());
+    assert!(s.quarantine("m", "1.2", None, None, "alice").unwrap().is_empty());
     // The incident began at minute 15: 1.2 (quarantined) and 2.0 (later) are out.
-    let moved = s.rollback("m", 15 * MIN, "rollback", None).unwrap().unwrap();
+    let moved = s.rollback("m", 15 * MIN, &[], "rollback", None).unwrap().unwrap();
     assert_eq!(moved, AliasMove { from: Some(artifact("2.0")), to: artifact("1.1") });
     assert_eq!(s.serving("m").unwrap(), Some(artifact("1.1")));
-    assert_eq!(s.rollback("m", 0, "rollback", None).unwrap(), None, "nothing known-good that early");
+    assert_eq!(s.rollback("m", 0, &[], "rollback", None).unwrap(), None, "nothing known-good that early");
     let history = s.alias_history("m").unwrap();
     assert_eq!(history.len(), 5);
     assert_eq!(history[0].actor, "log:l0");
@@ -279,7 +279,7 @@ fn a_reread_lifecycle_event_or_a_quarantined_version_does_not_move_the_alias() {
     s.observe_lifecycle(&tampered).unwrap();
     s.mark_known_good("m", "1.0", None, "alice").unwrap();
     s.atomically(|t| {
-        t.rollback("m", 2 * MIN, "rollback", None)?;
+        t.rollback("m", 2 * MIN, &[], "rollback", None)?;
         t.quarantine("m", "1.1", None, None, "rollback")
     })
     .unwrap();
@@ -316,9 +316,9 @@ fn an_artifact_swapped_under_the_same_label_is_a_row_of_its_own() {
     assert!(matches!(ambiguous, StoreError::Ambiguous { ref digests, .. } if digests.len() == 2), "{ambiguous}");
 
     // Containment: back to the good artifact, the tampered one quarantined, by digest only.
-    let back = s.rollback("m", 185 * MIN, "rollback", None).unwrap();
+    let back = s.rollback("m", 185 * MIN, &[], "rollback", None).unwrap();
     assert_eq!(back, Some(AliasMove { from: Some(tampered_artifact.clone()), to: good_artifact.clone() }));
-    assert!(s.quarantine("m", "2.3.1", tampered, None, "contain").unwrap());
+    assert!(!s.quarantine("m", "2.3.1", tampered, None, "contain").unwrap().is_empty());
     let [first, second] = &s.versions("m").unwrap()[..] else { panic!("two rows") };
     assert_eq!(
         (first.digest.as_deref(), first.known_good, first.quarantined, first.serving),
@@ -357,8 +357,32 @@ fn a_digest_learned_later_fills_in_the_unknown_one() {
         s.mark_known_good("m", "1.0", Some("sha256:c"), "alice"),
         Err(StoreError::NoVersion { digest: Some(_), .. })
     ));
-    // Without a digest, quarantine takes every artifact of the label.
-    assert!(s.quarantine("m", "1.0", None, None, "alice").unwrap());
+    // Without a digest (an empty one is none), quarantine takes every artifact of the
+    // label, and says which.
+    let taken = s.quarantine("m", "1.0", Some(""), None, "alice").unwrap();
+    let digests: Vec<_> = taken.into_iter().map(|a| a.digest).collect();
+    assert_eq!(digests, [Some("sha256:a".to_owned()), Some("sha256:b".to_owned())]);
     assert_eq!(s.quarantined().unwrap().len(), 2);
     assert!(!s.is_quarantined("m", "1.0", None).unwrap(), "no row of an unknown digest");
+}
+
+#[test]
+fn rollback_never_targets_the_serving_artifact_or_the_incidents_own() {
+    let (_dir, mut s) = store();
+    for (i, v) in ["1.0", "1.1"].iter().enumerate() {
+        s.observe_lifecycle(&lifecycle(&format!("l{i}"), i as u64 * 10, "deployed", v)).unwrap();
+        s.mark_known_good("m", v, None, "alice").unwrap();
+    }
+    // 1.1 serves and is the newest known-good: the rollback goes past it.
+    let moved = s.rollback("m", 15 * MIN, &[], "rollback", None).unwrap().unwrap();
+    assert_eq!(moved.to, artifact("1.0"));
+    // Now 1.0 serves and the incident is about 1.1 (named by its label alone, so
+    // every artifact of it): nothing would move, and nothing is recorded.
+    let own = [Artifact { version: "1.1".into(), digest: None }];
+    assert_eq!(s.rollback("m", 15 * MIN, &own, "rollback", None).unwrap(), None);
+    assert_eq!(s.serving("m").unwrap(), Some(artifact("1.0")));
+    assert_eq!(s.alias_history("m").unwrap().len(), 3);
+    // Named by another digest of the label, 1.1 is a target again.
+    let other = [Artifact { version: "1.1".into(), digest: Some("sha256:other".into()) }];
+    assert_eq!(s.rollback("m", 15 * MIN, &other, "rollback", None).unwrap().unwrap().to, artifact("1.1"));
 }

@@ -88,7 +88,9 @@ named! {
         Executed = "executed",
         /// Tried and failed; `result` says why.
         Failed = "failed",
-        /// Refused by an operator.
+        /// Refused: by an operator, or by aiir when the operator's policy does not
+        /// grant it (out of the incident's scope, a report from a responder that may
+        /// not file one); `result` says why. Never carried out.
         Rejected = "rejected",
     }
 }
@@ -301,6 +303,14 @@ impl Artifact {
     /// An artifact as stored: a digest of `''` is an unknown one.
     pub(super) fn stored(version: String, digest: String) -> Self {
         Self { version, digest: Some(digest).filter(|d| !d.is_empty()) }
+    }
+}
+
+impl Artifact {
+    /// Whether `other` is this artifact, or of its label when this one's digest is
+    /// unknown (a log without digests names a label, not one of its artifacts).
+    pub fn covers(&self, other: &Artifact) -> bool {
+        self.version == other.version && (self.digest.is_none() || self.digest == other.digest)
     }
 }
 
