@@ -15,6 +15,7 @@ mod follow;
 mod formats;
 mod incidents_cli;
 mod inspect;
+mod load;
 mod parallel;
 mod plugin_errors;
 mod respond;
