@@ -506,7 +506,7 @@ impl Component<'_> {
 }
 
 fn read_wasm(file: &Path, path: &str, problems: &mut Vec<Problem>) -> Option<(Vec<u8>, String)> {
-    match std::fs::read(file) {
+    match crate::runtime::read_component(file) {
         Ok(bytes) => Some((bytes, file.display().to_string())),
         Err(e) => {
             problems.push(Problem::new(format!("{path}.wasm"), format!("cannot read {}: {e}", file.display())));

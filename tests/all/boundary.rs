@@ -5,8 +5,8 @@
 //! lie must fail as the plugin's own error with its reason code, change no incident's
 //! family, and leave the neighbours' findings exactly as they are without it.
 
-use crate::sandbox::{Contained, EVENTS, LOG, MEMORY_BOUND_KIB, WELL_BEHAVED, baseline, wait_bounded};
-use crate::support::{guest, root, shared_cache, store_json};
+use crate::sandbox::{EVENTS, LOG, MEMORY_BOUND_KIB, TIME_BOUND, WELL_BEHAVED, baseline};
+use crate::support::{Contained, guest, root, shared_cache, store_json, wait_bounded};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -44,7 +44,7 @@ fn forge(extra: &str, settings: &str) -> Forged {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let run = wait_bounded(child);
+    let run = wait_bounded(child, TIME_BOUND);
     assert!(run.max_rss_kib < MEMORY_BOUND_KIB, "aiir grew to {} KiB", run.max_rss_kib);
     assert_eq!(run.well_behaved(), baseline(), "the neighbours are unaffected\n{}", run.stderr);
     assert!(run.stderr.contains(&format!("aiir: {EVENTS} events read, 0 lines rejected")), "{}", run.stderr);

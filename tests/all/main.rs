@@ -17,6 +17,7 @@ mod formats;
 mod grants;
 mod incidents_cli;
 mod inspect;
+mod load;
 mod parallel;
 mod plugin_errors;
 mod respond;

@@ -4,7 +4,7 @@
 //! code, keep the other detectors' findings exactly as they are without the hostile
 //! one, and let nothing leak.
 
-use crate::support::{guest, root, shared_cache, temp_file};
+use crate::support::{Contained, guest, root, shared_cache, temp_file, wait_bounded};
 use serde_json::Value;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -17,20 +17,12 @@ pub(crate) const LOG: &str = r#"{"id":"e1","time":"2026-11-27T13:00:00Z","source
 "#;
 pub(crate) const EVENTS: u64 = 4;
 /// No hostile run may take longer or grow the host larger than this.
-const TIME_BOUND: Duration = Duration::from_secs(30);
+pub(crate) const TIME_BOUND: Duration = Duration::from_secs(30);
 pub(crate) const MEMORY_BOUND_KIB: i64 = 1 << 20;
 
 /// The well-behaved detectors every hostile plugin runs beside.
 pub(crate) const WELL_BEHAVED: &str =
     "[[detector]]\nname = \"prompt-injection\"\n[[detector]]\nname = \"indirect-injection\"\n";
-
-/// A finished run of the real binary, with what it cost.
-pub(crate) struct Contained {
-    pub(crate) code: i32,
-    pub(crate) stdout: String,
-    pub(crate) stderr: String,
-    pub(crate) max_rss_kib: i64,
-}
 
 impl Contained {
     pub(crate) fn findings_of(&self, plugin: &str) -> Vec<Value> {
@@ -70,43 +62,7 @@ fn run(config: &str, envs: &[(&str, &str)]) -> Contained {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_bounded(child)
-}
-
-/// Wait for the child, reading its output; fail if it outlives the time bound.
-pub(crate) fn wait_bounded(mut child: std::process::Child) -> Contained {
-    let started = Instant::now();
-    let read = |mut r: Box<dyn std::io::Read + Send>| {
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            r.read_to_string(&mut s).unwrap();
-            s
-        })
-    };
-    let out = read(Box::new(child.stdout.take().unwrap()));
-    let err = read(Box::new(child.stderr.take().unwrap()));
-    let (code, max_rss_kib) = loop {
-        if let Some(done) = try_wait4(child.id()) {
-            break done;
-        }
-        if started.elapsed() > TIME_BOUND {
-            child.kill().unwrap();
-            panic!("aiir still running after {TIME_BOUND:?}: a plugin was not contained");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Contained { code, stdout: out.join().unwrap(), stderr: err.join().unwrap(), max_rss_kib }
-}
-
-/// The exit code and peak resident memory of a finished child, if it has finished.
-#[allow(unsafe_code)]
-fn try_wait4(pid: u32) -> Option<(i32, i64)> {
-    let mut status = 0;
-    // SAFETY: zeroed rusage is a valid value for wait4 to fill in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: wait4 on our own child with valid pointers; WNOHANG never blocks.
-    let pid = unsafe { libc::wait4(pid as i32, &mut status, libc::WNOHANG, &mut usage) };
-    (pid > 0).then(|| (libc::WEXITSTATUS(status), usage.ru_maxrss))
+    wait_bounded(child, TIME_BOUND)
 }
 
 /// A detector entry for a hostile component; `extra` goes before its settings.

@@ -2,7 +2,8 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
 
 #[path = "../guests/artifacts.rs"]
 mod artifacts;
@@ -118,4 +119,55 @@ pub fn temp_file(name: &str, text: &[u8]) -> (tempfile::TempDir, PathBuf) {
     let path = dir.path().join(name);
     std::fs::write(&path, text).unwrap();
     (dir, path)
+}
+
+/// A finished run of the real binary, with what it cost.
+pub struct Contained {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub max_rss_kib: i64,
+    /// Wall-clock time from spawn to exit.
+    pub elapsed: Duration,
+    /// CPU time it spent, user and system.
+    pub cpu: Duration,
+}
+
+/// Wait for the child, reading its output; kill it and fail if it outlives `bound`.
+pub fn wait_bounded(mut child: Child, bound: Duration) -> Contained {
+    let started = Instant::now();
+    let read = |mut r: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            r.read_to_string(&mut s).unwrap();
+            s
+        })
+    };
+    let out = read(Box::new(child.stdout.take().unwrap()));
+    let err = read(Box::new(child.stderr.take().unwrap()));
+    let (code, max_rss_kib, cpu) = loop {
+        if let Some(done) = try_wait4(child.id()) {
+            break done;
+        }
+        if started.elapsed() > bound {
+            child.kill().unwrap();
+            panic!("aiir still running after {bound:?}: a plugin was not contained");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let elapsed = started.elapsed();
+    Contained { code, stdout: out.join().unwrap(), stderr: err.join().unwrap(), max_rss_kib, elapsed, cpu }
+}
+
+/// The exit code, peak resident memory and CPU time of a finished child, if it has
+/// finished.
+#[allow(unsafe_code)]
+fn try_wait4(pid: u32) -> Option<(i32, i64, Duration)> {
+    let mut status = 0;
+    // SAFETY: zeroed rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 on our own child with valid pointers; WNOHANG never blocks.
+    let pid = unsafe { libc::wait4(pid as i32, &mut status, libc::WNOHANG, &mut usage) };
+    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    (pid > 0).then(|| (libc::WEXITSTATUS(status), usage.ru_maxrss, time(usage.ru_utime) + time(usage.ru_stime)))
 }

@@ -283,7 +283,7 @@ async fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
 
 async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
     let name = args.plugin.display().to_string();
-    let wasm = std::fs::read(&args.plugin).with_context(|| format!("cannot read {name}"))?;
+    let wasm = crate::runtime::read_component(&args.plugin).with_context(|| format!("cannot read {name}"))?;
     let runtime = Runtime::new(args.cache.dir(), false)?;
     // Load with every grant so that imports can be listed, marked when they need one.
     let everything = Sandbox { grants: Grant::ALL.to_vec(), ..Sandbox::default() };

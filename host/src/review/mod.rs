@@ -113,7 +113,7 @@ pub async fn review(opts: &ReviewOptions) -> anyhow::Result<Verdict> {
     // The cases file first: it is cheap to check and its mistakes are the reviewer's.
     let cases = cases::load(&opts.cases)?;
     let name = opts.plugin.display().to_string();
-    let wasm = std::fs::read(&opts.plugin).with_context(|| format!("cannot read {name}"))?;
+    let wasm = crate::runtime::read_component(&opts.plugin).with_context(|| format!("cannot read {name}"))?;
     let runtime = Runtime::new(opts.cache_dir.clone(), true)?;
     let loaded = runtime.load(&wasm, &strict_sandbox()).map_err(|e| match e {
         // The load error suggests grants to the operator; a review has none to give.

@@ -1,6 +1,7 @@
 //! How plugins fail: at load, and per call with a reason code.
 
 use super::SettingsError;
+use super::admit::Limit;
 use super::limits::Exceeded;
 use super::sandbox::Grant;
 use aiir_boundary::cap;
@@ -19,9 +20,25 @@ pub enum LoadError {
     /// A core module where a component is needed.
     #[error("a core WebAssembly module, not a component: build it for wasm32-wasip2")]
     CoreModule,
+    /// Its sections cannot be read.
+    #[error("malformed component: {0}")]
+    Malformed(String),
+    /// It holds more of something than a component may.
+    #[error("over a load limit: {value} {}, more than the cap of {cap}", .limit.name())]
+    OverLimit {
+        /// The limit it is over.
+        limit: Limit,
+        /// How much it holds, as far as it was read.
+        value: u64,
+        /// The limit's cap.
+        cap: u64,
+    },
     /// wasmtime could not compile it.
     #[error("cannot compile: {0:#}")]
     Compile(anyhow::Error),
+    /// Compiling took longer than the budget.
+    #[error("cannot compile: took longer than the budget of {} s", .0.as_secs())]
+    CompileBudget(Duration),
     /// A component of some other world.
     #[error("does not implement the aiir:plugin/{world} world: it lacks the export(s) {missing} (it exports: {found})")]
     WrongWorld {

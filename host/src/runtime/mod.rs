@@ -1,14 +1,16 @@
 //! Running plugins: one wasmtime engine, components compiled once (or loaded from the
 //! precompiled cache), warm instances reused across events.
 //!
-//! A plugin goes through visible steps: [`Runtime::load`] (compile or load from
-//! cache, check the world and the grants) → [`Loaded::start`] (instantiate, `info`,
+//! A plugin goes through visible steps: [`Runtime::load`] (check the size and
+//! counts against the load [`Limit`]s, the world and the grants, before compiling;
+//! then compile or load from cache, and link) → [`Loaded::start`] (instantiate, `info`,
 //! `configure`) → [`Plugin::inspect`] for each event, each call under the plugin's
 //! [`Limits`] in its [`Sandbox`]. Responders take the same steps:
 //! [`Runtime::load_responder`] → [`LoadedResponder::start`](Loaded::start) →
 //! [`Responder::respond`](Plugin::respond) for each incident, with a
 //! [`ResponseContext`] served to its `response` imports.
 
+mod admit;
 mod bindings;
 mod boundary;
 mod cache;
@@ -22,6 +24,7 @@ mod sandbox;
 mod state;
 mod world;
 
+pub use admit::{COMPILE_BUDGET, Limit, read_component};
 pub use aiir_boundary::{Evidence, Finding, Severity};
 pub use bindings::aiir::plugin::types::{
     Custom, Document, Event, EventKind, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef, Payload,
@@ -30,7 +33,7 @@ pub use bindings::aiir::plugin::types::{
 pub use bindings::responder::aiir::plugin::incidents::{
     Action, Incident, IncidentFinding, ModelVersion, Notice, Proposal, Report, Scope, State,
 };
-pub use cache::{Cache, sha256_hex};
+pub use cache::{Cache, MAX_CACHE_BYTES, sha256_hex};
 pub use error::{LoadError, PluginError, Reason};
 pub use limits::Limits;
 pub use plugin::{CallStats, LoadStats, Loaded, Plugin, Setup};

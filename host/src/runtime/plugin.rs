@@ -1,6 +1,7 @@
-//! One plugin: loaded (compiled, checked, linked), then started (instantiated,
+//! One plugin: loaded (checked, compiled, linked), then started (instantiated,
 //! configured), then called for each event under its limits.
 
+use super::admit::{COMPILE_BUDGET, Shape, admit};
 use super::bindings::Detector;
 use super::bindings::aiir::plugin::types as wit;
 use super::boundary;
@@ -10,9 +11,10 @@ use super::sandbox::Sandbox;
 use super::state::PluginState;
 use super::world::{self, World};
 use super::{EPOCH_TICK, Event, EventKind, Finding, PluginInfo, Runtime, sha256_hex};
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
-use wasmtime::Store;
 use wasmtime::component::Component;
+use wasmtime::{Engine, Store};
 
 /// How a plugin was loaded.
 #[derive(Debug, Clone)]
@@ -89,43 +91,63 @@ impl<W: World> std::fmt::Debug for Plugin<W> {
 }
 
 impl Runtime {
-    /// Compile a component (or load it from the precompiled cache), check that it
-    /// implements the detector world, imports only what `sandbox` grants, and that
-    /// the host provides all it imports.
+    /// Check a component before compiling it (its size and counts against the load
+    /// [`Limit`](super::Limit)s, that it implements the detector world, that it
+    /// imports only what `sandbox` grants), then compile it (or load it from the
+    /// precompiled cache) and link it against the host.
     pub fn load(&self, wasm: &[u8], sandbox: &Sandbox) -> Result<Loaded, LoadError> {
         self.load_world(wasm, sandbox)
     }
 
-    /// [`load`](Self::load) for a component of world `W`.
+    /// [`load`](Self::load) for a component of world `W`. The cache is written only
+    /// once every check has passed and the component links.
     pub(crate) fn load_world<W: World>(&self, wasm: &[u8], sandbox: &Sandbox) -> Result<Loaded<W>, LoadError> {
-        check_header(wasm)?;
+        let imports = check::<W>(wasm, sandbox)?;
         let started = Instant::now();
         let sha256 = sha256_hex(wasm);
         let cached = self.cache.as_ref().and_then(|c| c.load(&self.engine, &sha256));
         let hit = cached.is_some();
         let component = match cached {
             Some(c) => c,
-            None => self.compile(wasm, &sha256)?,
+            None => compile(&self.engine, wasm)?,
         };
         let stats = LoadStats { sha256, size: wasm.len(), cached: hit, load_time: started.elapsed() };
-        world::check::<W>(&self.engine, &component)?;
-        let imports: Vec<String> =
-            component.component_type().imports(&self.engine).map(|(n, _)| n.to_owned()).collect();
-        let ungranted = sandbox.ungranted(&imports);
-        if !ungranted.is_empty() {
-            return Err(LoadError::Ungranted(ungranted.into_iter().map(String::from).collect()));
-        }
         let pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::Link(e.into()))?;
         let pre = W::pre(pre).map_err(|e| LoadError::Link(e.into()))?;
+        if let Some(cache) = self.cache.as_ref().filter(|_| !hit) {
+            cache.store(&stats.sha256, &component);
+        }
         Ok(Loaded { pre, stats, imports })
     }
+}
 
-    fn compile(&self, wasm: &[u8], sha256: &str) -> Result<Component, LoadError> {
-        let component = Component::new(&self.engine, wasm).map_err(|e| LoadError::Compile(e.into()))?;
-        if let Some(cache) = &self.cache {
-            cache.store(sha256, &component);
-        }
-        Ok(component)
+/// Everything checked before compiling: the header, the load limits, the world and
+/// the grants. Returns the component's imports.
+fn check<W: World>(wasm: &[u8], sandbox: &Sandbox) -> Result<Vec<String>, LoadError> {
+    check_header(wasm)?;
+    let Shape { imports, exports } = admit(wasm)?;
+    world::check::<W>(&exports)?;
+    let ungranted = sandbox.ungranted(&imports);
+    if !ungranted.is_empty() {
+        return Err(LoadError::Ungranted(ungranted.into_iter().map(String::from).collect()));
+    }
+    Ok(imports)
+}
+
+/// Compile on a thread of its own, waiting at most [`COMPILE_BUDGET`]. A compile
+/// past the budget cannot be stopped: its thread finishes in the background and its
+/// result is dropped; the load limits bound what that can cost.
+fn compile(engine: &Engine, wasm: &[u8]) -> Result<Component, LoadError> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let (engine, wasm) = (engine.clone(), wasm.to_vec());
+    std::thread::Builder::new()
+        .name("aiir-compile".into())
+        .spawn(move || tx.send(Component::new(&engine, &wasm)))
+        .map_err(|e| LoadError::Compile(anyhow::Error::new(e).context("cannot start the compile thread")))?;
+    match rx.recv_timeout(COMPILE_BUDGET) {
+        Ok(compiled) => compiled.map_err(|e| LoadError::Compile(e.into())),
+        Err(RecvTimeoutError::Timeout) => Err(LoadError::CompileBudget(COMPILE_BUDGET)),
+        Err(RecvTimeoutError::Disconnected) => Err(LoadError::Compile(anyhow::anyhow!("the compiler panicked"))),
     }
 }
 

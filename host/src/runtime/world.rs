@@ -7,7 +7,7 @@ use super::error::LoadError;
 use super::state::PluginState;
 use super::{PluginInfo, SettingsError};
 use wasmtime::Store;
-use wasmtime::component::{Component, InstancePre};
+use wasmtime::component::InstancePre;
 
 /// A world of `aiir:plugin`, implemented by the bindings `bindgen!` generated for it.
 pub trait World: Sized + Send + Sync + 'static {
@@ -75,11 +75,11 @@ macro_rules! world {
 world!(Detector, DetectorPre<PluginState>, "detector", ["info", "configure", "inspect"]);
 world!(Responder, ResponderPre<PluginState>, "responder", ["info", "configure", "respond"]);
 
-/// Check that a component has the exports of world `W`; name what it lacks, and
-/// what it is instead when it has another world's.
-pub(crate) fn check<W: World>(engine: &wasmtime::Engine, component: &Component) -> Result<(), LoadError> {
-    let ty = component.component_type();
-    let exports: Vec<&str> = ty.exports(engine).map(|(name, _)| name).collect();
+/// Check that a component exports what world `W` does (its top-level `exports`, as
+/// read before compiling); name what it lacks, and what it is instead when it has
+/// another world's.
+pub(crate) fn check<W: World>(exports: &[String]) -> Result<(), LoadError> {
+    let exports: Vec<&str> = exports.iter().map(String::as_str).collect();
     let missing: Vec<&str> = W::EXPORTS.iter().copied().filter(|e| !exports.contains(e)).collect();
     if missing.is_empty() {
         return Ok(());
