@@ -112,13 +112,14 @@ impl fmt::Display for Reason {
     }
 }
 
-/// A failed call: the reason code and what happened.
+/// A failed call: the reason code and what happened. Shown on one line, the detail
+/// escaped: it is the plugin's text (declined, panic message, trap backtrace).
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{reason}: {detail}")]
+#[error("{reason}: {}", crate::output::terminal::line(.detail))]
 pub struct PluginError {
     /// The reason code.
     pub reason: Reason,
-    /// Details for a human.
+    /// Details for a human, as the plugin or wasmtime gave them (raw: escape to show).
     pub detail: String,
 }
 
