@@ -7,6 +7,7 @@
 //!
 //! Built only for the end-to-end tests, never shipped.
 
+use aiir_sdk::Evidence;
 use aiir_sdk::prelude::*;
 use serde::Deserialize;
 use std::time::Duration;
