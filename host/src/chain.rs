@@ -2,7 +2,7 @@
 //! policies. `aiir run` and `aiir eval` both push events through it.
 
 use crate::config::{self, Config, DetectorConfig, Problem};
-use crate::output;
+use crate::output::{self, terminal};
 use crate::policy::{Breaker, BreakerConfig, OnError, PACE_CALLS, Pace};
 use crate::role::Role;
 use crate::route::Routes;
@@ -167,8 +167,9 @@ pub(crate) fn problems_of(path: &str, name: &str, origin: &str, e: LoadError) ->
         LoadError::Settings(errors) => errors
             .into_iter()
             .map(|s| {
-                let at = config::join(&format!("{path}.settings"), &s.path);
-                Problem::new(at, format!("plugin {name:?}: {}", s.message))
+                // The path and the message are the plugin's text.
+                let at = config::join(&format!("{path}.settings"), &terminal::line(&s.path));
+                Problem::new(at, format!("plugin {name:?}: {}", terminal::line(&s.message)))
             })
             .collect(),
         other => vec![Problem::new(path, format!("plugin {name:?} ({origin}): {other}"))],

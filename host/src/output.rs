@@ -1,7 +1,8 @@
 //! Output: findings as JSON Lines (aiir's own records, or OCSF events), diagnostics
-//! and the run summary on stderr.
+//! and the run summary on stderr. Text for a person passes through [`terminal`].
 
 pub mod ocsf;
+pub mod terminal;
 
 use crate::runtime::{Event, Finding, ModelRef, Plugin, PluginError, Reason, Severity};
 use serde::Serialize;
@@ -177,12 +178,14 @@ impl Sink {
         Ok(Self { out, style })
     }
 
-    /// Write one finding and flush, so a reader of a live pipe sees it at once.
+    /// Write one finding and flush, so a reader of a live pipe sees it at once. The
+    /// JSON escapes every control, as on stdout it may well reach a terminal.
     pub fn write(&mut self, record: &FindingRecord<'_>) -> io::Result<()> {
-        match self.style {
-            Style::Aiir => serde_json::to_writer(&mut self.out, record)?,
-            Style::Ocsf => serde_json::to_writer(&mut self.out, &ocsf::detection(record))?,
-        }
+        let json = match self.style {
+            Style::Aiir => serde_json::to_string(record)?,
+            Style::Ocsf => serde_json::to_string(&ocsf::detection(record))?,
+        };
+        self.out.write_all(terminal::json(&json).as_bytes())?;
         self.out.write_all(b"\n")?;
         self.out.flush()
     }
@@ -272,8 +275,8 @@ impl Summary {
             let load = load_label(p.stats().cached, p.stats().load_time);
             let row = format!(
                 "  {:<20} {:<8} {:<20} {:>9} {:>8}  {}\n",
-                p.name(),
-                p.info().version,
+                terminal::line(p.name()),
+                terminal::line(&p.info().version),
                 load,
                 c.inspected,
                 c.findings,
@@ -291,13 +294,25 @@ fn load_label(cached: bool, took: Duration) -> String {
 }
 
 /// A line for the operator on stderr, outside the findings stream (and above the
-/// progress line, if one is shown).
+/// progress line, if one is shown). Its line breaks stay; any other control a caller
+/// let through is shown escaped, so a plugin's text cannot drive the terminal. Text
+/// that must stay on one line is escaped by the caller with [`terminal::line`].
 pub fn diagnostic(text: &str) {
-    crate::progress::eprint_line(text);
+    crate::progress::eprint_line(&terminal::text(text));
 }
 
-/// Text meant as the command's result, on stdout. A reader that went away (`| head`)
-/// is not an error worth a panic: the rest is dropped.
+/// Text meant as the command's result, on stdout, escaped as [`diagnostic`] is. A
+/// reader that went away (`| head`) is not an error worth a panic: the rest is dropped.
 pub fn print_text(text: &str) {
+    print_raw(&terminal::text(text));
+}
+
+/// JSON meant as the command's result, on stdout: still the same JSON, with the
+/// controls serde leaves raw escaped (see [`terminal::json`]).
+pub fn print_json(json: &str) {
+    print_raw(&terminal::json(json));
+}
+
+fn print_raw(text: &str) {
     let _ = writeln!(io::stdout().lock(), "{text}");
 }

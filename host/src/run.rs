@@ -232,7 +232,8 @@ async fn process(
         }
         Err(message) => {
             out.summary.rejected += 1;
-            output::diagnostic(&format!("aiir: {at}: {message}"));
+            // A decode error may quote the line, which is anyone's text.
+            output::diagnostic(&format!("aiir: {at}: {}", output::terminal::line(&message)));
             Vec::new()
         }
     };

@@ -107,6 +107,7 @@ mod event;
 mod finding;
 mod incident;
 pub mod log;
+pub mod markdown;
 mod responder;
 mod settings;
 #[cfg(not(target_arch = "wasm32"))]

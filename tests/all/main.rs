@@ -11,6 +11,7 @@ mod cache;
 mod compat;
 mod config_ui;
 mod demo;
+mod escape;
 mod eval;
 mod follow;
 mod formats;

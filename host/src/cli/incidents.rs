@@ -5,7 +5,7 @@ use super::store::{Missing, StoreArgs, operator, table};
 use crate::actuate::Actuators;
 use crate::actuate::guard::Guard;
 use crate::output::ocsf::{self, Activity};
-use crate::output::{FindingJson, format_time, print_text, severity_name};
+use crate::output::{FindingJson, format_time, print_json, print_text, severity_name, terminal};
 use crate::store::{
     ActionKind, ActionRecord, ActionStatus, Filter, IncidentDetail, IncidentRecord, State, Store, StoredFinding,
     TimelineItem,
@@ -160,13 +160,13 @@ fn list(store: &Store, args: &ListArgs) -> anyhow::Result<()> {
     if args.format.is_some() {
         for i in &incidents {
             let event = ocsf_incident(store, &i.id)?;
-            print_text(&serde_json::to_string(&event)?);
+            print_json(&serde_json::to_string(&event)?);
         }
         return Ok(());
     }
     if args.json {
         let all: Vec<Value> = incidents.iter().map(incident_json).collect();
-        print_text(&serde_json::to_string_pretty(&all)?);
+        print_json(&serde_json::to_string_pretty(&all)?);
         return Ok(());
     }
     if incidents.is_empty() {
@@ -217,32 +217,35 @@ fn show(store: &Store, args: &ShowArgs) -> anyhow::Result<()> {
         out["rules"] = json!(detail.rules);
         out["findings"] = findings.iter().map(finding_json).collect();
         out["actions"] = actions.iter().map(action_json).collect();
-        print_text(&serde_json::to_string_pretty(&out)?);
+        print_json(&serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
     print_text(&show_text(&detail, &findings, &actions));
     Ok(())
 }
 
+/// The incident for a person. Most of it is a plugin's or a log's text: every such
+/// field is shown on one line with its controls escaped.
 fn show_text(detail: &IncidentDetail, findings: &[StoredFinding], actions: &[ActionRecord]) -> String {
+    use terminal::line;
     let i = &detail.incident;
-    let none = |v: &[String]| if v.is_empty() { "(none)".to_owned() } else { v.join(", ") };
+    let none = |v: &[String]| if v.is_empty() { "(none)".to_owned() } else { line(&v.join(", ")).into_owned() };
     let model = i.model.as_ref().map_or("(none)".to_owned(), |m| {
         let mut s = m.name.clone();
         s.extend(m.version.as_ref().map(|v| format!(" {v}")));
         s.extend(m.digest.as_ref().map(|d| format!("@{d}")));
-        s
+        line(&s).into_owned()
     });
     let mut text = format!(
         "incident    {}  {}\nseverity    {}\nstate       {}\ngroup       {} by {} {}\nmodel       {model}\n\
          first seen  {}\nlast seen   {}\nopened      {}\nprincipals  {}\nsessions    {}\ntechniques  {}\nrules       {}\n",
-        i.id,
-        i.title,
+        line(&i.id),
+        line(&i.title),
         severity_name(i.severity),
         i.state,
-        i.family,
+        line(i.family.as_str()),
         i.scope.as_str(),
-        i.key,
+        line(&i.key),
         format_time(i.first_seen),
         format_time(i.last_seen),
         format_time(i.opened_at),
@@ -257,13 +260,13 @@ fn show_text(detail: &IncidentDetail, findings: &[StoredFinding], actions: &[Act
         text.push_str(&format!(
             "  {}  {}  {} ({})  {}\n",
             format_time(f.time_unix_nano),
-            f.event_id,
-            g.rule,
+            line(&f.event_id),
+            line(&g.rule),
             severity_name(g.severity),
-            g.title
+            line(&g.title)
         ));
         for e in &g.evidence {
-            text.push_str(&format!("      {}: {}\n", e.field, e.excerpt));
+            text.push_str(&format!("      {}: {}\n", line(&e.field), line(&e.excerpt)));
         }
     }
     text.push_str(&format!("\nactions ({})\n", actions.len()));
@@ -303,7 +306,7 @@ fn timeline(store: &Store, args: &ShowArgs) -> anyhow::Result<()> {
                 }),
             })
             .collect();
-        print_text(&serde_json::to_string_pretty(&all)?);
+        print_json(&serde_json::to_string_pretty(&all)?);
         return Ok(());
     }
     let rows: Vec<Vec<String>> = entries
@@ -344,7 +347,7 @@ async fn approve(store: &mut Store, at: &StoreArgs, args: &ApproveArgs) -> anyho
     let mut act = Actuators { store, guard: &mut guard, reports };
     let status = act.execute(args.action, &incident, &allow_hosts, &actor).await?;
     let result = act.store.action(args.action)?.and_then(|a| a.result).unwrap_or_default();
-    print_text(&format!("{} action {} {status}: {result}", args.id, args.action));
+    print_text(&format!("{} action {} {status}: {}", args.id, args.action, terminal::line(&result)));
     if status == ActionStatus::Failed { bail!("action {} failed", args.action) } else { Ok(()) }
 }
 
@@ -358,14 +361,19 @@ fn close(store: &mut Store, args: &CloseArgs) -> anyhow::Result<()> {
 }
 
 fn export(store: &Store, at: &StoreArgs, args: &ExportArgs) -> anyhow::Result<()> {
+    let markdown = args.format == ExportFormat::Art73 && !args.json;
     let text = match args.format {
         ExportFormat::Ocsf => serde_json::to_string_pretty(&ocsf_incident(store, &args.id)?)?,
         kind => report(store, at, &args.id, kind, args.json)?,
     };
     match &args.output {
         Some(file) => std::fs::write(file, text + "\n").with_context(|| format!("cannot write {}", file.display())),
-        None => {
+        None if markdown => {
             print_text(text.trim_end());
+            Ok(())
+        }
+        None => {
+            print_json(text.trim_end());
             Ok(())
         }
     }

@@ -6,7 +6,7 @@ mod store;
 
 use crate::decode::Format;
 use crate::eval::{EvalOptions, eval};
-use crate::output::{Style, diagnostic};
+use crate::output::{Style, diagnostic, terminal};
 use crate::review::{ReviewOptions, Verdict, review};
 use crate::run::{Outcome, RunOptions, run};
 use crate::runtime::{Cache, Grant, Runtime, Sandbox, Setup};
@@ -268,8 +268,11 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
 async fn eval_command(args: EvalArgs) -> anyhow::Result<()> {
     let opts = EvalOptions { data: args.data, config: args.config, plugins: args.plugin, cache_dir: args.cache.dir() };
     let report = eval(&opts).await?;
-    let text = if args.json { serde_json::to_string_pretty(&report)? } else { report.to_string() };
-    crate::output::print_text(text.trim_end());
+    if args.json {
+        crate::output::print_json(&serde_json::to_string_pretty(&report)?);
+    } else {
+        crate::output::print_text(report.to_string().trim_end());
+    }
     Ok(())
 }
 
@@ -295,20 +298,27 @@ async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
     let imports: Vec<String> = loaded
         .imports()
         .iter()
-        .map(|i| if needs_grant.contains(&i.as_str()) { format!("{i}  (needs a grant)") } else { i.clone() })
+        .map(|i| {
+            let shown = terminal::line(i);
+            if needs_grant.contains(&i.as_str()) { format!("{shown}  (needs a grant)") } else { shown.into_owned() }
+        })
         .collect();
     let world = imports
         .iter()
         .find_map(|i| i.strip_prefix("aiir:plugin/")?.split_once('@').map(|(_, v)| v))
         .map_or("aiir:plugin/detector".to_owned(), |v| format!("aiir:plugin/detector@{v}"));
     let kinds: Vec<&str> = info.kinds.iter().map(|k| crate::route::kind_name(*k)).collect();
-    let settings =
-        if info.settings.is_empty() { "(none)".into() } else { info.settings.replace('\n', "\n           ") };
+    // What the plugin says of itself is its own text: one line each, but the settings
+    // doc, which is documented as several lines.
+    let settings = match info.settings.as_str() {
+        "" => "(none)".into(),
+        doc => terminal::text(doc).replace('\n', "\n           "),
+    };
     let text = format!(
         "plugin     {} {}\nabout      {}\nworld      {world}\nkinds      {}\nsha256     {}\nsize       {} bytes\nimports    {}\nsettings   {settings}",
-        info.name,
-        info.version,
-        info.description,
+        terminal::line(&info.name),
+        terminal::line(&info.version),
+        terminal::line(&info.description),
         kinds.join(", "),
         stats.sha256,
         stats.size,
@@ -325,5 +335,12 @@ fn init_tracing(verbose: u8) {
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("AIIR_LOG").unwrap_or_else(|_| default.into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    // Colours only on a terminal: in a pipe or a file they are noise.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_target(false)
+        .init();
 }

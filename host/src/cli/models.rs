@@ -2,7 +2,7 @@
 //! marks and the serving alias's history.
 
 use super::store::{Missing, StoreArgs, operator, table};
-use crate::output::{format_time, print_text};
+use crate::output::{format_time, print_json, print_text, terminal};
 use crate::store::{Artifact, ModelVersionRow, Store, now_unix_nano};
 use anyhow::bail;
 use clap::{Args, Subcommand};
@@ -69,7 +69,7 @@ fn list(store: &Store, json: bool) -> anyhow::Result<()> {
                 json!({ "model": m.name, "serving": m.serving.as_ref().map(artifact_json), "versions": versions }),
             );
         }
-        print_text(&serde_json::to_string_pretty(&all)?);
+        print_json(&serde_json::to_string_pretty(&all)?);
         return Ok(());
     }
     if models.is_empty() {
@@ -90,7 +90,10 @@ fn list(store: &Store, json: bool) -> anyhow::Result<()> {
     }
     let serving: Vec<String> = models
         .iter()
-        .map(|m| format!("{} serves {}", m.name, m.serving.as_ref().map_or("nothing".into(), Artifact::to_string)))
+        .map(|m| {
+            let serving = m.serving.as_ref().map_or("nothing".into(), Artifact::to_string);
+            terminal::line(&format!("{} serves {serving}", m.name)).into_owned()
+        })
         .collect();
     print_text(&format!(
         "{}\n\n{}",
@@ -149,7 +152,7 @@ fn history(store: &Store, model: &str, json: bool) -> anyhow::Result<()> {
                 })
             })
             .collect();
-        print_text(&serde_json::to_string_pretty(&all)?);
+        print_json(&serde_json::to_string_pretty(&all)?);
         return Ok(());
     }
     let rows: Vec<Vec<String>> = changes

@@ -1,9 +1,11 @@
 //! What the store commands share: finding and opening the store, the operator's name,
 //! aligned tables.
 
+use crate::output::terminal;
 use crate::store::Store;
 use anyhow::{Context as _, bail};
 use clap::Args;
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 /// Where the store is.
@@ -73,10 +75,12 @@ pub(super) fn operator() -> String {
 }
 
 /// Rows aligned in columns under a header, two spaces in, like the run summary; the
-/// last column is not padded.
+/// last column is not padded. Cells often carry a plugin's or a log's text, so each is
+/// shown on one line with its controls escaped.
 pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<Cow<'_, str>>> = rows.iter().map(|r| r.iter().map(|c| terminal::line(c)).collect()).collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
@@ -91,6 +95,6 @@ pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
         format!("  {}", padded.join(" "))
     };
     let mut out = vec![line(header.to_vec())];
-    out.extend(rows.iter().map(|r| line(r.iter().map(String::as_str).collect())));
+    out.extend(rows.iter().map(|r| line(r.iter().map(AsRef::as_ref).collect())));
     out.join("\n")
 }

@@ -131,7 +131,11 @@ pub async fn review(opts: &ReviewOptions) -> anyhow::Result<Verdict> {
     }
     let plugin = PluginSummary::new(&opts.plugin, &info, &loaded);
     let report = Report { plugin, cases_file: opts.cases.clone(), cases: results };
-    crate::output::print_text(&if opts.json { report.json() } else { report.text() });
+    if opts.json {
+        crate::output::print_json(&report.json())
+    } else {
+        crate::output::print_text(&report.text())
+    }
     Ok(if report.failed() == 0 { Verdict::Passed } else { Verdict::Failed })
 }
 

@@ -23,6 +23,7 @@
 use super::check::{self, Found};
 use super::{CaseResult, FUEL_PER_CALL, strict_limits};
 use crate::output::FindingJson;
+use crate::output::terminal::line;
 use crate::runtime::{Loaded, PluginInfo};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -82,7 +83,8 @@ impl Report {
         self.cases.iter().filter(|c| !c.passed()).count()
     }
 
-    /// The text report; its last line is `N passed, M failed`.
+    /// The text report; its last line is `N passed, M failed`. What the plugin said
+    /// (its name, version, findings and errors) is shown escaped, each on one line.
     pub fn text(&self) -> String {
         let p = &self.plugin;
         let limits = strict_limits();
@@ -90,8 +92,8 @@ impl Report {
             "plugin    {} {}\nfile      {}\nsha256    {}\nsize      {} bytes\nimports   {}\n\
              sandbox   no grants; fixed clocks, seeded randomness; per call {} fuel, {} MiB, {} ms\n\
              cases     {}\n\n",
-            p.name,
-            p.version,
+            line(&p.name),
+            line(&p.version),
             p.file.display(),
             p.sha256,
             thousands(p.size as u64),
@@ -101,7 +103,7 @@ impl Report {
             limits.timeout_ms,
             self.cases_file.display(),
         );
-        let width = self.cases.iter().map(|c| c.name.chars().count()).max().unwrap_or(0).min(NAME_WIDTH);
+        let width = self.cases.iter().map(|c| line(&c.name).chars().count()).max().unwrap_or(0).min(NAME_WIDTH);
         for case in &self.cases {
             out.push_str(&case_text(case, width));
         }
@@ -150,14 +152,14 @@ fn case_text(case: &CaseResult, width: usize) -> String {
         let peak = c.peak_memory as f64 / f64::from(1 << 20);
         format!("fuel {}  peak {peak:.1} MiB  {}", thousands(c.fuel), duration(c.wall))
     };
-    let mut out = format!("{status}  {:<width$}   {cost}\n", case.name);
+    let mut out = format!("{status}  {:<width$}   {cost}\n", line(&case.name));
     let notes = case
         .not_sent
         .iter()
         .map(|(id, kind)| format!("note:      event {id} not sent: the plugin does not ask for {kind} events"));
     let diff = if case.passed() { Vec::new() } else { check::diff(&case.failures, &case.found) };
-    for line in notes.chain(diff) {
-        out.push_str(&format!("      {line}\n"));
+    for text in notes.chain(diff) {
+        out.push_str(&format!("      {}\n", line(&text)));
     }
     out
 }
@@ -179,7 +181,7 @@ fn group_imports(imports: &[String]) -> Vec<String> {
             let names = if names.len() == 1 { names[0].to_owned() } else { format!("{{{}}}", names.join(", ")) };
             let package = if package.is_empty() { String::new() } else { format!("{package}/") };
             let version = if version.is_empty() { String::new() } else { format!("@{version}") };
-            format!("{package}{names}{version}")
+            line(&format!("{package}{names}{version}")).into_owned()
         })
         .collect()
 }

@@ -143,13 +143,14 @@ impl fmt::Display for Reason {
 
 /// A failed call: the reason code and what happened. The details may quote the
 /// plugin (its error text, its panic message, a trap's backtrace): they are cut to
-/// [`ERROR_TEXT_BYTES`] before anything prints, serialises or stores them.
+/// [`ERROR_TEXT_BYTES`] before anything prints, serialises or stores them, and shown
+/// on one line, escaped.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{reason}: {detail}")]
+#[error("{reason}: {}", crate::output::terminal::line(.detail))]
 pub struct PluginError {
     /// The reason code.
     pub reason: Reason,
-    /// Details for a human.
+    /// Details for a human, as the plugin or wasmtime gave them (raw: escape to show).
     pub detail: String,
 }
 

@@ -7,6 +7,8 @@ use super::capture::Capture;
 use super::limits::{Exceeded, Limiter, Limits};
 use super::sandbox::Sandbox;
 use super::{IncidentFinding, ModelVersion};
+use crate::output::terminal;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -95,12 +97,12 @@ impl PluginState {
         Ok(&budget.context)
     }
 
-    /// End a call: hand what the plugin printed to `tracing`; return it for the
-    /// classification of a failure.
+    /// End a call: hand what the plugin printed to `tracing`, a line an event; return
+    /// it for the classification of a failure.
     pub(crate) fn end_call(&mut self) -> String {
         let (text, dropped) = self.capture.take();
         let plugin = self.plugin.as_str();
-        for line in text.lines() {
+        for line in plugin_lines(&text) {
             tracing::info!(plugin, stream = "stdio", "{line}");
         }
         if dropped > 0 {
@@ -144,12 +146,30 @@ impl host::Host for PluginState {
             return Err(wasmtime::Error::new(exceeded));
         }
         let plugin = self.plugin.as_str();
-        match level {
-            host::Level::Debug => tracing::debug!(plugin, "{message}"),
-            host::Level::Info => tracing::info!(plugin, "{message}"),
-            host::Level::Warn => tracing::warn!(plugin, "{message}"),
-            host::Level::Error => tracing::error!(plugin, "{message}"),
+        for line in plugin_lines(&message) {
+            match level {
+                host::Level::Debug => tracing::debug!(plugin, "{line}"),
+                host::Level::Info => tracing::info!(plugin, "{line}"),
+                host::Level::Warn => tracing::warn!(plugin, "{line}"),
+                host::Level::Error => tracing::error!(plugin, "{line}"),
+            }
         }
         Ok(())
+    }
+}
+
+/// A plugin's text as log lines: one per line it wrote, each escaped, so that neither
+/// a CR nor an escape sequence can forge or repaint a line of the host's log.
+fn plugin_lines(text: &str) -> impl Iterator<Item = Cow<'_, str>> {
+    text.lines().map(terminal::line)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn plugin_text_is_logged_a_line_an_event_escaped() {
+        let forged = "ok\r\naiir: plugin \"x\" DISABLED\rover\x1b[2K";
+        let lines: Vec<_> = super::plugin_lines(forged).collect();
+        assert_eq!(lines, ["ok", r#"aiir: plugin "x" DISABLED\rover\u{1b}[2K"#]);
     }
 }

@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::date::{date, rfc3339};
 use crate::serious::Assessment;
 use aiir_sdk::Incident;
+use aiir_sdk::markdown::cell;
 use serde::Serialize;
 
 /// The record: the incident and the report that describes it.
@@ -86,19 +87,19 @@ impl Record {
         }
     }
 
-    /// The record for a human.
+    /// The record for a human; the incident's text is escaped (see `Art73::markdown`).
     pub fn markdown(&self) -> String {
         let i = &self.incident;
         format!(
             "# AI Incident Database record: {}\n\n- Date: {}\n- Alleged deployer: {}\n- Alleged developer: {}\n\
              - Alleged harmed or nearly harmed parties: {}\n- Implicated systems: {}\n\n{}\n",
-            i.title,
+            cell(&i.title),
             i.date,
             i.deployers.join(", "),
             i.developers.join(", "),
             i.harmed.join(", "),
             i.implicated_systems.join(", "),
-            i.description,
+            cell(&i.description),
         )
     }
 }

@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::date::rfc3339;
 use crate::serious::Assessment;
+use aiir_sdk::markdown::cell;
 use aiir_sdk::{Incident, IncidentFinding, State};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -139,10 +140,12 @@ impl<'a> Art73<'a> {
         }
     }
 
-    /// The report for a human.
+    /// The report for a human. What came from the incident (a detector's titles and
+    /// rules, a log's principals and model names) is escaped, so that it reads as the
+    /// text it is and adds no structure; the provider's settings are written as given.
     pub fn markdown(&self) -> String {
         let (i, s, p) = (&self.incident, &self.system, self.provider);
-        let mut md = format!("# Serious incident report (EU AI Act Art. 73): {}\n\n", i.id);
+        let mut md = format!("# Serious incident report (EU AI Act Art. 73): {}\n\n", cell(i.id));
         md += "_Draft for the provider to review and complete before it is submitted to the market \
                surveillance authority._\n\n";
         let _ = writeln!(
@@ -155,19 +158,23 @@ impl<'a> Art73<'a> {
         let _ = writeln!(md, "- EU database id: {}", s.eu_database_id.unwrap_or("not given"));
         if let Some(m) = &s.model {
             let (version, digest) = (m.version.unwrap_or("version unknown"), m.digest.unwrap_or("digest unknown"));
-            let _ = writeln!(md, "- Model: {} {version} ({digest})", m.name);
+            let _ = writeln!(md, "- Model: {} {} ({})", cell(m.name), cell(version), cell(digest));
         }
         let _ = writeln!(
             md,
             "\n## Incident\n\n- {}: {}\n- Family: {}; severity: {}; state: {}",
-            i.id, i.title, i.family, i.severity, i.state
+            cell(i.id),
+            cell(i.title),
+            cell(i.family),
+            i.severity,
+            i.state
         );
         let _ = writeln!(
             md,
             "- First seen: {}; last seen: {}; aware (opened): {}",
             i.first_seen, i.last_seen, self.aware_at
         );
-        let _ = writeln!(md, "- Techniques: {}\n\n{}\n", list(i.techniques), self.description);
+        let _ = writeln!(md, "- Techniques: {}\n\n{}\n", cell(&list(i.techniques)), cell(&self.description));
         md += &self.timeline_markdown();
         let a = &self.affected_persons;
         let wide = if a.widespread { " (widespread)" } else { "" };
@@ -177,7 +184,7 @@ impl<'a> Art73<'a> {
             a.at_least, a.principals, a.sessions
         );
         let _ = writeln!(md, "## Harm\n\n{} ({}): {}.\n", self.harm.category, self.harm.point, self.harm.description);
-        let _ = writeln!(md, "## Causal link\n\n{}\n", self.causal_link);
+        let _ = writeln!(md, "## Causal link\n\n{}\n", cell(&self.causal_link));
         let _ = writeln!(md, "## Corrective measures taken\n\n{}", self.corrective_measures);
         md
     }
@@ -195,7 +202,7 @@ impl<'a> Art73<'a> {
                 e.principal.unwrap_or(""),
                 e.session.unwrap_or(""),
             ];
-            let cells: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|").replace('\n', " ")).collect();
+            let cells: Vec<_> = cells.iter().map(|c| cell(c)).collect();
             let _ = writeln!(md, "| {} |", cells.join(" | "));
         }
         if self.timeline.len() > MARKDOWN_ROWS {

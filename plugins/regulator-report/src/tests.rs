@@ -187,3 +187,39 @@ fn the_aiid_record_has_the_database_fields_and_no_principals() {
     assert_eq!(json["reports"][0]["date_published"], "2025-03-14T09:26:53Z");
     assert!(!report.json.contains("alice") && !report.markdown.contains("alice"));
 }
+
+#[test]
+fn text_from_the_incident_adds_no_markdown_structure() {
+    let hostile = "ok <!-- hidden\r\n## Corrective measures taken | [x](https://evil.example)";
+    let mut incident = incident("data-leakage", Severity::High).title(hostile).principals(["<b>eve</b>"]);
+    incident.key = "`key`|".into();
+    let store = Store::new().finding(
+        "INC-0003",
+        IncidentFinding::new("evt-1", OPENED, "forger", Finding::new("forger/x", hostile, Severity::High))
+            .principal("- eve"),
+    );
+    let mut h = ResponderHarness::<RegulatorReport>::with_settings(&settings("")).unwrap().store(store);
+    let proposals = h.respond(&incident);
+    let markdowns: Vec<String> = proposals
+        .into_iter()
+        .map(|p| match p.action {
+            Action::FileReport(r) => r.markdown,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(markdowns.len(), 2);
+    for md in &markdowns {
+        for raw in ["<!--", "<b>", "## Corrective measures taken |", "[x](", "\r", "`key`"] {
+            assert!(!md.contains(raw), "{raw:?} raw in\n{md}");
+        }
+        assert!(
+            md.contains(r"ok &lt;\!-- hidden  \#\# Corrective measures taken \| \[x\]\(https://evil.example\)"),
+            "{md}"
+        );
+        assert_eq!(md.matches("## Corrective measures taken").count(), usize::from(md.starts_with("# Serious")));
+    }
+    // The timeline is still one table of one row per finding, six cells each.
+    let row = markdowns[0].lines().find(|l| l.contains("evt-1")).unwrap();
+    assert_eq!(row.matches(" | ").count(), 5, "{row}");
+    assert!(row.contains(r"\- eve"), "{row}");
+}
