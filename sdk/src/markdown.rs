@@ -16,6 +16,7 @@
 //! assert_eq!(markdown::cell("plain words"), "plain words");
 //! ```
 
+use aiir_boundary::is_unsafe;
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
@@ -88,14 +89,6 @@ fn is_clean_line(line: &str) -> bool {
 /// Characters that mean something to Markdown wherever they are.
 fn is_meta(c: char) -> bool {
     matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '|' | '!' | '~')
-}
-
-/// Control characters (C0, DEL, C1) and bidi controls, which a reader would not see
-/// but a renderer or a terminal would act on.
-fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}')
-        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]

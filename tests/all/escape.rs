@@ -204,6 +204,7 @@ fn issue_10_a_finding_title_adds_no_markdown_to_the_art73_draft() {
         r#"[[detector]]
 name = "forger"
 wasm = {:?}
+family = "data-leakage"
 [detector.settings]
 findings = [{{ rule = "forger/leak", title = {title:?}, severity = "critical", techniques = ["AML.T0057"] }}]
 

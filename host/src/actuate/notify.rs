@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+use crate::output::terminal;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::{Request, StatusCode, Uri};
@@ -161,7 +162,9 @@ impl Notifier {
                     return Err(NotifyError::Refused { url: url.to_owned(), status: status_line(status) });
                 }
                 Err(Attempt::Retry(why)) => {
-                    tracing::warn!(url, attempt, "notify attempt failed: {why}");
+                    // The URL came from a responder and the cause from the far end: shown escaped.
+                    let (url, shown) = (terminal::line(url), terminal::line(&why));
+                    tracing::warn!(%url, attempt, "notify attempt failed: {shown}");
                     cause = why;
                 }
             }

@@ -14,6 +14,7 @@
 //! assert_eq!(terminal::json("\"\u{202e}\""), r#""\u202e""#);
 //! ```
 
+pub use aiir_boundary::is_unsafe;
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
@@ -32,15 +33,6 @@ pub fn text(text: &str) -> Cow<'_, str> {
 /// escaped as `\u202e`, so the text stays the same JSON and safe on a terminal.
 pub fn json(text: &str) -> Cow<'_, str> {
     escape(text, Form::Json)
-}
-
-/// Whether `c` would be acted on by a terminal or a bidi renderer rather than shown:
-/// C0, DEL and C1 controls, bidi marks, embeddings, overrides and isolates, and the
-/// Unicode line and paragraph separators.
-pub fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}')
-        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,7 +23,7 @@ mod text;
 
 pub use finding::{Evidence, Finding, Namespace, RawFinding, Severity, validate_finding};
 pub use info::{validate_info, validate_name};
-pub use text::{cap, is_slug};
+pub use text::{cap, is_slug, is_unsafe};
 
 use std::fmt;
 

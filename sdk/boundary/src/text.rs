@@ -9,6 +9,16 @@ pub fn is_slug(s: &str) -> bool {
         && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// Whether a reader would not see `c` but a terminal or a renderer would act on it:
+/// control characters (C0, DEL, C1), bidi controls that reorder text, and the Unicode
+/// line and paragraph separators. One rule for the whole boundary: plugin text that
+/// must be plain refuses these, and every human-facing rendering escapes them.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// `text` cut to at most `max` bytes at a character boundary, saying how much was cut.
 pub fn cap(text: &str, max: usize) -> Cow<'_, str> {
     if text.len() <= max {
@@ -21,8 +31,8 @@ pub fn cap(text: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(format!("{}… ({} more bytes cut)", &text[..end], text.len() - end))
 }
 
-/// Check that `text` (at `at`) is at most `max` bytes and has no control character
-/// but those `allowed`; `required` text may not be blank.
+/// Check that `text` (at `at`) is at most `max` bytes and has no [unsafe](is_unsafe)
+/// character but those `allowed`; `required` text may not be blank.
 pub(crate) fn check_text(at: &str, text: &str, max: usize, allowed: &[char], required: bool) -> Result<(), Violation> {
     if text.len() > max {
         return Err(Violation::new(at, format!("{} bytes, more than the cap of {max}", text.len())));
@@ -30,7 +40,7 @@ pub(crate) fn check_text(at: &str, text: &str, max: usize, allowed: &[char], req
     if required && text.trim().is_empty() {
         return Err(Violation::new(at, "is empty"));
     }
-    match text.char_indices().find(|(_, c)| c.is_control() && !allowed.contains(c)) {
+    match text.char_indices().find(|(_, c)| is_unsafe(*c) && !allowed.contains(c)) {
         Some((i, c)) => Err(Violation::new(at, format!("control character U+{:04X} at byte {i}", c as u32))),
         None => Ok(()),
     }
@@ -59,5 +69,7 @@ mod tests {
         assert_eq!(e.to_string(), "title: control character U+001B at byte 1");
         assert!(check_text("t", " ", 10, &[], true).is_err());
         assert!(check_text("t", "toolong", 3, &[], false).is_err());
+        assert!(check_text("t", "gnp.exe\u{202e}", 20, &[], true).is_err(), "a bidi override");
+        assert!(is_unsafe('\u{85}') && is_unsafe('\u{2066}') && !is_unsafe('é'));
     }
 }

@@ -3,7 +3,9 @@
 //! and an empty version or digest means none. What a proposal may *touch* (its
 //! incident's scope, the operator's grants) is checked beside the actuators.
 
-use crate::runtime::{Action, ModelRef, Proposal};
+use crate::output::terminal;
+use crate::runtime::{Action, ModelRef, Notice, Proposal, Report};
+use aiir_boundary::{is_slug, is_unsafe};
 
 /// The most bytes of a name: a model, version, digest, principal or report kind.
 pub const MAX_NAME: usize = 256;
@@ -25,14 +27,14 @@ pub fn proposal(p: Proposal) -> Result<Proposal, String> {
         Action::BlockPrincipal(principal) => Action::BlockPrincipal(name("principal", principal)?),
         Action::Notify(n) => {
             line("url", &n.url, MAX_URL, Empty::Refused)?;
-            text("body", &n.body)?;
-            Action::Notify(n)
+            let body = json("body", n.body)?;
+            Action::Notify(Notice { body, ..n })
         }
         Action::FileReport(r) => {
             slug("report kind", &r.kind)?;
             text("markdown", &r.markdown)?;
-            text("json", &r.json)?;
-            Action::FileReport(r)
+            let json = json("json", r.json)?;
+            Action::FileReport(Report { json, ..r })
         }
     };
     Ok(Proposal { action, ..p })
@@ -72,7 +74,7 @@ fn line(what: &str, value: &str, max: usize, empty: Empty) -> Result<(), String>
     if value.len() > max {
         return Err(format!("the {what} is {} bytes, more than {max}", value.len()));
     }
-    match value.chars().find(|&c| unsafe_char(c)) {
+    match value.chars().find(|&c| is_unsafe(c)) {
         Some(c) => Err(format!("the {what} {} contains {c:?}", quote(value))),
         None => Ok(()),
     }
@@ -81,28 +83,31 @@ fn line(what: &str, value: &str, max: usize, empty: Empty) -> Result<(), String>
 /// Text of several lines (a report, a notice's body): no control or bidi
 /// characters but newlines and tabs; its size counts against `max_output_bytes`.
 fn text(what: &str, value: &str) -> Result<(), String> {
-    match value.chars().find(|&c| c != '\n' && c != '\t' && unsafe_char(c)) {
+    match value.chars().find(|&c| c != '\n' && c != '\t' && is_unsafe(c)) {
         Some(c) => Err(format!("the {what} contains {c:?}")),
         None => Ok(()),
     }
 }
 
+/// A report's JSON or a notice's body: JSON quotes the incident, whose text may hold
+/// any character, so in JSON the unsafe ones are written as `\u` escapes (the same
+/// JSON); anything else is [`text`] (the notifier refuses a body that is not JSON).
+fn json(what: &str, value: String) -> Result<String, String> {
+    let escaped = terminal::json(&value);
+    if serde_json::from_str::<serde::de::IgnoredAny>(&escaped).is_ok() {
+        return Ok(escaped.into_owned());
+    }
+    text(what, &value)?;
+    Ok(value)
+}
+
 /// A report kind, part of a file name: `[a-z0-9][a-z0-9-]*`.
 fn slug(what: &str, value: &str) -> Result<(), String> {
-    let mut chars = value.chars();
-    let first = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    let rest = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if first && rest && value.len() <= MAX_NAME {
+    if is_slug(value) && value.len() <= MAX_NAME {
         Ok(())
     } else {
         Err(format!("the {what} {} is not a slug: lowercase letters, digits and dashes", quote(value)))
     }
-}
-
-/// Control characters (C0, DEL, C1) and the bidi controls that reorder text on a
-/// terminal.
-fn unsafe_char(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A bad value for a message: escaped, and cut to its first characters.
@@ -115,7 +120,6 @@ fn quote(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::{Notice, Report};
 
     fn of(action: Action) -> Result<Action, String> {
         proposal(Proposal { action, reason: "why".into() }).map(|p| p.action)
@@ -162,6 +166,16 @@ mod tests {
             assert!(of(report(kind, "")).unwrap_err().contains("is not a slug"), "{kind:?}");
         }
         assert_eq!(of(report("art73", "a\rb")).unwrap_err(), "the markdown contains '\\r'");
+        let quoting = Action::FileReport(Report {
+            kind: "aiid".into(),
+            markdown: String::new(),
+            json: "{\"t\":\"m\u{202e}\"}".into(),
+        });
+        let Ok(Action::FileReport(r)) = of(quoting) else { panic!("a report quoting a bidi override is kept") };
+        assert_eq!(r.json, r#"{"t":"m\u202e"}"#);
+        let broken =
+            Action::FileReport(Report { kind: "aiid".into(), markdown: String::new(), json: "{\u{202e}".into() });
+        assert_eq!(of(broken).unwrap_err(), "the json contains '\\u{202e}'");
         let notice = Notice { url: "http://h/\n".into(), body: "{}".into() };
         assert!(of(Action::Notify(notice)).unwrap_err().starts_with("the url"));
     }
