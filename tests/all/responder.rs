@@ -160,8 +160,8 @@ fn a_proposal_of_the_wrong_shape_fails_the_call_and_an_empty_digest_is_none() {
     let spoof = r#"{"action": "block", "principal": "user:mallory\u001b[2J"}"#;
     let forged_kind = r#"{"action": "file-report", "kind": "../art73", "markdown": "", "json": "{}"}"#;
     for (proposal, detail) in [
-        (spoof, r#"proposal 2: the principal "user:mallory\u{1b}[2J" contains '\u{1b}'"#),
-        (forged_kind, r#"proposal 2: the report kind "../art73" is not a slug: lowercase letters, digits and dashes"#),
+        (spoof, "proposals[1].principal: control character U+001B at byte 12"),
+        (forged_kind, r#"proposals[1].kind: "../art73" is not a slug: lowercase letters, digits and dashes"#),
     ] {
         let settings = format!(r#"{{"proposals": [{quarantine}, {proposal}]}}"#);
         let mut responder = echo(&runtime, &settings, Limits::default());

@@ -4,8 +4,9 @@
 //! beyond what is granted is recorded as refused and changes nothing.
 
 use crate::correlate;
-use crate::runtime::{Action, ModelRef};
+use crate::runtime::Action;
 use crate::store::{IncidentDetail, Store};
+use aiir_boundary::ModelRef;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 
@@ -41,7 +42,9 @@ impl Scope {
     /// The scope of an incident: the models and artifacts of its findings' events
     /// (and its key, when grouped by model), its principals.
     pub fn of(store: &Store, detail: &IncidentDetail) -> crate::store::Result<Self> {
-        let artifacts = store.incident_artifacts(&detail.incident.id)?;
+        let artifacts: Vec<ModelRef> = (store.incident_artifacts(&detail.incident.id)?.into_iter())
+            .map(|a| ModelRef { name: a.name, version: a.version, digest: a.digest })
+            .collect();
         let i = &detail.incident;
         let key = (i.scope == correlate::Scope::Model).then(|| i.key.clone());
         let models = artifacts.iter().map(|a| a.name.clone()).chain(i.model.iter().map(|m| m.name.clone()));

@@ -5,10 +5,14 @@
 //! `runtime/`.
 
 use super::bindings::aiir::plugin::types as wit;
+use super::bindings::responder::aiir::plugin::incidents as wit_incidents;
 use super::error::{PluginError, Reason};
 use super::{PluginInfo, SettingsError};
+use crate::output::terminal;
 use aiir_boundary::limits::ERROR_TEXT_BYTES;
-use aiir_boundary::{Finding, Namespace, RawFinding, Severity, Violation, cap};
+use aiir_boundary::{
+    Action, Finding, ModelRef, Namespace, Notice, Proposal, RawFinding, Report, Severity, Violation, cap,
+};
 
 /// The most settings errors kept of one `configure` call.
 const SETTINGS_ERRORS: usize = 64;
@@ -21,6 +25,42 @@ pub(crate) fn findings(ns: &Namespace<'_>, raw: Vec<wit::Finding>) -> Result<Vec
             aiir_boundary::validate_finding(ns, raw_of(f)).map_err(|v| invalid(v.under(&format!("findings[{i}]"))))
         })
         .collect()
+}
+
+/// Check every proposal of one call; the first violation fails the call.
+pub(crate) fn proposals(raw: Vec<wit_incidents::Proposal>) -> Result<Vec<Proposal>, PluginError> {
+    let check = |(i, p)| {
+        let p = aiir_boundary::validate_proposal(proposal_of(p))
+            .map_err(|v| invalid(v.under(&format!("proposals[{i}]"))))?;
+        Ok(escape_json(p))
+    };
+    raw.into_iter().enumerate().map(check).collect()
+}
+
+/// A report's JSON and a notice's body quote the incident, whose text may hold any
+/// character: the unsafe ones are written as `\u` escapes, the same JSON, so the
+/// file and the request are safe to read on a terminal.
+fn escape_json(p: Proposal) -> Proposal {
+    let action = match p.action {
+        Action::Notify(n) => Action::Notify(Notice { body: terminal::json(&n.body).into_owned(), ..n }),
+        Action::FileReport(r) => Action::FileReport(Report { json: terminal::json(&r.json).into_owned(), ..r }),
+        other => other,
+    };
+    Proposal { action, ..p }
+}
+
+fn proposal_of(p: wit_incidents::Proposal) -> Proposal {
+    use wit_incidents::Action as W;
+    let action = match p.action {
+        W::RollbackModel(model) => Action::RollbackModel(model),
+        W::QuarantineModel(m) => {
+            Action::QuarantineModel(ModelRef { name: m.name, version: m.version, digest: m.digest })
+        }
+        W::BlockPrincipal(principal) => Action::BlockPrincipal(principal),
+        W::Notify(n) => Action::Notify(Notice { url: n.url, body: n.body }),
+        W::FileReport(r) => Action::FileReport(Report { kind: r.kind, markdown: r.markdown, json: r.json }),
+    };
+    Proposal { action, reason: p.reason }
 }
 
 /// Check what a plugin says about itself.

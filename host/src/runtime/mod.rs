@@ -25,14 +25,12 @@ mod state;
 mod world;
 
 pub use admit::{COMPILE_BUDGET, Limit, read_component};
-pub use aiir_boundary::{Evidence, Finding, Severity};
+pub use aiir_boundary::{Action, Evidence, Finding, Notice, Proposal, Report, Severity};
 pub use bindings::aiir::plugin::types::{
     Custom, Document, Event, EventKind, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef, Payload,
     PluginInfo, Role, SettingsError, ToolCall, TrainingData,
 };
-pub use bindings::responder::aiir::plugin::incidents::{
-    Action, Incident, IncidentFinding, ModelVersion, Notice, Proposal, Report, Scope, State,
-};
+pub use bindings::responder::aiir::plugin::incidents::{Incident, IncidentFinding, ModelVersion, Scope, State};
 pub use cache::{Cache, MAX_CACHE_BYTES, sha256_hex};
 pub use error::{LoadError, PluginError, Reason};
 pub use limits::Limits;

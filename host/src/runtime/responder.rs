@@ -1,17 +1,17 @@
 //! Responders: plugins of the `responder` world, loaded, started and called with the
 //! same machinery as detectors (one cache, one set of limits, one sandbox), asked
-//! to propose actions for an incident. Their proposals' shape is checked here
-//! ([`vet`]); what they may touch is the actuators' to check.
-
-pub mod vet;
+//! to propose actions for an incident. Their proposals' shape is checked at the
+//! boundary; what they may touch is the actuators' to check.
 
 use super::bindings::responder::Responder as ResponderWorld;
+use super::bindings::responder::aiir::plugin::incidents as wit;
+use super::boundary;
 use super::error::{LoadError, PluginError, Reason};
 use super::limits::Limits;
 use super::plugin::{CallStats, Cap, Loaded, Plugin, check_output};
 use super::sandbox::Sandbox;
 use super::state::{PluginState, ResponseContext};
-use super::{Action, Incident, Proposal, Runtime};
+use super::{Incident, Proposal, Runtime};
 
 /// A compiled component of the responder world, ready to start.
 pub type LoadedResponder = Loaded<ResponderWorld>;
@@ -48,15 +48,14 @@ impl Responder {
 
 /// Within the caps, and every proposal of the right shape (normalised): else the
 /// call failed with `invalid-output`, naming the first bad proposal.
-fn check_proposals(proposals: Vec<Proposal>, limits: &Limits) -> Result<Vec<Proposal>, PluginError> {
+fn check_proposals(proposals: Vec<wit::Proposal>, limits: &Limits) -> Result<Vec<Proposal>, PluginError> {
     let cap = Cap { count: limits.max_proposals, noun: "proposals", reason: Reason::TooManyProposals };
-    let proposals = check_output(proposals, cap, limits, string_bytes)?;
-    let invalid = |(i, why)| PluginError::new(Reason::InvalidOutput, format!("proposal {}: {why}", i + 1));
-    proposals.into_iter().enumerate().map(|(i, p)| vet::proposal(p).map_err(|why| invalid((i, why)))).collect()
+    boundary::proposals(check_output(proposals, cap, limits, string_bytes)?)
 }
 
 /// Bytes of strings in a proposal, as counted against `max_output_bytes`.
-fn string_bytes(p: &Proposal) -> usize {
+fn string_bytes(p: &wit::Proposal) -> usize {
+    use wit::Action;
     let action = match &p.action {
         Action::RollbackModel(model) | Action::BlockPrincipal(model) => model.len(),
         Action::QuarantineModel(m) => {

@@ -1,7 +1,7 @@
 //! The trust boundary between aiir and its plugins, as rules: what a plugin may
 //! return, and the host's own validated types for it.
 //!
-//! A plugin's output is data, never authority. The host runs every value a plugin
+//! A plugin's output is data, never authority: findings and proposals alike. The host runs every value a plugin
 //! returns through these checks before anything else reads it, and the SDK's test
 //! kit runs the same checks natively, so a plugin author meets the host's rules in
 //! `cargo test` rather than in production. The rules live here once.
@@ -19,10 +19,12 @@
 mod finding;
 mod info;
 pub mod limits;
+mod proposal;
 mod text;
 
 pub use finding::{Evidence, Finding, Namespace, RawFinding, Severity, validate_finding};
 pub use info::{validate_info, validate_name};
+pub use proposal::{Action, ModelRef, Notice, Proposal, Report, validate_proposal};
 pub use text::{cap, is_slug, is_unsafe};
 
 use std::fmt;

@@ -27,3 +27,10 @@ pub const EXCERPT_BYTES: usize = 4096;
 /// The most text the host keeps of an error a plugin returns, a panic message or a
 /// trap's details, in bytes: the rest is cut before it is printed, serialised or stored.
 pub const ERROR_TEXT_BYTES: usize = 1024;
+/// The longest name a proposal targets (a model, version, digest, principal) or
+/// report kind, in bytes.
+pub const TARGET_BYTES: usize = 256;
+/// The longest reason of a proposal, in bytes.
+pub const REASON_BYTES: usize = 1024;
+/// The longest webhook URL, in bytes.
+pub const URL_BYTES: usize = 2048;

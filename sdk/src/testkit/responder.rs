@@ -117,28 +117,40 @@ impl<R: Responder> Default for ResponderHarness<R> {
     }
 }
 
-/// The checks the host applies to every proposal.
+/// The checks the host applies to every proposal (the host's own rules), and what a
+/// good responder adds: a reason, a draft in every report, JSON where JSON goes.
 fn check_proposal(info: &PluginInfo, p: &Proposal) {
     let name = &info.name;
-    assert!(!p.reason.trim().is_empty() && !p.reason.contains('\n'), "{name}: reason must be one line: {p:?}");
+    let checked = aiir_boundary::validate_proposal(raw(p));
+    checked.unwrap_or_else(|v| panic!("{name}: the host would refuse proposal {p:?}: {v}"));
+    assert!(!p.reason.trim().is_empty(), "{name}: a proposal without a reason: {p:?}");
     let json = |what: &str, text: &str| {
         let parsed = serde_json::from_str::<serde_json::Value>(text);
         assert!(parsed.is_ok(), "{name}: {what} is not JSON: {parsed:?}");
     };
     match &p.action {
-        Action::RollbackModel(model) => assert!(!model.is_empty(), "{name}: rollback of no model"),
-        Action::QuarantineModel(model) => assert!(!model.name.is_empty(), "{name}: quarantine of no model"),
-        Action::BlockPrincipal(who) => assert!(!who.is_empty(), "{name}: block of no principal"),
-        Action::Notify(notice) => {
-            assert!(!notice.url.is_empty(), "{name}: notice without a url");
-            json("the notice body", &notice.body);
-        }
+        Action::Notify(notice) => json("the notice body", &notice.body),
         Action::FileReport(report) => {
-            let kind_ok = !report.kind.is_empty()
-                && report.kind.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-            assert!(kind_ok, "{name}: report kind {:?} must be lowercase with dashes", report.kind);
             assert!(!report.markdown.is_empty(), "{name}: report {} has no markdown", report.kind);
             json("the report json", &report.json);
         }
+        _ => {}
     }
+}
+
+/// A proposal as the host receives it, before its checks.
+fn raw(p: &Proposal) -> aiir_boundary::Proposal {
+    use aiir_boundary::{Action as A, ModelRef, Notice, Report};
+    let action = match &p.action {
+        Action::RollbackModel(model) => A::RollbackModel(model.clone()),
+        Action::QuarantineModel(m) => {
+            A::QuarantineModel(ModelRef { name: m.name.clone(), version: m.version.clone(), digest: m.digest.clone() })
+        }
+        Action::BlockPrincipal(who) => A::BlockPrincipal(who.clone()),
+        Action::Notify(n) => A::Notify(Notice { url: n.url.clone(), body: n.body.clone() }),
+        Action::FileReport(r) => {
+            A::FileReport(Report { kind: r.kind.clone(), markdown: r.markdown.clone(), json: r.json.clone() })
+        }
+    };
+    aiir_boundary::Proposal { action, reason: p.reason.clone() }
 }
