@@ -1,7 +1,8 @@
 //! `aiir run --format otel-json|openai`: the other log formats reach the detectors, and a
 //! malformed line is named while the rest flows.
 
-use crate::support::{aiir_run, root, temp_file};
+use crate::support::{aiir_run, root, temp_file, test_python};
+use std::process::Command;
 
 fn fixture(name: &str) -> String {
     root().join("tests/fixtures").join(name).display().to_string()
@@ -98,4 +99,25 @@ fn the_default_format_is_aiir() {
     let run = aiir_run(&[&fixture("openai.jsonl")]);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("openai.jsonl:1: invalid event: unknown field `created`"), "{}", run.stderr);
+}
+
+/// What the official `openai` client writes (tests/otel/openai_logs.py drives it
+/// against a fake server on loopback): two turns as `{request, response.model_dump()}`,
+/// the second with the first answer's `message.model_dump()` in its history, then
+/// `response.model_dump_json()` alone. Every optional list is `null` there.
+#[test]
+fn what_the_official_openai_client_writes_is_read() {
+    let out = Command::new(test_python()).arg(root().join("tests/otel/openai_logs.py")).output().unwrap();
+    assert!(out.status.success(), "openai_logs.py failed: {}", String::from_utf8_lossy(&out.stderr));
+    let (_dir, log) = temp_file("openai.jsonl", &out.stdout);
+    let run = aiir_run(&["--format", "openai", "--no-store", log.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("aiir: 4 events read, 0 lines rejected"), "{}", run.stderr);
+    let expected = [
+        ("chatcmpl-1", "prompt-injection/direct"),
+        ("chatcmpl-1/tool/0", "tool-abuse/dangerous-tool"),
+        ("chatcmpl-1/tool/0", "tool-abuse/destructive-command"),
+        ("chatcmpl-2", "prompt-injection/direct"),
+    ];
+    assert_eq!(run.event_rules(), pairs(&expected));
 }

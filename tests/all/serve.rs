@@ -1,7 +1,7 @@
 //! `aiir serve`: OTLP/HTTP ingest over real sockets on loopback, from a plain TCP client
 //! and from the OpenTelemetry Python SDK's own exporters.
 
-use crate::support::{Run, root, shared_cache};
+use crate::support::{Run, root, shared_cache, test_python};
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -174,19 +174,6 @@ fn otlp_json_and_gzip_reach_the_detectors_and_bad_requests_are_named() {
     assert!(run.stderr.contains("aiir: 3 events read"), "{}", run.stderr);
 }
 
-/// The OpenTelemetry Python SDK, installed from PyPI into a venv by tests/otel/setup.sh.
-fn otel_python() -> String {
-    let setup = root().join("tests/otel/setup.sh");
-    let out = Command::new("bash").arg(&setup).output().expect("cannot run bash");
-    assert!(
-        out.status.success(),
-        "cannot install the OpenTelemetry Python SDK for this test: {}\nInstall it with `bash tests/otel/setup.sh` \
-         (needs python3 with the venv module, e.g. `apt-get install python3-venv`, and access to PyPI)",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
 /// Send the spans of tests/otel/send_spans.py; their ids by name.
 fn send_spans(python: &str, server: &Server, args: &[&str]) -> serde_json::Value {
     let endpoint = format!("http://{}/v1/traces", server.addr);
@@ -203,7 +190,7 @@ fn send_spans(python: &str, server: &Server, args: &[&str]) -> serde_json::Value
 
 #[test]
 fn opentelemetry_python_sdk_spans_over_protobuf_and_json_are_inspected() {
-    let python = otel_python();
+    let python = test_python();
     let server = Server::start(&[]);
     let protobuf = send_spans(&python, &server, &["--encoding", "protobuf", "--gzip"]);
     let json = send_spans(&python, &server, &["--encoding", "json"]);

@@ -171,3 +171,17 @@ fn try_wait4(pid: u32) -> Option<(i32, i64, Duration)> {
     let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     (pid > 0).then(|| (libc::WEXITSTATUS(status), usage.ru_maxrss, time(usage.ru_utime) + time(usage.ru_stime)))
 }
+
+/// The Python of the venv tests/otel/setup.sh installs from PyPI: the OpenTelemetry
+/// SDK and the `openai` client, pinned in tests/otel/requirements.txt.
+pub fn test_python() -> String {
+    let setup = root().join("tests/otel/setup.sh");
+    let out = Command::new("bash").arg(&setup).output().expect("cannot run bash");
+    assert!(
+        out.status.success(),
+        "cannot install the test's Python packages (tests/otel/requirements.txt): {}\nInstall it with `bash tests/otel/setup.sh` \
+         (needs python3 with the venv module, e.g. `apt-get install python3-venv`, and access to PyPI)",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}

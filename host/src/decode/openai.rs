@@ -1,11 +1,13 @@
-//! OpenAI-style chat-completion logs: one request and its response a line.
+//! OpenAI-style chat-completion logs: one request and its response a line, or a
+//! response alone (what the official client's `response.model_dump_json()` writes).
 //!
 //! The accepted shape (keys not named here are ignored, as request options such as
-//! `temperature` or `tools` are):
+//! `temperature` or `tools` are; every optional list may also be `null`, as the
+//! client's serialisations write unset fields):
 //!
 //! ```text
 //! { "id"?: string, "created"?: integer (Unix seconds),
-//!   "request": { "model": string, "user"?: string,
+//!   "request"?: { "model": string, "user"?: string,
 //!                "messages": [ { "role": "system"|"developer"|"user"|"assistant"|"tool"|"function",
 //!                                "content"?: string | [ {"type": "text", "text": string} | other parts ] | null } ] },
 //!   "response"?: { "id"?: string, "created"?: integer, "model"?: string,
@@ -14,6 +16,7 @@
 //!                  "usage"?: { "prompt_tokens"?: integer, "completion_tokens"?: integer } } }
 //! ```
 //!
+//! A response alone is the same object as `response`, at the top of the line.
 //! A line becomes one inference event (id: `id`, else `response.id`; time: `created`,
 //! else `response.created`) and one tool-call event per tool call in the response's
 //! choices, with ids `<id>/tool/<n>` counted from 0 across the choices.
@@ -28,24 +31,29 @@ pub const SOURCE: &str = "openai";
 /// Decode one line: the inference, then the tool calls of its response.
 pub fn decode_line(line: &str) -> Result<Vec<wit::Event>, DecodeError> {
     let log: Log = parse(line)?;
-    let response = log.response.unwrap_or_default();
+    let (request, response) = match (log.request, log.response) {
+        (None, None) if log.alone.choices.is_empty() => {
+            return Err(missing("`request`, `response` or the `choices` of a response alone"));
+        }
+        (request, response) => (request.unwrap_or_default(), response.unwrap_or(log.alone)),
+    };
     let id = log.id.or(response.id).ok_or_else(|| missing("`id` (or `response.id`)"))?;
     let created = log.created.or(response.created).ok_or_else(|| missing("`created` (or `response.created`)"))?;
     let time_unix_nano = created
         .checked_mul(1_000_000_000)
         .ok_or_else(|| DecodeError::new(format!("invalid event: `created` {created} is out of range")))?;
-    let model = response.model.or(log.request.model).map(|name| wit::ModelRef { name, version: None, digest: None });
+    let model = response.model.or(request.model).map(|name| wit::ModelRef { name, version: None, digest: None });
     let event = |id: String, payload| wit::Event {
         id,
         time_unix_nano,
         source: SOURCE.into(),
         model: model.clone(),
-        principal: log.request.user.clone(),
+        principal: request.user.clone(),
         session: None,
         payload,
         attributes: Vec::new(),
     };
-    let input = log.request.messages.into_iter().filter_map(message).collect::<Result<_, _>>()?;
+    let input = request.messages.into_iter().filter_map(message).collect::<Result<_, _>>()?;
     let mut output = Vec::new();
     let mut calls = Vec::new();
     for choice in response.choices {
@@ -76,13 +84,17 @@ fn missing(what: &str) -> DecodeError {
 struct Log {
     id: Option<String>,
     created: Option<u64>,
-    request: Request,
+    request: Option<Request>,
     response: Option<Response>,
+    /// The line itself as a response, when it is one alone.
+    #[serde(flatten)]
+    alone: Response,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct Request {
     model: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
     messages: Vec<Message>,
     user: Option<String>,
 }
@@ -92,9 +104,14 @@ struct Response {
     id: Option<String>,
     created: Option<u64>,
     model: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     choices: Vec<Choice>,
     usage: Option<Usage>,
+}
+
+/// `null` where a list may stand: the official client writes unset fields as `null`.
+fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de> + Default>(d: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 #[derive(Deserialize)]
@@ -106,7 +123,7 @@ struct Choice {
 struct Message {
     role: String,
     content: Option<Content>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     tool_calls: Vec<ToolCall>,
 }
 
@@ -191,12 +208,29 @@ mod tests {
     }
 
     #[test]
+    fn nulls_for_lists_and_a_response_alone_are_read() {
+        let history =
+            r#"{"role":"assistant","content":"earlier","tool_calls":null,"function_call":null,"refusal":null}"#;
+        let response = r#"{"id":"chatcmpl-2","object":"chat.completion","created":7,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok","tool_calls":null,"audio":null}}],"usage":null}"#;
+        let line = format!(
+            r#"{{"request":{{"model":"m","messages":[{history},{{"role":"user","content":"again"}}]}},"response":{response}}}"#
+        );
+        let events = decode_line(&line).unwrap();
+        let wit::Payload::Inference(i) = &events[0].payload else { panic!("not an inference") };
+        assert_eq!((i.input.len(), i.output[0].content.as_str()), (2, "ok"));
+        let alone = decode_line(response).unwrap();
+        assert_eq!((alone.len(), alone[0].id.as_str(), alone[0].time_unix_nano), (1, "chatcmpl-2", 7_000_000_000));
+        let wit::Payload::Inference(i) = &alone[0].payload else { panic!("not an inference") };
+        assert!(i.input.is_empty() && i.output[0].content == "ok");
+    }
+
+    #[test]
     fn errors_say_what_is_wrong() {
         let cases = [
             ("{", "invalid JSON"),
             (r#"{"created":1,"request":{"messages":[]}}"#, "missing `id`"),
             (r#"{"id":"x","request":{"messages":[]}}"#, "missing `created`"),
-            (r#"{"id":"x","created":1}"#, "missing field `request`"),
+            (r#"{"id":"x","created":1}"#, "missing `request`, `response` or the `choices`"),
             (
                 r#"{"id":"x","created":1,"request":{"messages":[{"role":"user","content":7}]}}"#,
                 "at request.messages[0].content",
