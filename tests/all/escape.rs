@@ -181,20 +181,14 @@ payload = { inference = { input = [{ role = "user", content = "hi" }] } }
 }
 
 #[test]
-fn issue_10_inspect_shows_info_escaped() {
+fn issue_10_inspect_refuses_an_info_that_would_drive_the_terminal() {
     let run = aiir(&root(), &["inspect", "--no-cache", guest("info-spoofer").to_str().unwrap()]);
-    // The host may refuse such an info() at load; either way it says so escaped.
     assert_no_raw("aiir inspect", &run);
-    if run.code == 0 {
-        for visible in
-            [r"\u{1b}[2J\u{1b}[Hspoof", r"harmless\r\u{1b}[2Kimports", r"\u{202e}gnp.exe\u{202c}", r"`y`\r(int)"]
-        {
-            assert!(run.stdout.contains(visible), "lacks {visible:?}: {:?}", run.stdout);
-        }
-        assert_eq!(run.stdout.lines().filter(|l| l.starts_with("imports ")).count(), 1, "{:?}", run.stdout);
-        // The settings doc keeps its documented lines.
-        assert!(run.stdout.contains("\n           - `y`"), "{:?}", run.stdout);
-    }
+    // Refused at load, the first broken rule named with the plugin's text escaped.
+    assert_eq!(run.code, 2, "{:?}", run.stdout);
+    assert!(run.stdout.is_empty(), "{:?}", run.stdout);
+    let refusal = r#"cannot start: invalid-output: info.name: "\u{1b}[2J\u{1b}[Hspoof" is not a name"#;
+    assert!(run.stderr.contains(refusal), "{:?}", run.stderr);
 }
 
 #[test]
