@@ -220,11 +220,6 @@ pub fn from_rank(rank: u8) -> Severity {
     }
 }
 
-/// The severity of a name written by `output::severity_name`.
-pub fn parse_severity(name: &str) -> Option<Severity> {
-    Severity::parse(name)
-}
-
 /// How findings become incidents: the `[correlate]` table.
 ///
 /// ```toml
@@ -354,7 +349,6 @@ mod tests {
         assert_eq!(c.severity(Severity::Medium, 3), Severity::High);
         assert_eq!(c.severity(Severity::Medium, 10), Severity::Critical);
         assert_eq!(c.severity(Severity::High, 50), Severity::Critical);
-        assert_eq!(parse_severity("high"), Some(Severity::High));
     }
 
     #[test]

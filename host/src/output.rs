@@ -76,7 +76,7 @@ impl<'a> From<&'a Finding> for FindingJson<'a> {
         Self {
             rule: &f.rule,
             title: &f.title,
-            severity: severity_name(f.severity),
+            severity: f.severity.name(),
             confidence: f.confidence,
             techniques: &f.techniques,
             evidence: f.evidence.iter().map(|e| EvidenceJson { field: &e.field, excerpt: &e.excerpt }).collect(),
@@ -139,11 +139,6 @@ pub fn format_time(unix_nano: u64) -> String {
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())
         .unwrap_or_else(|| unix_nano.to_string())
-}
-
-/// The lowercase name of a severity, as in the output and the config.
-pub fn severity_name(s: Severity) -> &'static str {
-    s.name()
 }
 
 /// How findings are written.

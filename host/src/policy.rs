@@ -71,9 +71,14 @@ impl Pace {
         if self.recent.len() < PACE_MIN_CALLS {
             return None;
         }
-        let mut sorted: Vec<Duration> = self.recent.iter().copied().collect();
-        sorted.sort_unstable();
-        let median = sorted[(sorted.len() - 1) / 2];
+        // On every call: sort a copy on the stack, no allocation.
+        let mut sorted = [Duration::ZERO; PACE_CALLS];
+        let n = self.recent.len();
+        for (slot, wall) in sorted.iter_mut().zip(&self.recent) {
+            *slot = *wall;
+        }
+        sorted[..n].sort_unstable();
+        let median = sorted[(n - 1) / 2];
         (median > self.budget).then_some(median)
     }
 

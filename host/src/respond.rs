@@ -2,6 +2,7 @@
 //! responder plugin, with read-only views of its findings and of the model registry;
 //! what they propose goes to the actuators under the responder's policy.
 
+use crate::actuate::scope::Scope;
 use crate::actuate::{Actuators, Policy};
 use crate::chain::problems_of;
 use crate::config::{Config, Problem};
@@ -65,6 +66,7 @@ impl Responders {
             // registry may (an earlier responder's action), so those are read for each.
             let findings: Vec<IncidentFinding> =
                 act.store.incident_findings(&id, MAX_FINDINGS)?.iter().map(finding_of).collect();
+            let scope = Scope::of(act.store, &id)?;
             let mut answered = 0;
             for (responder, policy) in &mut self.slots {
                 let Some(detail) = act.store.incident_detail(&id)? else { break };
@@ -80,7 +82,7 @@ impl Responders {
                     }
                 };
                 for proposal in &proposals {
-                    recorded.extend(act.handle(&detail, policy, proposal).await?);
+                    recorded.extend(act.handle(&detail.incident, &scope, policy, proposal).await?);
                 }
             }
             act.store.mark_responded(&id, answered)?;

@@ -18,7 +18,7 @@ pub mod scope;
 
 use crate::runtime::{Action, ModelRef, Proposal};
 use crate::store::{
-    ActionKind, ActionRecord, ActionStatus, Artifact, IncidentDetail, IncidentRecord, Mode, NewAction, State, Store, Tx,
+    ActionKind, ActionRecord, ActionStatus, Artifact, IncidentRecord, Mode, NewAction, State, Store, Tx,
 };
 use guard::{Guard, Quarantined};
 use notify::Notifier;
@@ -84,17 +84,18 @@ pub fn action_of(incident: &str, policy: &Policy, proposal: &Proposal) -> NewAct
 
 impl Actuators<'_> {
     /// Record a responder's proposal as its policy says, and carry it out under
-    /// `enforce`; one its grants do not cover is recorded as refused. `None` when the
+    /// `enforce`; one its grants do not cover in the incident's `scope` is recorded
+    /// as refused. `None` when the
     /// responder proposed the same before.
     pub async fn handle(
         &mut self,
-        detail: &IncidentDetail,
+        incident: &IncidentRecord,
+        scope: &Scope,
         policy: &Policy,
         proposal: &Proposal,
     ) -> anyhow::Result<Option<ActionRecord>> {
-        let incident = &detail.incident;
         let action = action_of(&incident.id, policy, proposal);
-        if let Some(why) = Scope::of(self.store, detail)?.refusal(&proposal.action, policy.grants) {
+        if let Some(why) = scope.refusal(&proposal.action, policy.grants) {
             let refused = self.store.refuse(&action, &why)?;
             return Ok(refused.map(|id| self.store.action(id)).transpose()?.flatten());
         }

@@ -5,7 +5,7 @@ use super::store::{Missing, StoreArgs, operator, table};
 use crate::actuate::Actuators;
 use crate::actuate::guard::Guard;
 use crate::output::ocsf::{self, Activity};
-use crate::output::{FindingJson, format_time, print_json, print_text, severity_name, terminal};
+use crate::output::{FindingJson, format_time, print_json, print_text, terminal};
 use crate::store::{
     ActionKind, ActionRecord, ActionStatus, Filter, IncidentDetail, IncidentRecord, State, Store, StoredFinding,
     TimelineItem,
@@ -181,7 +181,7 @@ fn list(store: &Store, args: &ListArgs) -> anyhow::Result<()> {
         .map(|i| {
             vec![
                 i.id.clone(),
-                severity_name(i.severity).into(),
+                i.severity.name().into(),
                 i.state.to_string(),
                 i.family.to_string(),
                 i.key.clone(),
@@ -241,7 +241,7 @@ fn show_text(detail: &IncidentDetail, findings: &[StoredFinding], actions: &[Act
          first seen  {}\nlast seen   {}\nopened      {}\nprincipals  {}\nsessions    {}\ntechniques  {}\nrules       {}\n",
         line(&i.id),
         line(&i.title),
-        severity_name(i.severity),
+        i.severity.name(),
         i.state,
         line(i.family.as_str()),
         i.scope.as_str(),
@@ -262,7 +262,7 @@ fn show_text(detail: &IncidentDetail, findings: &[StoredFinding], actions: &[Act
             format_time(f.time_unix_nano),
             line(&f.event_id),
             line(&g.rule),
-            severity_name(g.severity),
+            g.severity.name(),
             line(&g.title)
         ));
         for e in &g.evidence {
@@ -316,7 +316,7 @@ fn timeline(store: &Store, args: &ShowArgs) -> anyhow::Result<()> {
             match &e.item {
                 TimelineItem::Finding(f) => {
                     let g = &f.finding;
-                    let what = format!("{} ({}) on {}: {}", g.rule, severity_name(g.severity), f.event_id, g.title);
+                    let what = format!("{} ({}) on {}: {}", g.rule, g.severity.name(), f.event_id, g.title);
                     vec![time, f.plugin.clone(), "finding".into(), what]
                 }
                 TimelineItem::Audit(a) => vec![time, a.actor.clone(), a.what.clone(), a.detail.to_string()],
@@ -430,7 +430,7 @@ fn incident_json(i: &IncidentRecord) -> Value {
     json!({
         "id": i.id,
         "title": i.title,
-        "severity": severity_name(i.severity),
+        "severity": i.severity.name(),
         "state": i.state.as_str(),
         "family": i.family.as_str(),
         "scope": i.scope.as_str(),

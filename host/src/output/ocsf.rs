@@ -2,7 +2,7 @@
 //! finding a Detection Finding (class 2004), each incident an Incident Finding (class
 //! 2005), with ATLAS techniques in `attacks` and OWASP LLM ids in `types`.
 
-use super::{FindingRecord, severity_name};
+use super::FindingRecord;
 use crate::runtime::Severity;
 use crate::store::{IncidentDetail, State, StoredFinding};
 use serde_json::{Value, json};
@@ -178,7 +178,7 @@ fn header(class: u32, activity: Activity, severity: Severity, time_ms: u64) -> V
         "type_uid": class * 100 + activity.id(),
         "type_name": format!("{class_name}: {}", activity.name()),
         "severity_id": severity_id(severity),
-        "severity": capitalized(severity_name(severity)),
+        "severity": capitalized(severity.name()),
         "time": time_ms,
         "metadata": metadata,
     })

@@ -120,7 +120,7 @@ pub async fn review(opts: &ReviewOptions) -> anyhow::Result<Verdict> {
         LoadError::Ungranted(imports) => anyhow::anyhow!(
             "plugin {name}: imports what it was not granted: {} (aiir test grants nothing: a plugin under review \
              gets no filesystem and no sockets)",
-            imports.join(", ")
+            crate::runtime::name_list(&imports, "")
         ),
         other => anyhow::Error::new(other).context(format!("plugin {name}")),
     })?;

@@ -50,7 +50,7 @@ pub enum LoadError {
         found: String,
     },
     /// It imports capabilities the operator did not grant.
-    #[error("imports what it was not granted: {}; {}", .0.join(", "), grant_hint(.0))]
+    #[error("imports what it was not granted: {}; {}", name_list(.0, ""), grant_hint(.0))]
     Ungranted(Vec<String>),
     /// Its imports or export types do not match what the host provides.
     #[error("cannot link: {0:#}")]
@@ -61,6 +61,22 @@ pub enum LoadError {
     /// `configure` rejected the settings.
     #[error("rejected its settings")]
     Settings(Vec<SettingsError>),
+}
+
+/// The most names a load error lists; a component may have 50,000.
+const LISTED_NAMES: usize = 8;
+/// The most bytes of one name a load error quotes.
+const NAME_BYTES: usize = 100;
+
+/// Names taken from a component, for a message: at most [`LISTED_NAMES`], each cut
+/// to [`NAME_BYTES`], with how many more there are. `quote` wraps each name.
+pub(crate) fn name_list<S: AsRef<str>>(names: &[S], quote: &str) -> String {
+    let mut listed: Vec<String> =
+        names.iter().take(LISTED_NAMES).map(|n| format!("{quote}{}{quote}", cap(n.as_ref(), NAME_BYTES))).collect();
+    if names.len() > LISTED_NAMES {
+        listed.push(format!("and {} more", names.len() - LISTED_NAMES));
+    }
+    listed.join(", ")
 }
 
 /// What would allow the ungranted imports, for the operator who trusts the plugin.
@@ -221,6 +237,15 @@ mod tests {
         assert_eq!(panic.reason, Reason::Panic);
         assert_eq!(panic.detail, "panicked at src/lib.rs:9:5: boom");
         assert_eq!(PluginError::from_trap(&trap, "", Duration::from_secs(1)).reason, Reason::Trap);
+    }
+
+    #[test]
+    fn a_components_names_are_listed_within_bounds() {
+        let many: Vec<String> = (0..50_000).map(|i| format!("export-{i}")).collect();
+        assert_eq!(name_list(&many[..2], "`"), "`export-0`, `export-1`");
+        let listed = name_list(&many, "");
+        assert!(listed.ends_with("export-7, and 49992 more"), "{listed}");
+        assert!(name_list(&["x".repeat(100_000)], "").len() < 200);
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub use bindings::aiir::plugin::types::{
 };
 pub use bindings::responder::aiir::plugin::incidents::{Incident, IncidentFinding, ModelVersion, Scope, State};
 pub use cache::{Cache, MAX_CACHE_BYTES, sha256_hex};
+pub(crate) use error::name_list;
 pub use error::{LoadError, PluginError, Reason};
 pub use limits::Limits;
 pub use plugin::{CallStats, LoadStats, Loaded, Plugin, Setup};

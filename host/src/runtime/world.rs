@@ -3,7 +3,7 @@
 
 use super::bindings::responder::Responder;
 use super::bindings::{Detector, DetectorPre, responder::ResponderPre};
-use super::error::LoadError;
+use super::error::{LoadError, name_list};
 use super::state::PluginState;
 use super::{PluginInfo, SettingsError};
 use wasmtime::Store;
@@ -84,7 +84,7 @@ pub(crate) fn check<W: World>(exports: &[String]) -> Result<(), LoadError> {
     if missing.is_empty() {
         return Ok(());
     }
-    let quote = |names: &[&str]| names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    let quote = |names: &[&str]| name_list(names, "`");
     let mut found = if exports.is_empty() { "nothing".into() } else { quote(&exports) };
     if let Some(other) = other_world(&exports) {
         found.push_str(&format!(": an aiir:plugin/{other}"));

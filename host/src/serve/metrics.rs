@@ -2,7 +2,6 @@
 //! `GET /metrics`. Hand-written: a few maps behind one lock, rendered on request.
 
 use crate::chain::Reply;
-use crate::output::severity_name;
 use crate::runtime::{Event, Reason};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -99,7 +98,7 @@ impl Metrics {
         match &reply.result {
             Ok(findings) => {
                 for f in findings {
-                    *s.findings.entry((p, severity_name(f.severity))).or_default() += 1;
+                    *s.findings.entry((p, f.severity.name())).or_default() += 1;
                 }
             }
             Err(e) => {

@@ -5,8 +5,8 @@ use super::{
     Filter, IncidentDetail, IncidentRecord, Result, State, Store, StoreError, StoredFinding, TimelineEntry,
     TimelineItem, Tx, audit, int, now_unix_nano, uint,
 };
-use crate::correlate::{self, Family, Scope};
-use crate::runtime::{Evidence, Finding, ModelRef};
+use crate::correlate::{Family, Scope};
+use crate::runtime::{Evidence, Finding, ModelRef, Severity};
 use rusqlite::{Connection, OptionalExtension as _, Row, params};
 use serde_json::json;
 
@@ -200,7 +200,7 @@ impl RawIncident {
         Ok(IncidentRecord {
             family: parse_named(&self.family, "family", Family::parse)?,
             scope: parse_named(&self.scope, "scope", Scope::parse)?,
-            severity: parse_named(&self.severity, "severity", correlate::parse_severity)?,
+            severity: parse_named(&self.severity, "severity", Severity::parse)?,
             state: parse_named(&self.state, "state", State::parse)?,
             model: model_ref(self.model),
             id: self.id,
@@ -264,7 +264,7 @@ impl RawFinding {
         let confidence = self.confidence as f32;
         Ok(StoredFinding {
             finding: Finding {
-                severity: parse_named(&self.severity, "severity", correlate::parse_severity)?,
+                severity: parse_named(&self.severity, "severity", Severity::parse)?,
                 evidence: evidence(conn, self.id)?,
                 rule: self.rule,
                 title: self.title,

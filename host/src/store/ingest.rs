@@ -2,7 +2,6 @@
 
 use super::{AIIR, Checkpoint, Result, Store, Tx, audit, int, save_checkpoint, uint};
 use crate::correlate::{self, Correlation, Family, Group};
-use crate::output::severity_name;
 use crate::runtime::{Event, Finding, Severity};
 use rusqlite::{Connection, OptionalExtension as _, params};
 use serde_json::json;
@@ -126,7 +125,7 @@ fn insert_finding(conn: &Connection, event_id: &str, pf: &PluginFinding) -> Resu
     let inserted = conn.execute(
         "INSERT INTO findings (event_id, plugin, rule, title, severity, confidence, techniques)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (event_id, plugin, rule) DO NOTHING",
-        params![event_id, pf.plugin, f.rule, f.title, severity_name(f.severity), f.confidence, techniques],
+        params![event_id, pf.plugin, f.rule, f.title, f.severity.name(), f.confidence, techniques],
     )?;
     if inserted == 0 {
         return Ok(None);
@@ -199,7 +198,7 @@ fn live(conn: &Connection, g: &Group, time: u64, window: u64) -> Result<Option<L
 }
 
 fn stored_severity(name: &str) -> Result<Severity> {
-    super::types::parse_named(name, "severity", correlate::parse_severity)
+    super::types::parse_named(name, "severity", Severity::parse)
 }
 
 fn open(conn: &Connection, g: &Group, event: &Event, f: &Finding, c: &Correlation, now: u64) -> Result<String> {
@@ -219,8 +218,8 @@ fn open(conn: &Connection, g: &Group, event: &Event, f: &Finding, c: &Correlatio
             g.family.as_str(),
             g.scope.as_str(),
             g.key,
-            severity_name(severity),
-            severity_name(f.severity),
+            severity.name(),
+            f.severity.name(),
             m.map(|m| &m.name),
             m.and_then(|m| m.version.as_ref()),
             m.and_then(|m| m.digest.as_ref()),
@@ -230,7 +229,7 @@ fn open(conn: &Connection, g: &Group, event: &Event, f: &Finding, c: &Correlatio
     )?;
     let detail = json!({
         "family": g.family.as_str(), "scope": g.scope.as_str(), "key": g.key,
-        "severity": severity_name(severity), "event": event.id, "rule": f.rule,
+        "severity": severity.name(), "event": event.id, "rule": f.rule,
     });
     audit(conn, now, AIIR, Some(&id), "opened", detail)?;
     Ok(id)
@@ -254,8 +253,8 @@ fn grow(conn: &Connection, i: &Live, event: &Event, f: &Finding, c: &Correlation
         params![
             i.id,
             count,
-            severity_name(severity),
-            severity_name(highest),
+            severity.name(),
+            highest.name(),
             int(t),
             model.map(|m| &m.name),
             model.and_then(|m| m.version.as_ref()),
@@ -265,7 +264,7 @@ fn grow(conn: &Connection, i: &Live, event: &Event, f: &Finding, c: &Correlation
     )?;
     if severity != i.severity {
         let detail = json!({
-            "from": severity_name(i.severity), "to": severity_name(severity),
+            "from": i.severity.name(), "to": severity.name(),
             "finding_count": count, "event": event.id, "rule": f.rule,
         });
         audit(conn, now, AIIR, Some(&i.id), "escalated", detail)?;
