@@ -21,6 +21,7 @@ pub mod config;
 pub mod correlate;
 pub mod decode;
 pub mod eval;
+pub mod hint;
 pub mod ledger;
 pub mod output;
 pub mod pack;

@@ -6,42 +6,36 @@ use crate::chain::{Chain, Reply};
 use crate::config::{self, Config, ConfigError};
 use crate::correlate::{self, Family};
 use crate::decode::{Format, decode};
+use crate::hint::Blind;
 use crate::ledger::{Hit, Inspection, Ledger};
 use crate::output::{self, FindingRecord, Sink, Style, Summary};
 use crate::pipeline::{Inspected, Pipeline};
 use crate::progress::{Counters, Progress};
 use crate::respond::Responders;
-use crate::runtime::{Event, Runtime};
+use crate::runtime::Runtime;
+use crate::serve::metrics::Metrics;
 use crate::source::Position;
-use crate::source::feed::{self, Fed, Mode, Queue};
+use crate::source::feed::{self, Fed, Mode};
 use anyhow::Context as _;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+use tokio::sync::mpsc;
 
-/// What `aiir run` was asked to do.
-#[derive(Debug, Clone)]
-pub struct RunOptions {
+/// What every job is asked, whichever its source: the chain, the store and the
+/// findings' destination.
+#[derive(Debug, Clone, Default)]
+pub struct JobOptions {
     /// The config file; the standard pack when absent.
     pub config: Option<PathBuf>,
-    /// Log files; `-` is stdin.
-    pub inputs: Vec<PathBuf>,
     /// Where findings go; stdout when absent.
     pub output: Option<PathBuf>,
-    /// The precompiled-component cache; none disables it.
-    pub cache_dir: Option<PathBuf>,
-    /// How the inputs are written.
-    pub format: Format,
     /// How findings are written.
     pub style: Style,
-    /// Follow the inputs as they grow, looking for new lines this often.
-    pub follow: Option<Duration>,
-    /// How many lines may wait between the readers and the detectors.
-    pub queue: usize,
-    /// Show a progress line on a terminal for large inputs.
-    pub progress: bool,
+    /// The precompiled-component cache; none disables it.
+    pub cache_dir: Option<PathBuf>,
     /// Keep findings, incidents and checkpoints in this store instead of the
     /// config's (`aiir.db` beside it, or in the current directory without one).
     pub store: Option<PathBuf>,
@@ -51,6 +45,23 @@ pub struct RunOptions {
     pub workers: usize,
 }
 
+/// What `aiir run` was asked to do.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The chain, the store and the output.
+    pub job: JobOptions,
+    /// Log files; `-` is stdin.
+    pub inputs: Vec<PathBuf>,
+    /// How the inputs are written.
+    pub format: Format,
+    /// Follow the inputs as they grow, looking for new lines this often.
+    pub follow: Option<Duration>,
+    /// How many lines may wait between the readers and the detectors.
+    pub queue: usize,
+    /// Show a progress line on a terminal for large inputs.
+    pub progress: bool,
+}
+
 /// How a run ended, for the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -58,11 +69,6 @@ pub enum Outcome {
     Clean,
     /// Some lines were rejected or some plugin calls failed; all else went through.
     Partial,
-}
-
-/// Read the config (the standard pack without one) and start its chain.
-pub async fn start_chain(config_file: Option<&Path>, cache_dir: Option<PathBuf>) -> anyhow::Result<Chain> {
-    start_config(&read_config(config_file)?, config_file, cache_dir).await
 }
 
 /// The config in `file`, or the standard pack's without one.
@@ -94,39 +100,169 @@ pub async fn run(opts: &RunOptions) -> anyhow::Result<Outcome> {
     if opts.follow.is_some() && inputs.iter().any(|p| p == Path::new("-")) {
         anyhow::bail!("--follow reads files, not stdin");
     }
-    let config = read_config(opts.config.as_deref())?;
-    let file = opts.config.as_deref();
-    let runtime = runtime_for(&config, opts.cache_dir.clone())?;
-    let chain = Chain::start(&runtime, &config).await.map_err(|p| config_error(file, p))?;
-    let store = (!opts.no_store).then(|| opts.store.clone().unwrap_or_else(|| config.store.clone()));
-    // Responders answer incidents, and only a store keeps incidents.
-    let responders = match store {
-        Some(_) => Responders::start(&runtime, &config).await.map_err(|p| config_error(file, p))?,
-        None => Responders::default(),
-    };
-    let mut pipeline = Pipeline::start(chain, opts.workers).await?;
-    let sink = Sink::open(opts.output.as_deref(), opts.style)
-        .with_context(|| format!("cannot write {}", display(opts.output.as_deref())))?;
-    let mut ledger = Ledger::open(store.as_deref(), config.correlate.clone(), responders)?;
     let progress = Progress::start(opts.progress && opts.follow.is_none(), total_size(&inputs));
+    let mut job = Job::start(&opts.job, progress.counters().clone()).await?;
     let mode = match opts.follow {
-        Some(poll) => Mode::Follow { poll, resume: inputs.iter().map(|p| ledger.resume(p)).collect::<Result<_, _>>()? },
+        Some(poll) => {
+            Mode::Follow { poll, resume: inputs.iter().map(|p| job.ledger.resume(p)).collect::<Result<_, _>>()? }
+        }
         None => Mode::Once,
     };
     let (queue, readers) = feed::spawn(&inputs, mode, opts.queue);
-    let summary = Summary::new(pipeline.chain().plugins().len());
-    let mut out = Out { sink, summary, counters: progress.counters().clone(), lines: VecDeque::new() };
-    let result = drain(queue, &inputs, opts.format, &mut pipeline, &mut ledger, &mut out).await;
+    let result = job.drain(queue, &inputs, opts.format, stop_signal()).await;
     drop(readers);
     progress.finish();
-    out.summary.print(&pipeline.chain().plugins());
-    if let Some(path) = &store {
-        print_tally(path, &ledger);
+    job.finish(result)
+}
+
+/// The stages every source feeds: the detectors (over worker threads), the store with
+/// its correlation and responders, and the findings' destination.
+#[derive(Debug)]
+pub(crate) struct Job {
+    pipeline: Pipeline,
+    ledger: Ledger,
+    out: Out,
+    store: Option<PathBuf>,
+}
+
+/// A unit of input a source hands the job (a line of a log, an export request): which
+/// input it is from, where it ends, and its events.
+pub(crate) trait Unit {
+    /// The index of its input.
+    fn input(&self) -> usize;
+    /// Where it ends in its input.
+    fn at(&self) -> Position;
+    /// The bytes it took.
+    fn bytes(&self) -> u64;
+    /// Its events, or why it has none.
+    fn decode(self, format: Format) -> Result<crate::decode::Decoded, String>;
+}
+
+impl Unit for Fed {
+    fn input(&self) -> usize {
+        self.input
     }
-    result?;
-    let summary = &out.summary;
-    let failed = summary.rejected > 0 || summary.plugins.iter().any(|p| !p.errors.is_empty());
-    Ok(if failed { Outcome::Partial } else { Outcome::Clean })
+
+    fn at(&self) -> Position {
+        self.line.at
+    }
+
+    fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    fn decode(self, format: Format) -> Result<crate::decode::Decoded, String> {
+        self.line.text.and_then(|t| decode(format, &t).map_err(|e| e.message))
+    }
+}
+
+impl Job {
+    /// Read the config (the standard pack without one), start the chain, the store and
+    /// its responders, and open the output.
+    pub(crate) async fn start(opts: &JobOptions, counters: Arc<Counters>) -> anyhow::Result<Self> {
+        let config = read_config(opts.config.as_deref())?;
+        let file = opts.config.as_deref();
+        let runtime = runtime_for(&config, opts.cache_dir.clone())?;
+        let chain = Chain::start(&runtime, &config).await.map_err(|p| config_error(file, p))?;
+        let store = (!opts.no_store).then(|| opts.store.clone().unwrap_or_else(|| config.store.clone()));
+        // Responders answer incidents, and only a store keeps incidents.
+        let responders = match store {
+            Some(_) => Responders::start(&runtime, &config).await.map_err(|p| config_error(file, p))?,
+            None => Responders::default(),
+        };
+        let pipeline = Pipeline::start(chain, opts.workers).await?;
+        let sink = Sink::open(opts.output.as_deref(), opts.style)
+            .with_context(|| format!("cannot write {}", display(opts.output.as_deref())))?;
+        let ledger = Ledger::open(store.as_deref(), config.correlate.clone(), responders)?;
+        let summary = Summary::new(pipeline.chain().plugins().len());
+        let out = Out { sink, summary, counters, metrics: None, blind: Blind::default(), lines: VecDeque::new() };
+        Ok(Self { pipeline, ledger, out, store })
+    }
+
+    /// Count every plugin reply, event and blind call in `metrics` too.
+    pub(crate) fn count_with(&mut self, metrics: Arc<Metrics>) {
+        self.out.metrics = Some(metrics);
+    }
+
+    /// The chain's plugins, for naming them.
+    pub(crate) fn plugin_names(&self) -> Vec<String> {
+        self.pipeline.chain().plugins().iter().map(|p| p.name().to_owned()).collect()
+    }
+
+    /// Take units off the queue until it ends or `stop` resolves; store what is
+    /// pending whenever the queue runs dry, and at the end.
+    pub(crate) async fn drain<U: Unit>(
+        &mut self,
+        mut queue: mpsc::Receiver<anyhow::Result<U>>,
+        inputs: &[PathBuf],
+        format: Format,
+        stop: impl Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        tokio::pin!(stop);
+        loop {
+            if queue.is_empty() {
+                self.catch_up(inputs).await?;
+            }
+            let unit = tokio::select! {
+                biased;
+                () = &mut stop => break,
+                unit = queue.recv() => unit,
+            };
+            let Some(unit) = unit else { break };
+            self.process(unit?, inputs, format).await?;
+        }
+        self.catch_up(inputs).await
+    }
+
+    /// Print the summary and what was kept in the store; how the run ended.
+    pub(crate) fn finish(self, result: anyhow::Result<()>) -> anyhow::Result<Outcome> {
+        self.out.summary.print(&self.pipeline.chain().plugins());
+        if let Some(path) = &self.store {
+            print_tally(path, &self.ledger);
+        }
+        result?;
+        let summary = &self.out.summary;
+        let failed = summary.rejected > 0 || summary.plugins.iter().any(|p| !p.errors.is_empty());
+        Ok(if failed { Outcome::Partial } else { Outcome::Clean })
+    }
+
+    /// Wait for every event in flight, then store (and answer) what is pending.
+    async fn catch_up(&mut self, inputs: &[PathBuf]) -> anyhow::Result<()> {
+        let done = self.pipeline.flush().await;
+        settle(done, inputs, &self.pipeline, &mut self.ledger, &mut self.out).await?;
+        let out = &mut self.out;
+        self.ledger.flush(&mut |r| out.emit(r)).await
+    }
+
+    /// Decode one unit and hand its events to the detectors; whatever they have
+    /// finished, of this unit or earlier ones, goes on to the ledger.
+    async fn process<U: Unit>(&mut self, unit: U, inputs: &[PathBuf], format: Format) -> anyhow::Result<()> {
+        let out = &mut self.out;
+        let (input, end, bytes) = (unit.input(), unit.at(), unit.bytes());
+        out.counters.bytes.fetch_add(bytes, Ordering::Relaxed);
+        let at = format!("{}:{}", source_name(&inputs[input]), end.line);
+        let events = match unit.decode(format) {
+            Ok(decoded) => {
+                out.summary.skipped += decoded.skipped;
+                decoded.blind.iter().for_each(|source| out.blind.saw(source, out.metrics.as_deref()));
+                decoded.events
+            }
+            Err(message) => {
+                out.summary.rejected += 1;
+                // A decode error may quote the line, which is anyone's text.
+                output::diagnostic(&format!("aiir: {at}: {}", output::terminal::line(&message)));
+                Vec::new()
+            }
+        };
+        out.summary.events += events.len() as u64;
+        out.counters.events.fetch_add(events.len() as u64, Ordering::Relaxed);
+        out.lines.push_back(Line { input, at: end, waiting: events.len(), inspections: Vec::new() });
+        let mut done = Vec::new();
+        for event in events {
+            done.extend(self.pipeline.push(event, &at).await);
+        }
+        settle(done, inputs, &self.pipeline, &mut self.ledger, &mut self.out).await
+    }
 }
 
 /// What the run kept in the store, on stderr after the summary.
@@ -153,6 +289,8 @@ struct Out {
     sink: Sink,
     summary: Summary,
     counters: Arc<Counters>,
+    metrics: Option<Arc<Metrics>>,
+    blind: Blind,
     lines: VecDeque<Line>,
 }
 
@@ -174,80 +312,6 @@ impl Out {
     }
 }
 
-/// Take lines off the queue until it ends or a stop signal comes; store what is
-/// pending whenever the queue runs dry, and at the end.
-async fn drain(
-    mut queue: Queue,
-    inputs: &[PathBuf],
-    format: Format,
-    pipeline: &mut Pipeline,
-    ledger: &mut Ledger,
-    out: &mut Out,
-) -> anyhow::Result<()> {
-    let stop = stop_signal();
-    tokio::pin!(stop);
-    loop {
-        if queue.is_empty() {
-            catch_up(inputs, pipeline, ledger, out).await?;
-        }
-        let fed = tokio::select! {
-            biased;
-            () = &mut stop => break,
-            fed = queue.recv() => fed,
-        };
-        let Some(fed) = fed else { break };
-        process(fed?, inputs, format, pipeline, ledger, out).await?;
-    }
-    catch_up(inputs, pipeline, ledger, out).await
-}
-
-/// Wait for every event in flight, then store (and answer) what is pending.
-async fn catch_up(
-    inputs: &[PathBuf],
-    pipeline: &mut Pipeline,
-    ledger: &mut Ledger,
-    out: &mut Out,
-) -> anyhow::Result<()> {
-    settle(pipeline.flush().await, inputs, pipeline, ledger, out).await?;
-    ledger.flush(&mut |r| out.emit(r)).await
-}
-
-/// Decode one line and hand its events to the detectors; whatever they have
-/// finished, of this line or earlier ones, goes on to the ledger.
-async fn process(
-    fed: Fed,
-    inputs: &[PathBuf],
-    format: Format,
-    pipeline: &mut Pipeline,
-    ledger: &mut Ledger,
-    out: &mut Out,
-) -> anyhow::Result<()> {
-    let path = &inputs[fed.input];
-    out.counters.bytes.fetch_add(fed.bytes, Ordering::Relaxed);
-    let at = format!("{}:{}", source_name(path), fed.line.at.line);
-    let events = match fed.line.text.and_then(|t| decode(format, &t).map_err(|e| e.message)) {
-        Ok(decoded) => {
-            out.summary.skipped += decoded.skipped;
-            decoded.events
-        }
-        Err(message) => {
-            out.summary.rejected += 1;
-            // A decode error may quote the line, which is anyone's text.
-            output::diagnostic(&format!("aiir: {at}: {}", output::terminal::line(&message)));
-            Vec::new()
-        }
-    };
-    out.summary.events += events.len() as u64;
-    out.counters.events.fetch_add(events.len() as u64, Ordering::Relaxed);
-    let line = Line { input: fed.input, at: fed.line.at, waiting: events.len(), inspections: Vec::new() };
-    out.lines.push_back(line);
-    let mut done = Vec::new();
-    for event in events {
-        done.extend(pipeline.push(event, &at).await);
-    }
-    settle(done, inputs, pipeline, ledger, out).await
-}
-
 /// Give each inspected event (in input order) to its line, with the findings of the
 /// host's guard, checked now so that it knows every action taken on earlier lines;
 /// hand each line whose events are all back to the ledger.
@@ -265,6 +329,10 @@ async fn settle(
             ledger.add(&inputs[line.input], line.inspections, line.at, &mut |r| out.emit(r)).await?;
         }
         let Some((event, replies)) = done.next() else { return Ok(()) };
+        if let Some(metrics) = &out.metrics {
+            replies.iter().for_each(|r| metrics.reply(r, pipeline.chain().fails_closed(r.plugin)));
+            metrics.dequeued();
+        }
         let mut hits: Vec<Hit> = replies.iter().flat_map(|r| found(r, pipeline.chain(), &mut out.summary)).collect();
         hits.extend(ledger.guard(&event).into_iter().map(|finding| Hit {
             plugin: crate::actuate::guard::HOST_PLUGIN.into(),
@@ -306,23 +374,6 @@ fn found(outcome: &Reply, chain: &Chain, summary: &mut Summary) -> Vec<Hit> {
             }
         }
     }
-}
-
-/// Write what a plugin made of an event straight to `sink`, for `aiir serve`, which
-/// keeps no store.
-pub(crate) fn write(
-    outcome: Reply,
-    event: &Event,
-    chain: &Chain,
-    sink: &mut Sink,
-    summary: &mut Summary,
-) -> anyhow::Result<()> {
-    for hit in found(&outcome, chain, summary) {
-        let record = hit.record(event);
-        summary.count(&record);
-        sink.write(&record).context("cannot write findings")?;
-    }
-    Ok(())
 }
 
 /// The size of the inputs, when all are files.

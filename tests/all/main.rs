@@ -26,3 +26,4 @@ mod responder;
 mod review;
 mod sandbox;
 mod serve;
+mod telemetry;

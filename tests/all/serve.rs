@@ -1,7 +1,7 @@
 //! `aiir serve`: OTLP/HTTP ingest over real sockets on loopback, from a plain TCP client
 //! and from the OpenTelemetry Python SDK's own exporters.
 
-use crate::support::{Run, root, shared_cache, test_python};
+use crate::support::{Run, fresh_store, root, shared_cache, test_python};
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -10,23 +10,24 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// A running `aiir serve`, on a free loopback port.
-struct Server {
+pub struct Server {
     child: Child,
     addr: SocketAddr,
     stderr: JoinHandle<String>,
 }
 
 impl Server {
-    fn start(args: &[&str]) -> Self {
+    /// `aiir serve ARGS`; with a fresh store of its own unless `args` name one.
+    pub fn start(args: &[&str]) -> Self {
         let cache = shared_cache();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_aiir"))
-            .current_dir(root())
-            .args(["serve", "--listen", "127.0.0.1:0", "--cache-dir", cache.to_str().unwrap()])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("cannot run aiir serve");
+        let store = fresh_store();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_aiir"));
+        command.current_dir(root()).args(["serve", "--listen", "127.0.0.1:0", "--cache-dir", cache.to_str().unwrap()]);
+        if !args.iter().any(|a| *a == "--store" || *a == "--no-store") {
+            command.args(["--store", store.to_str().unwrap()]);
+        }
+        let mut child =
+            command.args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("cannot run aiir serve");
         let (tx, rx) = mpsc::channel();
         let stderr = child.stderr.take().unwrap();
         let stderr = std::thread::spawn(move || {
@@ -74,7 +75,7 @@ impl Server {
     }
 
     /// `/metrics` once the queue is empty and `done` holds for the text.
-    fn metrics_when(&self, done: impl Fn(&str) -> bool) -> String {
+    pub fn metrics_when(&self, done: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let (status, text) = self.get("/metrics");
@@ -87,8 +88,13 @@ impl Server {
         }
     }
 
+    /// The base URL, `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
     /// SIGTERM, then what it printed.
-    fn stop(mut self) -> Run {
+    pub fn stop(mut self) -> Run {
         // SAFETY: signalling our own child process.
         #[allow(unsafe_code)]
         let sent = unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };

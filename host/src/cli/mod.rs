@@ -8,7 +8,7 @@ use crate::decode::Format;
 use crate::eval::{EvalOptions, eval};
 use crate::output::{Style, diagnostic, terminal};
 use crate::review::{ReviewOptions, Verdict, review};
-use crate::run::{Outcome, RunOptions, run};
+use crate::run::{JobOptions, Outcome, RunOptions, run};
 use crate::runtime::{Cache, Grant, Runtime, Sandbox, Setup};
 use crate::serve::{DEFAULT_LISTEN, ServeOptions, serve};
 use anyhow::Context as _;
@@ -38,11 +38,13 @@ enum Command {
     /// or some plugin calls failed (everything else still went through), 2 on a
     /// configuration or usage error.
     Run(RunArgs),
-    /// Receive OpenTelemetry GenAI traces over OTLP/HTTP and run the detectors on them.
+    /// Receive OpenTelemetry GenAI traces and logs over OTLP/HTTP and run them through
+    /// the same path as `run`: detectors, store, incidents, responders.
     ///
-    /// Accepts `POST /v1/traces` as OTLP protobuf or OTLP/JSON (gzip or not), serves
-    /// Prometheus metrics on `GET /metrics` and `GET /healthz`; prints findings as JSON
-    /// Lines. Stops on SIGINT or SIGTERM after inspecting what it has queued.
+    /// Accepts `POST /v1/traces` and `POST /v1/logs` as OTLP protobuf or OTLP/JSON (gzip
+    /// or not), serves Prometheus metrics on `GET /metrics` and `GET /healthz`; writes
+    /// findings as `run` does. Stops on SIGINT or SIGTERM after inspecting what it has
+    /// queued.
     Serve(ServeArgs),
     /// Show what a plugin is: name, version, event kinds, world, imports, sha256, size.
     Inspect(InspectArgs),
@@ -86,16 +88,28 @@ struct EvalArgs {
 
 #[derive(Debug, Args)]
 struct RunArgs {
+    #[command(flatten)]
+    job: JobArgs,
+    /// How the inputs are written: aiir JSON Lines, OTLP/JSON traces or logs (one export
+    /// request a line, GenAI calls become events), or OpenAI-style chat-completion logs.
+    #[arg(short, long, value_enum, default_value_t = Format::Aiir)]
+    format: Format,
+    #[command(flatten)]
+    stream: StreamArgs,
+    /// Log files in the `--format`; `-` or none reads stdin.
+    #[arg(value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+}
+
+/// What `run` and `serve` share: the chain, the store, and where findings go.
+#[derive(Debug, Args)]
+struct JobArgs {
     /// Config file (aiir.toml); without it the built-in standard pack runs.
     #[arg(short, long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Write findings to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// How the inputs are written: aiir JSON Lines, OTLP/JSON traces (one export request
-    /// a line, GenAI spans become events), or OpenAI-style chat-completion logs.
-    #[arg(short, long, value_enum, default_value_t = Format::Aiir)]
-    format: Format,
     /// How findings are written: aiir JSON Lines, or OCSF Detection Finding events
     /// (class 2004) for a SIEM.
     #[arg(long, value_enum, value_name = "STYLE", default_value_t = Style::Aiir)]
@@ -106,30 +120,35 @@ struct RunArgs {
     workers: Option<u16>,
     #[command(flatten)]
     cache: CacheArgs,
-    #[command(flatten)]
-    stream: StreamArgs,
     /// The incident store, a SQLite file [default: the config's `[store] path`, else
     /// aiir.db beside the config, else ./aiir.db]. It keeps findings, incidents,
-    /// actions and checkpoints: a finding is written once across runs, and `--follow`
-    /// resumes where it stopped.
+    /// actions and checkpoints: a finding is written once across runs, responders
+    /// answer the incidents, and `--follow` resumes where it stopped.
     #[arg(long, value_name = "FILE")]
     store: Option<PathBuf>,
     /// Keep no store: write every finding, open no incident, run no responder.
-    #[arg(long, conflicts_with_all = ["store", "follow"])]
+    #[arg(long, conflicts_with = "store")]
     no_store: bool,
-    /// Log files in the `--format`; `-` or none reads stdin.
-    #[arg(value_name = "INPUT")]
-    inputs: Vec<PathBuf>,
+}
+
+impl JobArgs {
+    fn options(self) -> JobOptions {
+        JobOptions {
+            config: self.config,
+            output: self.output,
+            style: self.output_format,
+            cache_dir: self.cache.dir(),
+            store: self.store,
+            no_store: self.no_store,
+            workers: self.workers.map_or_else(crate::pipeline::default_workers, usize::from),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
 struct ServeArgs {
-    /// Config file (aiir.toml); without it the built-in standard pack runs.
-    #[arg(short, long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Write findings to FILE instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
+    #[command(flatten)]
+    job: JobArgs,
     /// Address to listen on; port 0 picks a free one. Anything but loopback is reachable
     /// from other machines, without authentication: say so explicitly.
     #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
@@ -140,15 +159,17 @@ struct ServeArgs {
     /// Export requests queued for the detectors before new ones get 503.
     #[arg(long, value_name = "N", default_value_t = 64)]
     queue: usize,
-    #[command(flatten)]
-    cache: CacheArgs,
+    /// How long a GenAI call's span and its log records wait for each other before the
+    /// call is inspected with what has arrived (exporters send traces and logs apart).
+    #[arg(long, value_name = "TIME", default_value = "10s", value_parser = parse_interval)]
+    join_wait: Duration,
 }
 
 #[derive(Debug, Args)]
 struct StreamArgs {
     /// Keep reading the input files as they grow, like `tail -F` (across rotation and
     /// truncation), until SIGINT or SIGTERM.
-    #[arg(short = 'F', long, requires = "inputs")]
+    #[arg(short = 'F', long, requires = "inputs", conflicts_with = "no_store")]
     follow: bool,
     /// How often a followed file is checked for new lines: `250ms`, `1s`.
     #[arg(long, value_name = "TIME", default_value = "200ms", value_parser = parse_interval)]
@@ -218,7 +239,7 @@ impl Cli {
         init_tracing(self.verbose);
         let result = match self.command {
             Command::Run(args) => run_command(args).await,
-            Command::Serve(args) => serve_command(args).await.map(|()| ExitCode::SUCCESS),
+            Command::Serve(args) => serve_command(args).await,
             Command::Inspect(args) => inspect(args).await.map(|()| ExitCode::SUCCESS),
             Command::Test(args) => test(args).await,
             Command::Eval(args) => eval_command(args).await.map(|()| ExitCode::SUCCESS),
@@ -234,18 +255,12 @@ impl Cli {
 
 async fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
     let opts = RunOptions {
-        config: args.config,
+        job: args.job.options(),
         inputs: args.inputs,
-        output: args.output,
-        cache_dir: args.cache.dir(),
         format: args.format,
-        style: args.output_format,
-        workers: args.workers.map_or_else(crate::pipeline::default_workers, usize::from),
         follow: args.stream.follow.then_some(args.stream.poll_interval),
         queue: args.stream.queue as usize,
         progress: !args.stream.no_progress,
-        store: args.store,
-        no_store: args.no_store,
     };
     Ok(match run(&opts).await? {
         Outcome::Clean => ExitCode::SUCCESS,
@@ -253,16 +268,18 @@ async fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
+async fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let opts = ServeOptions {
-        config: args.config,
-        output: args.output,
-        cache_dir: args.cache.dir(),
+        job: args.job.options(),
         listen: args.listen,
         max_body: args.max_body_bytes,
         queue: args.queue,
+        join_wait: args.join_wait,
     };
-    serve(&opts).await
+    serve(&opts).await?;
+    // Rejected requests and plugin failures were answered and counted as they came;
+    // a server stopped on request has done its job.
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn eval_command(args: EvalArgs) -> anyhow::Result<()> {

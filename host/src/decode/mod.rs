@@ -1,8 +1,8 @@
 //! Decoding: one line of a model log into zero or more WIT events.
 //!
 //! Each input format has its own module: [`aiir`] (the aiir JSON Lines, one event a
-//! line), [`otel`] (OTLP/JSON traces following the OpenTelemetry GenAI semantic
-//! conventions, any number of spans a line) and [`openai`] (OpenAI-style chat-completion
+//! line), [`otel`] (OTLP/JSON traces and logs of GenAI calls, any number of spans
+//! and log records a line) and [`openai`] (OpenAI-style chat-completion
 //! logs, one call a line). The door is [`decode`]: a [`Format`] and a line in, the
 //! events out, or a [`DecodeError`] that says why the line is not usable.
 //!
@@ -16,7 +16,6 @@
 pub mod aiir;
 pub mod openai;
 pub mod otel;
-pub mod otel_proto;
 
 pub use aiir::{decode_line, decode_value};
 
@@ -41,6 +40,18 @@ pub struct Decoded {
     pub events: Vec<wit::Event>,
     /// Records the line held that are not for aiir (OTLP spans without `gen_ai.*`).
     pub skipped: u64,
+    /// The source of each model call that carried no message content (OpenTelemetry
+    /// instrumentations record none unless told to): the detectors are blind to it.
+    pub blind: Vec<String>,
+}
+
+impl Decoded {
+    /// Add what more was decoded.
+    pub fn add(&mut self, other: Decoded) {
+        self.events.extend(other.events);
+        self.skipped += other.skipped;
+        self.blind.extend(other.blind);
+    }
 }
 
 /// Why a line is not an event.
@@ -63,9 +74,9 @@ impl DecodeError {
 /// Decode one line of input in `format`.
 pub fn decode(format: Format, line: &str) -> Result<Decoded, DecodeError> {
     match format {
-        Format::Aiir => Ok(Decoded { events: vec![aiir::decode_line(line)?], skipped: 0 }),
+        Format::Aiir => Ok(Decoded { events: vec![aiir::decode_line(line)?], ..Decoded::default() }),
         Format::OtelJson => otel::decode_line(line),
-        Format::Openai => openai::decode_line(line).map(|events| Decoded { events, skipped: 0 }),
+        Format::Openai => openai::decode_line(line).map(|events| Decoded { events, ..Decoded::default() }),
     }
 }
 

@@ -1,11 +1,11 @@
-//! One HTTP request of `aiir serve`: OTLP/HTTP trace export (`POST /v1/traces`),
-//! `GET /metrics` and `GET /healthz`, answered as the OTLP/HTTP specification says.
+//! One HTTP request of `aiir serve`: OTLP/HTTP export of traces (`POST /v1/traces`)
+//! and logs (`POST /v1/logs`), `GET /metrics` and `GET /healthz`, answered as the
+//! OTLP/HTTP specification says.
 
 use super::Batch;
 use super::metrics::{self, Metrics};
 use crate::decode::DecodeError;
-use crate::decode::otel::{self, Export};
-use crate::decode::otel_proto;
+use crate::decode::otel::{self, Export, Joiner, Records, proto};
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
@@ -13,8 +13,9 @@ use hyper::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue,
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::json;
 use std::io::Read as _;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, mpsc};
 
 /// A response of ours: the whole body in memory.
@@ -24,13 +25,17 @@ pub type Reply = Response<Full<Bytes>>;
 #[derive(Debug)]
 pub struct Shared {
     /// Where decoded requests go to the detectors.
-    pub queue: mpsc::Sender<Batch>,
+    pub queue: mpsc::Sender<anyhow::Result<Batch>>,
     /// The counters.
     pub metrics: Arc<Metrics>,
     /// Export requests being read and decoded at once; past it, 503.
     pub in_flight: Semaphore,
     /// The largest request body, before and after decompression.
     pub max_body: usize,
+    /// Spans and log records of calls not yet whole.
+    pub joiner: Mutex<Joiner>,
+    /// Batches queued so far, to number them.
+    pub batches: AtomicU64,
 }
 
 /// Time allowed to receive a request body: a slow client does not hold a slot forever.
@@ -46,7 +51,8 @@ pub async fn handle(req: Request<Incoming>, shared: &Shared) -> Reply {
     let path = req.uri().path();
     let route = route(path);
     let reply = match (req.method(), route) {
-        (&Method::POST, "/v1/traces") => traces(req, shared).await,
+        (&Method::POST, "/v1/traces") => export(req, Signal::Traces, shared).await,
+        (&Method::POST, "/v1/logs") => export(req, Signal::Logs, shared).await,
         (&Method::GET, "/metrics") => text(StatusCode::OK, metrics::CONTENT_TYPE, shared.metrics.render()),
         (&Method::GET, "/healthz") => text(StatusCode::OK, "text/plain", "ok\n".into()),
         (_, "other") => text(StatusCode::NOT_FOUND, "text/plain", format!("no such path {path:?}\n")),
@@ -58,7 +64,24 @@ pub async fn handle(req: Request<Incoming>, shared: &Shared) -> Reply {
 
 /// The route's label in metrics; `other` for unknown paths, so clients cannot add labels.
 fn route(path: &str) -> &'static str {
-    ["/v1/traces", "/metrics", "/healthz"].into_iter().find(|r| *r == path).unwrap_or("other")
+    ["/v1/traces", "/v1/logs", "/metrics", "/healthz"].into_iter().find(|r| *r == path).unwrap_or("other")
+}
+
+/// The two OTLP signals served: where GenAI calls are told.
+#[derive(Debug, Clone, Copy)]
+enum Signal {
+    Traces,
+    Logs,
+}
+
+impl Signal {
+    /// The partial-success field that counts what was rejected.
+    fn rejected_field(self) -> &'static str {
+        match self {
+            Self::Traces => "rejectedSpans",
+            Self::Logs => "rejectedLogRecords",
+        }
+    }
 }
 
 /// The two OTLP/HTTP encodings.
@@ -93,27 +116,27 @@ impl Encoding {
         }
     }
 
-    fn decode(self, body: &[u8]) -> Result<Export, DecodeError> {
-        match self {
-            Self::Json => {
-                let text = std::str::from_utf8(body).map_err(|e| DecodeError::new(format!("invalid JSON: {e}")))?;
-                otel::decode_json(text)
-            }
-            Self::Protobuf => otel_proto::decode_protobuf(body),
+    fn decode(self, signal: Signal, body: &[u8]) -> Result<Records, DecodeError> {
+        let text = || std::str::from_utf8(body).map_err(|e| DecodeError::new(format!("invalid JSON: {e}")));
+        match (self, signal) {
+            (Self::Json, Signal::Traces) => otel::decode_traces_json(text()?),
+            (Self::Json, Signal::Logs) => otel::decode_logs_json(text()?),
+            (Self::Protobuf, Signal::Traces) => proto::decode_traces(body),
+            (Self::Protobuf, Signal::Logs) => proto::decode_logs(body),
         }
     }
 
-    /// An `ExportTraceServiceResponse`, with a partial success when spans were rejected.
-    fn success(self, rejected: &[DecodeError]) -> Reply {
+    /// An export response, with a partial success when spans or records were rejected.
+    fn success(self, signal: Signal, rejected: &[DecodeError]) -> Reply {
         let message: Vec<&str> = rejected.iter().take(3).map(|e| e.message.as_str()).collect();
         let message = message.join("; ");
         let n = rejected.len() as i64;
         let body = match self {
-            Self::Protobuf => otel_proto::encode_response(n, &message),
+            Self::Protobuf => proto::encode_response(n, &message),
             Self::Json if n == 0 => b"{}".to_vec(),
-            Self::Json => {
-                json!({"partialSuccess": {"rejectedSpans": n.to_string(), "errorMessage": message}}).to_string().into()
-            }
+            Self::Json => json!({"partialSuccess": {signal.rejected_field(): n.to_string(), "errorMessage": message}})
+                .to_string()
+                .into(),
         };
         bytes(StatusCode::OK, self.content_type(), body)
     }
@@ -121,14 +144,14 @@ impl Encoding {
     /// An error answer: a `google.rpc.Status` in the request's encoding.
     fn error(self, status: StatusCode, code: i32, message: &str) -> Reply {
         let body = match self {
-            Self::Protobuf => otel_proto::encode_status(code, message),
+            Self::Protobuf => proto::encode_status(code, message),
             Self::Json => json!({ "code": code, "message": message }).to_string().into(),
         };
         bytes(status, self.content_type(), body)
     }
 }
 
-async fn traces(req: Request<Incoming>, shared: &Shared) -> Reply {
+async fn export(req: Request<Incoming>, signal: Signal, shared: &Shared) -> Reply {
     let encoding = match Encoding::of(&req) {
         Ok(e) => e,
         Err(message) => return text(StatusCode::UNSUPPORTED_MEDIA_TYPE, "text/plain", message),
@@ -143,28 +166,33 @@ async fn traces(req: Request<Incoming>, shared: &Shared) -> Reply {
             return encoding.error(status, code, &message);
         }
     };
-    let export = match encoding.decode(&body) {
-        Ok(export) => export,
+    let records = match encoding.decode(signal, &body) {
+        Ok(records) => records,
         Err(e) => return encoding.error(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, &e.message),
     };
-    enqueue(encoding, export, shared)
+    enqueue(encoding, signal, records, body.len() as u64, shared)
 }
 
-/// Hand the events to the detectors, or say 503 when the queue is full.
-fn enqueue(encoding: Encoding, export: Export, shared: &Shared) -> Reply {
-    let Export { decoded, rejected } = export;
-    let events = decoded.events;
-    if events.is_empty() {
-        shared.metrics.accepted(encoding.label(), &[], decoded.skipped, rejected.len() as u64);
-        return encoding.success(&rejected);
-    }
+/// Join the request's calls and hand the events of those now whole to the detectors,
+/// or say 503 when the queue is full (before joining: an exporter retries the lot).
+fn enqueue(encoding: Encoding, signal: Signal, records: Records, bytes: u64, shared: &Shared) -> Reply {
     let permit = match shared.queue.try_reserve() {
         Ok(permit) => permit,
         Err(_) => return busy(encoding, "the detectors are behind: the queue is full; retry later"),
     };
-    shared.metrics.accepted(encoding.label(), &events, decoded.skipped, rejected.len() as u64);
-    permit.send(Batch { events, format: encoding.label() });
-    encoding.success(&rejected)
+    let (Export { decoded, rejected }, duplicates) = {
+        let mut joiner = shared.joiner();
+        let before = joiner.duplicates;
+        let export = joiner.take(records, Instant::now());
+        (export, joiner.duplicates - before)
+    };
+    shared.metrics.duplicates(duplicates);
+    shared.metrics.accepted(encoding.label(), &decoded.events, decoded.skipped, rejected.len() as u64);
+    if !decoded.events.is_empty() || !decoded.blind.is_empty() {
+        let number = shared.batches.fetch_add(1, Ordering::Relaxed) + 1;
+        permit.send(Ok(Batch { number, decoded, bytes }));
+    }
+    encoding.success(signal, &rejected)
 }
 
 /// 503 with `Retry-After`, which the OTLP exporters honour.

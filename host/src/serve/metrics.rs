@@ -39,6 +39,8 @@ struct State {
     fuel: Vec<u64>,
     errors: BTreeMap<(usize, Reason), u64>,
     requests: BTreeMap<(&'static str, u16), u64>,
+    blind: BTreeMap<String, u64>,
+    duplicates: u64,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -119,6 +121,18 @@ impl Metrics {
         }
     }
 
+    /// A model call from `source` came without message content.
+    pub fn blind(&self, source: &str) {
+        let mut s = self.state();
+        let source = bounded(&s.blind, source);
+        *s.blind.entry(source).or_default() += 1;
+    }
+
+    /// Log records dropped as duplicates of a call already let go.
+    pub fn duplicates(&self, n: u64) {
+        self.state().duplicates += n;
+    }
+
     /// An HTTP request to `route` answered with `status`.
     pub fn request(&self, route: &'static str, status: u16) {
         *self.state().requests.entry((route, status)).or_default() += 1;
@@ -141,6 +155,14 @@ impl Metrics {
         for (format, n) in &s.skipped {
             sample(&mut out, "aiir_spans_skipped_total", &[("format", format)], *n);
         }
+        let name = "aiir_genai_calls_without_content_total";
+        family(&mut out, name, "counter", "Model calls that came without message content: the detectors are blind.");
+        for (source, n) in &s.blind {
+            sample(&mut out, name, &[("source", source)], *n);
+        }
+        let name = "aiir_log_records_duplicate_total";
+        family(&mut out, name, "counter", "GenAI log records dropped: their span carried the same messages.");
+        sample(&mut out, name, &[], s.duplicates);
         family(&mut out, "aiir_findings_total", "counter", "Findings written, by plugin and severity.");
         for ((p, severity), n) in &s.findings {
             sample(&mut out, "aiir_findings_total", &[("plugin", plugin(p)), ("severity", severity)], *n);
@@ -166,6 +188,11 @@ impl Metrics {
         }
         out
     }
+}
+
+/// `source` as a label of `counts`, or `other` once [`MAX_SOURCES`] are kept.
+fn bounded(counts: &BTreeMap<String, u64>, source: &str) -> String {
+    if counts.contains_key(source) || counts.len() < MAX_SOURCES { source.to_owned() } else { "other".into() }
 }
 
 fn latency(out: &mut String, s: &State) {

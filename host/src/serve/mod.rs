@@ -1,21 +1,26 @@
-//! `aiir serve`: OTLP/HTTP trace ingest. AI applications export their OpenTelemetry
-//! GenAI spans here (JSON or protobuf); each GenAI span becomes an event and goes
-//! through the detector chain, and findings are written as `aiir run` writes them.
+//! `aiir serve`: OTLP/HTTP ingest. AI applications export their OpenTelemetry traces
+//! (`POST /v1/traces`) and logs (`POST /v1/logs`) here, as protobuf or JSON; the GenAI
+//! calls in them (joined across the two signals, see [`crate::decode::otel::join`])
+//! become events, and the events go down the same path as `aiir run`'s lines: the
+//! detectors, the store with correlation and responders, the findings' output.
 //!
 //! The HTTP side ([`http`]) decodes requests on the runtime's worker threads and puts
-//! their events on a bounded queue; one loop here takes them off in order and runs the
-//! chain. A full queue, or too many requests at once, is answered with 503 and
+//! their events on a bounded queue; the job ([`crate::run::Job`]) takes them off in
+//! order. A full queue, or too many requests at once, is answered with 503 and
 //! `Retry-After`, so memory stays bounded when input outruns the detectors. `GET
 //! /metrics` serves [`metrics`]. SIGINT or SIGTERM stops accepting, lets requests in
-//! flight finish, inspects what is queued and prints the summary.
+//! flight finish, lets go of the calls still waiting for their other records, inspects
+//! what is queued and prints the summary.
 
 pub mod http;
 pub mod metrics;
 
-use crate::chain::Chain;
-use crate::output::{Sink, Summary, diagnostic};
-use crate::run::{self, start_chain};
-use crate::runtime::Event;
+use crate::decode::otel::Joiner;
+use crate::decode::{Decoded, Format};
+use crate::output::diagnostic;
+use crate::progress::Counters;
+use crate::run::{Job, JobOptions, Outcome, Unit};
+use crate::source::Position;
 use anyhow::Context as _;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -24,8 +29,9 @@ use metrics::Metrics;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
@@ -33,30 +39,51 @@ use tokio::task::JoinSet;
 /// What `aiir serve` was asked to do.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
-    /// The config file; the standard pack when absent.
-    pub config: Option<PathBuf>,
-    /// Where findings go; stdout when absent.
-    pub output: Option<PathBuf>,
-    /// The precompiled-component cache; none disables it.
-    pub cache_dir: Option<PathBuf>,
+    /// The chain, the store and the output, as for `aiir run`.
+    pub job: JobOptions,
     /// The address to listen on; port 0 picks a free port.
     pub listen: SocketAddr,
     /// The largest request body, compressed or not.
     pub max_body: usize,
     /// Export requests the queue holds before answering 503.
     pub queue: usize,
+    /// How long a call's span or log records wait for the others.
+    pub join_wait: Duration,
 }
 
 /// The default listening address: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4318";
 
-/// The events of one accepted export request.
+/// The input name of OTLP requests in messages: `OTLP:12` is the 12th batch of events.
+const INPUT: &str = "OTLP";
+
+/// The events of one accepted export request, or of calls let go after their wait.
 #[derive(Debug)]
 pub struct Batch {
+    /// Its number, counted from 1, for messages.
+    pub number: u64,
     /// The events, in request order.
-    pub events: Vec<Event>,
-    /// The encoding it came in, for messages.
-    pub format: &'static str,
+    pub decoded: Decoded,
+    /// The bytes of the request body.
+    pub bytes: u64,
+}
+
+impl Unit for Batch {
+    fn input(&self) -> usize {
+        0
+    }
+
+    fn at(&self) -> Position {
+        Position { line: self.number, ..Position::default() }
+    }
+
+    fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    fn decode(self, _: Format) -> Result<Decoded, String> {
+        Ok(self.decoded)
+    }
 }
 
 /// Export requests decoded at once; more are answered 503.
@@ -65,41 +92,70 @@ const IN_FLIGHT: usize = 16;
 const CONNECTIONS: usize = 256;
 /// How long requests in flight may take to finish after a stop signal.
 const DRAIN: Duration = Duration::from_secs(5);
+/// How often held calls are looked at when none is due sooner.
+const TICK: Duration = Duration::from_millis(250);
 
 /// Serve until SIGINT or SIGTERM; then print the summary.
-pub async fn serve(opts: &ServeOptions) -> anyhow::Result<()> {
-    let chain = start_chain(opts.config.as_deref(), opts.cache_dir.clone()).await?;
-    let sink = Sink::open(opts.output.as_deref(), crate::output::Style::Aiir)
-        .with_context(|| format!("cannot write {}", run::display(opts.output.as_deref())))?;
+pub async fn serve(opts: &ServeOptions) -> anyhow::Result<Outcome> {
+    let mut job = Job::start(&opts.job, Arc::new(Counters::default())).await?;
+    let metrics = Arc::new(Metrics::new(job.plugin_names(), opts.queue));
+    job.count_with(metrics.clone());
     let signal = shutdown_signal()?;
     let listener = listen(opts.listen).await?;
-    let names = chain.plugins().iter().map(|p| p.name().to_owned()).collect();
-    let metrics = Arc::new(Metrics::new(names, opts.queue));
-    let (queue, mut batches) = mpsc::channel(opts.queue.max(1));
-    let in_flight = Semaphore::new(IN_FLIGHT);
-    let shared = Arc::new(http::Shared { queue, metrics: metrics.clone(), in_flight, max_body: opts.max_body });
+    let (queue, batches) = mpsc::channel(opts.queue.max(1));
+    let shared = Arc::new(http::Shared {
+        queue,
+        metrics,
+        in_flight: Semaphore::new(IN_FLIGHT),
+        max_body: opts.max_body,
+        joiner: Mutex::new(Joiner::new(opts.join_wait)),
+        batches: AtomicU64::new(0),
+    });
     let (stop, stopped) = watch::channel(false);
-    let server = tokio::spawn(accept(listener, shared, stopped));
-    let mut detect = Detect { summary: Summary::new(chain.plugins().len()), chain, sink, metrics, requests: 0 };
-    tokio::pin!(signal);
+    let server = tokio::spawn(accept(listener, shared.clone(), stopped.clone()));
+    let ticker = tokio::spawn(let_go(shared.clone(), stopped));
+    let stopper = async move {
+        signal.await;
+        diagnostic("aiir: stopping: finishing requests in flight and the queue");
+        let _ = stop.send(true);
+        let _ = tokio::join!(server, ticker);
+        let held = shared.joiner().flush();
+        shared.send(held, 0).await;
+        // The last sender goes with `shared`: the queue ends once it is drained.
+    };
+    let inputs = [PathBuf::from(INPUT)];
+    let (result, ()) = tokio::join!(job.drain(batches, &inputs, Format::OtelJson, std::future::pending()), stopper);
+    job.finish(result)
+}
+
+/// Let go, as they fall due, the calls held for their other records.
+async fn let_go(shared: Arc<http::Shared>, mut stop: watch::Receiver<bool>) {
     loop {
+        let due = shared.joiner().next_deadline().map_or(TICK, |at| at.saturating_duration_since(Instant::now()));
         tokio::select! {
-            batch = batches.recv() => match batch {
-                Some(batch) => detect.inspect(batch).await?,
-                None => break,
-            },
-            () = &mut signal => break,
+            () = tokio::time::sleep(due.min(TICK)) => {}
+            _ = stop.changed() => return,
         }
+        let expired = shared.joiner().expired(Instant::now());
+        shared.send(expired, 0).await;
     }
-    diagnostic("aiir: stopping: finishing requests in flight and the queue");
-    let _ = stop.send(true);
-    let _ = server.await;
-    batches.close();
-    while let Some(batch) = batches.recv().await {
-        detect.inspect(batch).await?;
+}
+
+impl http::Shared {
+    fn joiner(&self) -> std::sync::MutexGuard<'_, Joiner> {
+        // A panic elsewhere must not stop the joining.
+        self.joiner.lock().unwrap_or_else(|e| e.into_inner())
     }
-    detect.summary.print(&detect.chain.plugins());
-    Ok(())
+
+    /// Queue calls let go outside a request, waiting for room.
+    async fn send(&self, decoded: Decoded, bytes: u64) {
+        if decoded.events.is_empty() && decoded.blind.is_empty() {
+            return;
+        }
+        self.metrics.accepted("held", &decoded.events, 0, 0);
+        let number = self.batches.fetch_add(1, Ordering::Relaxed) + 1;
+        let _ = self.queue.send(Ok(Batch { number, decoded, bytes })).await;
+    }
 }
 
 /// Bind, say where (tests read the line to use port 0), and warn off loopback.
@@ -111,34 +167,8 @@ async fn listen(addr: SocketAddr) -> anyhow::Result<TcpListener> {
             "aiir: warning: listening on {bound}, reachable from other machines; OTLP ingest has no authentication"
         ));
     }
-    diagnostic(&format!("aiir: listening on {bound} (POST /v1/traces, GET /metrics, GET /healthz)"));
+    diagnostic(&format!("aiir: listening on {bound} (POST /v1/traces, POST /v1/logs, GET /metrics, GET /healthz)"));
     Ok(listener)
-}
-
-/// The detector side: takes batches off the queue in order.
-struct Detect {
-    chain: Chain,
-    sink: Sink,
-    summary: Summary,
-    metrics: Arc<Metrics>,
-    requests: u64,
-}
-
-impl Detect {
-    /// Push one request's events through the chain and write the findings.
-    async fn inspect(&mut self, batch: Batch) -> anyhow::Result<()> {
-        self.requests += 1;
-        let at = format!("{} request {}", batch.format, self.requests);
-        for event in batch.events {
-            self.summary.events += 1;
-            for reply in self.chain.inspect(&event, &at).await {
-                self.metrics.reply(&reply, self.chain.fails_closed(reply.plugin));
-                run::write(reply, &event, &self.chain, &mut self.sink, &mut self.summary)?;
-            }
-            self.metrics.dequeued();
-        }
-        Ok(())
-    }
 }
 
 /// Accept connections until told to stop; then let each finish its request in flight.

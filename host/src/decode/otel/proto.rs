@@ -1,33 +1,41 @@
-//! OTLP protobuf traces: an `ExportTraceServiceRequest` as the OTLP/HTTP exporters send
-//! it with `Content-Type: application/x-protobuf`.
+//! OTLP protobuf: an `ExportTraceServiceRequest` or `ExportLogsServiceRequest` as the
+//! OTLP exporters send it (`Content-Type: application/x-protobuf`, or in gRPC frames).
 //!
 //! The messages are written out by hand with `prost`'s derive: only the fields of
-//! `opentelemetry/proto/{collector/trace,trace,common,resource}/v1` that the GenAI
-//! mapping reads (unknown fields are skipped by the decoder). The `opentelemetry-proto`
-//! crate would bring the OpenTelemetry SDK crates and a build-time code generator for
-//! these few structs. The decoded request is turned into the structs the OTLP/JSON
-//! decoder reads, so both encodings go through one mapping ([`super::otel`]).
+//! `opentelemetry/proto/{collector/trace,collector/logs,trace,logs,common,resource}/v1`
+//! that the GenAI mapping reads (unknown fields are skipped by the decoder). The
+//! `opentelemetry-proto` crate would bring the OpenTelemetry SDK crates and a
+//! build-time code generator for these few structs. The decoded request is turned into
+//! the structs the OTLP/JSON decoder reads, so both encodings go through one mapping.
 //!
 //! ```
-//! use aiir_host::decode::otel_proto::decode_protobuf;
+//! use aiir_host::decode::otel::proto::decode_traces;
 //! // An empty request is valid protobuf with no spans.
-//! assert!(decode_protobuf(b"").unwrap().decoded.events.is_empty());
+//! assert_eq!(decode_traces(b"").unwrap().skipped, 0);
 //! ```
 
-use super::DecodeError;
-use super::otel::{self, Export};
+use super::{KeyValue as JsonKeyValue, LogsRequest, Records, TracesRequest};
+use crate::decode::DecodeError;
 use prost::Message;
 use serde_json::{Value, json};
 
-/// Decode an OTLP protobuf `ExportTraceServiceRequest`: the events of its GenAI spans.
-pub fn decode_protobuf(body: &[u8]) -> Result<Export, DecodeError> {
+/// Decode an OTLP protobuf `ExportTraceServiceRequest`: the calls of its GenAI spans.
+pub fn decode_traces(body: &[u8]) -> Result<Records, DecodeError> {
     let request = ExportTraceServiceRequest::decode(body)
         .map_err(|e| DecodeError::new(format!("invalid protobuf ExportTraceServiceRequest: {e}")))?;
-    Ok(otel::decode_request(request.into()))
+    Ok(TracesRequest::from(request).records())
 }
 
-/// The encoded `ExportTraceServiceResponse`: empty on full success, else a partial
-/// success with the number of spans rejected and why.
+/// Decode an OTLP protobuf `ExportLogsServiceRequest`: the calls of its GenAI log records.
+pub fn decode_logs(body: &[u8]) -> Result<Records, DecodeError> {
+    let request = ExportLogsServiceRequest::decode(body)
+        .map_err(|e| DecodeError::new(format!("invalid protobuf ExportLogsServiceRequest: {e}")))?;
+    Ok(LogsRequest::from(request).records())
+}
+
+/// The encoded `ExportTraceServiceResponse` or `ExportLogsServiceResponse` (the same
+/// fields): empty on full success, else a partial success with the number of spans or
+/// records rejected and why.
 pub fn encode_response(rejected: i64, message: &str) -> Vec<u8> {
     let partial_success =
         (rejected > 0).then(|| PartialSuccess { rejected_spans: rejected, error_message: message.to_owned() });
@@ -65,6 +73,44 @@ struct Status {
     code: i32,
     #[prost(string, tag = "2")]
     message: String,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct ExportLogsServiceRequest {
+    #[prost(message, repeated, tag = "1")]
+    resource_logs: Vec<ResourceLogs>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct ResourceLogs {
+    #[prost(message, optional, tag = "1")]
+    resource: Option<Resource>,
+    #[prost(message, repeated, tag = "2")]
+    scope_logs: Vec<ScopeLogs>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct ScopeLogs {
+    #[prost(message, repeated, tag = "2")]
+    log_records: Vec<LogRecord>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct LogRecord {
+    #[prost(fixed64, tag = "1")]
+    time_unix_nano: u64,
+    #[prost(fixed64, tag = "11")]
+    observed_time_unix_nano: u64,
+    #[prost(message, optional, tag = "5")]
+    body: Option<AnyValue>,
+    #[prost(message, repeated, tag = "6")]
+    attributes: Vec<KeyValue>,
+    #[prost(bytes = "vec", tag = "9")]
+    trace_id: Vec<u8>,
+    #[prost(bytes = "vec", tag = "10")]
+    span_id: Vec<u8>,
+    #[prost(string, tag = "12")]
+    event_name: String,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -155,17 +201,17 @@ struct KeyValueList {
     values: Vec<KeyValue>,
 }
 
-impl From<ExportTraceServiceRequest> for otel::Request {
+impl From<ExportTraceServiceRequest> for TracesRequest {
     fn from(r: ExportTraceServiceRequest) -> Self {
         let resource_spans = r
             .resource_spans
             .into_iter()
-            .map(|rs| otel::ResourceSpans {
-                resource: otel::Resource { attributes: key_values(rs.resource.unwrap_or_default().attributes) },
+            .map(|rs| super::ResourceSpans {
+                resource: resource(rs.resource),
                 scope_spans: rs
                     .scope_spans
                     .into_iter()
-                    .map(|s| otel::ScopeSpans { spans: s.spans.into_iter().map(span).collect() })
+                    .map(|s| super::ScopeSpans { spans: s.spans.into_iter().map(span).collect() })
                     .collect(),
             })
             .collect();
@@ -173,9 +219,31 @@ impl From<ExportTraceServiceRequest> for otel::Request {
     }
 }
 
+impl From<ExportLogsServiceRequest> for LogsRequest {
+    fn from(r: ExportLogsServiceRequest) -> Self {
+        let resource_logs = r
+            .resource_logs
+            .into_iter()
+            .map(|rl| super::ResourceLogs {
+                resource: resource(rl.resource),
+                scope_logs: rl
+                    .scope_logs
+                    .into_iter()
+                    .map(|s| super::ScopeLogs { log_records: s.log_records.into_iter().map(log_record).collect() })
+                    .collect(),
+            })
+            .collect();
+        Self { resource_logs }
+    }
+}
+
+fn resource(r: Option<Resource>) -> super::Resource {
+    super::Resource { attributes: key_values(r.unwrap_or_default().attributes) }
+}
+
 /// A span as OTLP/JSON writes it: ids in lowercase hex.
-fn span(s: Span) -> otel::Span {
-    otel::Span {
+fn span(s: Span) -> super::Span {
+    super::Span {
         trace_id: hex(&s.trace_id),
         span_id: hex(&s.span_id),
         name: s.name,
@@ -184,13 +252,25 @@ fn span(s: Span) -> otel::Span {
         events: s
             .events
             .into_iter()
-            .map(|e| otel::SpanEvent { name: e.name, attributes: key_values(e.attributes) })
+            .map(|e| super::SpanEvent { name: e.name, attributes: key_values(e.attributes) })
             .collect(),
     }
 }
 
-fn key_values(list: Vec<KeyValue>) -> Vec<otel::KeyValue> {
-    list.into_iter().map(|kv| otel::KeyValue { key: kv.key, value: any_value(kv.value) }).collect()
+fn log_record(r: LogRecord) -> super::LogRecord {
+    super::LogRecord {
+        time_unix_nano: Some(Value::from(r.time_unix_nano)),
+        observed_time_unix_nano: Some(Value::from(r.observed_time_unix_nano)),
+        event_name: r.event_name,
+        body: any_value(r.body),
+        attributes: key_values(r.attributes),
+        trace_id: hex(&r.trace_id),
+        span_id: hex(&r.span_id),
+    }
+}
+
+fn key_values(list: Vec<KeyValue>) -> Vec<JsonKeyValue> {
+    list.into_iter().map(|kv| JsonKeyValue { key: kv.key, value: any_value(kv.value) }).collect()
 }
 
 /// An `AnyValue` in its OTLP/JSON form: 64-bit integers as decimal strings, bytes as hex.
@@ -251,7 +331,7 @@ mod tests {
             KeyValue { key: "gen_ai.usage.input_tokens".into(), value: Some(AnyValue { value: Some(Any::Int(7)) }) };
         let attrs = vec![string("gen_ai.request.model", "m"), string("gen_ai.input.messages", input), tokens];
         let choice = SpanEvent { name: "gen_ai.choice".into(), attributes: vec![string("content", "yo")] };
-        let export = decode_protobuf(&request(vec![span(1, attrs, vec![choice])])).unwrap();
+        let export = super::super::joined(decode_traces(&request(vec![span(1, attrs, vec![choice])])).unwrap());
         let event = &export.decoded.events[0];
         assert_eq!((event.id.as_str(), event.source.as_str()), ("0101010101010101", "bot"));
         assert_eq!(event.time_unix_nano, 1_795_784_400_000_000_000);
@@ -264,10 +344,10 @@ mod tests {
     fn a_bad_span_is_rejected_alone_and_garbage_is_an_error() {
         let bad = span(2, vec![string("gen_ai.input.messages", "nope")], vec![]);
         let good = span(3, vec![string("gen_ai.tool.name", "x")], vec![]);
-        let export = decode_protobuf(&request(vec![bad, good])).unwrap();
+        let export = super::super::joined(decode_traces(&request(vec![bad, good])).unwrap());
         assert_eq!(export.decoded.events.len(), 1);
         assert!(export.rejected[0].message.contains("(span \"0202020202020202\")"), "{:?}", export.rejected);
-        let err = decode_protobuf(b"\x0a\xff\xff").unwrap_err();
+        let err = decode_traces(b"\x0a\xff\xff").unwrap_err();
         assert!(err.message.starts_with("invalid protobuf ExportTraceServiceRequest: "), "{err}");
     }
 

@@ -1,0 +1,158 @@
+//! One GenAI call as the telemetry describes it, before it becomes events. A call
+//! comes from a span, from log records, or from both joined by their span id (see
+//! [`super::join`]); it turns into one inference event and one tool-call event per
+//! tool call the model asked for, or into one tool-call event for a tool's own span.
+
+use crate::decode::Decoded;
+use crate::runtime as wit;
+use std::collections::BTreeMap;
+
+/// Where a call's records meet: its trace and span ids.
+pub(super) type Key = (String, String);
+
+/// A GenAI call and what is known about it.
+#[derive(Debug, Clone)]
+pub(super) struct Call {
+    /// Its trace and span, when the records name them.
+    pub(super) key: Option<Key>,
+    /// Whether a span said it (log records alone leave the span's metadata out).
+    pub(super) from_span: bool,
+    pub(super) id: String,
+    pub(super) time_unix_nano: u64,
+    pub(super) source: String,
+    pub(super) model: Option<String>,
+    pub(super) principal: Option<String>,
+    pub(super) session: Option<String>,
+    pub(super) kind: Kind,
+    /// Attributes no field of the event took, as text.
+    pub(super) attributes: BTreeMap<String, String>,
+}
+
+/// What the call did.
+#[derive(Debug, Clone)]
+pub(super) enum Kind {
+    /// A model call, with what went in and came out.
+    Inference { content: Content, input_tokens: Option<u32>, output_tokens: Option<u32> },
+    /// A tool run by the application.
+    Tool(wit::ToolCall),
+}
+
+/// The messages of a model call, and the tool calls the model asked for.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Content {
+    pub(super) input: Vec<wit::Message>,
+    pub(super) output: Vec<wit::Message>,
+    pub(super) retrieved: Vec<wit::Document>,
+    pub(super) calls: Vec<Requested>,
+}
+
+/// A tool call the model asked for: its name and its arguments as JSON text.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Requested {
+    pub(super) name: String,
+    pub(super) arguments: String,
+}
+
+impl Content {
+    pub(super) fn extend(&mut self, other: Content) {
+        self.input.extend(other.input);
+        self.output.extend(other.output);
+        self.retrieved.extend(other.retrieved);
+        self.calls.extend(other.calls);
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.input.is_empty() && self.output.is_empty() && self.retrieved.is_empty() && self.calls.is_empty()
+    }
+
+    /// Whether the model's answer is known: the call is complete.
+    pub(super) fn answered(&self) -> bool {
+        !self.output.is_empty() || !self.calls.is_empty()
+    }
+}
+
+impl Call {
+    /// The call's content; none for a tool's span.
+    pub(super) fn content(&self) -> Option<&Content> {
+        match &self.kind {
+            Kind::Inference { content, .. } => Some(content),
+            Kind::Tool(_) => None,
+        }
+    }
+
+    /// A model call that says nothing of its messages: the instrumentation records
+    /// no content.
+    pub(super) fn blind(&self) -> bool {
+        self.content().is_some_and(Content::is_empty)
+    }
+
+    /// Complete this span's call with what its log records say: their messages when
+    /// the span has none, and any metadata the span lacks.
+    pub(super) fn join(&mut self, logs: Call) {
+        self.merge(logs, |content, more| {
+            if content.is_empty() {
+                *content = more;
+            }
+        });
+    }
+
+    /// Add what another log record of the same call says.
+    pub(super) fn absorb(&mut self, record: Call) {
+        self.merge(record, Content::extend);
+    }
+
+    /// Take `other`'s metadata where this call has none, and its content as `content` says.
+    fn merge(&mut self, other: Call, content: impl FnOnce(&mut Content, Content)) {
+        self.model = self.model.take().or(other.model);
+        self.principal = self.principal.take().or(other.principal);
+        self.session = self.session.take().or(other.session);
+        for (k, v) in other.attributes {
+            self.attributes.entry(k).or_insert(v);
+        }
+        let (
+            Kind::Inference { content: mine, input_tokens, output_tokens },
+            Kind::Inference { content: more, input_tokens: i, output_tokens: o },
+        ) = (&mut self.kind, other.kind)
+        else {
+            return;
+        };
+        content(mine, more);
+        *input_tokens = input_tokens.or(i);
+        *output_tokens = output_tokens.or(o);
+    }
+
+    /// The events of the call, added to `decoded`; a model call without content is
+    /// noted as blind.
+    pub(super) fn into_events(self, decoded: &mut Decoded) {
+        if self.blind() {
+            decoded.blind.push(self.source.clone());
+        }
+        let event = |id: String, payload| wit::Event {
+            id,
+            time_unix_nano: self.time_unix_nano,
+            source: self.source.clone(),
+            model: self.model.clone().map(|name| wit::ModelRef { name, version: None, digest: None }),
+            principal: self.principal.clone(),
+            session: self.session.clone(),
+            payload,
+            attributes: self.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        };
+        match self.kind.clone() {
+            Kind::Tool(call) => decoded.events.push(event(self.id.clone(), wit::Payload::ToolCall(call))),
+            Kind::Inference { content, input_tokens, output_tokens } => {
+                let inference = wit::Inference {
+                    input: content.input,
+                    output: content.output,
+                    retrieved: content.retrieved,
+                    input_tokens,
+                    output_tokens,
+                };
+                decoded.events.push(event(self.id.clone(), wit::Payload::Inference(inference)));
+                for (n, call) in content.calls.into_iter().enumerate() {
+                    let payload = wit::ToolCall { tool: call.name, arguments: call.arguments, result: None };
+                    decoded.events.push(event(format!("{}/tool/{n}", self.id), wit::Payload::ToolCall(payload)));
+                }
+            }
+        }
+    }
+}
