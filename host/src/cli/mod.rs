@@ -13,6 +13,7 @@ use crate::runtime::{Cache, Grant, Runtime, Sandbox, Setup};
 use crate::serve::{DEFAULT_LISTEN, ServeOptions, serve};
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,7 +33,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the detectors over model logs and print findings as JSON Lines.
+    /// Run the detectors over model logs and print findings: a readable line each on a
+    /// terminal, JSON Lines otherwise.
     ///
     /// Exit status: 0 when every line was inspected, 1 when some lines were rejected
     /// or some plugin calls failed (everything else still went through), 2 on a
@@ -96,10 +98,11 @@ struct RunArgs {
     /// a line, GenAI spans become events), or OpenAI-style chat-completion logs.
     #[arg(short, long, value_enum, default_value_t = Format::Aiir)]
     format: Format,
-    /// How findings are written: aiir JSON Lines, or OCSF Detection Finding events
-    /// (class 2004) for a SIEM.
-    #[arg(long, value_enum, value_name = "STYLE", default_value_t = Style::Aiir)]
-    output_format: Style,
+    /// How findings are written: aiir JSON Lines, OCSF Detection Finding events (class
+    /// 2004) for a SIEM, or one readable line each [default: text when stdout is a
+    /// terminal, else aiir].
+    #[arg(long, value_enum, value_name = "STYLE")]
+    output_format: Option<Style>,
     /// Worker threads inspecting events [default: one per core, at most 8]; events of
     /// one session or principal stay on one worker, and findings keep the input order.
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -109,9 +112,10 @@ struct RunArgs {
     #[command(flatten)]
     stream: StreamArgs,
     /// The incident store, a SQLite file [default: the config's `[store] path`, else
-    /// aiir.db beside the config, else ./aiir.db]. It keeps findings, incidents,
-    /// actions and checkpoints: a finding is written once across runs, and `--follow`
-    /// resumes where it stopped.
+    /// aiir.db beside the config; without a config $XDG_STATE_HOME/aiir/aiir.db, else
+    /// ~/.local/state/aiir/aiir.db]. It keeps findings, incidents, actions and
+    /// checkpoints: a finding stored before is shown again, marked, but joins no
+    /// incident twice, and `--follow` resumes where it stopped. The summary names it.
     #[arg(long, value_name = "FILE")]
     store: Option<PathBuf>,
     /// Keep no store: write every finding, open no incident, run no responder.
@@ -233,13 +237,14 @@ impl Cli {
 }
 
 async fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let style = Style::choose(args.output_format, args.output.is_none() && std::io::stdout().is_terminal());
     let opts = RunOptions {
         config: args.config,
         inputs: args.inputs,
         output: args.output,
         cache_dir: args.cache.dir(),
         format: args.format,
-        style: args.output_format,
+        style,
         workers: args.workers.map_or_else(crate::pipeline::default_workers, usize::from),
         follow: args.stream.follow.then_some(args.stream.poll_interval),
         queue: args.stream.queue as usize,
