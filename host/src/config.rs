@@ -36,6 +36,7 @@ use crate::runtime::{Grant, Limits, Sandbox, Setup};
 use crate::store::Mode;
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -65,6 +66,22 @@ struct RawStore {
 
 /// The store's file when the config does not name one: beside the config file.
 pub const DEFAULT_STORE: &str = "aiir.db";
+
+/// The store's file without a config: `$XDG_STATE_HOME/aiir/aiir.db`, else
+/// `~/.local/state/aiir/aiir.db`. What a run keeps belongs to the user, not to the
+/// folder it happened to start in, where a store made unasked would hide findings
+/// from the next run there. `./aiir.db` only when neither variable is set.
+pub fn default_store() -> PathBuf {
+    state_store(std::env::var_os("XDG_STATE_HOME"), std::env::var_os("HOME"))
+}
+
+/// [`default_store`] for these values of `XDG_STATE_HOME` and `HOME`; a relative
+/// `XDG_STATE_HOME` is ignored, as the XDG spec says.
+fn state_store(xdg_state_home: Option<OsString>, home: Option<OsString>) -> PathBuf {
+    let absolute = |v: OsString| Some(PathBuf::from(v)).filter(|p| p.is_absolute());
+    let state = xdg_state_home.and_then(absolute).or_else(|| home.and_then(absolute).map(|h| h.join(".local/state")));
+    state.map_or_else(|| PathBuf::from(DEFAULT_STORE), |dir| dir.join("aiir").join(DEFAULT_STORE))
+}
 
 /// One `[[detector]]` entry as written.
 #[derive(Debug, Deserialize)]
@@ -141,7 +158,7 @@ pub struct Config {
     /// The responders, in the order of the file.
     pub responders: Vec<ResponderConfig>,
     /// The incident store's file: `[store] path`, else `aiir.db` beside the config
-    /// file (in the working directory without one).
+    /// file, else (no config) [`default_store`].
     pub store: PathBuf,
     /// How findings become incidents: `[correlate]`.
     pub correlate: Correlation,
@@ -268,7 +285,7 @@ pub fn default_config() -> Config {
             grants: Grants::default(),
         })
         .collect();
-    Config { detectors, responders, store: PathBuf::from(DEFAULT_STORE), correlate: Correlation::default() }
+    Config { detectors, responders, store: default_store(), correlate: Correlation::default() }
 }
 
 /// Read and validate a configuration file.
@@ -556,6 +573,15 @@ mod tests {
     fn problems(text: &str) -> Vec<String> {
         let errors = parse(text, Path::new("/nonexistent")).unwrap_err();
         errors.into_iter().map(|p| format!("{}: {}", p.path, p.message)).collect()
+    }
+
+    #[test]
+    fn without_a_config_the_store_is_in_the_state_directory() {
+        let os = |s: &str| Some(OsString::from(s));
+        assert_eq!(state_store(os("/x/state"), os("/home/u")), Path::new("/x/state/aiir/aiir.db"));
+        assert_eq!(state_store(None, os("/home/u")), Path::new("/home/u/.local/state/aiir/aiir.db"));
+        assert_eq!(state_store(os("rel"), os("/home/u")), Path::new("/home/u/.local/state/aiir/aiir.db"));
+        assert_eq!(state_store(os(""), None), Path::new("aiir.db"));
     }
 
     #[test]

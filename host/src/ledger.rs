@@ -1,9 +1,11 @@
 //! The ledger of a run: what `aiir run` keeps in the store as it goes. Findings are
 //! stored in batches of lines, each with the end of its last line as its input's
-//! checkpoint, in one transaction; only the findings not stored before are written
-//! out, after the batch is stored. So a run that is killed and started again resumes
-//! after the last batch stored and reports no finding twice. Without a store every
-//! finding is written at once and nothing resumes.
+//! checkpoint, in one transaction, and written out after their batch is stored. So a
+//! run that is killed and started again resumes after the last batch stored and
+//! reports no finding twice. A finding the store held before (a log read again) is
+//! written too, marked as already stored: it joins no incident a second time, so no
+//! responder acts on it again. Without a store every finding is written at once and
+//! nothing resumes.
 
 use crate::actuate::Actuators;
 use crate::actuate::guard::Guard;
@@ -14,6 +16,7 @@ use crate::runtime::{Event, Finding, Payload, PluginError};
 use crate::source::{FileId, Position};
 use crate::store::{ActionRecord, Batch, Checkpoint, Observation, PluginFinding, Store, now_unix_nano};
 use anyhow::Context as _;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Lines stored together at most; a batch is also stored whenever the input pauses,
@@ -21,7 +24,7 @@ use std::path::{Path, PathBuf};
 /// (and the guard knows) before the next line is looked at.
 const BATCH_LINES: usize = 512;
 
-/// Where findings go once they are known to be new.
+/// Where findings go once stored (at once without a store).
 pub type Emit<'e> = dyn FnMut(FindingRecord<'_>) -> anyhow::Result<()> + 'e;
 
 /// A finding on its way out, with the plugin that made it.
@@ -58,8 +61,6 @@ impl Inspection {
 /// What a run's ledger did, for the summary.
 #[derive(Debug, Default, Clone)]
 pub struct Tally {
-    /// Findings stored before, not written again.
-    pub repeated: u64,
     /// Incidents opened.
     pub opened: u64,
     /// Incidents that gained findings.
@@ -90,10 +91,19 @@ struct Stored {
 #[derive(Debug, Default)]
 struct Pending {
     batch: Batch,
-    /// Per finding of the batch: its plugin's version and, for a synthetic finding, the error.
-    notes: Vec<Vec<(String, Option<PluginError>)>>,
+    /// Per observation of the batch, what its records need beside it.
+    notes: Vec<Notes>,
     source: Option<PathBuf>,
     lines: usize,
+}
+
+/// What the store does not keep but an observation's records show: where its event
+/// was read and, per finding, its plugin's version and, for a synthetic finding, the
+/// error.
+#[derive(Debug)]
+struct Notes {
+    at: String,
+    findings: Vec<(String, Option<PluginError>)>,
 }
 
 impl Ledger {
@@ -140,8 +150,9 @@ impl Ledger {
         emit: &mut Emit<'_>,
     ) -> anyhow::Result<()> {
         let Some(stored) = &mut self.store else {
+            let read_at = location(path, at);
             for i in &inspections {
-                i.hits.iter().try_for_each(|h| emit(h.record(&i.event)))?;
+                i.hits.iter().try_for_each(|h| emit(h.record(&i.event).read_at(&read_at)))?;
             }
             return Ok(());
         };
@@ -172,15 +183,14 @@ impl Stored {
         }
         let ingested =
             self.store.ingest(&batch, &self.correlation, now_unix_nano()).context("cannot store findings")?;
-        let total: usize = batch.observations.iter().map(|o| o.findings.len()).sum();
-        tally.repeated += (total - ingested.new.len()) as u64;
         tally.opened += ingested.opened.len() as u64;
         tally.grown += ingested.grown.len() as u64;
-        for new in &ingested.new {
-            let obs = &batch.observations[new.observation];
-            let pf = &obs.findings[new.finding];
-            let (version, error) = &notes[new.observation][new.finding];
-            emit(record(&obs.event, &pf.plugin, version, &pf.finding, error.as_ref()))?;
+        let new: HashSet<(usize, usize)> = ingested.new.iter().map(|n| (n.observation, n.finding)).collect();
+        for (i, (obs, notes)) in batch.observations.iter().zip(&notes).enumerate() {
+            for (j, (pf, (version, error))) in obs.findings.iter().zip(&notes.findings).enumerate() {
+                let record = record(&obs.event, &pf.plugin, version, &pf.finding, error.as_ref());
+                emit(record.read_at(&notes.at).already_stored(!new.contains(&(i, j))))?;
+            }
         }
         let changed = !ingested.opened.is_empty() || !ingested.grown.is_empty();
         if changed && !self.responders.is_empty() {
@@ -204,10 +214,10 @@ impl Pending {
     fn add(&mut self, path: &Path, inspections: Vec<Inspection>, at: Position) -> anyhow::Result<()> {
         for Inspection { event, hits } in inspections.into_iter().filter(Inspection::urgent) {
             let mut findings = Vec::with_capacity(hits.len());
-            let mut notes = Vec::with_capacity(hits.len());
+            let mut notes = Notes { at: location(path, at), findings: Vec::with_capacity(hits.len()) };
             for h in hits {
                 findings.push(PluginFinding { plugin: h.plugin, family: h.family, finding: h.finding });
-                notes.push((h.version, h.error));
+                notes.findings.push((h.version, h.error));
             }
             self.batch.observations.push(Observation { event, findings });
             self.notes.push(notes);
@@ -242,6 +252,11 @@ fn record<'a>(
         Some(error) => record.with_error(error),
         None => record,
     }
+}
+
+/// Where a line was read, as a record shows it: `FILE:LINE`.
+fn location(path: &Path, at: Position) -> String {
+    format!("{}:{}", crate::run::source_name(path), at.line)
 }
 
 /// The checkpoint of the input at `path` after a line that ends at `at`.

@@ -1,14 +1,16 @@
-//! Output: findings as JSON Lines (aiir's own records, or OCSF events), diagnostics
-//! and the run summary on stderr. Text for a person passes through [`terminal`].
+//! Output: findings as JSON Lines (aiir's own records, or OCSF events) or as
+//! readable lines ([`text`]), diagnostics and the run summary on stderr. Text for a
+//! person passes through [`terminal`].
 
 pub mod ocsf;
 pub mod terminal;
+pub mod text;
 
 use crate::runtime::{Event, Finding, ModelRef, Plugin, PluginError, Reason, Severity};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal as _, Write};
 use std::path::Path;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -35,6 +37,14 @@ pub struct FindingRecord<'a> {
     /// Set on the synthetic finding of a fail-closed plugin: why it did not inspect.
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<ErrorJson<'a>>,
+    /// Set when the store held this finding before: it is shown again, as a person
+    /// re-checking a log expects, but it joins no incident a second time.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    already_stored: bool,
+    /// Where the event was read, `FILE:LINE`; shown in text only, as JSON consumers
+    /// key on the event, wherever it was read.
+    #[serde(skip)]
+    at: Option<&'a str>,
     #[serde(skip)]
     level: Severity,
 }
@@ -104,6 +114,8 @@ impl<'a> FindingRecord<'a> {
             plugin_version,
             finding: FindingJson::from(finding),
             error: None,
+            already_stored: false,
+            at: None,
             level: finding.severity,
         }
     }
@@ -111,6 +123,20 @@ impl<'a> FindingRecord<'a> {
     /// Mark the record as standing for an event the plugin failed on.
     pub fn with_error(mut self, error: &'a PluginError) -> Self {
         self.error = Some(ErrorJson { reason: error.reason.code(), detail: &error.detail });
+        self
+    }
+
+    /// Mark the record as one the store held before this run, or not.
+    #[must_use]
+    pub fn already_stored(mut self, stored: bool) -> Self {
+        self.already_stored = stored;
+        self
+    }
+
+    /// Say where the event was read: `FILE:LINE`.
+    #[must_use]
+    pub fn read_at(mut self, at: &'a str) -> Self {
+        self.at = Some(at);
         self
     }
 }
@@ -149,12 +175,27 @@ pub enum Style {
     Aiir,
     /// OCSF Detection Finding events (class 2004), one a line.
     Ocsf,
+    /// One readable line a finding: time, severity, rule, where, excerpt.
+    Text,
 }
 
-/// Where findings go: stdout or a file, one JSON object a line.
+impl Style {
+    /// The style asked for, else text for a person at a terminal, else aiir JSON
+    /// Lines for the program reading a pipe or a file.
+    pub fn choose(asked: Option<Style>, terminal: bool) -> Style {
+        asked.unwrap_or(if terminal { Style::Text } else { Style::Aiir })
+    }
+}
+
+/// Where findings go: stdout or a file, one finding a line.
 pub struct Sink {
     out: Box<dyn Write + Send>,
     style: Style,
+    /// Writing to a terminal: erase the progress line before each finding, so the
+    /// two do not run together.
+    terminal: bool,
+    /// Colour text lines: on a terminal, unless `NO_COLOR`.
+    colour: bool,
 }
 
 impl std::fmt::Debug for Sink {
@@ -170,20 +211,32 @@ impl Sink {
             Some(path) => Box::new(BufWriter::new(File::create(path)?)),
             None => Box::new(BufWriter::new(io::stdout())),
         };
-        Ok(Self { out, style })
+        let terminal = file.is_none() && io::stdout().is_terminal();
+        let colour = text::wants_colour(terminal, std::env::var_os("NO_COLOR").as_deref());
+        Ok(Self { out, style, terminal, colour })
     }
 
-    /// Write one finding and flush, so a reader of a live pipe sees it at once. The
-    /// JSON escapes every control, as on stdout it may well reach a terminal.
+    /// Write one finding and flush, so a reader of a live pipe sees it at once. JSON
+    /// escapes every control and text escapes what it quotes, as on stdout either may
+    /// well reach a terminal.
     pub fn write(&mut self, record: &FindingRecord<'_>) -> io::Result<()> {
-        let json = match self.style {
-            Style::Aiir => serde_json::to_string(record)?,
-            Style::Ocsf => serde_json::to_string(&ocsf::detection(record))?,
+        let line = match self.style {
+            Style::Aiir => json_line(record)?,
+            Style::Ocsf => json_line(&ocsf::detection(record))?,
+            Style::Text => text::line(record, self.colour),
         };
-        self.out.write_all(terminal::json(&json).as_bytes())?;
+        if self.terminal {
+            crate::progress::erase();
+        }
+        self.out.write_all(line.as_bytes())?;
         self.out.write_all(b"\n")?;
         self.out.flush()
     }
+}
+
+/// `value` as one line of JSON, safe on a terminal.
+fn json_line(value: &impl Serialize) -> io::Result<String> {
+    Ok(terminal::json(&serde_json::to_string(value)?).into_owned())
 }
 
 /// Counters for the closing summary.
@@ -197,6 +250,8 @@ pub struct Summary {
     pub skipped: u64,
     /// Findings written, by severity (`Severity as usize`).
     pub by_severity: [u64; 5],
+    /// Of those, the findings the store held before the run.
+    pub already_stored: u64,
     /// Per plugin, in config order.
     pub plugins: Vec<PluginCounts>,
 }
@@ -240,6 +295,7 @@ impl Summary {
     /// Count a finding written.
     pub fn count(&mut self, record: &FindingRecord<'_>) {
         self.by_severity[record.level as usize] += 1;
+        self.already_stored += u64::from(record.already_stored);
     }
 
     /// Print the summary to stderr.
@@ -257,8 +313,12 @@ impl Summary {
             1 => ", 1 span skipped (not GenAI)".into(),
             n => format!(", {n} spans skipped (not GenAI)"),
         };
+        let stored = match self.already_stored {
+            0 => String::new(),
+            n => format!(", {n} already stored"),
+        };
         let mut text = format!(
-            "aiir: {} events read, {} lines rejected{skipped}, {total} findings{by}\n",
+            "aiir: {} events read, {} lines rejected{skipped}, {total} findings{by}{stored}\n",
             self.events, self.rejected
         );
         let header = format!(
@@ -310,4 +370,19 @@ pub fn print_json(json: &str) {
 
 fn print_raw(text: &str) {
     let _ = writeln!(io::stdout().lock(), "{text}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_on_a_terminal_json_lines_elsewhere_unless_asked() {
+        assert_eq!(Style::choose(None, true), Style::Text);
+        assert_eq!(Style::choose(None, false), Style::Aiir);
+        for asked in [Style::Aiir, Style::Ocsf, Style::Text] {
+            assert_eq!(Style::choose(Some(asked), true), asked);
+            assert_eq!(Style::choose(Some(asked), false), asked);
+        }
+    }
 }

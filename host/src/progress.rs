@@ -112,10 +112,21 @@ fn write_line(text: Option<&str>) {
 /// the next tick draws it again below.
 pub fn eprint_line(text: &str) {
     let mut err = std::io::stderr().lock();
+    erase_on(&mut err);
+    let _ = writeln!(err, "{text}");
+}
+
+/// Erase the progress line if it is shown, before a finding goes to the same
+/// terminal on stdout; the next tick draws it again below.
+pub fn erase() {
+    erase_on(&mut std::io::stderr().lock());
+}
+
+fn erase_on(err: &mut std::io::StderrLock<'_>) {
     if SHOWN.swap(false, Ordering::Relaxed) {
         let _ = write!(err, "\r\x1b[2K");
+        let _ = err.flush();
     }
-    let _ = writeln!(err, "{text}");
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ pub struct JobOptions {
     /// The precompiled-component cache; none disables it.
     pub cache_dir: Option<PathBuf>,
     /// Keep findings, incidents and checkpoints in this store instead of the
-    /// config's (`aiir.db` beside it, or in the current directory without one).
+    /// config's (`aiir.db` beside it, or the user's state directory without one).
     pub store: Option<PathBuf>,
     /// Keep nothing: write every finding, open no incident, run no responder.
     pub no_store: bool,
@@ -270,12 +270,8 @@ fn print_tally(store: &Path, ledger: &Ledger) {
     let t = &ledger.tally;
     let actions: Vec<String> = t.actions.iter().map(|(status, n)| format!("{n} {status}")).collect();
     let actions = if actions.is_empty() { "none".into() } else { actions.join(", ") };
-    let repeated = match t.repeated {
-        0 => String::new(),
-        n => format!("; {n} findings stored before, not written again"),
-    };
     output::diagnostic(&format!(
-        "aiir: store {}: {} incidents opened, {} grown; actions: {actions}{repeated}",
+        "aiir: store {}: {} incidents opened, {} grown; actions: {actions}",
         store.display(),
         t.opened,
         t.grown
@@ -381,8 +377,8 @@ fn total_size(inputs: &[PathBuf]) -> Option<u64> {
     inputs.iter().map(|p| std::fs::metadata(p).ok().filter(|m| m.is_file()).map(|m| m.len())).sum()
 }
 
-/// The name of an input in messages.
-fn source_name(path: &Path) -> String {
+/// The name of an input in messages and records.
+pub(crate) fn source_name(path: &Path) -> String {
     if path == Path::new("-") { "<stdin>".into() } else { path.display().to_string() }
 }
 

@@ -98,6 +98,30 @@ fn issue_10_run_summary_diagnostics_and_logs_show_plugin_text_escaped() {
 }
 
 #[test]
+fn text_lines_show_plugin_and_log_text_escaped() {
+    let config =
+        config(&guest("forger")).replace("name = \"panicker\"\n", "name = \"panicker\"\non_error = \"fail-closed\"\n");
+    let (dir, config_path) = temp_file("aiir.toml", config.as_bytes());
+    let log = dir.path().join("log.jsonl");
+    std::fs::write(&log, LOG).unwrap();
+    let args = ["--workers", "1", "--output-format", "text", "--config", config_path.to_str().unwrap()];
+    let run = aiir_cmd("run", &[&args[..], &[log.to_str().unwrap()]].concat());
+    assert_ne!(run.code, 2, "{}", run.stderr.escape_debug());
+    assert_no_raw("aiir run --output-format text", &run);
+    assert_no_forged_line("aiir run --output-format text", &run.stdout, "aiir: fake");
+    assert_eq!(run.stdout.lines().count(), 4, "a leak and a refusal per event: {:?}", run.stdout);
+    let leak = run.stdout.lines().find(|l| l.contains("  forger/leak  ")).unwrap_or_else(|| panic!("{:?}", run.stdout));
+    let who = r"api  session s\u{1b}]8;;https://evil.example\u{7}  ";
+    let excerpt =
+        r#""\u{1b}[2J\u{1b}]8;;https://evil.example\u{7}click\u{1b}]8;;\u{7} \u{202e}gnp.exe\r\naiir: fake \u{9b}2J""#;
+    assert!(leak.contains(&format!("log.jsonl:1  {who}{excerpt}")), "{leak:?}");
+    let refused = run.stdout.lines().find(|l| l.contains("aiir/not-inspected")).unwrap();
+    assert!(refused.contains(r#"not inspected by plugin "panicker": panic: "#), "{refused:?}");
+    // The detail is cut to its first 80 characters before it is escaped.
+    assert!(refused.ends_with(r"boom\u{1b}]8;;https://evil.example\u{7}click\u{9b}2J\rov…"), "{refused:?}");
+}
+
+#[test]
 fn issue_10_incidents_and_models_show_plugin_and_log_text_escaped() {
     let (_dir, db, run) = forged_run();
     assert_ne!(run.code, 2, "{}", run.stderr.escape_debug());

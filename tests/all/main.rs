@@ -16,6 +16,7 @@ mod eval;
 mod follow;
 mod formats;
 mod grants;
+mod human;
 mod incidents_cli;
 mod inspect;
 mod load;

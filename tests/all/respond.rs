@@ -159,8 +159,16 @@ fn a_second_run_adds_to_the_incidents_it_continues() {
     let before = json(Path::new(db), "incidents", &["list", "--state", "all", "--json"]);
     let again = aiir_run(&["--store", db, DEMO]);
     assert_eq!(again.code, 0, "{}", again.stderr);
-    assert!(again.stdout.is_empty(), "findings written twice:\n{}", again.stdout);
-    assert!(again.stderr.contains("30 findings stored before, not written again"), "{}", again.stderr);
+    // The findings are shown again, each marked, and counted apart; no incident grows.
+    let seen = again.findings();
+    assert_eq!(seen.len(), 30, "{}", again.stdout);
+    assert!(seen.iter().all(|f| f["already_stored"] == true), "{}", again.stdout);
+    assert!(first.findings().iter().all(|f| f.get("already_stored").is_none()), "{}", first.stdout);
+    assert!(
+        again.stderr.contains("30 findings (critical 2, high 14, medium 13, low 1), 30 already stored"),
+        "{}",
+        again.stderr
+    );
     let after = json(Path::new(db), "incidents", &["list", "--state", "all", "--json"]);
     assert_eq!(before, after, "a re-run changed the incidents");
 }

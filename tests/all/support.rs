@@ -72,10 +72,21 @@ pub fn fresh_store() -> PathBuf {
     dir.join(format!("{n}.db"))
 }
 
-/// `aiir` with exactly these arguments, in `dir`.
+/// `aiir` with exactly these arguments, in `dir`; a store it makes by default goes to
+/// a state directory of this test run, never the user's.
 pub fn aiir(dir: &Path, args: &[&str]) -> Run {
-    let output =
-        Command::new(env!("CARGO_BIN_EXE_aiir")).current_dir(dir).args(args).output().expect("cannot run aiir");
+    let state = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("state-{}", std::process::id()));
+    aiir_in_state(dir, &state, args)
+}
+
+/// `aiir` with exactly these arguments, in `dir`, with `state` as `$XDG_STATE_HOME`.
+pub fn aiir_in_state(dir: &Path, state: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_aiir"))
+        .current_dir(dir)
+        .env("XDG_STATE_HOME", state)
+        .args(args)
+        .output()
+        .expect("cannot run aiir");
     Run::from(output)
 }
 

@@ -41,8 +41,9 @@ fn rules_by_scenario(run: &Run, scenarios: &Value, id: impl Fn(&str, &Value) -> 
         .collect()
 }
 
-/// What `aiir run` finds in the scenarios' native events.
-fn native_rules(scenarios: &Value) -> Rules {
+/// What `aiir run --store` finds in the scenarios' native events, and the incidents
+/// it opens.
+fn native(scenarios: &Value) -> (Rules, Vec<Incident>) {
     let lines: Vec<String> = scenarios
         .as_object()
         .unwrap()
@@ -50,9 +51,26 @@ fn native_rules(scenarios: &Value) -> Rules {
         .flat_map(|s| s["native"].as_array().unwrap().iter().map(Value::to_string))
         .collect();
     let (_dir, log) = temp_file("native.jsonl", lines.join("\n").as_bytes());
-    let run = aiir_run(&["--no-store", log.to_str().unwrap()]);
+    let store = fresh_store();
+    let run = aiir_run(&["--store", store.to_str().unwrap(), log.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    rules_by_scenario(&run, scenarios, |name, _| format!("native-{name}"))
+    (rules_by_scenario(&run, scenarios, |name, _| format!("native-{name}")), incidents(&store))
+}
+
+/// An incident as the two stores may be compared: family, severity, findings.
+type Incident = (String, String, u64);
+
+fn incidents(store: &std::path::Path) -> Vec<Incident> {
+    let list = store_json(store.to_str().unwrap(), "incidents", &["list", "--json"]);
+    let s = |v: &Value| v.as_str().unwrap().to_owned();
+    let mut all: Vec<Incident> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (s(&i["family"]), s(&i["severity"]), i["finding_count"].as_u64().unwrap()))
+        .collect();
+    all.sort();
+    all
 }
 
 /// The app under `instrumentation` over each protocol: the same findings as the
@@ -64,7 +82,7 @@ fn finds_what_native_events_give(instrumentation: &str, content: &str) {
         let scenarios = app(&server, instrumentation, protocol, content);
         let run = server.stop();
         assert_eq!(run.code, 0, "{}", run.stderr);
-        let expected = native_rules(&scenarios);
+        let (expected, native_incidents) = native(&scenarios);
         let found = rules_by_scenario(&run, &scenarios, |_, s| s["span"].as_str().unwrap().to_owned());
         let context = format!("{instrumentation} --content {content} over {protocol}\n{}", run.stderr);
         assert_eq!(found, expected, "{context}");
@@ -78,10 +96,9 @@ fn finds_what_native_events_give(instrumentation: &str, content: &str) {
             assert!(expected[scenario].iter().any(|r| r.starts_with(rule)), "{scenario}: {expected:?}");
         }
         assert!(!run.stderr.contains("hint:"), "content was captured: {context}");
-        let incidents = store_json(store.to_str().unwrap(), "incidents", &["list", "--json"]);
-        let families: BTreeSet<&str> =
-            incidents.as_array().unwrap().iter().filter_map(|i| i["family"].as_str()).collect();
-        assert!(families.contains("prompt-injection"), "{incidents}");
+        let opened = incidents(&store);
+        assert_eq!(opened, native_incidents, "serve --store opens what run --store opens: {context}");
+        assert!(opened.iter().any(|(family, _, _)| family == "prompt-injection"), "{opened:?}");
     }
 }
 

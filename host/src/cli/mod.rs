@@ -13,6 +13,7 @@ use crate::runtime::{Cache, Grant, Runtime, Sandbox, Setup};
 use crate::serve::{DEFAULT_LISTEN, ServeOptions, serve};
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,7 +33,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the detectors over model logs and print findings as JSON Lines.
+    /// Run the detectors over model logs and print findings: a readable line each on a
+    /// terminal, JSON Lines otherwise.
     ///
     /// Exit status: 0 when every line was inspected, 1 when some lines were rejected
     /// or some plugin calls failed (everything else still went through), 2 on a
@@ -110,10 +112,11 @@ struct JobArgs {
     /// Write findings to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// How findings are written: aiir JSON Lines, or OCSF Detection Finding events
-    /// (class 2004) for a SIEM.
-    #[arg(long, value_enum, value_name = "STYLE", default_value_t = Style::Aiir)]
-    output_format: Style,
+    /// How findings are written: aiir JSON Lines, OCSF Detection Finding events (class
+    /// 2004) for a SIEM, or one readable line each [default: text when stdout is a
+    /// terminal, else aiir].
+    #[arg(long, value_enum, value_name = "STYLE")]
+    output_format: Option<Style>,
     /// Worker threads inspecting events [default: one per core, at most 8]; events of
     /// one session or principal stay on one worker, and findings keep the input order.
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -121,9 +124,11 @@ struct JobArgs {
     #[command(flatten)]
     cache: CacheArgs,
     /// The incident store, a SQLite file [default: the config's `[store] path`, else
-    /// aiir.db beside the config, else ./aiir.db]. It keeps findings, incidents,
-    /// actions and checkpoints: a finding is written once across runs, responders
-    /// answer the incidents, and `--follow` resumes where it stopped.
+    /// aiir.db beside the config; without a config $XDG_STATE_HOME/aiir/aiir.db, else
+    /// ~/.local/state/aiir/aiir.db]. It keeps findings, incidents, actions and
+    /// checkpoints: a finding stored before is shown again, marked, but joins no
+    /// incident twice; responders answer the incidents, and `--follow` resumes where it
+    /// stopped. The summary names it.
     #[arg(long, value_name = "FILE")]
     store: Option<PathBuf>,
     /// Keep no store: write every finding, open no incident, run no responder.
@@ -133,10 +138,11 @@ struct JobArgs {
 
 impl JobArgs {
     fn options(self) -> JobOptions {
+        let terminal = self.output.is_none() && std::io::stdout().is_terminal();
         JobOptions {
+            style: Style::choose(self.output_format, terminal),
             config: self.config,
             output: self.output,
-            style: self.output_format,
             cache_dir: self.cache.dir(),
             store: self.store,
             no_store: self.no_store,

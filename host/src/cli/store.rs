@@ -11,7 +11,8 @@ use std::path::PathBuf;
 /// Where the store is.
 #[derive(Debug, Args)]
 pub(super) struct StoreArgs {
-    /// The incident store (SQLite file) [default: `[store] path` of --config, else ./aiir.db].
+    /// The incident store (SQLite file) [default: `[store] path` of --config, else
+    /// $XDG_STATE_HOME/aiir/aiir.db, else ~/.local/state/aiir/aiir.db].
     #[arg(long, value_name = "PATH", global = true)]
     store: Option<PathBuf>,
     /// Take the store's path from this config file's `[store]` table.
@@ -29,14 +30,15 @@ pub(super) enum Missing {
 }
 
 impl StoreArgs {
-    /// The store's file: `--store`, else the config's `[store] path`, else ./aiir.db.
+    /// The store's file: `--store`, else the config's `[store] path`, else the
+    /// user's (see [`crate::config::default_store`]), the one `aiir run` fills.
     fn path(&self) -> anyhow::Result<PathBuf> {
         if let Some(path) = &self.store {
             return Ok(path.clone());
         }
         match &self.config {
             Some(file) => Ok(crate::config::load(file)?.store),
-            None => Ok(PathBuf::from(crate::config::DEFAULT_STORE)),
+            None => Ok(crate::config::default_store()),
         }
     }
 

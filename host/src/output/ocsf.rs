@@ -14,11 +14,14 @@ const CATEGORY_FINDINGS: u32 = 2;
 const DETECTION_FINDING: u32 = 2004;
 const INCIDENT_FINDING: u32 = 2005;
 
-/// A Detection Finding (2004) for one finding of one event.
+/// A Detection Finding (2004) for one finding of one event: an Update of the same
+/// `finding_info.uid` when the store held the finding before, so a SIEM that keys on
+/// it sees no new detection.
 pub fn detection(record: &FindingRecord<'_>) -> Value {
     let f = &record.finding;
     let ms = record.time_unix_nano / 1_000_000;
-    let mut event = header(DETECTION_FINDING, Activity::Create, record.level, ms);
+    let activity = if record.already_stored { Activity::Update } else { Activity::Create };
+    let mut event = header(DETECTION_FINDING, activity, record.level, ms);
     let resources: Vec<Value> = record.model.iter().map(|m| model_resource(m.name, m.version, m.digest)).collect();
     let evidences: Vec<Value> =
         f.evidence.iter().map(|e| json!({ "data": { "field": e.field, "excerpt": e.excerpt } })).collect();
@@ -38,6 +41,7 @@ pub fn detection(record: &FindingRecord<'_>) -> Value {
                 "plugin": record.plugin,
                 "plugin_version": record.plugin_version,
                 "error": record.error.as_ref().map(|e| json!({ "reason": e.reason, "detail": e.detail })),
+                "already_stored": record.already_stored.then_some(true),
             }
         },
     });

@@ -47,6 +47,14 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// What can go wrong with the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The store's folder is missing and could not be made.
+    #[error("cannot make the folder {} for the store: {source}", path.display())]
+    Folder {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The file could not be opened or set up.
     #[error("cannot open the store {}: {source}", path.display())]
     Open {
@@ -133,9 +141,13 @@ pub struct Store {
 }
 
 impl Store {
-    /// Open the store at `path`, creating it when absent and migrating it to
+    /// Open the store at `path`, creating it (and its folder) when absent and migrating it to
     /// [`SCHEMA_VERSION`]; a file of a newer schema is refused.
     pub fn open(path: &Path) -> Result<Self> {
+        // The default store's folder, in the user's state directory, may not be there yet.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder { path: dir.to_owned(), source })?;
+        }
         let open_error = |source| StoreError::Open { path: path.to_owned(), source };
         let mut conn = Connection::open(path).map_err(open_error)?;
         configure(&conn).map_err(open_error)?;
