@@ -93,7 +93,8 @@ struct RunArgs {
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// How the inputs are written: aiir JSON Lines, OTLP/JSON traces (one export request
-    /// a line, GenAI spans become events), or OpenAI-style chat-completion logs.
+    /// a line, GenAI spans become events), OpenAI logs (Chat Completions, Responses and
+    /// Batch lines) or Anthropic Messages API logs.
     #[arg(short, long, value_enum, default_value_t = Format::Aiir)]
     format: Format,
     /// How findings are written: aiir JSON Lines, or OCSF Detection Finding events

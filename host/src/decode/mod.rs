@@ -2,7 +2,8 @@
 //!
 //! Each input format has its own module: [`aiir`] (the aiir JSON Lines, one event a
 //! line), [`otel`] (OTLP/JSON traces following the OpenTelemetry GenAI semantic
-//! conventions, any number of spans a line) and [`openai`] (OpenAI-style chat-completion
+//! conventions, any number of spans a line), [`openai`] (OpenAI Chat Completions,
+//! Responses and Batch logs, one call a line) and [`anthropic`] (Anthropic Messages API
 //! logs, one call a line). The door is [`decode`]: a [`Format`] and a line in, the
 //! events out, or a [`DecodeError`] that says why the line is not usable.
 //!
@@ -14,6 +15,8 @@
 //! ```
 
 pub mod aiir;
+pub mod anthropic;
+mod call;
 pub mod openai;
 pub mod otel;
 pub mod otel_proto;
@@ -30,8 +33,10 @@ pub enum Format {
     Aiir,
     /// OTLP/JSON: one `ExportTraceServiceRequest` a line; GenAI spans become events.
     OtelJson,
-    /// OpenAI-style chat-completion logs: one request and its response a line.
+    /// OpenAI logs: one Chat Completions or Responses call a line, or a Batch API line.
     Openai,
+    /// Anthropic Messages API logs: one request and its response a line.
+    Anthropic,
 }
 
 /// What one line turned into.
@@ -66,6 +71,7 @@ pub fn decode(format: Format, line: &str) -> Result<Decoded, DecodeError> {
         Format::Aiir => Ok(Decoded { events: vec![aiir::decode_line(line)?], skipped: 0 }),
         Format::OtelJson => otel::decode_line(line),
         Format::Openai => openai::decode_line(line).map(|events| Decoded { events, skipped: 0 }),
+        Format::Anthropic => anthropic::decode_line(line).map(|events| Decoded { events, skipped: 0 }),
     }
 }
 
@@ -123,6 +129,6 @@ mod tests {
     fn formats_are_named_as_on_the_command_line() {
         let names: Vec<_> =
             Format::value_variants().iter().map(|f| f.to_possible_value().unwrap().get_name().to_owned()).collect();
-        assert_eq!(names, ["aiir", "otel-json", "openai"]);
+        assert_eq!(names, ["aiir", "otel-json", "openai", "anthropic"]);
     }
 }
