@@ -56,7 +56,7 @@ pub fn decode_line(line: &str) -> Result<Vec<wit::Event>, DecodeError> {
     for turn in request.messages {
         input.extend(turn.messages()?);
     }
-    let (output, tools) = answer(response.content)?;
+    let (output, tools) = answer(response.content);
     let call = Call {
         id,
         time_unix_nano: call::time(log.created, log.time.as_deref(), None)?,
@@ -120,22 +120,31 @@ impl Turn {
             Content::Text(content) => return Ok(vec![wit::Message { role, content }]),
             Content::Parts(blocks) => blocks,
         };
-        let (results, rest): (Vec<Part>, Vec<Part>) = blocks.into_iter().partition(|b| b.kind == "tool_result");
-        let results = results
-            .into_iter()
-            .map(|b| wit::Message { role: wit::Role::Tool, content: b.content.map(|c| c.text()).unwrap_or_default() });
-        Ok(results.chain(text_message(role, rest)).collect())
+        let (mut messages, mut rest) = (Vec::new(), Vec::new());
+        for block in blocks {
+            match block {
+                Part::ToolResult { content } => messages.push(wit::Message {
+                    role: wit::Role::Tool,
+                    content: content.map(Content::text).unwrap_or_default(),
+                }),
+                other => rest.push(other),
+            }
+        }
+        messages.extend(text_message(role, rest));
+        Ok(messages)
     }
 }
 
 /// The response's text as one assistant message, and its `tool_use` blocks.
-fn answer(blocks: Vec<Part>) -> Result<(Vec<wit::Message>, Vec<ToolUse>), DecodeError> {
-    let (uses, rest): (Vec<Part>, Vec<Part>) = blocks.into_iter().partition(|b| b.kind == "tool_use");
-    let tools = uses
-        .into_iter()
-        .map(|b| ToolUse::named("tool_use", b.name, b.input.map(text_of).unwrap_or_default()))
-        .collect::<Result<_, _>>()?;
-    Ok((text_message(wit::Role::Assistant, rest).into_iter().collect(), tools))
+fn answer(blocks: Vec<Part>) -> (Vec<wit::Message>, Vec<ToolUse>) {
+    let (mut tools, mut rest) = (Vec::new(), Vec::new());
+    for block in blocks {
+        match block {
+            Part::ToolUse { name, input } => tools.push(ToolUse { name, arguments: text_of(input) }),
+            other => rest.push(other),
+        }
+    }
+    (text_message(wit::Role::Assistant, rest).into_iter().collect(), tools)
 }
 
 #[cfg(test)]
@@ -202,10 +211,13 @@ mod tests {
             (r#"{"id":"x","request":{"messages":[{"role":"user"}]}}"#, "missing field `content`"),
             (r#"{"id":"x","request":{"messages":[{"role":"robot","content":"a"}]}}"#, "unknown role"),
             (r#"{"id":"x","time":"noon","response":{"content":[]}}"#, "`time` \"noon\" is not RFC 3339"),
-            (r#"{"id":"x","type":"message","content":[{"type":"text","text":7}]}"#, "at content[0].text"),
+            (
+                r#"{"id":"x","type":"message","content":[{"type":"text","text":7}]}"#,
+                "at content[0]: invalid type: integer `7`",
+            ),
             (
                 r#"{"id":"x","type":"message","content":[{"type":"tool_use","input":{}}]}"#,
-                "a `tool_use` without `name`",
+                "at content[0]: missing field `name`",
             ),
         ];
         for (line, expected) in cases {

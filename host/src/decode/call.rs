@@ -28,14 +28,6 @@ pub(crate) struct ToolUse {
     pub arguments: String,
 }
 
-impl ToolUse {
-    /// A tool call from an item or block of type `kind`, which must name its tool.
-    pub fn named(kind: &str, name: Option<String>, arguments: String) -> Result<Self, DecodeError> {
-        let name = name.ok_or_else(|| DecodeError::new(format!("invalid event: a `{kind}` without `name`")))?;
-        Ok(Self { name, arguments })
-    }
-}
-
 impl Call {
     /// The inference event, then one tool-call event per tool call with the inference's
     /// time, source, model, principal and session.
@@ -84,31 +76,31 @@ pub(crate) enum Content {
     Parts(Vec<Part>),
 }
 
-/// A content part. Only text parts carry text for the detectors; the other fields serve
-/// Anthropic's `tool_use` and `tool_result` blocks.
+/// A content part. Only text parts carry text for the detectors; Anthropic's
+/// `tool_use` and `tool_result` blocks carry calls and results; others (images, audio,
+/// refusals, thinking) are dropped.
 #[derive(Deserialize)]
-pub(crate) struct Part {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub text: Option<String>,
-    /// A `tool_use` block's tool.
-    pub name: Option<String>,
-    /// A `tool_use` block's arguments.
-    pub input: Option<serde_json::Value>,
-    /// A `tool_result` block's result.
-    pub content: Option<Box<Content>>,
-}
-
-impl Part {
-    /// A text part: `text` (chat, Anthropic), `input_text` or `output_text` (Responses).
-    pub fn is_text(&self) -> bool {
-        matches!(self.kind.as_str(), "text" | "input_text" | "output_text")
-    }
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum Part {
+    /// `text` (chat, Anthropic), `input_text` or `output_text` (Responses).
+    #[serde(alias = "input_text", alias = "output_text")]
+    Text {
+        text: String,
+    },
+    ToolUse {
+        name: String,
+        #[serde(default)]
+        input: serde_json::Value,
+    },
+    ToolResult {
+        content: Option<Content>,
+    },
+    #[serde(other)]
+    Other,
 }
 
 impl Content {
-    /// The text: the string, or the text parts joined with newlines (images, audio and
-    /// other parts are dropped).
+    /// The text: the string, or the text parts joined with newlines.
     pub fn text(self) -> String {
         match self {
             Content::Text(text) => text,
@@ -118,14 +110,20 @@ impl Content {
 }
 
 /// The text parts of `parts` joined with newlines.
-pub(crate) fn join_text(parts: impl IntoIterator<Item = Part>) -> String {
-    let texts: Vec<String> = parts.into_iter().filter(Part::is_text).filter_map(|p| p.text).collect();
+fn join_text(parts: Vec<Part>) -> String {
+    let texts: Vec<String> = parts
+        .into_iter()
+        .filter_map(|p| match p {
+            Part::Text { text } => Some(text),
+            _ => None,
+        })
+        .collect();
     texts.join("\n")
 }
 
 /// A message of the text parts of `parts`; `None` when there are none.
 pub(crate) fn text_message(role: wit::Role, parts: Vec<Part>) -> Option<wit::Message> {
-    parts.iter().any(Part::is_text).then(|| wit::Message { role, content: join_text(parts) })
+    parts.iter().any(|p| matches!(p, Part::Text { .. })).then(|| wit::Message { role, content: join_text(parts) })
 }
 
 /// Which envelope keys a line has, whatever their values: a line with none of those its

@@ -359,7 +359,7 @@ mod tests {
             (r#"{"id":"x","created":1,"request":{"input":7}}"#, "at request.input"),
             (
                 r#"{"id":"x","created":1.5,"output":[{"type":"function_call","arguments":"{}"}]}"#,
-                "a `function_call` without `name`",
+                "at output[0]: a `function_call` without `name`",
             ),
             (
                 r#"{"id":"x","custom_id":"c","response":{"body":{"created":"soon","choices":[]}}}"#,

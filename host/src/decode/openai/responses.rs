@@ -15,11 +15,25 @@ pub(super) enum Input {
     Items(Vec<Item>),
 }
 
-/// An input or output item; which fields count depends on its `type`.
+/// An input or output item, by its `type`; read through [`Fields`] so that a
+/// `function_call` without a name is an error at the item's path.
 #[derive(Deserialize)]
-pub(super) struct Item {
-    /// `message` (also when absent, as the client's easy input messages are), `function_call`,
-    /// `function_call_output`, or another type.
+#[serde(try_from = "Fields")]
+pub(super) enum Item {
+    /// A `message`, as typed or as the client's easy input message (no `type`).
+    Message {
+        role: String,
+        content: Option<Content>,
+    },
+    FunctionCall(ToolUse),
+    /// The result the app gave a `function_call`.
+    FunctionCallOutput(serde_json::Value),
+    Other,
+}
+
+/// An item's fields; which count depends on `type`.
+#[derive(Deserialize)]
+struct Fields {
     #[serde(rename = "type")]
     kind: Option<String>,
     role: Option<String>,
@@ -27,6 +41,22 @@ pub(super) struct Item {
     name: Option<String>,
     arguments: Option<String>,
     output: Option<serde_json::Value>,
+}
+
+impl TryFrom<Fields> for Item {
+    type Error = &'static str;
+
+    fn try_from(f: Fields) -> Result<Self, Self::Error> {
+        Ok(match (f.kind.as_deref(), f.role) {
+            (Some("function_call"), _) => Item::FunctionCall(ToolUse {
+                name: f.name.ok_or("a `function_call` without `name`")?,
+                arguments: f.arguments.unwrap_or_default(),
+            }),
+            (Some("function_call_output"), _) => f.output.map_or(Item::Other, Item::FunctionCallOutput),
+            (None | Some("message"), Some(role)) => Item::Message { role, content: f.content },
+            _ => Item::Other,
+        })
+    }
 }
 
 /// The messages of an `input` (a string is the user's) or of `instructions` (the
@@ -42,10 +72,9 @@ pub(super) fn messages(input: Input, text_role: wit::Role) -> Result<Vec<wit::Me
 pub(super) fn output(items: Vec<Item>) -> Result<(Vec<wit::Message>, Vec<ToolUse>), DecodeError> {
     let (mut messages, mut tools) = (Vec::new(), Vec::new());
     for item in items {
-        if item.kind.as_deref() == Some("function_call") {
-            tools.push(ToolUse::named("function_call", item.name, item.arguments.unwrap_or_default())?);
-        } else {
-            messages.extend(item.message().transpose()?);
+        match item {
+            Item::FunctionCall(call) => tools.push(call),
+            other => messages.extend(other.message().transpose()?),
         }
     }
     Ok((messages, tools))
@@ -55,15 +84,15 @@ impl Item {
     /// A message item in its role, a `function_call_output` as the tool's message; `None`
     /// for other items (a `function_call` of the history is the model's, already seen).
     fn message(self) -> Option<Result<wit::Message, DecodeError>> {
-        match (self.kind.as_deref(), self.role) {
-            (Some("function_call_output"), _) => {
-                Some(Ok(wit::Message { role: wit::Role::Tool, content: text_of(self.output?) }))
-            }
-            (None | Some("message"), Some(name)) => {
-                let content = self.content.map(Content::text).unwrap_or_default();
+        match self {
+            Item::Message { role: name, content } => {
+                let content = content.map(Content::text).unwrap_or_default();
                 Some(role(&name).map(|role| wit::Message { role, content }))
             }
-            _ => None,
+            Item::FunctionCallOutput(output) => {
+                Some(Ok(wit::Message { role: wit::Role::Tool, content: text_of(output) }))
+            }
+            Item::FunctionCall(_) | Item::Other => None,
         }
     }
 }
