@@ -68,7 +68,7 @@ fn assert_refused(f: &Forged, reason: &str, detail: &str) {
 }
 
 #[test]
-fn issue_10_rules_outside_the_plugins_namespace_are_invalid_output() {
+fn rules_outside_the_plugins_namespace_are_invalid_output() {
     for rule in
         ["aiir/not-inspected", "aiir/quarantined-model", "model-integrity/digest-changed", "prompt-injection/direct"]
     {
@@ -79,7 +79,7 @@ fn issue_10_rules_outside_the_plugins_namespace_are_invalid_output() {
 }
 
 #[test]
-fn issue_10_the_family_comes_from_the_config_not_the_techniques() {
+fn the_family_comes_from_the_config_not_the_techniques() {
     let tampering =
         finding("rule = \"forger/digest-changed\"\ntitle = \"swapped\"\ntechniques = [\"AML.T0010.003\", \"LLM03\"]");
     let unknown = forge("", &tampering);
@@ -94,7 +94,7 @@ fn issue_10_the_family_comes_from_the_config_not_the_techniques() {
 }
 
 #[test]
-fn issue_10_a_confidence_that_is_not_a_number_from_0_to_1_fails_the_plugin_not_the_run() {
+fn a_confidence_that_is_not_a_number_from_0_to_1_fails_the_plugin_not_the_run() {
     for confidence in ["\"nan\"", "\"inf\"", "\"-inf\"", "-1e30", "7.0"] {
         let f = forge("", &finding(&format!("rule = \"forger/x\"\ntitle = \"x\"\nconfidence = {confidence}")));
         assert_refused(&f, "invalid-output", "findings[0].confidence: ");
@@ -104,14 +104,14 @@ fn issue_10_a_confidence_that_is_not_a_number_from_0_to_1_fails_the_plugin_not_t
 }
 
 #[test]
-fn issue_10_titles_with_control_characters_are_refused() {
+fn titles_with_control_characters_are_refused() {
     let title = "title = \"ok\\r\\n## Corrective measures taken\\n<!--\"";
     let f = forge("", &finding(&format!("rule = \"forger/x\"\n{title}")));
     assert_refused(&f, "invalid-output", "findings[0].title: control character U+000D");
 }
 
 #[test]
-fn issue_10_error_text_is_capped_before_it_is_printed_or_stored() {
+fn error_text_is_capped_before_it_is_printed_or_stored() {
     // 32 MiB of error text per event: over the output cap, so not even its first KiB is kept.
     let huge = forge("on_error = \"fail-closed\"\n[detector.limits]\nmemory_mib = 256", "decline_bytes = 33554432");
     assert_eq!(huge.run.errors_of("forger"), format!("{EVENTS} (output-too-large {EVENTS})"));
@@ -135,7 +135,7 @@ fn issue_10_error_text_is_capped_before_it_is_printed_or_stored() {
 }
 
 #[test]
-fn issue_10_a_plugin_slow_on_every_event_is_disabled_as_slow() {
+fn a_plugin_slow_on_every_event_is_disabled_as_slow() {
     // Each call well inside its deadline, every call over the time budget.
     let extra = "on_error = \"fail-closed\"\n[detector.breaker]\nfailures = 1\nslow_ms = 100";
     let f = forge(extra, "sleep_ms = 300");

@@ -75,7 +75,7 @@ fn forged_run() -> (tempfile::TempDir, String, Run) {
 }
 
 #[test]
-fn issue_10_run_summary_diagnostics_and_logs_show_plugin_text_escaped() {
+fn run_summary_diagnostics_and_logs_show_plugin_text_escaped() {
     let (_dir, _db, run) = forged_run();
     assert_ne!(run.code, 2, "{}", run.stderr.escape_debug());
     assert_no_raw("aiir run", &run);
@@ -122,7 +122,7 @@ fn text_lines_show_plugin_and_log_text_escaped() {
 }
 
 #[test]
-fn issue_10_incidents_and_models_show_plugin_and_log_text_escaped() {
+fn incidents_and_models_show_plugin_and_log_text_escaped() {
     let (_dir, db, run) = forged_run();
     assert_ne!(run.code, 2, "{}", run.stderr.escape_debug());
     let list = on_store(&db, "incidents", &["list", "--state", "all"]);
@@ -156,7 +156,7 @@ fn issue_10_incidents_and_models_show_plugin_and_log_text_escaped() {
 }
 
 #[test]
-fn issue_10_aiir_test_shows_plugin_text_escaped() {
+fn aiir_test_shows_plugin_text_escaped() {
     let cases = r#"
 [[case]]
 name = "declines"
@@ -205,7 +205,7 @@ payload = { inference = { input = [{ role = "user", content = "hi" }] } }
 }
 
 #[test]
-fn issue_10_inspect_refuses_an_info_that_would_drive_the_terminal() {
+fn inspect_refuses_an_info_that_would_drive_the_terminal() {
     let run = aiir(&root(), &["inspect", "--no-cache", guest("info-spoofer").to_str().unwrap()]);
     assert_no_raw("aiir inspect", &run);
     // Refused at load, the first broken rule named with the plugin's text escaped.
@@ -216,7 +216,7 @@ fn issue_10_inspect_refuses_an_info_that_would_drive_the_terminal() {
 }
 
 #[test]
-fn issue_10_a_finding_title_adds_no_markdown_to_the_art73_draft() {
+fn a_finding_title_adds_no_markdown_to_the_art73_draft() {
     let title = "ok <!-- hidden [click](https://evil.example) | ## Corrective measures taken";
     let config = format!(
         r#"[[detector]]

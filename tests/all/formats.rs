@@ -1,7 +1,7 @@
-//! `aiir run --format otel-json|openai`: the other log formats reach the detectors, and a
-//! malformed line is named while the rest flows.
+//! `aiir run --format otel-json|openai|anthropic`: the other log formats reach the
+//! detectors, and a malformed line is named while the rest flows.
 
-use crate::support::{aiir_run, root, temp_file, test_python};
+use crate::support::{Run, aiir_run, root, temp_file, test_python};
 use std::process::Command;
 
 fn fixture(name: &str) -> String {
@@ -101,23 +101,117 @@ fn the_default_format_is_aiir() {
     assert!(run.stderr.contains("openai.jsonl:1: invalid event: unknown field `created`"), "{}", run.stderr);
 }
 
+/// What an official client writes: the lines that tests/otel/SCRIPT (the real client
+/// against a fake server on loopback) prints for `args`.
+fn client_lines(script: &str, args: &[&str]) -> String {
+    let out = Command::new(test_python()).arg(root().join("tests/otel").join(script)).args(args).output().unwrap();
+    assert!(out.status.success(), "{script} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `aiir run --format FORMAT` over `lines`.
+fn run_lines(format: &str, lines: &str) -> (Run, String) {
+    let (_dir, log) = temp_file("calls.jsonl", lines.as_bytes());
+    let run = aiir_run(&["--format", format, "--no-store", log.to_str().unwrap()]);
+    (run, log.display().to_string())
+}
+
+const INJECTION: &[&str] = &["prompt-injection/direct"];
+/// What the `shell` tool call that pipes a download into `sudo bash` is found to be.
+const TOOL_ABUSE: &[&str] = &["tool-abuse/dangerous-tool", "tool-abuse/destructive-command"];
+
+/// (event, rule) pairs, each event with its rules.
+fn found(events: &[(&str, &[&str])]) -> Vec<(String, String)> {
+    events.iter().flat_map(|(e, rules)| rules.iter().map(|r| (e.to_string(), r.to_string()))).collect()
+}
+
+/// Asserts that `run` read `events` with no line rejected and found `expected`.
+fn assert_found(run: &Run, events: usize, expected: Vec<(String, String)>) {
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("aiir: {events} events read, 0 lines rejected")), "{}", run.stderr);
+    assert_eq!(run.event_rules(), expected);
+}
+
 /// What the official `openai` client writes (tests/otel/openai_logs.py drives it
 /// against a fake server on loopback): two turns as `{request, response.model_dump()}`,
 /// the second with the first answer's `message.model_dump()` in its history, then
 /// `response.model_dump_json()` alone. Every optional list is `null` there.
 #[test]
 fn what_the_official_openai_client_writes_is_read() {
-    let out = Command::new(test_python()).arg(root().join("tests/otel/openai_logs.py")).output().unwrap();
-    assert!(out.status.success(), "openai_logs.py failed: {}", String::from_utf8_lossy(&out.stderr));
-    let (_dir, log) = temp_file("openai.jsonl", &out.stdout);
-    let run = aiir_run(&["--format", "openai", "--no-store", log.to_str().unwrap()]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("aiir: 4 events read, 0 lines rejected"), "{}", run.stderr);
-    let expected = [
-        ("chatcmpl-1", "prompt-injection/direct"),
-        ("chatcmpl-1/tool/0", "tool-abuse/dangerous-tool"),
-        ("chatcmpl-1/tool/0", "tool-abuse/destructive-command"),
-        ("chatcmpl-2", "prompt-injection/direct"),
+    let (run, _) = run_lines("openai", &client_lines("openai_logs.py", &["chat"]));
+    let expected = found(&[("chatcmpl-1", INJECTION), ("chatcmpl-1/tool/0", TOOL_ABUSE), ("chatcmpl-2", INJECTION)]);
+    assert_found(&run, 4, expected);
+}
+
+/// The same two turns through `client.responses.create`: `instructions`, item-list
+/// input holding the first answer's `function_call` item and its output, float
+/// `created_at`, and `model_dump_json()` of the second response alone.
+#[test]
+fn the_official_openai_clients_responses_calls_are_read() {
+    let (run, _) = run_lines("openai", &client_lines("openai_logs.py", &["responses"]));
+    assert_found(&run, 4, found(&[("resp_1", INJECTION), ("resp_1/tool/0", TOOL_ABUSE), ("resp_2", INJECTION)]));
+    let first = &run.findings()[0];
+    assert_eq!((&first["time"], &first["principal"]), (&"2026-11-27T13:00:01.5Z".into(), &"user:mallory".into()));
+}
+
+/// Batch input lines (one per endpoint) and the output lines that
+/// `client.files.content` returns for the batches `client.batches.create` made: an
+/// input line is its request, an output line its response, both in the session
+/// `custom_id`.
+#[test]
+fn the_official_openai_clients_batches_are_read() {
+    let (run, _) = run_lines("openai", &client_lines("openai_logs.py", &["batch"]));
+    let expected = found(&[
+        ("task-1", INJECTION),
+        ("batch_req_1/tool/0", TOOL_ABUSE),
+        ("task-2", INJECTION),
+        ("batch_req_2/tool/0", TOOL_ABUSE),
+    ]);
+    assert_found(&run, 6, expected);
+    let sessions: Vec<_> = run.findings().iter().map(|f| f["session"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(sessions, ["task-1", "task-1", "task-1", "task-2", "task-2", "task-2"]);
+}
+
+/// What the official `anthropic` client writes (tests/otel/anthropic_logs.py):
+/// `{request, response: message.model_dump()}` with `system` blocks, `tool_use` and
+/// `tool_result` blocks in the history, then `message.model_dump_json()` alone.
+#[test]
+fn what_the_official_anthropic_client_writes_is_read() {
+    let (run, _) = run_lines("anthropic", &client_lines("anthropic_logs.py", &[]));
+    assert_found(&run, 4, found(&[("msg_1", INJECTION), ("msg_1/tool/0", TOOL_ABUSE), ("msg_2", INJECTION)]));
+    let first = &run.findings()[0];
+    assert_eq!((&first["source"], &first["principal"]), (&"anthropic".into(), &"user:mallory".into()));
+    assert_eq!(first["model"]["name"], "claude-ops");
+}
+
+/// A bad line among a client's lines is named with its field and the rest flows.
+#[test]
+fn a_bad_responses_batch_or_anthropic_line_is_named_and_the_rest_flows() {
+    let cases: [(&str, &[&str], &str, &str, &str); 3] = [
+        ("openai_logs.py", &["responses"], "openai", r#"{"id":"x","request":{"input":7}}"#, "at request.input"),
+        (
+            "openai_logs.py",
+            &["batch"],
+            "openai",
+            r#"{"custom_id":"t","body":{"messages":[{"role":"user","content":7}]}}"#,
+            "at body.messages[0].content",
+        ),
+        (
+            "anthropic_logs.py",
+            &[],
+            "anthropic",
+            r#"{"id":"x","request":{"messages":[{"role":"user","content":[{"type":"text","text":7}]}]}}"#,
+            "at request.messages[0].content",
+        ),
     ];
-    assert_eq!(run.event_rules(), pairs(&expected));
+    for (script, args, format, bad, expected) in cases {
+        let lines = client_lines(script, args);
+        let (head, tail) = lines.split_once('\n').unwrap();
+        let (run, log) = run_lines(format, &format!("{head}\n{bad}\n{tail}"));
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let at = format!("{log}:2: invalid event: {expected}: ");
+        assert!(run.stderr.contains(&at), "stderr lacks {at}:\n{}", run.stderr);
+        assert!(run.stderr.contains(", 1 lines rejected"), "{}", run.stderr);
+        assert!(run.event_rules().iter().any(|(_, r)| r == "tool-abuse/destructive-command"), "{}", run.stdout);
+    }
 }

@@ -71,7 +71,7 @@ fn entries(dir: &Path) -> Vec<String> {
 const BOMB_REFUSAL: &str = "over a load limit: 500000 core functions, more than the cap of 100000";
 
 #[test]
-fn issue_10_a_component_of_500000_functions_is_refused_before_compiling() {
+fn a_component_of_500000_functions_is_refused_before_compiling() {
     let (dir, bomb) = temp_file("bomb.wasm", &function_bomb(500_000));
     let cache = dir.path().join("cache");
     let run = measured(&["inspect", "--cache-dir", cache.to_str().unwrap(), bomb.to_str().unwrap()]);
@@ -86,7 +86,7 @@ fn issue_10_a_component_of_500000_functions_is_refused_before_compiling() {
 }
 
 #[test]
-fn issue_10_a_run_names_the_refused_detector_at_its_path() {
+fn a_run_names_the_refused_detector_at_its_path() {
     let (dir, bomb) = temp_file("bomb.wasm", &function_bomb(500_000));
     let config = dir.path().join("aiir.toml");
     std::fs::write(
@@ -101,7 +101,7 @@ fn issue_10_a_run_names_the_refused_detector_at_its_path() {
 }
 
 #[test]
-fn issue_10_another_world_is_refused_before_anything_is_cached() {
+fn another_world_is_refused_before_anything_is_cached() {
     let cache = tempfile::tempdir().unwrap();
     let wasm = guest("not-a-detector");
     let run = aiir(&root(), &["inspect", "--cache-dir", cache.path().to_str().unwrap(), wasm.to_str().unwrap()]);
@@ -111,7 +111,7 @@ fn issue_10_another_world_is_refused_before_anything_is_cached() {
 }
 
 #[test]
-fn issue_10_a_plugin_must_be_a_regular_file() {
+fn a_plugin_must_be_a_regular_file() {
     let run = measured(&["inspect", "--no-cache", "/dev/zero"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(run.stderr.trim_end(), "aiir: error: cannot read /dev/zero: not a regular file");
@@ -133,7 +133,7 @@ fn issue_10_a_plugin_must_be_a_regular_file() {
 }
 
 #[test]
-fn issue_10_a_file_over_the_size_cap_is_refused_unread() {
+fn a_file_over_the_size_cap_is_refused_unread() {
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.wasm");
     // Sparse: the size is what is checked, before a byte is read.

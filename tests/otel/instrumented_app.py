@@ -20,11 +20,11 @@ telemetry with what it finds in the native events.
 """
 
 import argparse
-import http.server
 import json
 import os
 import sys
-import threading
+
+from fake_server import JsonHandler, serve
 
 SYSTEM = ("You are the support assistant of Northwind Outfitters. Help customers with orders, refunds, "
           "shipping and their account. Use lookup_order for order status. Never ask for passwords or full card numbers.")
@@ -42,7 +42,7 @@ SCENARIOS = {
 }
 
 
-class FakeOpenAI(http.server.BaseHTTPRequestHandler):
+class FakeOpenAI(JsonHandler):
     """Answers each chat completion with its scenario's answer."""
 
     calls = 0
@@ -58,18 +58,9 @@ class FakeOpenAI(http.server.BaseHTTPRequestHandler):
             finish = "tool_calls"
         else:
             message, finish = {"role": "assistant", "content": answer}, "stop"
-        reply = {"id": f"chatcmpl-{FakeOpenAI.calls}", "object": "chat.completion", "created": 1795784400,
-                 "model": body["model"], "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-                 "usage": {"prompt_tokens": 40, "completion_tokens": 12, "total_tokens": 52}}
-        data = json.dumps(reply).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.reply({"id": f"chatcmpl-{FakeOpenAI.calls}", "object": "chat.completion", "created": 1795784400,
+                    "model": body["model"], "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+                    "usage": {"prompt_tokens": 40, "completion_tokens": 12, "total_tokens": 52}})
 
 
 def content_settings(instrumentation, content):
@@ -151,8 +142,7 @@ def main():
 
     import openai
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeOpenAI)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve(FakeOpenAI)
     client = openai.OpenAI(base_url=f"http://127.0.0.1:{server.server_port}/v1", api_key="test", max_retries=0)
     out = {}
     for scenario, (user, answer) in SCENARIOS.items():

@@ -93,7 +93,8 @@ struct RunArgs {
     #[command(flatten)]
     job: JobArgs,
     /// How the inputs are written: aiir JSON Lines, OTLP/JSON traces or logs (one export
-    /// request a line, GenAI calls become events), or OpenAI-style chat-completion logs.
+    /// request a line, GenAI calls become events), OpenAI logs (Chat Completions,
+    /// Responses and Batch lines) or Anthropic Messages API logs.
     #[arg(short, long, value_enum, default_value_t = Format::Aiir)]
     format: Format,
     #[command(flatten)]

@@ -152,7 +152,7 @@ impl RawEvent {
     }
 }
 
-fn parse_time(text: &str) -> Result<u64, DecodeError> {
+pub(crate) fn parse_time(text: &str) -> Result<u64, DecodeError> {
     let invalid =
         |why: String| DecodeError { message: format!("invalid event: `time` {text:?} {why}"), path: "time".into() };
     let time = OffsetDateTime::parse(text, &Rfc3339).map_err(|e| invalid(format!("is not RFC 3339: {e}")))?;

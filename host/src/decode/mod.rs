@@ -2,7 +2,8 @@
 //!
 //! Each input format has its own module: [`aiir`] (the aiir JSON Lines, one event a
 //! line), [`otel`] (OTLP/JSON traces and logs of GenAI calls, any number of spans
-//! and log records a line) and [`openai`] (OpenAI-style chat-completion
+//! and log records a line), [`openai`] (OpenAI Chat Completions,
+//! Responses and Batch logs, one call a line) and [`anthropic`] (Anthropic Messages API
 //! logs, one call a line). The door is [`decode`]: a [`Format`] and a line in, the
 //! events out, or a [`DecodeError`] that says why the line is not usable.
 //!
@@ -14,6 +15,8 @@
 //! ```
 
 pub mod aiir;
+pub mod anthropic;
+mod call;
 pub mod openai;
 pub mod otel;
 
@@ -29,8 +32,10 @@ pub enum Format {
     Aiir,
     /// OTLP/JSON: one `ExportTraceServiceRequest` a line; GenAI spans become events.
     OtelJson,
-    /// OpenAI-style chat-completion logs: one request and its response a line.
+    /// OpenAI logs: one Chat Completions or Responses call a line, or a Batch API line.
     Openai,
+    /// Anthropic Messages API logs: one request and its response a line.
+    Anthropic,
 }
 
 /// What one line turned into.
@@ -77,6 +82,7 @@ pub fn decode(format: Format, line: &str) -> Result<Decoded, DecodeError> {
         Format::Aiir => Ok(Decoded { events: vec![aiir::decode_line(line)?], ..Decoded::default() }),
         Format::OtelJson => otel::decode_line(line),
         Format::Openai => openai::decode_line(line).map(|events| Decoded { events, ..Decoded::default() }),
+        Format::Anthropic => anthropic::decode_line(line).map(|events| Decoded { events, ..Decoded::default() }),
     }
 }
 
@@ -134,6 +140,6 @@ mod tests {
     fn formats_are_named_as_on_the_command_line() {
         let names: Vec<_> =
             Format::value_variants().iter().map(|f| f.to_possible_value().unwrap().get_name().to_owned()).collect();
-        assert_eq!(names, ["aiir", "otel-json", "openai"]);
+        assert_eq!(names, ["aiir", "otel-json", "openai", "anthropic"]);
     }
 }

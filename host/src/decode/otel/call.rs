@@ -4,6 +4,7 @@
 //! tool call the model asked for, or into one tool-call event for a tool's own span.
 
 use crate::decode::Decoded;
+use crate::decode::call::{ToolUse, with_tool_calls};
 use crate::runtime as wit;
 use std::collections::BTreeMap;
 
@@ -43,14 +44,8 @@ pub(super) struct Content {
     pub(super) input: Vec<wit::Message>,
     pub(super) output: Vec<wit::Message>,
     pub(super) retrieved: Vec<wit::Document>,
-    pub(super) calls: Vec<Requested>,
-}
-
-/// A tool call the model asked for: its name and its arguments as JSON text.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct Requested {
-    pub(super) name: String,
-    pub(super) arguments: String,
+    /// The tool calls the model asked for.
+    pub(super) calls: Vec<ToolUse>,
 }
 
 impl Content {
@@ -127,18 +122,19 @@ impl Call {
         if self.blind() {
             decoded.blind.push(self.source.clone());
         }
-        let event = |id: String, payload| wit::Event {
+        let Call { id, time_unix_nano, source, model, principal, session, kind, attributes, .. } = self;
+        let event = move |payload| wit::Event {
             id,
-            time_unix_nano: self.time_unix_nano,
-            source: self.source.clone(),
-            model: self.model.clone().map(|name| wit::ModelRef { name, version: None, digest: None }),
-            principal: self.principal.clone(),
-            session: self.session.clone(),
+            time_unix_nano,
+            source,
+            model: model.map(|name| wit::ModelRef { name, version: None, digest: None }),
+            principal,
+            session,
             payload,
-            attributes: self.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            attributes: attributes.into_iter().collect(),
         };
-        match self.kind.clone() {
-            Kind::Tool(call) => decoded.events.push(event(self.id.clone(), wit::Payload::ToolCall(call))),
+        match kind {
+            Kind::Tool(call) => decoded.events.push(event(wit::Payload::ToolCall(call))),
             Kind::Inference { content, input_tokens, output_tokens } => {
                 let inference = wit::Inference {
                     input: content.input,
@@ -147,11 +143,7 @@ impl Call {
                     input_tokens,
                     output_tokens,
                 };
-                decoded.events.push(event(self.id.clone(), wit::Payload::Inference(inference)));
-                for (n, call) in content.calls.into_iter().enumerate() {
-                    let payload = wit::ToolCall { tool: call.name, arguments: call.arguments, result: None };
-                    decoded.events.push(event(format!("{}/tool/{n}", self.id), wit::Payload::ToolCall(payload)));
-                }
+                decoded.events.extend(with_tool_calls(event(wit::Payload::Inference(inference)), content.calls));
             }
         }
     }

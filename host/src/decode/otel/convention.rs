@@ -12,9 +12,10 @@
 //!   `llm.output_messages.N.message.*`, `input.value` / `output.value`, TOOL and
 //!   RETRIEVER spans.
 
-use super::call::{Call, Content, Kind, Requested};
+use super::call::{Call, Content, Kind};
 use super::value::{self, Attributes};
 use super::{LogRecord, Span};
+use crate::decode::call::ToolUse;
 use crate::decode::{DecodeError, role, text_of};
 use crate::runtime as wit;
 use serde_json::Value;
@@ -262,7 +263,7 @@ fn push(content: &mut Content, output: bool, role: wit::Role, texts: Vec<String>
 
 /// A message part: its text (`text` content, a `tool_call_response`'s response) and
 /// the tool call it asks for (`tool_call`); other parts (media) carry neither.
-fn part(part: &Value) -> (Option<String>, Option<Requested>) {
+fn part(part: &Value) -> (Option<String>, Option<ToolUse>) {
     let field = |name: &str| part.get(name).filter(|v| !v.is_null()).cloned();
     match part.get("type").and_then(Value::as_str).unwrap_or("text") {
         "text" | "thinking" | "reasoning" => (field("content").map(text_of), None),
@@ -270,7 +271,7 @@ fn part(part: &Value) -> (Option<String>, Option<Requested>) {
         "tool_call" => {
             let name = field("name").map(text_of).unwrap_or_default();
             let arguments = field("arguments").map(text_of).unwrap_or_default();
-            (None, Some(Requested { name, arguments }))
+            (None, Some(ToolUse { name, arguments }))
         }
         _ => (None, None),
     }
@@ -299,10 +300,10 @@ fn event_content(name: &str, fields: &Attributes) -> Result<Content, DecodeError
 }
 
 /// An OpenAI-style tool call, `{"function": {"name", "arguments"}}` or flat.
-fn openai_call(call: &Value) -> Requested {
+fn openai_call(call: &Value) -> ToolUse {
     let function = call.get("function").unwrap_or(call);
     let field = |name: &str| function.get(name).filter(|v| !v.is_null()).cloned().map(text_of).unwrap_or_default();
-    Requested { name: field("name"), arguments: field("arguments") }
+    ToolUse { name: field("name"), arguments: field("arguments") }
 }
 
 /// OpenLLMetry's `PREFIX.N.role` / `.content` / `.tool_calls.M.{name,arguments}` and
@@ -321,7 +322,7 @@ fn indexed_messages(attrs: &Attributes, prefix: &str, inner: &str, output: bool)
         push(&mut content, output, role, texts);
         if output {
             let calls = entry.indexed(&format!("{inner}tool_calls"));
-            content.calls.extend(calls.iter().map(|c| Requested {
+            content.calls.extend(calls.iter().map(|c| ToolUse {
                 name: c.text(&format!("{call_prefix}name")).unwrap_or_default(),
                 arguments: c.text(&format!("{call_prefix}arguments")).unwrap_or_default(),
             }));
