@@ -33,6 +33,7 @@ use crate::policy::{BreakerConfig, OnError};
 pub use crate::problem::Problem;
 use crate::role::{Partition, Role};
 use crate::runtime::{Grant, Limits, Sandbox, Setup};
+use crate::serve::auth::Access;
 use crate::store::Mode;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -54,6 +55,8 @@ struct RawConfig {
     /// `[[responder]]` entries, each checked on its own.
     #[serde(default)]
     responder: Vec<toml::Value>,
+    /// `[serve]`: who may send to `aiir serve`, and its TLS.
+    serve: Option<toml::Value>,
 }
 
 /// The `[store]` table as written.
@@ -162,6 +165,8 @@ pub struct Config {
     pub store: PathBuf,
     /// How findings become incidents: `[correlate]`.
     pub correlate: Correlation,
+    /// Who may send to `aiir serve`: `[serve]`.
+    pub serve: Access,
 }
 
 /// One detector to run.
@@ -285,7 +290,8 @@ pub fn default_config() -> Config {
             grants: Grants::default(),
         })
         .collect();
-    Config { detectors, responders, store: default_store(), correlate: Correlation::default() }
+    let serve = Access { metrics_open: true, ..Access::default() };
+    Config { detectors, responders, store: default_store(), correlate: Correlation::default(), serve }
 }
 
 /// Read and validate a configuration file.
@@ -300,9 +306,10 @@ pub fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
     let value: toml::Value = toml::from_str(text).map_err(|e| vec![toml_problem(&e)])?;
     let mut problems = Vec::new();
     let raw: Option<RawConfig> = parse_lenient(value, "", &mut problems);
-    let (detector, store, correlate, responder) =
-        raw.map(|r| (r.detector, r.store, r.correlate, r.responder)).unwrap_or_default();
+    let (detector, store, correlate, responder, serve) =
+        raw.map(|r| (r.detector, r.store, r.correlate, r.responder, r.serve)).unwrap_or_default();
     let store = parse_store(store, base, &mut problems);
+    let serve = crate::serve::auth::parse(serve, base, &mut problems);
     let correlate = parse_correlate(correlate, &mut problems);
     let mut detectors = Vec::new();
     for (i, value) in detector.into_iter().enumerate() {
@@ -323,7 +330,7 @@ pub fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
     if detectors.is_empty() && problems.is_empty() {
         problems.push(Problem::new("detector", "no detectors configured: add a [[detector]] entry"));
     }
-    if problems.is_empty() { Ok(Config { detectors, responders, store, correlate }) } else { Err(problems) }
+    if problems.is_empty() { Ok(Config { detectors, responders, store, correlate, serve }) } else { Err(problems) }
 }
 
 fn parse_store(value: Option<toml::Value>, base: &Path, problems: &mut Vec<Problem>) -> PathBuf {
@@ -611,7 +618,7 @@ mod tests {
         assert_eq!(
             got,
             [
-                "top: unknown field `top`, expected one of `detector`, `store`, `correlate`, `responder`",
+                "top: unknown field `top`, expected one of `detector`, `store`, `correlate`, `responder`, `serve`",
                 "detector[0].extra: unknown field `extra`, expected one of `name`, `wasm`, `sha256`, `settings`, `grants`, `deterministic`, `on_error`, `limits`, `breaker`, `family`, `partition`",
                 "detector[0].name: invalid type: integer `5`, expected a string",
                 "detector[0].wasm: invalid type: integer `6`, expected path string",

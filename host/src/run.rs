@@ -72,7 +72,7 @@ pub enum Outcome {
 }
 
 /// The config in `file`, or the standard pack's without one.
-fn read_config(file: Option<&Path>) -> Result<Config, ConfigError> {
+pub(crate) fn read_config(file: Option<&Path>) -> Result<Config, ConfigError> {
     file.map_or_else(|| Ok(config::default_config()), config::load)
 }
 
@@ -100,8 +100,9 @@ pub async fn run(opts: &RunOptions) -> anyhow::Result<Outcome> {
     if opts.follow.is_some() && inputs.iter().any(|p| p == Path::new("-")) {
         anyhow::bail!("--follow reads files, not stdin");
     }
+    let config = read_config(opts.job.config.as_deref())?;
     let progress = Progress::start(opts.progress && opts.follow.is_none(), total_size(&inputs));
-    let mut job = Job::start(&opts.job, progress.counters().clone()).await?;
+    let mut job = Job::start(&opts.job, &config, progress.counters().clone()).await?;
     let mode = match opts.follow {
         Some(poll) => {
             Mode::Follow { poll, resume: inputs.iter().map(|p| job.ledger.resume(p)).collect::<Result<_, _>>()? }
@@ -157,17 +158,16 @@ impl Unit for Fed {
 }
 
 impl Job {
-    /// Read the config (the standard pack without one), start the chain, the store and
-    /// its responders, and open the output.
-    pub(crate) async fn start(opts: &JobOptions, counters: Arc<Counters>) -> anyhow::Result<Self> {
-        let config = read_config(opts.config.as_deref())?;
+    /// Start the chain of `config` (read from `opts.config`), the store and its
+    /// responders, and open the output.
+    pub(crate) async fn start(opts: &JobOptions, config: &Config, counters: Arc<Counters>) -> anyhow::Result<Self> {
         let file = opts.config.as_deref();
-        let runtime = runtime_for(&config, opts.cache_dir.clone())?;
-        let chain = Chain::start(&runtime, &config).await.map_err(|p| config_error(file, p))?;
+        let runtime = runtime_for(config, opts.cache_dir.clone())?;
+        let chain = Chain::start(&runtime, config).await.map_err(|p| config_error(file, p))?;
         let store = (!opts.no_store).then(|| opts.store.clone().unwrap_or_else(|| config.store.clone()));
         // Responders answer incidents, and only a store keeps incidents.
         let responders = match store {
-            Some(_) => Responders::start(&runtime, &config).await.map_err(|p| config_error(file, p))?,
+            Some(_) => Responders::start(&runtime, config).await.map_err(|p| config_error(file, p))?,
             None => Responders::default(),
         };
         let pipeline = Pipeline::start(chain, opts.workers).await?;

@@ -26,5 +26,6 @@ mod respond;
 mod responder;
 mod review;
 mod sandbox;
+mod senders;
 mod serve;
 mod telemetry;

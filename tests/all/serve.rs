@@ -22,7 +22,10 @@ impl Server {
         let cache = shared_cache();
         let store = fresh_store();
         let mut command = Command::new(env!("CARGO_BIN_EXE_aiir"));
-        command.current_dir(root()).args(["serve", "--listen", "127.0.0.1:0", "--cache-dir", cache.to_str().unwrap()]);
+        command.current_dir(root()).args(["serve", "--cache-dir", cache.to_str().unwrap()]);
+        if !args.contains(&"--listen") {
+            command.args(["--listen", "127.0.0.1:0"]);
+        }
         if !args.iter().any(|a| *a == "--store" || *a == "--no-store") {
             command.args(["--store", store.to_str().unwrap()]);
         }
@@ -56,12 +59,12 @@ impl Server {
         self.request(&head, body)
     }
 
-    fn get(&self, path: &str) -> (u16, String) {
+    pub fn get(&self, path: &str) -> (u16, String) {
         self.request(&format!("GET {path} HTTP/1.1\r\n"), b"")
     }
 
     /// One request on a fresh connection; the status and the body (lossy UTF-8).
-    fn request(&self, head: &str, body: &[u8]) -> (u16, String) {
+    pub fn request(&self, head: &str, body: &[u8]) -> (u16, String) {
         let mut stream = TcpStream::connect(self.addr).unwrap();
         stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         let head = format!("{head}Host: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", self.addr, body.len());

@@ -68,6 +68,10 @@ enum Command {
     Incidents(incidents::IncidentsArgs),
     /// Read and manage the model registry of the store: list, mark-good, history.
     Models(models::ModelsArgs),
+    /// Make a bearer token for a sender of `aiir serve`: prints the token, for the
+    /// sender's exporter (`Authorization: Bearer TOKEN`), and its sha256, for the
+    /// config's `[[serve.sender]] token_sha256` (the config never holds the token).
+    Token,
 }
 
 #[derive(Debug, Args)]
@@ -252,6 +256,7 @@ impl Cli {
             Command::Eval(args) => eval_command(args).await.map(|()| ExitCode::SUCCESS),
             Command::Incidents(args) => incidents::execute(args).await.map(|()| ExitCode::SUCCESS),
             Command::Models(args) => models::execute(args).map(|()| ExitCode::SUCCESS),
+            Command::Token => token().map(|()| ExitCode::SUCCESS),
         };
         result.unwrap_or_else(|e| {
             diagnostic(&format!("aiir: error: {e:#}"));
@@ -287,6 +292,14 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Rejected requests and plugin failures were answered and counted as they came;
     // a server stopped on request has done its job.
     Ok(ExitCode::SUCCESS)
+}
+
+fn token() -> anyhow::Result<()> {
+    let (token, hash) = crate::serve::auth::new_token().context("cannot read random bytes")?;
+    crate::output::print_text(&format!(
+        "token: {token}\n\n# for the config of aiir serve:\n[[serve.sender]]\nname = \"…\"\ntoken_sha256 = \"{hash}\"\nsources = [\"…\"]"
+    ));
+    Ok(())
 }
 
 async fn eval_command(args: EvalArgs) -> anyhow::Result<()> {

@@ -3,13 +3,16 @@
 //! OTLP/HTTP specification says.
 
 use super::Batch;
+use super::auth::{Access, Refusal, Sender};
 use super::metrics::{self, Metrics};
 use crate::decode::DecodeError;
 use crate::decode::otel::{self, Export, Joiner, Records, proto};
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use hyper::header::{
+    AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::json;
 use std::io::Read as _;
@@ -36,6 +39,8 @@ pub struct Shared {
     pub joiner: Mutex<Joiner>,
     /// Batches queued so far, to number them.
     pub batches: AtomicU64,
+    /// Who may send.
+    pub access: Access,
 }
 
 /// Time allowed to receive a request body: a slow client does not hold a slot forever.
@@ -45,20 +50,43 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 const INVALID_ARGUMENT: i32 = 3;
 const RESOURCE_EXHAUSTED: i32 = 8;
 const UNAVAILABLE: i32 = 14;
+const UNAUTHENTICATED: i32 = 16;
 
-/// Answer one request and count it.
-pub async fn handle(req: Request<Incoming>, shared: &Shared) -> Reply {
+/// Answer one request and count it. `peer` is the fingerprint of the client's TLS
+/// certificate, when it sent one.
+pub async fn handle(req: Request<Incoming>, shared: &Shared, peer: Option<&[u8; 32]>) -> Reply {
     let path = req.uri().path();
     let route = route(path);
+    let open = route == "other" || (shared.access.metrics_open && matches!(route, "/metrics" | "/healthz"));
+    let authorization = req.headers().get(AUTHORIZATION).map(HeaderValue::as_bytes);
+    let sender = match shared.access.identify(authorization, peer) {
+        Ok(sender) => sender,
+        Err(_) if open => None,
+        Err(Refusal(why)) => {
+            let reply = unauthorized(&req, why);
+            shared.metrics.request(route, reply.status().as_u16());
+            return reply;
+        }
+    };
     let reply = match (req.method(), route) {
-        (&Method::POST, "/v1/traces") => export(req, Signal::Traces, shared).await,
-        (&Method::POST, "/v1/logs") => export(req, Signal::Logs, shared).await,
+        (&Method::POST, "/v1/traces") => export(req, Signal::Traces, sender, shared).await,
+        (&Method::POST, "/v1/logs") => export(req, Signal::Logs, sender, shared).await,
         (&Method::GET, "/metrics") => text(StatusCode::OK, metrics::CONTENT_TYPE, shared.metrics.render()),
         (&Method::GET, "/healthz") => text(StatusCode::OK, "text/plain", "ok\n".into()),
         (_, "other") => text(StatusCode::NOT_FOUND, "text/plain", format!("no such path {path:?}\n")),
         (method, _) => text(StatusCode::METHOD_NOT_ALLOWED, "text/plain", format!("{method} not allowed here\n")),
     };
     shared.metrics.request(route, reply.status().as_u16());
+    reply
+}
+
+/// 401 with `WWW-Authenticate`, in the request's encoding when it names one.
+fn unauthorized(req: &Request<Incoming>, why: &str) -> Reply {
+    let mut reply = match Encoding::of(req) {
+        Ok(encoding) => encoding.error(StatusCode::UNAUTHORIZED, UNAUTHENTICATED, why),
+        Err(_) => text(StatusCode::UNAUTHORIZED, "text/plain", format!("{why}\n")),
+    };
+    reply.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     reply
 }
 
@@ -151,7 +179,7 @@ impl Encoding {
     }
 }
 
-async fn export(req: Request<Incoming>, signal: Signal, shared: &Shared) -> Reply {
+async fn export(req: Request<Incoming>, signal: Signal, sender: Option<&Sender>, shared: &Shared) -> Reply {
     let encoding = match Encoding::of(&req) {
         Ok(e) => e,
         Err(message) => return text(StatusCode::UNSUPPORTED_MEDIA_TYPE, "text/plain", message),
@@ -166,10 +194,13 @@ async fn export(req: Request<Incoming>, signal: Signal, shared: &Shared) -> Repl
             return encoding.error(status, code, &message);
         }
     };
-    let records = match encoding.decode(signal, &body) {
+    let mut records = match encoding.decode(signal, &body) {
         Ok(records) => records,
         Err(e) => return encoding.error(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, &e.message),
     };
+    if let Some(sender) = sender {
+        records.keep_sources(|source| sender.may_send_as(source), &sender.name);
+    }
     enqueue(encoding, signal, records, body.len() as u64, shared)
 }
 

@@ -41,6 +41,7 @@ struct State {
     requests: BTreeMap<(&'static str, u16), u64>,
     blind: BTreeMap<String, u64>,
     duplicates: u64,
+    handshakes_failed: u64,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -128,6 +129,12 @@ impl Metrics {
         *s.blind.entry(source).or_default() += 1;
     }
 
+    /// A client's TLS handshake failed (a certificate the CA did not sign, say).
+    pub fn handshake_failed(&self, why: &str) {
+        tracing::debug!(error = why, "TLS handshake failed");
+        self.state().handshakes_failed += 1;
+    }
+
     /// Log records dropped as duplicates of a call already let go.
     pub fn duplicates(&self, n: u64) {
         self.state().duplicates += n;
@@ -163,6 +170,9 @@ impl Metrics {
         let name = "aiir_log_records_duplicate_total";
         family(&mut out, name, "counter", "GenAI log records dropped: their span carried the same messages.");
         sample(&mut out, name, &[], s.duplicates);
+        let name = "aiir_tls_handshakes_failed_total";
+        family(&mut out, name, "counter", "Connections closed because their TLS handshake failed.");
+        sample(&mut out, name, &[], s.handshakes_failed);
         family(&mut out, "aiir_findings_total", "counter", "Findings written, by plugin and severity.");
         for ((p, severity), n) in &s.findings {
             sample(&mut out, "aiir_findings_total", &[("plugin", plugin(p)), ("severity", severity)], *n);

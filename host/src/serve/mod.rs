@@ -12,16 +12,19 @@
 //! flight finish, lets go of the calls still waiting for their other records, inspects
 //! what is queued and prints the summary.
 
+pub mod auth;
 pub mod http;
 pub mod metrics;
+pub mod tls;
 
 use crate::decode::otel::Joiner;
 use crate::decode::{Decoded, Format};
 use crate::output::diagnostic;
 use crate::progress::Counters;
-use crate::run::{Job, JobOptions, Outcome, Unit};
+use crate::run::{Job, JobOptions, Outcome, Unit, read_config};
 use crate::source::Position;
 use anyhow::Context as _;
+use auth::Access;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -35,6 +38,7 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 
 /// What `aiir serve` was asked to do.
 #[derive(Debug, Clone)]
@@ -92,16 +96,21 @@ const IN_FLIGHT: usize = 16;
 const CONNECTIONS: usize = 256;
 /// How long requests in flight may take to finish after a stop signal.
 const DRAIN: Duration = Duration::from_secs(5);
+/// Time allowed for a client's TLS handshake.
+const HANDSHAKE: Duration = Duration::from_secs(10);
 /// How often held calls are looked at when none is due sooner.
 const TICK: Duration = Duration::from_millis(250);
 
 /// Serve until SIGINT or SIGTERM; then print the summary.
 pub async fn serve(opts: &ServeOptions) -> anyhow::Result<Outcome> {
-    let mut job = Job::start(&opts.job, Arc::new(Counters::default())).await?;
+    let config = read_config(opts.job.config.as_deref())?;
+    let access = config.serve.clone();
+    let tls = access.tls.as_ref().map(|files| tls::acceptor(files, &[b"http/1.1"])).transpose()?;
+    let mut job = Job::start(&opts.job, &config, Arc::new(Counters::default())).await?;
     let metrics = Arc::new(Metrics::new(job.plugin_names(), opts.queue));
     job.count_with(metrics.clone());
     let signal = shutdown_signal()?;
-    let listener = listen(opts.listen).await?;
+    let listener = listen(opts.listen, &access, tls.is_some()).await?;
     let (queue, batches) = mpsc::channel(opts.queue.max(1));
     let shared = Arc::new(http::Shared {
         queue,
@@ -110,9 +119,10 @@ pub async fn serve(opts: &ServeOptions) -> anyhow::Result<Outcome> {
         max_body: opts.max_body,
         joiner: Mutex::new(Joiner::new(opts.join_wait)),
         batches: AtomicU64::new(0),
+        access,
     });
     let (stop, stopped) = watch::channel(false);
-    let server = tokio::spawn(accept(listener, shared.clone(), stopped.clone()));
+    let server = tokio::spawn(accept(listener, shared.clone(), tls, stopped.clone()));
     let ticker = tokio::spawn(let_go(shared.clone(), stopped));
     let stopper = async move {
         signal.await;
@@ -158,21 +168,31 @@ impl http::Shared {
     }
 }
 
-/// Bind, say where (tests read the line to use port 0), and warn off loopback.
-async fn listen(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+/// Bind and say where (tests read the line to use port 0). Off loopback, only senders
+/// who prove themselves may send: without any, refuse to start.
+async fn listen(addr: SocketAddr, access: &Access, tls: bool) -> anyhow::Result<TcpListener> {
+    anyhow::ensure!(
+        addr.ip().is_loopback() || access.required(),
+        "refusing to listen on {addr}: other machines could send events that open incidents and drive          responders; name the senders and their tokens or certificates in the config's [[serve.sender]]          (README, \"Who may send\"), or listen on loopback"
+    );
     let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr()?;
-    if !bound.ip().is_loopback() {
-        diagnostic(&format!(
-            "aiir: warning: listening on {bound}, reachable from other machines; OTLP ingest has no authentication"
-        ));
-    }
-    diagnostic(&format!("aiir: listening on {bound} (POST /v1/traces, POST /v1/logs, GET /metrics, GET /healthz)"));
+    let scheme = if tls { "https" } else { "http" };
+    let who =
+        if access.required() { format!("{} senders", access.senders.len()) } else { "anyone on this machine".into() };
+    diagnostic(&format!(
+        "aiir: listening on {bound} ({scheme}; POST /v1/traces, POST /v1/logs, GET /metrics, GET /healthz; from {who})"
+    ));
     Ok(listener)
 }
 
 /// Accept connections until told to stop; then let each finish its request in flight.
-async fn accept(listener: TcpListener, shared: Arc<http::Shared>, mut stop: watch::Receiver<bool>) {
+async fn accept(
+    listener: TcpListener,
+    shared: Arc<http::Shared>,
+    tls: Option<TlsAcceptor>,
+    mut stop: watch::Receiver<bool>,
+) {
     let slots = Arc::new(Semaphore::new(CONNECTIONS));
     let mut connections = JoinSet::new();
     loop {
@@ -187,7 +207,7 @@ async fn accept(listener: TcpListener, shared: Arc<http::Shared>, mut stop: watc
             _ = stop.changed() => break,
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else { continue };
-        connections.spawn(connection(stream, shared.clone(), stop.clone(), slot));
+        connections.spawn(connection(stream, tls.clone(), shared.clone(), stop.clone(), slot));
         while connections.try_join_next().is_some() {}
     }
     drop(listener);
@@ -197,21 +217,43 @@ async fn accept(listener: TcpListener, shared: Arc<http::Shared>, mut stop: watc
     }
 }
 
-/// Serve one connection, closing it gracefully on a stop signal.
+/// Serve one connection, after its TLS handshake when the server speaks TLS.
 async fn connection(
     stream: tokio::net::TcpStream,
+    tls: Option<TlsAcceptor>,
     shared: Arc<http::Shared>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
     _slot: tokio::sync::OwnedSemaphorePermit,
 ) {
+    let Some(tls) = tls else { return serve_http(TokioIo::new(stream), None, shared, stop).await };
+    match tokio::time::timeout(HANDSHAKE, tls.accept(stream)).await {
+        Ok(Ok(stream)) => {
+            let peer = tls::client_fingerprint(stream.get_ref().1);
+            serve_http(TokioIo::new(stream), peer, shared, stop).await;
+        }
+        Ok(Err(e)) => shared.metrics.handshake_failed(&e.to_string()),
+        Err(_) => shared.metrics.handshake_failed("timed out"),
+    }
+}
+
+/// Serve HTTP/1.1 on a connection whose client certificate, if any, has this
+/// fingerprint; close it gracefully on a stop signal.
+async fn serve_http<S>(
+    io: TokioIo<S>,
+    peer: Option<[u8; 32]>,
+    shared: Arc<http::Shared>,
+    mut stop: watch::Receiver<bool>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let service = service_fn(move |req| {
         let shared = shared.clone();
-        async move { Ok::<_, Infallible>(http::handle(req, &shared).await) }
+        async move { Ok::<_, Infallible>(http::handle(req, &shared, peer.as_ref()).await) }
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(10))
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(io, service);
     tokio::pin!(conn);
     tokio::select! {
         result = conn.as_mut() => {

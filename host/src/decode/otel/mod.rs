@@ -61,6 +61,16 @@ pub struct Records {
 }
 
 impl Records {
+    /// Reject the calls of sources that `sender` may not send as, naming them.
+    pub fn keep_sources(&mut self, allowed: impl Fn(&str) -> bool, sender: &str) {
+        let (kept, refused): (Vec<Call>, Vec<Call>) =
+            std::mem::take(&mut self.calls).into_iter().partition(|c| allowed(&c.source));
+        self.calls = kept;
+        self.rejected.extend(refused.into_iter().map(|c| {
+            DecodeError::new(format!("sender {sender:?} may not send as source {:?} (id {:?})", c.source, c.id))
+        }));
+    }
+
     fn add(&mut self, other: Records) {
         self.calls.extend(other.calls);
         self.skipped += other.skipped;
