@@ -130,11 +130,19 @@ pub async fn serve(opts: &ServeOptions) -> anyhow::Result<Outcome> {
         let _ = stop.send(true);
         let _ = tokio::join!(server, ticker);
         let held = shared.joiner().flush();
-        shared.send(held, 0).await;
+        shared.send(held).await;
         // The last sender goes with `shared`: the queue ends once it is drained.
     };
     let inputs = [PathBuf::from(INPUT)];
-    let (result, ()) = tokio::join!(job.drain(batches, &inputs, Format::OtelJson, std::future::pending()), stopper);
+    let result = {
+        let drain = job.drain(batches, &inputs, Format::OtelJson, std::future::pending());
+        tokio::pin!(drain);
+        tokio::select! {
+            // Only an error ends the drain before a stop: the senders live until then.
+            result = &mut drain => result,
+            () = stopper => drain.await,
+        }
+    };
     job.finish(result)
 }
 
@@ -147,7 +155,7 @@ async fn let_go(shared: Arc<http::Shared>, mut stop: watch::Receiver<bool>) {
             _ = stop.changed() => return,
         }
         let expired = shared.joiner().expired(Instant::now());
-        shared.send(expired, 0).await;
+        shared.send(expired).await;
     }
 }
 
@@ -158,13 +166,13 @@ impl http::Shared {
     }
 
     /// Queue calls let go outside a request, waiting for room.
-    async fn send(&self, decoded: Decoded, bytes: u64) {
+    async fn send(&self, decoded: Decoded) {
         if decoded.events.is_empty() && decoded.blind.is_empty() {
             return;
         }
         self.metrics.accepted("held", &decoded.events, 0, 0);
         let number = self.batches.fetch_add(1, Ordering::Relaxed) + 1;
-        let _ = self.queue.send(Ok(Batch { number, decoded, bytes })).await;
+        let _ = self.queue.send(Ok(Batch { number, decoded, bytes: 0 })).await;
     }
 }
 
