@@ -5,14 +5,15 @@
 //! detectors, the store with correlation and responders, the findings' output.
 //!
 //! The HTTP side ([`http`]) decodes requests on the runtime's worker threads and puts
-//! their events on a bounded queue; the job ([`crate::run::Job`]) takes them off in
-//! order. A full queue, or too many requests at once, is answered with 503 and
+//! their events on a bounded queue ([`ingest`]); the job (`crate::run::Job`) takes them
+//! off in order. A full queue, or too many requests at once, is answered with 503 and
 //! `Retry-After`, so memory stays bounded when input outruns the detectors. `GET
 //! /metrics` serves [`metrics`]. SIGINT or SIGTERM stops accepting, lets requests in
 //! flight finish, lets go of the calls still waiting for their other records, inspects
 //! what is queued and prints the summary.
 
 pub mod http;
+pub mod ingest;
 pub mod metrics;
 
 use crate::decode::otel::Joiner;

@@ -1,5 +1,5 @@
 //! OpenTelemetry: GenAI calls in OTLP traces and logs, whichever convention the
-//! instrumentation writes ([`convention`]: the GenAI semantic conventions, OpenLLMetry,
+//! instrumentation writes (`convention`: the GenAI semantic conventions, OpenLLMetry,
 //! OpenInference), in OTLP/JSON or protobuf ([`proto`]).
 //!
 //! A request's spans and log records become [`Records`]: one call per GenAI span or
