@@ -40,7 +40,7 @@ pub struct Shared {
 }
 
 /// Time allowed to receive a request body: a slow client does not hold a slot forever.
-const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+pub(super) const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// gRPC status codes used in OTLP/HTTP error bodies.
 const INVALID_ARGUMENT: i32 = 3;

@@ -1,17 +1,19 @@
-//! `aiir serve`: OTLP/HTTP ingest. AI applications export their OpenTelemetry traces
-//! (`POST /v1/traces`) and logs (`POST /v1/logs`) here, as protobuf or JSON; the GenAI
-//! calls in them (joined across the two signals, see [`crate::decode::otel::join`])
-//! become events, and the events go down the same path as `aiir run`'s lines: the
-//! detectors, the store with correlation and responders, the findings' output.
+//! `aiir serve`: OTLP ingest. AI applications export their OpenTelemetry traces
+//! (`POST /v1/traces`) and logs (`POST /v1/logs`) here, as protobuf or JSON, or over
+//! gRPC ([`grpc`]); the GenAI calls in them (joined across the two signals, see
+//! [`crate::decode::otel::join`]) become events, and the events go down the same path
+//! as `aiir run`'s lines: the detectors, the store with correlation and responders, the
+//! findings' output.
 //!
-//! The HTTP side ([`http`]) decodes requests on the runtime's worker threads and puts
-//! their events on a bounded queue ([`ingest`]); the job (`crate::run::Job`) takes them
-//! off in order. A full queue, or too many requests at once, is answered with 503 and
-//! `Retry-After`, so memory stays bounded when input outruns the detectors. `GET
-//! /metrics` serves [`metrics`]. SIGINT or SIGTERM stops accepting, lets requests in
-//! flight finish, lets go of the calls still waiting for their other records, inspects
-//! what is queued and prints the summary.
+//! Both transports ([`http`], [`grpc`]) decode requests on the runtime's worker threads
+//! and put their events on a bounded queue ([`ingest`]); the job (`crate::run::Job`)
+//! takes them off in order. A full queue, or too many requests at once, is answered
+//! with 503 and `Retry-After` (gRPC: `UNAVAILABLE`), so memory stays bounded when input
+//! outruns the detectors. `GET /metrics` serves [`metrics`]. SIGINT or SIGTERM stops
+//! accepting, lets requests in flight finish, lets go of the calls still waiting for
+//! their other records, inspects what is queued and prints the summary.
 
+pub mod grpc;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
@@ -26,6 +28,7 @@ use anyhow::Context as _;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulConnection;
 use metrics::Metrics;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -33,7 +36,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
@@ -44,6 +47,8 @@ pub struct ServeOptions {
     pub job: JobOptions,
     /// The address to listen on; port 0 picks a free port.
     pub listen: SocketAddr,
+    /// The address to listen on for OTLP/gRPC, if at all.
+    pub grpc_listen: Option<SocketAddr>,
     /// The largest request body, compressed or not.
     pub max_body: usize,
     /// Export requests the queue holds before answering 503.
@@ -54,6 +59,8 @@ pub struct ServeOptions {
 
 /// The default listening address: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4318";
+/// The default OTLP/gRPC address: loopback, the OTLP port for gRPC.
+pub const DEFAULT_GRPC_LISTEN: &str = "127.0.0.1:4317";
 
 /// The input name of OTLP requests in messages: `OTLP:12` is the 12th batch of events.
 const INPUT: &str = "OTLP";
@@ -102,7 +109,12 @@ pub async fn serve(opts: &ServeOptions) -> anyhow::Result<Outcome> {
     let metrics = Arc::new(Metrics::new(job.plugin_names(), opts.queue));
     job.count_with(metrics.clone());
     let signal = shutdown_signal()?;
-    let listener = listen(opts.listen).await?;
+    let routes = "(POST /v1/traces, POST /v1/logs, GET /metrics, GET /healthz)";
+    let listener = listen(opts.listen, |bound| format!("aiir: listening on {bound} {routes}")).await?;
+    let grpc_listener = match opts.grpc_listen {
+        Some(addr) => Some(listen(addr, |bound| format!("aiir: listening for OTLP/gRPC on {bound}")).await?),
+        None => None,
+    };
     let (queue, batches) = mpsc::channel(opts.queue.max(1));
     let shared = Arc::new(http::Shared {
         queue,
@@ -113,13 +125,17 @@ pub async fn serve(opts: &ServeOptions) -> anyhow::Result<Outcome> {
         batches: AtomicU64::new(0),
     });
     let (stop, stopped) = watch::channel(false);
-    let server = tokio::spawn(accept(listener, shared.clone(), stopped.clone()));
+    let server = tokio::spawn(accept(listener, shared.clone(), stopped.clone(), connection));
+    let grpc = grpc_listener.map(|l| tokio::spawn(accept(l, shared.clone(), stopped.clone(), grpc::connection)));
     let ticker = tokio::spawn(let_go(shared.clone(), stopped));
     let stopper = async move {
         signal.await;
         diagnostic("aiir: stopping: finishing requests in flight and the queue");
         let _ = stop.send(true);
         let _ = tokio::join!(server, ticker);
+        if let Some(grpc) = grpc {
+            let _ = grpc.await;
+        }
         let held = shared.joiner().flush();
         shared.send(held, 0).await;
         // The last sender goes with `shared`: the queue ends once it is drained.
@@ -159,8 +175,9 @@ impl http::Shared {
     }
 }
 
-/// Bind, say where (tests read the line to use port 0), and warn off loopback.
-async fn listen(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+/// Bind, say where with `announce` (tests read the line to use port 0), and warn off
+/// loopback.
+async fn listen(addr: SocketAddr, announce: impl FnOnce(SocketAddr) -> String) -> anyhow::Result<TcpListener> {
     let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr()?;
     if !bound.ip().is_loopback() {
@@ -168,12 +185,17 @@ async fn listen(addr: SocketAddr) -> anyhow::Result<TcpListener> {
             "aiir: warning: listening on {bound}, reachable from other machines; OTLP ingest has no authentication"
         ));
     }
-    diagnostic(&format!("aiir: listening on {bound} (POST /v1/traces, POST /v1/logs, GET /metrics, GET /healthz)"));
+    diagnostic(&announce(bound));
     Ok(listener)
 }
 
-/// Accept connections until told to stop; then let each finish its request in flight.
-async fn accept(listener: TcpListener, shared: Arc<http::Shared>, mut stop: watch::Receiver<bool>) {
+/// Accept connections until told to stop, each served by `serve`; then let each finish
+/// its requests in flight.
+async fn accept<F, C>(listener: TcpListener, shared: Arc<http::Shared>, mut stop: watch::Receiver<bool>, serve: F)
+where
+    F: Fn(TcpStream, Arc<http::Shared>, watch::Receiver<bool>) -> C,
+    C: Future<Output = ()> + Send + 'static,
+{
     let slots = Arc::new(Semaphore::new(CONNECTIONS));
     let mut connections = JoinSet::new();
     loop {
@@ -188,7 +210,11 @@ async fn accept(listener: TcpListener, shared: Arc<http::Shared>, mut stop: watc
             _ = stop.changed() => break,
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else { continue };
-        connections.spawn(connection(stream, shared.clone(), stop.clone(), slot));
+        let served = serve(stream, shared.clone(), stop.clone());
+        connections.spawn(async move {
+            served.await;
+            drop(slot);
+        });
         while connections.try_join_next().is_some() {}
     }
     drop(listener);
@@ -198,13 +224,8 @@ async fn accept(listener: TcpListener, shared: Arc<http::Shared>, mut stop: watc
     }
 }
 
-/// Serve one connection, closing it gracefully on a stop signal.
-async fn connection(
-    stream: tokio::net::TcpStream,
-    shared: Arc<http::Shared>,
-    mut stop: watch::Receiver<bool>,
-    _slot: tokio::sync::OwnedSemaphorePermit,
-) {
+/// Serve one HTTP/1.1 connection.
+async fn connection(stream: TcpStream, shared: Arc<http::Shared>, stop: watch::Receiver<bool>) {
     let service = service_fn(move |req| {
         let shared = shared.clone();
         async move { Ok::<_, Infallible>(http::handle(req, &shared).await) }
@@ -213,6 +234,15 @@ async fn connection(
         .timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(10))
         .serve_connection(TokioIo::new(stream), service);
+    until_stopped(conn, stop).await;
+}
+
+/// Serve a connection (HTTP/1.1 or HTTP/2) to its end, or close it gracefully on a
+/// stop signal: requests in flight are answered, new ones refused.
+async fn until_stopped<C: GracefulConnection>(conn: C, mut stop: watch::Receiver<bool>)
+where
+    C::Error: std::fmt::Display,
+{
     tokio::pin!(conn);
     tokio::select! {
         result = conn.as_mut() => {
