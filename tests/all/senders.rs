@@ -18,15 +18,25 @@ fn config(dir: &Path, serve: &str) -> PathBuf {
     path
 }
 
-/// tests/otel/send_spans.py to `endpoint` with these environment variables: the span
-/// ids by name, or what it said when the export failed.
+/// Where send_spans.py sends: OTLP/HTTP protobuf at this base URL.
+fn http(base: &str) -> Vec<String> {
+    vec!["--endpoint".into(), format!("{base}/v1/traces")]
+}
+
+/// Where send_spans.py sends: OTLP/gRPC at this base URL.
+fn grpc(base: &str) -> Vec<String> {
+    ["--encoding", "grpc", "--endpoint", base].map(String::from).to_vec()
+}
+
+/// tests/otel/send_spans.py to `to` ([`http`], [`grpc`]) with these environment
+/// variables: the span ids by name, or what it said when the export failed.
 fn send<K: AsRef<OsStr>, V: AsRef<OsStr>>(
-    endpoint: &str,
+    to: &[String],
     env: impl IntoIterator<Item = (K, V)>,
 ) -> Result<Value, String> {
     let out = Command::new(test_python())
         .arg(root().join("tests/otel/send_spans.py"))
-        .args(["--endpoint", &format!("{endpoint}/v1/traces")])
+        .args(to)
         // `requests` lets these override the exporter's own CA file (its issue 3829).
         .env_remove("REQUESTS_CA_BUNDLE")
         .env_remove("CURL_CA_BUNDLE")
@@ -50,9 +60,10 @@ fn injection_found(run: &crate::support::Run, ids: &Value) -> bool {
         .any(|(event, rule)| event == ids["injection"].as_str().unwrap() && rule == "prompt-injection/direct")
 }
 
-/// Whether every finding is on a span of this export.
-fn only_from(run: &crate::support::Run, ids: &Value) -> bool {
-    let ids: Vec<&str> = ids.as_object().unwrap().values().filter_map(Value::as_str).collect();
+/// Whether every finding is on a span of these exports.
+fn only_from(run: &crate::support::Run, exports: &[&Value]) -> bool {
+    let ids: Vec<&str> =
+        exports.iter().flat_map(|e| e.as_object().unwrap().values().filter_map(Value::as_str)).collect();
     run.event_rules().iter().all(|(event, _)| ids.contains(&event.as_str()))
 }
 
@@ -68,12 +79,14 @@ fn a_token_sends_only_as_its_own_sources_and_no_token_is_refused() {
     );
     let config = config(dir.path(), &serve);
     let server = Server::start(&["--config", config.to_str().unwrap()]);
-    let endpoint = server.endpoint();
+    let (endpoint, grpc_endpoint) = (http(&server.endpoint()), grpc(&server.grpc_endpoint()));
     let bearer = |t: &str| [("OTEL_EXPORTER_OTLP_HEADERS", format!("Authorization=Bearer%20{t}"))];
     assert!(send(&endpoint, [("NO_TOKEN", "")]).is_err(), "no token: refused");
     assert!(send(&endpoint, bearer("wrong")).is_err());
+    assert!(send(&grpc_endpoint, bearer("wrong")).is_err(), "gRPC: UNAUTHENTICATED");
     let as_other = send(&endpoint, bearer(other)).unwrap_or_else(|e| panic!("accepted, spans rejected: {e}"));
     let as_shop = send(&endpoint, bearer(shop)).unwrap_or_else(|e| panic!("accepted: {e}"));
+    let over_grpc = send(&grpc_endpoint, bearer(shop)).unwrap_or_else(|e| panic!("accepted over gRPC: {e}"));
     let (status, body) = server.request("POST /v1/traces HTTP/1.1\r\nContent-Type: application/json\r\n", b"{}");
     assert_eq!(status, 401);
     assert!(body.contains(r#""code":16"#), "UNAUTHENTICATED: {body}");
@@ -81,9 +94,9 @@ fn a_token_sends_only_as_its_own_sources_and_no_token_is_refused() {
     assert!(text.contains(r#"aiir_http_requests_total{route="/v1/traces",status="401"} 3"#), "{text}");
     let run = server.stop();
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(injection_found(&run, &as_shop), "{}", run.stdout);
+    assert!(injection_found(&run, &as_shop) && injection_found(&run, &over_grpc), "{}", run.stdout);
     assert!(!injection_found(&run, &as_other), "a token cannot send as another token's source: {}", run.stdout);
-    assert!(only_from(&run, &as_shop), "only the shop's export reached the detectors: {}", run.stdout);
+    assert!(only_from(&run, &[&as_shop, &over_grpc]), "only the shop's exports reached the detectors: {}", run.stdout);
 }
 
 /// `openssl` with these arguments in `dir`.
@@ -154,7 +167,8 @@ fn mutual_tls_admits_the_pinned_client_certificate_only() {
     );
     let config = config(d, &serve);
     let server = Server::start(&["--config", config.to_str().unwrap()]);
-    let https = server.endpoint().replace("http://", "https://");
+    let https = http(&server.endpoint().replace("http://", "https://"));
+    let grpcs = grpc(&server.grpc_endpoint().replace("http://", "https://"));
     let path = |f: &str| d.join(f).to_str().unwrap().to_owned();
     let ca = path("ca.pem");
     let with = |name: &str| {
@@ -165,13 +179,19 @@ fn mutual_tls_admits_the_pinned_client_certificate_only() {
         ]
     };
     let admitted = send(&https, with("client")).unwrap_or_else(|e| panic!("the pinned certificate is admitted: {e}"));
+    let over_grpc = send(&grpcs, with("client")).unwrap_or_else(|e| panic!("and over gRPC: {e}"));
+    assert!(send(&grpcs, with("rogue")).is_err(), "gRPC: not signed by the CA: no handshake");
     assert!(send(&https, with("other")).is_err(), "signed by the CA but pinned by no sender: 401");
     assert!(send(&https, with("rogue")).is_err(), "not signed by the CA: no handshake");
     assert!(send(&https, [("OTEL_EXPORTER_OTLP_CERTIFICATE", &ca)]).is_err(), "no certificate, no token: 401");
     let run = server.stop();
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(injection_found(&run, &admitted), "{}", run.stdout);
-    assert!(only_from(&run, &admitted), "only the admitted export reached the detectors: {}", run.stdout);
+    assert!(injection_found(&run, &admitted) && injection_found(&run, &over_grpc), "{}", run.stdout);
+    assert!(
+        only_from(&run, &[&admitted, &over_grpc]),
+        "only the admitted exports reached the detectors: {}",
+        run.stdout
+    );
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! `aiir serve`: OTLP/HTTP ingest over real sockets on loopback, from a plain TCP client
-//! and from the OpenTelemetry Python SDK's own exporters.
+//! `aiir serve`: OTLP/HTTP and OTLP/gRPC ingest over real sockets on loopback, from plain
+//! HTTP/1.1 and HTTP/2 clients and from the OpenTelemetry Python SDK's own exporters.
 
 use crate::support::{Run, fresh_store, root, shared_cache, test_python};
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
@@ -9,12 +9,17 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// A running `aiir serve`, on a free loopback port.
+/// A running `aiir serve`, on free loopback ports.
 pub struct Server {
     child: Child,
     addr: SocketAddr,
+    /// Where it listens for OTLP/gRPC, unless started with `--no-grpc`.
+    grpc: Option<SocketAddr>,
     stderr: JoinHandle<String>,
 }
+
+/// The lines that say where `aiir serve` listens: OTLP/HTTP, OTLP/gRPC.
+const LISTENING: [&str; 2] = ["aiir: listening on ", "aiir: listening for OTLP/gRPC on "];
 
 impl Server {
     /// `aiir serve ARGS`; with a fresh store of its own unless `args` name one.
@@ -29,6 +34,10 @@ impl Server {
         if !args.iter().any(|a| *a == "--store" || *a == "--no-store") {
             command.args(["--store", store.to_str().unwrap()]);
         }
+        let grpc = !args.contains(&"--no-grpc");
+        if grpc {
+            command.args(["--grpc-listen", "127.0.0.1:0"]);
+        }
         let mut child =
             command.args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("cannot run aiir serve");
         let (tx, rx) = mpsc::channel();
@@ -36,22 +45,25 @@ impl Server {
         let stderr = std::thread::spawn(move || {
             let mut all = String::new();
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix("aiir: listening on ") {
-                    let _ = tx.send(rest.split(' ').next().unwrap().to_owned());
+                for (i, prefix) in LISTENING.iter().enumerate() {
+                    if let Some(rest) = line.strip_prefix(prefix) {
+                        let _ = tx.send((i, rest.split(' ').next().unwrap().to_owned()));
+                    }
                 }
                 all.push_str(&line);
                 all.push('\n');
             }
             all
         });
-        let addr = match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(addr) => addr.parse().unwrap(),
-            Err(_) => {
+        let mut addrs: [Option<SocketAddr>; 2] = [None, None];
+        while addrs[0].is_none() || (grpc && addrs[1].is_none()) {
+            let Ok((i, addr)) = rx.recv_timeout(Duration::from_secs(120)) else {
                 let _ = child.kill();
                 panic!("aiir serve did not say where it listens:\n{}", stderr.join().unwrap());
-            }
-        };
-        Self { child, addr, stderr }
+            };
+            addrs[i] = Some(addr.parse().unwrap());
+        }
+        Self { child, addr: addrs[0].unwrap(), grpc: addrs[1], stderr }
     }
 
     fn post(&self, content_type: &str, extra: &str, body: &[u8]) -> (u16, String) {
@@ -96,6 +108,45 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
+    /// The OTLP/gRPC endpoint, `http://127.0.0.1:PORT`.
+    pub fn grpc_endpoint(&self) -> String {
+        format!("http://{}", self.grpc.expect("serving gRPC"))
+    }
+
+    /// One gRPC call to `method` on a fresh HTTP/2 connection, its message compressed
+    /// (as is) with `encoding` if any: the status code, the status message and the
+    /// response message.
+    fn grpc_call(&self, method: &str, message: &[u8], encoding: Option<&str>) -> (i32, String, Vec<u8>) {
+        use http_body_util::{BodyExt as _, Full};
+        let addr = self.grpc.expect("serving gRPC");
+        let mut frame = vec![u8::from(encoding.is_some())];
+        frame.extend((message.len() as u32).to_be_bytes());
+        frame.extend(message);
+        let mut request = hyper::Request::post(format!("http://{addr}{method}"))
+            .header("content-type", "application/grpc")
+            .header("te", "trailers");
+        if let Some(encoding) = encoding {
+            request = request.header("grpc-encoding", encoding);
+        }
+        let request = request.body(Full::new(bytes::Bytes::from(frame))).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let io = hyper_util::rt::TokioIo::new(tokio::net::TcpStream::connect(addr).await.unwrap());
+            let executor = hyper_util::rt::TokioExecutor::new();
+            let (mut sender, connection) = hyper::client::conn::http2::handshake(executor, io).await.unwrap();
+            tokio::spawn(connection);
+            let (head, body) = sender.send_request(request).await.unwrap().into_parts();
+            let body = body.collect().await.unwrap();
+            let trailers = body.trailers().cloned().unwrap_or_default();
+            let field = |name: &str| {
+                let value = head.headers.get(name).or_else(|| trailers.get(name));
+                value.map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+            };
+            let (code, text) = (field("grpc-status").parse().unwrap(), percent_decoded(&field("grpc-message")));
+            (code, text, body.to_bytes().get(5..).unwrap_or_default().to_vec())
+        })
+    }
+
     /// SIGTERM, then what it printed.
     pub fn stop(mut self) -> Run {
         // SAFETY: signalling our own child process.
@@ -118,6 +169,52 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     e.write_all(bytes).unwrap();
     e.finish().unwrap()
+}
+
+/// A `grpc-message` as sent: percent-encoded.
+fn percent_decoded(text: &str) -> String {
+    let mut out = Vec::new();
+    let mut rest = text.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        let hex = |h: &[u8]| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok();
+        let escaped = if b == b'%' { tail.get(..2).and_then(hex) } else { None };
+        rest = if escaped.is_some() { &tail[2..] } else { tail };
+        out.push(escaped.unwrap_or(b));
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// The OTLP/gRPC methods.
+const TRACES: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+const LOGS: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+
+/// A protobuf length-delimited field: tag, varint length, bytes.
+fn field(number: u8, bytes: &[u8]) -> Vec<u8> {
+    let mut out = vec![number << 3 | 2];
+    let mut n = bytes.len();
+    while n >= 0x80 {
+        out.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+    out.extend(bytes);
+    out
+}
+
+/// An OTLP `Span` with id `[id; 8]` and these string attributes.
+fn span(id: u8, attributes: &[(&str, &str)]) -> Vec<u8> {
+    let mut span = field(2, &[id; 8]);
+    span.push(7 << 3 | 1); // start_time_unix_nano, fixed64
+    span.extend(1_795_788_000_000_000_000u64.to_le_bytes());
+    for (key, value) in attributes {
+        span.extend(field(9, &[field(1, key.as_bytes()), field(2, &field(1, value.as_bytes()))].concat()));
+    }
+    span
+}
+
+/// An `ExportTraceServiceRequest` of these spans: one resource, one scope.
+fn traces_request(spans: &[Vec<u8>]) -> Vec<u8> {
+    field(1, &field(2, &spans.iter().flat_map(|s| field(2, s)).collect::<Vec<u8>>()))
 }
 
 fn metric(text: &str, line_start: &str) -> Option<f64> {
@@ -183,9 +280,55 @@ fn otlp_json_and_gzip_reach_the_detectors_and_bad_requests_are_named() {
     assert!(run.stderr.contains("aiir: 3 events read"), "{}", run.stderr);
 }
 
+#[test]
+fn otlp_grpc_calls_reach_the_detectors_and_bad_calls_get_the_status_otlp_names() {
+    let server = Server::start(&["--max-body-bytes", "65536"]);
+    let rejected = span(2, &[("gen_ai.input.messages", "nope")]);
+    let arguments = r#"{"order_id": "A-10482' OR '1'='1"}"#;
+    let tool = span(3, &[("gen_ai.tool.name", "lookup_order"), ("gen_ai.tool.call.arguments", arguments)]);
+    let request = traces_request(&[rejected, tool]);
+    let (code, text, response) = server.grpc_call(TRACES, &gzip(&request), Some("gzip"));
+    assert_eq!(code, 0, "{text}");
+    // ExportTraceServiceResponse { partial_success { rejected_spans: 1, error_message } }
+    assert_eq!(response.get(2..4), Some(&[0x08, 1][..]), "{response:?}");
+    assert!(String::from_utf8_lossy(&response).contains("(span \"0202020202020202\")"), "{response:?}");
+    assert_eq!(server.grpc_call(LOGS, b"", None), (0, String::new(), vec![]), "an empty request is whole");
+
+    let status = |method: &str, message: &[u8], encoding: Option<&str>| {
+        let (code, text, _) = server.grpc_call(method, message, encoding);
+        (code, text)
+    };
+    let (code, text) = status(TRACES, b"\x0a\xff\xff\xff", None);
+    assert_eq!(code, 3, "INVALID_ARGUMENT: {text}");
+    assert!(text.contains("invalid protobuf ExportTraceServiceRequest"), "{text}");
+    assert_eq!(status(LOGS, b"not gzip", Some("gzip")).0, 3, "a broken gzip body is INVALID_ARGUMENT");
+    assert_eq!(status(LOGS, b"", Some("br")).0, 12, "an unknown encoding is UNIMPLEMENTED");
+    let (code, text) = status(TRACES, &vec![0; 70_000], None);
+    assert_eq!(code, 8, "RESOURCE_EXHAUSTED past --max-body-bytes: {text}");
+    assert_eq!(status(TRACES, &gzip(&vec![0; 1 << 20]), Some("gzip")).0, 8, "decompressed size is capped");
+    assert_eq!(status("/opentelemetry.proto.collector.metrics.v1.MetricsService/Export", b"", None).0, 12);
+
+    let text = server.metrics_when(|t| t.contains("aiir_findings_total{"));
+    let count = |l: &str| metric(&text, l).unwrap_or_else(|| panic!("no {l} in\n{text}"));
+    assert_eq!(count(r#"aiir_events_received_total{source="unknown_service",format="otlp-grpc"}"#), 1.0);
+    assert_eq!(count(r#"aiir_events_rejected_total{format="otlp-grpc"}"#), 1.0);
+    assert_eq!(count(&format!(r#"aiir_http_requests_total{{route="{TRACES}",status="0"}}"#)), 1.0);
+    assert_eq!(count(&format!(r#"aiir_http_requests_total{{route="{TRACES}",status="3"}}"#)), 1.0);
+    assert_eq!(count(&format!(r#"aiir_http_requests_total{{route="{TRACES}",status="8"}}"#)), 2.0);
+    assert_eq!(count(&format!(r#"aiir_http_requests_total{{route="{LOGS}",status="12"}}"#)), 1.0);
+    assert_eq!(count(r#"aiir_http_requests_total{route="other",status="12"}"#), 1.0);
+
+    let run = server.stop();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rules = run.event_rules();
+    assert!(rules.contains(&("0303030303030303".into(), "tool-abuse/injection".into())), "{rules:?}");
+    assert!(run.stderr.contains("aiir: 1 events read"), "{}", run.stderr);
+}
+
 /// Send the spans of tests/otel/send_spans.py; their ids by name.
 fn send_spans(python: &str, server: &Server, args: &[&str]) -> serde_json::Value {
-    let endpoint = format!("http://{}/v1/traces", server.addr);
+    let endpoint =
+        if args.contains(&"grpc") { server.grpc_endpoint() } else { format!("{}/v1/traces", server.endpoint()) };
     let out = Command::new(python)
         .arg(root().join("tests/otel/send_spans.py"))
         .args(["--endpoint", &endpoint])
@@ -198,17 +341,18 @@ fn send_spans(python: &str, server: &Server, args: &[&str]) -> serde_json::Value
 }
 
 #[test]
-fn opentelemetry_python_sdk_spans_over_protobuf_and_json_are_inspected() {
+fn opentelemetry_python_sdk_spans_over_protobuf_json_and_grpc_are_inspected() {
     let python = test_python();
     let server = Server::start(&[]);
     let protobuf = send_spans(&python, &server, &["--encoding", "protobuf", "--gzip"]);
     let json = send_spans(&python, &server, &["--encoding", "json"]);
-    let text = server.metrics_when(|t| t.contains(r#"format="otlp-json""#));
+    let grpc = send_spans(&python, &server, &["--encoding", "grpc", "--gzip"]);
+    let text = server.metrics_when(|t| t.contains(r#"format="otlp-json""#) && t.contains(r#"format="otlp-grpc""#));
     let run = server.stop();
     assert_eq!(run.code, 0, "{}", run.stderr);
 
     let rules = run.event_rules();
-    for ids in [&protobuf, &json] {
+    for ids in [&protobuf, &json, &grpc] {
         let of = |name: &str| -> Vec<String> {
             let id = ids[name].as_str().unwrap();
             rules.iter().filter(|(e, _)| e == id).map(|(_, r)| r.clone()).collect()
@@ -225,17 +369,18 @@ fn opentelemetry_python_sdk_spans_over_protobuf_and_json_are_inspected() {
     assert_eq!(injection["session"], "conv-protobuf");
 
     let count = |l: &str| metric(&text, l).unwrap_or_else(|| panic!("no {l} in\n{text}"));
-    for format in ["otlp-protobuf", "otlp-json"] {
+    for format in ["otlp-protobuf", "otlp-json", "otlp-grpc"] {
         assert_eq!(count(&format!(r#"aiir_events_received_total{{source="otel-test-app",format="{format}"}}"#)), 4.0);
         assert_eq!(count(&format!(r#"aiir_spans_skipped_total{{format="{format}"}}"#)), 1.0);
     }
-    assert_eq!(count(r#"aiir_findings_total{plugin="tool-abuse",severity="high"}"#), 2.0, "{text}");
+    assert_eq!(count(r#"aiir_findings_total{plugin="tool-abuse",severity="high"}"#), 3.0, "{text}");
     assert_eq!(count(r#"aiir_http_requests_total{route="/v1/traces",status="200"}"#), 2.0);
-    assert!(run.stderr.contains("aiir: 8 events read"), "{}", run.stderr);
+    assert_eq!(count(&format!(r#"aiir_http_requests_total{{route="{TRACES}",status="0"}}"#)), 1.0);
+    assert!(run.stderr.contains("aiir: 12 events read"), "{}", run.stderr);
 }
 
 #[test]
-fn a_flood_past_the_queue_gets_503_and_plugin_errors_are_counted() {
+fn a_flood_past_the_queue_gets_503_or_unavailable_and_plugin_errors_are_counted() {
     let wasm = crate::support::guest("hostile");
     let config = format!(
         "[[detector]]\nname = \"hostile\"\nwasm = {:?}\n[detector.limits]\ntimeout_ms = 400\n[detector.settings]\nattack = \"loop\"\n",
@@ -250,6 +395,10 @@ fn a_flood_past_the_queue_gets_503_and_plugin_errors_are_counted() {
     assert_eq!(replies[0], (200, "{}".into()));
     let busy = replies.iter().find(|(status, _)| *status == 503).unwrap_or_else(|| panic!("no 503: {replies:?}"));
     assert!(busy.1.contains(r#""code":14"#) && busy.1.contains("queue is full"), "{busy:?}");
+    let request = traces_request(&[self::span(0xf1, &[("gen_ai.tool.name", "x")])]);
+    let calls: Vec<(i32, String, Vec<u8>)> = (0..6).map(|_| server.grpc_call(TRACES, &request, None)).collect();
+    let busy = calls.iter().find(|(code, ..)| *code == 14).unwrap_or_else(|| panic!("no UNAVAILABLE: {calls:?}"));
+    assert!(busy.1.contains("queue is full"), "{busy:?}");
     let text = server.metrics_when(|_| true);
     let rejected = metric(&text, r#"aiir_http_requests_total{route="/v1/traces",status="503"}"#);
     assert!(rejected.is_some_and(|n| n >= 1.0), "{text}");

@@ -15,10 +15,11 @@ type Rules = BTreeMap<String, BTreeSet<String>>;
 
 /// Run tests/otel/instrumented_app.py against `server`: scenario -> {span, native}.
 fn app(server: &Server, instrumentation: &str, protocol: &str, content: &str) -> Value {
+    let endpoint = if protocol == "grpc" { server.grpc_endpoint() } else { server.endpoint() };
     let out = Command::new(test_python())
         .arg(root().join("tests/otel/instrumented_app.py"))
         .args(["--instrumentation", instrumentation, "--protocol", protocol, "--content", content])
-        .args(["--endpoint", &server.endpoint()])
+        .args(["--endpoint", &endpoint])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -73,10 +74,11 @@ fn incidents(store: &std::path::Path) -> Vec<Incident> {
     all
 }
 
-/// The app under `instrumentation` over each protocol: the same findings as the
-/// native events, and an incident for the injection in the store.
+/// The app under `instrumentation` over each transport and encoding (OTLP/HTTP with
+/// protobuf and JSON, OTLP/gRPC): the same findings as the native events, and an
+/// incident for the injection in the store.
 fn finds_what_native_events_give(instrumentation: &str, content: &str) {
-    for protocol in ["http/protobuf", "http/json"] {
+    for protocol in ["http/protobuf", "http/json", "grpc"] {
         let store = fresh_store();
         let server = Server::start(&["--store", store.to_str().unwrap(), "--join-wait", "2s"]);
         let scenarios = app(&server, instrumentation, protocol, content);

@@ -11,7 +11,7 @@ calls it once per scenario, instrumented by one of:
   openllmetry   opentelemetry-instrumentation-openai (Traceloop's OpenLLMetry)
 
 Spans and log records go through the SDK's batch processors and the OTLP exporter
-named by --protocol. Prints one JSON object: scenario -> {"span": hex span id,
+named by --protocol (for grpc, --endpoint is the gRPC listener's). Prints one JSON object: scenario -> {"span": hex span id,
 "native": the equivalent aiir events}, so the test can compare what aiir finds in the
 telemetry with what it finds in the native events.
 
@@ -83,6 +83,13 @@ def exporters(protocol, endpoint):
     elif protocol == "http/json":
         from opentelemetry.exporter.otlp.json.http._log_exporter import OTLPLogExporter
         from opentelemetry.exporter.otlp.json.http.trace_exporter import OTLPSpanExporter
+    elif protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        # gRPC exporters take the endpoint without a path: both services are on it.
+        return (OTLPSpanExporter(endpoint=endpoint, insecure=True, timeout=10),
+                OTLPLogExporter(endpoint=endpoint, insecure=True, timeout=10))
     else:
         raise SystemExit(f"unknown protocol {protocol}")
     return (OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces", timeout=10),
@@ -114,7 +121,7 @@ def native(scenario, user, answer):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--instrumentation", choices=["openai-v2", "openinference", "openllmetry"], required=True)
-    parser.add_argument("--protocol", choices=["http/protobuf", "http/json"], default="http/protobuf")
+    parser.add_argument("--protocol", choices=["http/protobuf", "http/json", "grpc"], default="http/protobuf")
     parser.add_argument("--content", choices=["span", "event", "none"], default="span")
     parser.add_argument("--endpoint", required=True)
     args = parser.parse_args()

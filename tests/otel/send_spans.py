@@ -1,8 +1,9 @@
-"""Send real OpenTelemetry GenAI spans to `aiir serve` with the OTLP/HTTP exporters.
+"""Send real OpenTelemetry GenAI spans to `aiir serve` with the OTLP exporters.
 
 Used by tests/all/serve.rs. The spans are made by the OpenTelemetry Python SDK and sent
 by its exporters: `--encoding protobuf` (opentelemetry-exporter-otlp-proto-http, the
-default exporter) or `--encoding json` (opentelemetry-exporter-otlp-json-http).
+default exporter), `--encoding json` (opentelemetry-exporter-otlp-json-http) or
+`--encoding grpc` (opentelemetry-exporter-otlp-proto-grpc; --endpoint http://HOST:PORT).
 Prints one JSON object on stdout: span name -> span id (hex), so the test can match
 findings to spans. Exits 1 when the export does not succeed.
 
@@ -62,6 +63,12 @@ def make_spans(tag):
 
 
 def exporter(encoding, endpoint, gzip):
+    if encoding == "grpc":
+        from grpc import Compression
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        compression = Compression.Gzip if gzip else Compression.NoCompression
+        return OTLPSpanExporter(endpoint=endpoint, insecure=True, compression=compression, timeout=10)
     if encoding == "protobuf":
         from opentelemetry.exporter.otlp.proto.http import Compression
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -78,7 +85,7 @@ def exporter(encoding, endpoint, gzip):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--endpoint", required=True)
-    parser.add_argument("--encoding", choices=["protobuf", "json"], default="protobuf")
+    parser.add_argument("--encoding", choices=["protobuf", "json", "grpc"], default="protobuf")
     parser.add_argument("--gzip", action="store_true")
     args = parser.parse_args()
     spans = make_spans(args.encoding)

@@ -10,7 +10,7 @@ use crate::output::{Style, diagnostic, terminal};
 use crate::review::{ReviewOptions, Verdict, review};
 use crate::run::{JobOptions, Outcome, RunOptions, run};
 use crate::runtime::{Cache, Grant, Runtime, Sandbox, Setup};
-use crate::serve::{DEFAULT_LISTEN, ServeOptions, serve};
+use crate::serve::{DEFAULT_GRPC_LISTEN, DEFAULT_LISTEN, ServeOptions, serve};
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use std::io::IsTerminal as _;
@@ -40,13 +40,13 @@ enum Command {
     /// or some plugin calls failed (everything else still went through), 2 on a
     /// configuration or usage error.
     Run(RunArgs),
-    /// Receive OpenTelemetry GenAI traces and logs over OTLP/HTTP and run them through
-    /// the same path as `run`: detectors, store, incidents, responders.
+    /// Receive OpenTelemetry GenAI traces and logs over OTLP/HTTP and OTLP/gRPC and run
+    /// them through the same path as `run`: detectors, store, incidents, responders.
     ///
     /// Accepts `POST /v1/traces` and `POST /v1/logs` as OTLP protobuf or OTLP/JSON (gzip
-    /// or not), serves Prometheus metrics on `GET /metrics` and `GET /healthz`; writes
-    /// findings as `run` does. Stops on SIGINT or SIGTERM after inspecting what it has
-    /// queued.
+    /// or not), and the trace and logs services' gRPC `Export` on `--grpc-listen`;
+    /// serves Prometheus metrics on `GET /metrics` and `GET /healthz`; writes findings
+    /// as `run` does. Stops on SIGINT or SIGTERM after inspecting what it has queued.
     Serve(ServeArgs),
     /// Show what a plugin is: name, version, event kinds, world, imports, sha256, size.
     Inspect(InspectArgs),
@@ -164,7 +164,15 @@ struct ServeArgs {
     /// from other machines, without authentication: say so explicitly.
     #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
     listen: SocketAddr,
-    /// Largest request body in bytes, compressed and decompressed (413 past it).
+    /// Address to listen on for OTLP/gRPC (the trace and logs services); port 0 picks a
+    /// free one.
+    #[arg(long, value_name = "ADDR", default_value = DEFAULT_GRPC_LISTEN)]
+    grpc_listen: SocketAddr,
+    /// Do not listen for OTLP/gRPC.
+    #[arg(long, conflicts_with = "grpc_listen")]
+    no_grpc: bool,
+    /// Largest request body in bytes, compressed and decompressed (413 past it; gRPC:
+    /// RESOURCE_EXHAUSTED).
     #[arg(long, value_name = "BYTES", default_value_t = 4 << 20)]
     max_body_bytes: usize,
     /// Export requests queued for the detectors before new ones get 503.
@@ -284,6 +292,7 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let opts = ServeOptions {
         job: args.job.options(),
         listen: args.listen,
+        grpc_listen: (!args.no_grpc).then_some(args.grpc_listen),
         max_body: args.max_body_bytes,
         queue: args.queue,
         join_wait: args.join_wait,

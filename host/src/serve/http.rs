@@ -4,9 +4,10 @@
 
 use super::Batch;
 use super::auth::{Access, Refusal, Sender};
+use super::ingest::{Busy, Rejected};
 use super::metrics::{self, Metrics};
 use crate::decode::DecodeError;
-use crate::decode::otel::{self, Export, Joiner, Records, proto};
+use crate::decode::otel::{self, Joiner, Records, proto};
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
@@ -16,9 +17,9 @@ use hyper::header::{
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::json;
 use std::io::Read as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc};
 
 /// A response of ours: the whole body in memory.
@@ -44,7 +45,7 @@ pub struct Shared {
 }
 
 /// Time allowed to receive a request body: a slow client does not hold a slot forever.
-const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+pub(super) const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// gRPC status codes used in OTLP/HTTP error bodies.
 const INVALID_ARGUMENT: i32 = 3;
@@ -55,8 +56,8 @@ const UNAUTHENTICATED: i32 = 16;
 /// Answer one request and count it. `peer` is the fingerprint of the client's TLS
 /// certificate, when it sent one.
 pub async fn handle(req: Request<Incoming>, shared: &Shared, peer: Option<&[u8; 32]>) -> Reply {
-    let path = req.uri().path();
-    let route = route(path);
+    let path = req.uri().path().to_owned();
+    let route = route(&path);
     let open = route == "other" || (shared.access.metrics_open && matches!(route, "/metrics" | "/healthz"));
     let authorization = req.headers().get(AUTHORIZATION).map(HeaderValue::as_bytes);
     let sender = match shared.access.identify(authorization, peer) {
@@ -155,16 +156,16 @@ impl Encoding {
     }
 
     /// An export response, with a partial success when spans or records were rejected.
-    fn success(self, signal: Signal, rejected: &[DecodeError]) -> Reply {
-        let message: Vec<&str> = rejected.iter().take(3).map(|e| e.message.as_str()).collect();
-        let message = message.join("; ");
-        let n = rejected.len() as i64;
+    fn success(self, signal: Signal, rejected: &Rejected) -> Reply {
+        let Rejected { count, message } = rejected;
         let body = match self {
-            Self::Protobuf => proto::encode_response(n, &message),
-            Self::Json if n == 0 => b"{}".to_vec(),
-            Self::Json => json!({"partialSuccess": {signal.rejected_field(): n.to_string(), "errorMessage": message}})
-                .to_string()
-                .into(),
+            Self::Protobuf => proto::encode_response(*count, message),
+            Self::Json if *count == 0 => b"{}".to_vec(),
+            Self::Json => {
+                json!({"partialSuccess": {signal.rejected_field(): count.to_string(), "errorMessage": message}})
+                    .to_string()
+                    .into()
+            }
         };
         bytes(StatusCode::OK, self.content_type(), body)
     }
@@ -184,8 +185,9 @@ async fn export(req: Request<Incoming>, signal: Signal, sender: Option<&Sender>,
         Ok(e) => e,
         Err(message) => return text(StatusCode::UNSUPPORTED_MEDIA_TYPE, "text/plain", message),
     };
-    let Ok(_permit) = shared.in_flight.try_acquire() else {
-        return busy(encoding, "too many export requests at once; retry later");
+    let _permit = match shared.slot() {
+        Ok(permit) => permit,
+        Err(e) => return busy(encoding, e),
     };
     let body = match read_body(req, shared.max_body).await {
         Ok(body) => body,
@@ -194,41 +196,31 @@ async fn export(req: Request<Incoming>, signal: Signal, sender: Option<&Sender>,
             return encoding.error(status, code, &message);
         }
     };
-    let mut records = match encoding.decode(signal, &body) {
+    let records = match encoding.decode(signal, &body) {
         Ok(records) => records,
         Err(e) => return encoding.error(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, &e.message),
     };
-    if let Some(sender) = sender {
-        records.keep_sources(|source| sender.may_send_as(source), &sender.name);
-    }
-    enqueue(encoding, signal, records, body.len() as u64, shared)
+    enqueue(encoding, signal, records, body.len() as u64, sender, shared)
 }
 
-/// Join the request's calls and hand the events of those now whole to the detectors,
-/// or say 503 when the queue is full (before joining: an exporter retries the lot).
-fn enqueue(encoding: Encoding, signal: Signal, records: Records, bytes: u64, shared: &Shared) -> Reply {
-    let permit = match shared.queue.try_reserve() {
-        Ok(permit) => permit,
-        Err(_) => return busy(encoding, "the detectors are behind: the queue is full; retry later"),
-    };
-    let (Export { decoded, rejected }, duplicates) = {
-        let mut joiner = shared.joiner();
-        let before = joiner.duplicates;
-        let export = joiner.take(records, Instant::now());
-        (export, joiner.duplicates - before)
-    };
-    shared.metrics.duplicates(duplicates);
-    shared.metrics.accepted(encoding.label(), &decoded.events, decoded.skipped, rejected.len() as u64);
-    if !decoded.events.is_empty() || !decoded.blind.is_empty() {
-        let number = shared.batches.fetch_add(1, Ordering::Relaxed) + 1;
-        permit.send(Ok(Batch { number, decoded, bytes }));
+/// Queue the request's events, or say 503 when the queue is full.
+fn enqueue(
+    encoding: Encoding,
+    signal: Signal,
+    records: Records,
+    bytes: u64,
+    sender: Option<&Sender>,
+    shared: &Shared,
+) -> Reply {
+    match shared.enqueue(encoding.label(), records, bytes, sender) {
+        Ok(rejected) => encoding.success(signal, &rejected),
+        Err(e) => busy(encoding, e),
     }
-    encoding.success(signal, &rejected)
 }
 
 /// 503 with `Retry-After`, which the OTLP exporters honour.
-fn busy(encoding: Encoding, message: &str) -> Reply {
-    let mut reply = encoding.error(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE, message);
+fn busy(encoding: Encoding, why: Busy) -> Reply {
+    let mut reply = encoding.error(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE, why.message());
     reply.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("1"));
     reply
 }

@@ -140,7 +140,7 @@ impl Metrics {
         self.state().duplicates += n;
     }
 
-    /// An HTTP request to `route` answered with `status`.
+    /// An HTTP request to `route` answered with `status` (a gRPC call: its status code).
     pub fn request(&self, route: &'static str, status: u16) {
         *self.state().requests.entry((route, status)).or_default() += 1;
     }
@@ -192,7 +192,8 @@ impl Metrics {
         sample(&mut out, "aiir_queue_depth", &[], self.queue_depth.load(Ordering::Relaxed).max(0));
         family(&mut out, "aiir_queue_capacity", "gauge", "Requests the queue holds before answering 503.");
         sample(&mut out, "aiir_queue_capacity", &[], self.queue_capacity);
-        family(&mut out, "aiir_http_requests_total", "counter", "HTTP requests answered, by route and status.");
+        let help = "HTTP requests answered, by route and status (for gRPC methods, the gRPC status code).";
+        family(&mut out, "aiir_http_requests_total", "counter", help);
         for ((route, status), n) in &s.requests {
             sample(&mut out, "aiir_http_requests_total", &[("route", route), ("status", &status.to_string())], *n);
         }

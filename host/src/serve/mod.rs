@@ -1,19 +1,22 @@
-//! `aiir serve`: OTLP/HTTP ingest. AI applications export their OpenTelemetry traces
-//! (`POST /v1/traces`) and logs (`POST /v1/logs`) here, as protobuf or JSON; the GenAI
-//! calls in them (joined across the two signals, see [`crate::decode::otel::join`])
-//! become events, and the events go down the same path as `aiir run`'s lines: the
-//! detectors, the store with correlation and responders, the findings' output.
+//! `aiir serve`: OTLP ingest. AI applications export their OpenTelemetry traces
+//! (`POST /v1/traces`) and logs (`POST /v1/logs`) here, as protobuf or JSON, or over
+//! gRPC ([`grpc`]); the GenAI calls in them (joined across the two signals, see
+//! [`crate::decode::otel::join`]) become events, and the events go down the same path
+//! as `aiir run`'s lines: the detectors, the store with correlation and responders, the
+//! findings' output.
 //!
-//! The HTTP side ([`http`]) decodes requests on the runtime's worker threads and puts
-//! their events on a bounded queue; the job of `aiir run` takes them off in
-//! order. A full queue, or too many requests at once, is answered with 503 and
-//! `Retry-After`, so memory stays bounded when input outruns the detectors. `GET
-//! /metrics` serves [`metrics`]. SIGINT or SIGTERM stops accepting, lets requests in
-//! flight finish, lets go of the calls still waiting for their other records, inspects
-//! what is queued and prints the summary.
+//! Both transports ([`http`], [`grpc`]) decode requests on the runtime's worker threads
+//! and put their events on a bounded queue ([`ingest`]); the job of `aiir run`
+//! takes them off in order. A full queue, or too many requests at once, is answered
+//! with 503 and `Retry-After` (gRPC: `UNAVAILABLE`), so memory stays bounded when input
+//! outruns the detectors. `GET /metrics` serves [`metrics`]. SIGINT or SIGTERM stops
+//! accepting, lets requests in flight finish, lets go of the calls still waiting for
+//! their other records, inspects what is queued and prints the summary.
 
 pub mod auth;
+pub mod grpc;
 pub mod http;
+pub mod ingest;
 pub mod metrics;
 pub mod tls;
 
@@ -28,6 +31,7 @@ use auth::Access;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulConnection;
 use metrics::Metrics;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -35,8 +39,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
@@ -47,6 +51,8 @@ pub struct ServeOptions {
     pub job: JobOptions,
     /// The address to listen on; port 0 picks a free port.
     pub listen: SocketAddr,
+    /// The address to listen on for OTLP/gRPC, if at all.
+    pub grpc_listen: Option<SocketAddr>,
     /// The largest request body, compressed or not.
     pub max_body: usize,
     /// Export requests the queue holds before answering 503.
@@ -57,6 +63,8 @@ pub struct ServeOptions {
 
 /// The default listening address: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4318";
+/// The default OTLP/gRPC address: loopback, the OTLP port for gRPC.
+pub const DEFAULT_GRPC_LISTEN: &str = "127.0.0.1:4317";
 
 /// The input name of OTLP requests in messages: `OTLP:12` is the 12th batch of events.
 const INPUT: &str = "OTLP";
@@ -106,11 +114,32 @@ pub async fn serve(opts: &ServeOptions) -> anyhow::Result<Outcome> {
     let config = read_config(opts.job.config.as_deref())?;
     let access = config.serve.clone();
     let tls = access.tls.as_ref().map(|files| tls::acceptor(files, &[b"http/1.1"])).transpose()?;
+    let grpc_tls = access.tls.as_ref().map(|files| tls::acceptor(files, &[b"h2"])).transpose()?;
     let mut job = Job::start(&opts.job, &config, Arc::new(Counters::default())).await?;
     let metrics = Arc::new(Metrics::new(job.plugin_names(), opts.queue));
     job.count_with(metrics.clone());
     let signal = shutdown_signal()?;
-    let listener = listen(opts.listen, &access, tls.is_some()).await?;
+    let listener = listen(opts.listen, &access, |bound| {
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        format!(
+            "aiir: listening on {bound} ({scheme}; POST /v1/traces, POST /v1/logs, GET /metrics, GET /healthz{})",
+            who(&access)
+        )
+    })
+    .await?;
+    let grpc_listener = match opts.grpc_listen {
+        Some(addr) => Some(
+            listen(addr, &access, |bound| {
+                format!(
+                    "aiir: listening for OTLP/gRPC on {bound} ({}{})",
+                    if tls.is_some() { "TLS" } else { "plaintext" },
+                    who(&access)
+                )
+            })
+            .await?,
+        ),
+        None => None,
+    };
     let (queue, batches) = mpsc::channel(opts.queue.max(1));
     let shared = Arc::new(http::Shared {
         queue,
@@ -122,13 +151,18 @@ pub async fn serve(opts: &ServeOptions) -> anyhow::Result<Outcome> {
         access,
     });
     let (stop, stopped) = watch::channel(false);
-    let server = tokio::spawn(accept(listener, shared.clone(), tls, stopped.clone()));
+    let server = tokio::spawn(accept(listener, shared.clone(), tls, stopped.clone(), Protocol::Http));
+    let grpc =
+        grpc_listener.map(|l| tokio::spawn(accept(l, shared.clone(), grpc_tls, stopped.clone(), Protocol::Grpc)));
     let ticker = tokio::spawn(let_go(shared.clone(), stopped));
     let stopper = async move {
         signal.await;
         diagnostic("aiir: stopping: finishing requests in flight and the queue");
         let _ = stop.send(true);
         let _ = tokio::join!(server, ticker);
+        if let Some(grpc) = grpc {
+            let _ = grpc.await;
+        }
         let held = shared.joiner().flush();
         shared.send(held).await;
         // The last sender goes with `shared`: the queue ends once it is drained.
@@ -176,30 +210,53 @@ impl http::Shared {
     }
 }
 
-/// Bind and say where (tests read the line to use port 0). Off loopback, only senders
-/// who prove themselves may send: without any, refuse to start.
-async fn listen(addr: SocketAddr, access: &Access, tls: bool) -> anyhow::Result<TcpListener> {
+/// Bind and say where with `announce` (tests read the line to use port 0). Off
+/// loopback, only senders who prove themselves may send: without any, refuse to start.
+async fn listen(
+    addr: SocketAddr,
+    access: &Access,
+    announce: impl FnOnce(SocketAddr) -> String,
+) -> anyhow::Result<TcpListener> {
     anyhow::ensure!(
         addr.ip().is_loopback() || access.required(),
-        "refusing to listen on {addr}: other machines could send events that open incidents and drive          responders; name the senders and their tokens or certificates in the config's [[serve.sender]]          (README, \"Who may send\"), or listen on loopback"
+        "refusing to listen on {addr}: other machines could send events that open incidents and drive \
+         responders; name the senders and their tokens or certificates in the config's [[serve.sender]] \
+         (README, \"Who may send\"), or listen on loopback"
     );
     let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-    let bound = listener.local_addr()?;
-    let scheme = if tls { "https" } else { "http" };
-    let who =
-        if access.required() { format!("{} senders", access.senders.len()) } else { "anyone on this machine".into() };
-    diagnostic(&format!(
-        "aiir: listening on {bound} ({scheme}; POST /v1/traces, POST /v1/logs, GET /metrics, GET /healthz; from {who})"
-    ));
+    diagnostic(&announce(listener.local_addr()?));
     Ok(listener)
 }
 
-/// Accept connections until told to stop; then let each finish its request in flight.
+/// Who may send, for the listening line.
+fn who(access: &Access) -> String {
+    match access.senders.len() {
+        0 => "; from anyone on this machine".into(),
+        n => format!("; from {n} senders"),
+    }
+}
+
+/// An accepted connection, plain or TLS.
+pub trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static> Io for T {}
+
+/// What a listener speaks.
+#[derive(Debug, Clone, Copy)]
+enum Protocol {
+    /// OTLP/HTTP, `/metrics` and `/healthz` over HTTP/1.1.
+    Http,
+    /// OTLP/gRPC over HTTP/2.
+    Grpc,
+}
+
+/// Accept connections until told to stop, each served in `protocol` (after its TLS
+/// handshake when the server speaks TLS); then let each finish its requests in flight.
 async fn accept(
     listener: TcpListener,
     shared: Arc<http::Shared>,
     tls: Option<TlsAcceptor>,
     mut stop: watch::Receiver<bool>,
+    protocol: Protocol,
 ) {
     let slots = Arc::new(Semaphore::new(CONNECTIONS));
     let mut connections = JoinSet::new();
@@ -215,7 +272,11 @@ async fn accept(
             _ = stop.changed() => break,
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else { continue };
-        connections.spawn(connection(stream, tls.clone(), shared.clone(), stop.clone(), slot));
+        let (tls, shared, stop) = (tls.clone(), shared.clone(), stop.clone());
+        match protocol {
+            Protocol::Http => connections.spawn(serve_http(stream, tls, shared, stop, slot)),
+            Protocol::Grpc => connections.spawn(grpc::connection(stream, tls, shared, stop, slot)),
+        };
         while connections.try_join_next().is_some() {}
     }
     drop(listener);
@@ -225,35 +286,36 @@ async fn accept(
     }
 }
 
-/// Serve one connection, after its TLS handshake when the server speaks TLS.
-async fn connection(
-    stream: tokio::net::TcpStream,
+/// The connection to serve, after its TLS handshake when the server speaks TLS, and the
+/// fingerprint of the client's certificate, if it sent one; or why the handshake failed.
+pub(crate) async fn handshake(
+    stream: TcpStream,
     tls: Option<TlsAcceptor>,
-    shared: Arc<http::Shared>,
-    stop: watch::Receiver<bool>,
-    _slot: tokio::sync::OwnedSemaphorePermit,
-) {
-    let Some(tls) = tls else { return serve_http(TokioIo::new(stream), None, shared, stop).await };
+) -> Result<(Box<dyn Io>, Option<[u8; 32]>), String> {
+    let Some(tls) = tls else { return Ok((Box::new(stream), None)) };
     match tokio::time::timeout(HANDSHAKE, tls.accept(stream)).await {
         Ok(Ok(stream)) => {
             let peer = tls::client_fingerprint(stream.get_ref().1);
-            serve_http(TokioIo::new(stream), peer, shared, stop).await;
+            Ok((Box::new(stream), peer))
         }
-        Ok(Err(e)) => shared.metrics.handshake_failed(&e.to_string()),
-        Err(_) => shared.metrics.handshake_failed("timed out"),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("timed out".into()),
     }
 }
 
-/// Serve HTTP/1.1 on a connection whose client certificate, if any, has this
-/// fingerprint; close it gracefully on a stop signal.
-async fn serve_http<S>(
-    io: TokioIo<S>,
-    peer: Option<[u8; 32]>,
+/// Serve HTTP/1.1 on a connection, after its TLS handshake when the server speaks TLS;
+/// the connection's `slot` is free when it ends.
+async fn serve_http(
+    stream: TcpStream,
+    tls: Option<TlsAcceptor>,
     shared: Arc<http::Shared>,
-    mut stop: watch::Receiver<bool>,
-) where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
+    stop: watch::Receiver<bool>,
+    _slot: OwnedSemaphorePermit,
+) {
+    let (io, peer) = match handshake(stream, tls).await {
+        Ok(connection) => connection,
+        Err(why) => return shared.metrics.handshake_failed(&why),
+    };
     let service = service_fn(move |req| {
         let shared = shared.clone();
         async move { Ok::<_, Infallible>(http::handle(req, &shared, peer.as_ref()).await) }
@@ -261,8 +323,18 @@ async fn serve_http<S>(
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(10))
-        .serve_connection(io, service);
-    tokio::pin!(conn);
+        .serve_connection(TokioIo::new(io), service);
+    until_stopped(Box::pin(conn), stop).await;
+}
+
+/// A connection being served, HTTP/1.1 or HTTP/2.
+pub(crate) type Connection =
+    std::pin::Pin<Box<dyn GracefulConnection<Error = hyper::Error, Output = Result<(), hyper::Error>> + Send>>;
+
+/// Serve a connection to its end, or close it gracefully on a stop signal: requests in
+/// flight are answered, new ones refused. (Boxed, not generic: rustc cannot prove a
+/// generic connection future `Send` here.)
+async fn until_stopped(mut conn: Connection, mut stop: watch::Receiver<bool>) {
     tokio::select! {
         result = conn.as_mut() => {
             if let Err(e) = result {
