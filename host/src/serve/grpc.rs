@@ -12,7 +12,7 @@
 use super::auth::{Refusal, Sender};
 use super::http::{BODY_TIMEOUT, Shared};
 use super::ingest::Busy;
-use super::{handshake, until_stopped};
+use super::{Io, until_stopped};
 use crate::decode::DecodeError;
 use crate::decode::otel::{Records, proto};
 use bytes::{Buf as _, BufMut as _, Bytes};
@@ -24,10 +24,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use std::convert::Infallible;
 use std::future::{Ready, ready};
 use std::sync::Arc;
-use tokio::net::TcpStream;
-use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::watch;
-use tokio_rustls::TlsAcceptor;
 use tonic::body::Body;
 use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::server::{Grpc, UnaryService};
@@ -48,19 +45,9 @@ const METHODS: [(&str, Decode); 2] = [
 
 type Decode = fn(&[u8]) -> Result<Records, DecodeError>;
 
-/// Serve one HTTP/2 connection of gRPC calls, after its TLS handshake when the server
-/// speaks TLS; the connection's `slot` is free when it ends.
-pub async fn connection(
-    stream: TcpStream,
-    tls: Option<TlsAcceptor>,
-    shared: Arc<Shared>,
-    stop: watch::Receiver<bool>,
-    _slot: OwnedSemaphorePermit,
-) {
-    let (io, peer) = match handshake(stream, tls).await {
-        Ok(connection) => connection,
-        Err(why) => return shared.metrics.handshake_failed(&why),
-    };
+/// Serve one HTTP/2 connection of gRPC calls, whose client certificate, if any, has
+/// this fingerprint.
+pub async fn connection(io: Box<dyn Io>, peer: Option<[u8; 32]>, shared: Arc<Shared>, stop: watch::Receiver<bool>) {
     let service = service_fn(move |req| {
         let shared = shared.clone();
         async move { Ok::<_, Infallible>(handle(req, &shared, peer.as_ref()).await) }

@@ -40,7 +40,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
@@ -273,10 +273,16 @@ async fn accept(
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else { continue };
         let (tls, shared, stop) = (tls.clone(), shared.clone(), stop.clone());
-        match protocol {
-            Protocol::Http => connections.spawn(serve_http(stream, tls, shared, stop, slot)),
-            Protocol::Grpc => connections.spawn(grpc::connection(stream, tls, shared, stop, slot)),
-        };
+        connections.spawn(async move {
+            match handshake(stream, tls).await {
+                Ok((io, peer)) => match protocol {
+                    Protocol::Http => serve_http(io, peer, shared, stop).await,
+                    Protocol::Grpc => grpc::connection(io, peer, shared, stop).await,
+                },
+                Err(why) => shared.metrics.handshake_failed(&why),
+            }
+            drop(slot);
+        });
         while connections.try_join_next().is_some() {}
     }
     drop(listener);
@@ -288,10 +294,7 @@ async fn accept(
 
 /// The connection to serve, after its TLS handshake when the server speaks TLS, and the
 /// fingerprint of the client's certificate, if it sent one; or why the handshake failed.
-pub(crate) async fn handshake(
-    stream: TcpStream,
-    tls: Option<TlsAcceptor>,
-) -> Result<(Box<dyn Io>, Option<[u8; 32]>), String> {
+async fn handshake(stream: TcpStream, tls: Option<TlsAcceptor>) -> Result<(Box<dyn Io>, Option<[u8; 32]>), String> {
     let Some(tls) = tls else { return Ok((Box::new(stream), None)) };
     match tokio::time::timeout(HANDSHAKE, tls.accept(stream)).await {
         Ok(Ok(stream)) => {
@@ -303,19 +306,9 @@ pub(crate) async fn handshake(
     }
 }
 
-/// Serve HTTP/1.1 on a connection, after its TLS handshake when the server speaks TLS;
-/// the connection's `slot` is free when it ends.
-async fn serve_http(
-    stream: TcpStream,
-    tls: Option<TlsAcceptor>,
-    shared: Arc<http::Shared>,
-    stop: watch::Receiver<bool>,
-    _slot: OwnedSemaphorePermit,
-) {
-    let (io, peer) = match handshake(stream, tls).await {
-        Ok(connection) => connection,
-        Err(why) => return shared.metrics.handshake_failed(&why),
-    };
+/// Serve HTTP/1.1 on a connection whose client certificate, if any, has this
+/// fingerprint.
+async fn serve_http(io: Box<dyn Io>, peer: Option<[u8; 32]>, shared: Arc<http::Shared>, stop: watch::Receiver<bool>) {
     let service = service_fn(move |req| {
         let shared = shared.clone();
         async move { Ok::<_, Infallible>(http::handle(req, &shared, peer.as_ref()).await) }
