@@ -52,23 +52,46 @@ fn native(scenarios: &Value) -> (Rules, Vec<Incident>) {
         .flat_map(|s| s["native"].as_array().unwrap().iter().map(Value::to_string))
         .collect();
     let (_dir, log) = temp_file("native.jsonl", lines.join("\n").as_bytes());
+    let (_config_dir, config) = config();
     let store = fresh_store();
-    let run = aiir_run(&["--store", store.to_str().unwrap(), log.to_str().unwrap()]);
+    let run =
+        aiir_run(&["--config", config.to_str().unwrap(), "--store", store.to_str().unwrap(), log.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     (rules_by_scenario(&run, scenarios, |name, _| format!("native-{name}")), incidents(&store))
 }
 
-/// An incident as the two stores may be compared: family, severity, findings.
-type Incident = (String, String, u64);
+/// The detectors that read model calls and tool calls, and `contain`, which proposes
+/// blocking a principal after one injection: a responder that answers these scenarios.
+fn config() -> (tempfile::TempDir, std::path::PathBuf) {
+    let detectors = ["prompt-injection", "jailbreak", "system-prompt-leak", "sensitive-data-leak", "tool-abuse"];
+    let mut text: String = detectors.iter().map(|d| format!("[[detector]]\nname = \"{d}\"\n")).collect();
+    text.push_str("[[responder]]\nname = \"contain\"\n[responder.settings]\nmin_findings = 1\n");
+    temp_file("aiir.toml", text.as_bytes())
+}
+
+/// An incident as the two stores may be compared: family, severity, findings, and the
+/// actions the responders proposed (responder, kind, status).
+type Incident = (String, String, u64, Vec<(String, String, String)>);
 
 fn incidents(store: &std::path::Path) -> Vec<Incident> {
-    let list = store_json(store.to_str().unwrap(), "incidents", &["list", "--json"]);
-    let s = |v: &Value| v.as_str().unwrap().to_owned();
+    let db = store.to_str().unwrap();
+    let list = store_json(db, "incidents", &["list", "--json"]);
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
     let mut all: Vec<Incident> = list
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| (s(&i["family"]), s(&i["severity"]), i["finding_count"].as_u64().unwrap()))
+        .map(|i| {
+            let shown = store_json(db, "incidents", &["show", i["id"].as_str().unwrap(), "--json"]);
+            let mut actions: Vec<_> = shown["actions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| (s(&a["responder"]), s(&a["kind"]), s(&a["status"])))
+                .collect();
+            actions.sort();
+            (s(&i["family"]), s(&i["severity"]), i["finding_count"].as_u64().unwrap(), actions)
+        })
         .collect();
     all.sort();
     all
@@ -80,7 +103,9 @@ fn incidents(store: &std::path::Path) -> Vec<Incident> {
 fn finds_what_native_events_give(instrumentation: &str, content: &str) {
     for protocol in ["http/protobuf", "http/json", "grpc"] {
         let store = fresh_store();
-        let server = Server::start(&["--store", store.to_str().unwrap(), "--join-wait", "2s"]);
+        let (_dir, config) = config();
+        let args = ["--config", config.to_str().unwrap(), "--store", store.to_str().unwrap(), "--join-wait", "2s"];
+        let server = Server::start(&args);
         let scenarios = app(&server, instrumentation, protocol, content);
         let run = server.stop();
         assert_eq!(run.code, 0, "{}", run.stderr);
@@ -100,7 +125,12 @@ fn finds_what_native_events_give(instrumentation: &str, content: &str) {
         assert!(!run.stderr.contains("hint:"), "content was captured: {context}");
         let opened = incidents(&store);
         assert_eq!(opened, native_incidents, "serve --store opens what run --store opens: {context}");
-        assert!(opened.iter().any(|(family, _, _)| family == "prompt-injection"), "{opened:?}");
+        assert!(opened.iter().any(|(family, ..)| family == "prompt-injection"), "{opened:?}");
+        let blocked = opened.iter().any(|(family, .., actions)| {
+            family == "prompt-injection"
+                && actions.iter().any(|(who, kind, _)| who == "contain" && kind == "block-principal")
+        });
+        assert!(blocked, "the responder answered the injection: {opened:?}");
     }
 }
 
