@@ -98,8 +98,8 @@ pub(super) fn span_call(span: Span, resource: &Attributes) -> Result<Option<Call
 }
 
 /// What a log record says of a call; `None` for records that are not GenAI events.
-/// `n` numbers the record in its request, for an id when it names no span.
-pub(super) fn log_call(record: LogRecord, resource: &Attributes, n: usize) -> Result<Option<Call>, DecodeError> {
+pub(super) fn log_call(record: LogRecord, resource: &Attributes) -> Result<Option<Call>, DecodeError> {
+    let digest = record_digest(&record);
     let attrs = Attributes::new(record.attributes);
     let name =
         if record.event_name.is_empty() { attrs.text("event.name").unwrap_or_default() } else { record.event_name };
@@ -118,13 +118,33 @@ pub(super) fn log_call(record: LogRecord, resource: &Attributes, n: usize) -> Re
     let kind = Kind::Inference { content, input_tokens: tokens(&attrs, true)?, output_tokens: tokens(&attrs, false)? };
     let time = record.time_unix_nano.as_ref().filter(|t| !is_zero(t)).or(record.observed_time_unix_nano.as_ref());
     let time_unix_nano = nanos(time.unwrap_or(&Value::Null), "timeUnixNano")?;
-    let id = if record.span_id.is_empty() { format!("log-{time_unix_nano}-{n}") } else { record.span_id.clone() };
+    let id = if record.span_id.is_empty() { format!("log-{digest}") } else { record.span_id.clone() };
     let mut call = base(&attrs, resource, id, time_unix_nano, kind);
     call.key = key(&record.trace_id, &record.span_id);
     if !record.trace_id.is_empty() {
         call.attributes.insert("otel.trace_id".into(), record.trace_id);
     }
     Ok(Some(call))
+}
+
+/// The id of a record that names no span: a digest of what it says and when, so that the
+/// same record sent again (an exporter's retry) is the same event, and no two differ by
+/// their place in a request alone.
+fn record_digest(record: &LogRecord) -> String {
+    use sha2::{Digest as _, Sha256};
+    let mut hash = Sha256::new();
+    for part in [&record.time_unix_nano, &record.observed_time_unix_nano] {
+        hash.update(part.as_ref().map(Value::to_string).unwrap_or_default());
+        hash.update([0]);
+    }
+    hash.update(record.event_name.as_bytes());
+    hash.update(record.body.to_string());
+    for kv in &record.attributes {
+        hash.update([0]);
+        hash.update(kv.key.as_bytes());
+        hash.update(kv.value.to_string());
+    }
+    hash.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn key(trace: &str, span: &str) -> Option<super::call::Key> {

@@ -178,7 +178,7 @@ impl LogsRequest {
             let resource = value::Attributes::new(rl.resource.attributes);
             for record in rl.scope_logs.into_iter().flat_map(|s| s.log_records) {
                 n += 1;
-                records.take(convention::log_call(record, &resource, n), || format!("log record {n}"));
+                records.take(convention::log_call(record, &resource), || format!("log record {n}"));
             }
         }
         records
@@ -626,6 +626,21 @@ mod conventions {
         assert_eq!(calls, [("shell".to_owned(), CURL.to_owned())]);
         assert_eq!(late.events[0].id, "cd");
         assert_eq!(joiner.held(), 0);
+    }
+
+    #[test]
+    fn a_record_without_a_span_is_named_by_what_it_says() {
+        let record = |text: &str| {
+            json!({"eventName": "gen_ai.user.message", "timeUnixNano": "7",
+            "body": {"kvlistValue": {"values": [{"key": "content", "value": {"stringValue": text}}]}}})
+        };
+        let ids = |records: Vec<Value>| -> Vec<String> {
+            decode_line(&logs(records)).unwrap().events.into_iter().map(|e| e.id).collect()
+        };
+        let (first, second) = (ids(vec![record("a"), record("b")]), ids(vec![record("b")]));
+        assert_ne!(first[0], first[1], "{first:?}");
+        assert_eq!(first[1], second[0], "the same record again is the same event");
+        assert!(first[0].starts_with("log-"), "{first:?}");
     }
 
     #[test]
