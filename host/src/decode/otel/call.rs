@@ -75,6 +75,21 @@ impl Call {
         }
     }
 
+    /// Roughly the bytes it holds: its texts, ids and attributes.
+    pub(super) fn size(&self) -> usize {
+        let texts = match &self.kind {
+            Kind::Inference { content, .. } => {
+                let messages = content.input.iter().chain(&content.output).map(|m| m.content.len());
+                let documents = content.retrieved.iter().map(|d| d.id.len() + d.source.len() + d.content.len());
+                let calls = content.calls.iter().map(|c| c.name.len() + c.arguments.len());
+                messages.chain(documents).chain(calls).sum()
+            }
+            Kind::Tool(t) => t.tool.len() + t.arguments.len() + t.result.as_ref().map_or(0, String::len),
+        };
+        let attributes: usize = self.attributes.iter().map(|(k, v)| k.len() + v.len()).sum();
+        texts + attributes + self.id.len() + self.source.len()
+    }
+
     /// A model call that says nothing of its messages: the instrumentation records
     /// no content.
     pub(super) fn blind(&self) -> bool {

@@ -7,7 +7,8 @@
 //! whole: a span that carries its own messages (or is a tool's), or a span joined to
 //! records that hold the model's answer. Otherwise it is held for at most the wait
 //! (`aiir serve --join-wait`, 10 s by default) from its first record, then let go with
-//! what has arrived. A log record arriving for a call already let go is a duplicate
+//! what has arrived; when more is held than the bounds allow (calls, bytes), the oldest
+//! is let go early. A log record arriving for a call already let go is a duplicate
 //! (a span and records that both carry the messages) and is dropped.
 
 use super::call::{Call, Key};
@@ -18,6 +19,9 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(10);
 /// Calls held at most; past it the oldest is let go early, so memory stays bounded.
 const MAX_HELD: usize = 16_384;
+/// The bytes of text held at most, likewise: records with no span to wait for cannot
+/// pin more than this.
+const MAX_HELD_BYTES: usize = 64 << 20;
 /// Calls let go that are remembered, to drop their late duplicates.
 const MAX_DONE: usize = 65_536;
 
@@ -30,6 +34,8 @@ pub struct Joiner {
     order: VecDeque<(Instant, Key)>,
     done: HashSet<Key>,
     done_order: VecDeque<Key>,
+    /// The bytes of the calls held.
+    bytes: usize,
     /// Records dropped as duplicates of a call already let go.
     pub duplicates: u64,
 }
@@ -38,6 +44,7 @@ pub struct Joiner {
 struct Held {
     span: Option<Call>,
     logs: Option<Call>,
+    bytes: usize,
 }
 
 impl Held {
@@ -68,6 +75,7 @@ impl Joiner {
             order: VecDeque::new(),
             done: HashSet::new(),
             done_order: VecDeque::new(),
+            bytes: 0,
             duplicates: 0,
         }
     }
@@ -86,15 +94,18 @@ impl Joiner {
         }
         if call.from_span && call.content().is_none_or(|c| !c.is_empty()) {
             // A span with its own messages: records held for it say the same.
-            let held = self.held.remove(&key);
+            let held = self.unhold(&key);
             self.duplicates += u64::from(held.is_some_and(|h| h.logs.is_some()));
             self.remember(key);
             return vec![call];
         }
+        let bytes = call.size();
+        self.bytes += bytes;
         let held = self.held.entry(key.clone()).or_insert_with(|| {
             self.order.push_back((now, key.clone()));
-            Held { span: None, logs: None }
+            Held { span: None, logs: None, bytes: 0 }
         });
+        held.bytes += bytes;
         if call.from_span {
             held.span = Some(call);
         } else {
@@ -107,17 +118,23 @@ impl Joiner {
         if held.whole() {
             out.extend(self.release(&key));
         }
-        if self.held.len() > MAX_HELD {
-            out.extend(self.oldest());
+        while self.over() {
+            let Some(call) = self.oldest() else { break };
+            out.push(call);
         }
         out
+    }
+
+    /// Whether more is held than the bounds allow.
+    fn over(&self) -> bool {
+        self.held.len() > MAX_HELD || self.bytes > MAX_HELD_BYTES
     }
 
     /// Calls whose wait is over at `now`.
     pub(super) fn expire(&mut self, now: Instant) -> Vec<Call> {
         let mut out = Vec::new();
         while let Some((since, key)) = self.order.front() {
-            if now.duration_since(*since) < self.wait && self.held.len() <= MAX_HELD {
+            if now.duration_since(*since) < self.wait && !self.over() {
                 break;
             }
             let key = key.clone();
@@ -130,6 +147,7 @@ impl Joiner {
     /// Every call held, at the end of input.
     pub(super) fn drain(&mut self) -> Vec<Call> {
         self.order.clear();
+        self.bytes = 0;
         let mut out: Vec<Call> = self.held.drain().map(|(_, held)| held.into_call()).collect();
         out.sort_by_key(|c| c.time_unix_nano);
         out
@@ -147,9 +165,16 @@ impl Joiner {
 
     /// Let a held call go.
     fn release(&mut self, key: &Key) -> Option<Call> {
-        let held = self.held.remove(key)?;
+        let held = self.unhold(key)?;
         self.remember(key.clone());
         Some(held.into_call())
+    }
+
+    /// Stop holding a call.
+    fn unhold(&mut self, key: &Key) -> Option<Held> {
+        let held = self.held.remove(key)?;
+        self.bytes -= held.bytes;
+        Some(held)
     }
 
     /// Remember a call let go, to drop its late records.

@@ -629,6 +629,22 @@ mod conventions {
     }
 
     #[test]
+    fn records_waiting_for_their_span_hold_bounded_bytes() {
+        let big = "x".repeat(1 << 20);
+        let record = |span: usize| {
+            json!({"eventName": "gen_ai.user.message", "traceId": "t", "spanId": format!("s{span}"),
+            "timeUnixNano": "7", "body": {"kvlistValue": {"values": [{"key": "content", "value": {"stringValue": big}}]}}})
+        };
+        let mut joiner = Joiner::new(join::DEFAULT_WAIT);
+        let records = logs((0..80).map(record).collect());
+        let early = joiner.take(decode_logs_json(&records).unwrap(), Instant::now()).decoded;
+        assert!(!early.events.is_empty(), "past 64 MiB the oldest are let go early");
+        assert_eq!(early.events[0].id, "s0", "oldest first");
+        assert!(joiner.held() <= 64, "{} held", joiner.held());
+        assert_eq!(early.events.len() + joiner.flush().events.len(), 80, "none is lost");
+    }
+
+    #[test]
     fn a_record_without_a_span_is_named_by_what_it_says() {
         let record = |text: &str| {
             json!({"eventName": "gen_ai.user.message", "timeUnixNano": "7",
