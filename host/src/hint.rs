@@ -4,7 +4,7 @@
 //! naming the settings that turn content capture on.
 
 use crate::output::{diagnostic, terminal};
-use crate::serve::metrics::Metrics;
+use crate::serve::metrics::{MAX_SOURCE_BYTES, Metrics};
 use std::collections::BTreeSet;
 
 /// Sources told already; past this many, later ones are counted but not named.
@@ -42,7 +42,7 @@ impl Blind {
         diagnostic(&format!(
             "aiir: hint: GenAI calls from source {} carry no message content, so the detectors see \
              only their metadata; turn content capture on in the instrumentation: {CONTENT_CAPTURE}",
-            terminal::line(&format!("{source:?}"))
+            terminal::line(&format!("{:?}", aiir_boundary::cap(source, MAX_SOURCE_BYTES)))
         ));
     }
 }

@@ -18,6 +18,8 @@ const BUCKETS: [f64; 16] =
 /// Distinct `source` label values kept; later sources count under `other`, so a client
 /// cannot grow the metrics without bound by inventing service names.
 const MAX_SOURCES: usize = 64;
+/// The longest `source` label: a client names its own service, at any length.
+pub const MAX_SOURCE_BYTES: usize = 128;
 
 /// What `aiir serve` has done so far.
 #[derive(Debug)]
@@ -78,9 +80,7 @@ impl Metrics {
     pub fn accepted(&self, format: &'static str, events: &[Event], skipped: u64, rejected: u64) {
         let mut s = self.state();
         for event in events {
-            let known = s.events_in.contains_key(&(event.source.clone(), format));
-            let sources = s.events_in.len();
-            let source = if known || sources < MAX_SOURCES { event.source.clone() } else { "other".into() };
+            let source = label(&event.source, s.events_in.len(), |l| s.events_in.contains_key(&(l.to_owned(), format)));
             *s.events_in.entry((source, format)).or_default() += 1;
         }
         *s.skipped.entry(format).or_default() += skipped;
@@ -125,7 +125,7 @@ impl Metrics {
     /// A model call from `source` came without message content.
     pub fn blind(&self, source: &str) {
         let mut s = self.state();
-        let source = bounded(&s.blind, source);
+        let source = label(source, s.blind.len(), |l| s.blind.contains_key(l));
         *s.blind.entry(source).or_default() += 1;
     }
 
@@ -201,9 +201,11 @@ impl Metrics {
     }
 }
 
-/// `source` as a label of `counts`, or `other` once [`MAX_SOURCES`] are kept.
-fn bounded(counts: &BTreeMap<String, u64>, source: &str) -> String {
-    if counts.contains_key(source) || counts.len() < MAX_SOURCES { source.to_owned() } else { "other".into() }
+/// `source` as a label, capped at [`MAX_SOURCE_BYTES`]: itself while fewer than
+/// [`MAX_SOURCES`] are kept (`kept`) or when it is `known` already, else `other`.
+fn label(source: &str, kept: usize, known: impl Fn(&str) -> bool) -> String {
+    let capped = aiir_boundary::cap(source, MAX_SOURCE_BYTES).into_owned();
+    if kept < MAX_SOURCES || known(&capped) { capped } else { "other".into() }
 }
 
 fn latency(out: &mut String, s: &State) {
@@ -248,6 +250,19 @@ mod tests {
 
     fn finding(severity: Severity) -> Finding {
         Finding { rule: "r".into(), title: "t".into(), severity, confidence: 1.0, techniques: vec![], evidence: vec![] }
+    }
+
+    #[test]
+    fn a_source_label_is_capped_and_past_the_limit_is_other() {
+        let m = Metrics::new(vec![], 1);
+        let long = "s".repeat(10_000);
+        m.blind(&long);
+        m.blind(&long);
+        (0..MAX_SOURCES).for_each(|i| m.blind(&format!("svc-{i}")));
+        let text = m.render();
+        let line = text.lines().find(|l| l.contains("sss")).unwrap();
+        assert!(line.len() < 300 && line.ends_with("} 2"), "{line}");
+        assert!(text.contains(r#"aiir_genai_calls_without_content_total{source="other"} 1"#), "{text}");
     }
 
     #[test]

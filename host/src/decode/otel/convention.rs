@@ -14,7 +14,7 @@
 
 use super::call::{Call, Content, Kind};
 use super::value::{self, Attributes};
-use super::{LogRecord, Span};
+use super::{LogRecord, Span, SpanEvent};
 use crate::decode::call::ToolUse;
 use crate::decode::{DecodeError, role, text_of};
 use crate::runtime as wit;
@@ -78,11 +78,11 @@ impl Convention {
 }
 
 /// The call a span describes; `None` for spans that are not GenAI calls.
-pub(super) fn span_call(span: Span, resource: &Attributes) -> Result<Option<Call>, DecodeError> {
-    let attrs = Attributes::new(span.attributes.clone());
+pub(super) fn span_call(mut span: Span, resource: &Attributes) -> Result<Option<Call>, DecodeError> {
+    let attrs = Attributes::new(std::mem::take(&mut span.attributes));
     let kind = match Convention::of(&attrs, &span) {
         None => return Ok(None),
-        Some(Convention::GenAi) => genai_kind(&attrs, &span)?,
+        Some(Convention::GenAi) => genai_kind(&attrs, &span.name, std::mem::take(&mut span.events))?,
         Some(Convention::OpenInference(kind)) => match openinference_kind(&kind, &attrs, &span.name)? {
             Some(kind) => kind,
             None => return Ok(None),
@@ -198,14 +198,15 @@ fn tokens(attrs: &Attributes, input: bool) -> Result<Option<u32>, DecodeError> {
 
 // --- OpenTelemetry GenAI (and OpenLLMetry) ------------------------------------------
 
-fn genai_kind(attrs: &Attributes, span: &Span) -> Result<Kind, DecodeError> {
+/// A GenAI span's call, from its attributes, name and span events.
+fn genai_kind(attrs: &Attributes, name: &str, events: Vec<SpanEvent>) -> Result<Kind, DecodeError> {
     let operation = attrs.text("gen_ai.operation.name");
     let tool = operation.as_deref() == Some("execute_tool")
         || (operation.is_none() && attrs.get("gen_ai.tool.name").is_some());
     if tool {
         let tool = attrs
             .text("gen_ai.tool.name")
-            .unwrap_or_else(|| span.name.strip_prefix("execute_tool ").unwrap_or(&span.name).to_owned());
+            .unwrap_or_else(|| name.strip_prefix("execute_tool ").unwrap_or(name).to_owned());
         return Ok(Kind::Tool(wit::ToolCall {
             tool,
             arguments: attrs.text("gen_ai.tool.call.arguments").unwrap_or_default(),
@@ -213,8 +214,8 @@ fn genai_kind(attrs: &Attributes, span: &Span) -> Result<Kind, DecodeError> {
         }));
     }
     let mut content = attributes_content(attrs)?;
-    for event in &span.events {
-        let fields = Attributes::new(event.attributes.clone());
+    for event in events {
+        let fields = Attributes::new(event.attributes);
         let more =
             if event.name == DETAILS { attributes_content(&fields)? } else { event_content(&event.name, &fields)? };
         content.extend(more);

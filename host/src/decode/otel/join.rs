@@ -159,7 +159,8 @@ impl Joiner {
     }
 
     /// How many calls are held.
-    pub fn held(&self) -> usize {
+    #[cfg(test)]
+    pub(super) fn held(&self) -> usize {
         self.held.len()
     }
 
