@@ -45,8 +45,8 @@ fn inspect_many(rt: &tokio::runtime::Runtime, plugin: &mut Plugin, event: &Event
     rt.block_on(async {
         let started = Instant::now();
         for _ in 0..iters {
-            let (result, _) = plugin.inspect(black_box(event)).await;
-            black_box(result.expect("inspect succeeds"));
+            let verdict = plugin.inspect(black_box(event), "").await;
+            black_box(verdict.result.expect("inspect succeeds"));
         }
         started.elapsed()
     })
@@ -79,8 +79,8 @@ fn detectors(c: &mut Criterion) {
     for (name, wasm) in PACK {
         let mut plugin = start(&rt, &runtime, name, wasm);
         let event = events.iter().find(|e| plugin.wants(kind(e))).expect("an event of a kind it asks for");
-        let (first, _) = rt.block_on(plugin.inspect(event));
-        let findings = first.unwrap_or_else(|e| panic!("{name} fails on {}: {e}", event.id));
+        let first = rt.block_on(plugin.inspect(event, ""));
+        let findings = first.result.unwrap_or_else(|e| panic!("{name} fails on {}: {e}", event.id));
         assert!(findings.is_empty(), "{name} finds {} in benign {}", findings.len(), event.id);
         group.bench_function(format!("wasm/{name}"), |b| {
             b.iter_custom(|iters| inspect_many(&rt, &mut plugin, event, iters));

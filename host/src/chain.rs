@@ -6,7 +6,7 @@ use crate::output::{self, terminal};
 use crate::policy::{Breaker, BreakerConfig, OnError, PACE_CALLS, Pace};
 use crate::role::Role;
 use crate::route::Routes;
-use crate::runtime::{CallStats, Event, Finding, LoadError, Plugin, PluginError, Reason, Runtime};
+use crate::runtime::{CallStats, Event, Finding, LoadError, Plugin, PluginError, Reason, Runtime, StateWrite, Verdict};
 use std::time::Instant;
 
 /// A started plugin with its failure policy.
@@ -26,22 +26,23 @@ impl Slot {
 
     /// One call, held to the plugin's time budget: a call that keeps the median of
     /// the recent calls over it fails as `slow`, and feeds the breaker like any failure.
-    async fn inspect(&mut self, event: &Event) -> (Result<Vec<Finding>, PluginError>, CallStats) {
+    /// What the call wrote to its keyed state stands even when it is failed as slow:
+    /// the instance that wrote it is kept.
+    async fn inspect(&mut self, event: &Event) -> Verdict {
         if self.breaker.is_open() {
-            return (Err(PluginError::new(Reason::Disabled, "disabled by its circuit breaker")), CallStats::default());
+            let result = Err(PluginError::new(Reason::Disabled, "disabled by its circuit breaker"));
+            return Verdict { result, stats: CallStats::default(), state: Vec::new() };
         }
-        let (result, stats) = self.plugin.inspect(event).await;
-        match self.pace.record(stats.wall) {
-            Some(median) if result.is_ok() => {
-                let detail = format!(
-                    "its calls take {} ms (median of the last {PACE_CALLS}), over its time budget of {} ms",
-                    median.as_millis(),
-                    self.pace.budget().as_millis()
-                );
-                (Err(PluginError::new(Reason::Slow, detail)), stats)
-            }
-            _ => (result, stats),
+        let mut verdict = self.plugin.inspect(event, self.role.partition.key(event)).await;
+        if let Some(median) = self.pace.record(verdict.stats.wall).filter(|_| verdict.result.is_ok()) {
+            let detail = format!(
+                "its calls take {} ms (median of the last {PACE_CALLS}), over its time budget of {} ms",
+                median.as_millis(),
+                self.pace.budget().as_millis()
+            );
+            verdict.result = Err(PluginError::new(Reason::Slow, detail));
         }
+        verdict
     }
 }
 
@@ -54,6 +55,8 @@ pub struct Reply {
     pub result: Result<Vec<Finding>, PluginError>,
     /// What the call cost; zero when the plugin was not called (breaker open).
     pub stats: CallStats,
+    /// What it changed in its keyed state.
+    pub state: Vec<StateWrite>,
 }
 
 /// The configured detectors, ready for events.
@@ -144,11 +147,11 @@ async fn inspect_with(slots: &mut [Slot], plugins: &[usize], event: &Event, at: 
     let mut outcomes = Vec::with_capacity(plugins.len());
     for &i in plugins {
         let slot = &mut slots[i];
-        let (result, stats) = slot.inspect(event).await;
+        let Verdict { result, stats, state } = slot.inspect(event).await;
         if let Err(error) = &result {
             report_failure(slot, event, at, error);
         }
-        outcomes.push(Reply { plugin: i, result, stats });
+        outcomes.push(Reply { plugin: i, result, stats, state });
     }
     outcomes
 }

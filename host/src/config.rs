@@ -32,7 +32,7 @@ use crate::pack;
 use crate::policy::{BreakerConfig, OnError};
 pub use crate::problem::Problem;
 use crate::role::{Partition, Role};
-use crate::runtime::{Grant, Limits, Sandbox, Setup};
+use crate::runtime::{Grant, KeyedState, Limits, Sandbox, Setup};
 use crate::serve::auth::Access;
 use crate::store::Mode;
 use serde::Deserialize;
@@ -424,7 +424,8 @@ fn resolve(d: RawDetector, path: String, base: &Path, problems: &mut Vec<Problem
     let role = role(&d, &wasm, &path, problems);
     let settings = serde_json::to_string(&d.settings).expect("a TOML table is valid JSON");
     let sandbox = Sandbox { grants: d.grants, deterministic: d.deterministic };
-    let setup = Setup { name: d.name, settings, limits: d.limits, sandbox };
+    let state = KeyedState::new(d.limits.max_state_bytes);
+    let setup = Setup { name: d.name, settings, limits: d.limits, sandbox, state };
     (problems.len() == before).then_some(DetectorConfig {
         path,
         wasm,
@@ -487,7 +488,7 @@ fn resolve_responder(
     let settings = serde_json::to_string(&r.settings).expect("a TOML table is valid JSON");
     // Responders get no grants: they only read what the host hands them.
     let grants = Grants { reach: r.scope, reports: reports_granted(r.reports, &r.name, &origin) };
-    let setup = Setup { name: r.name, settings, limits: r.limits, sandbox: Sandbox::default() };
+    let setup = Setup { name: r.name, settings, limits: r.limits, ..Setup::default() };
     (problems.len() == before).then_some(ResponderConfig {
         path,
         wasm,

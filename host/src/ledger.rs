@@ -1,27 +1,35 @@
 //! The ledger of a run: what `aiir run` keeps in the store as it goes. Findings are
 //! stored in batches of lines, each with the end of its last line as its input's
-//! checkpoint, in one transaction, and written out after their batch is stored. So a
-//! run that is killed and started again resumes after the last batch stored and
-//! reports no finding twice. A finding the store held before (a log read again) is
+//! checkpoint and the detectors' keyed state after it, in one transaction, and written
+//! out just before it commits. So a run that is killed and started again resumes after
+//! the last batch stored, with the state it had there: it finds what an uninterrupted
+//! run would, stores no finding twice and loses none from the output (a kill between
+//! writing and committing writes that batch again). A finding the store held before (a log read again) is
 //! written too, marked as already stored: it joins no incident a second time, so no
 //! responder acts on it again. Without a store every finding is written at once and
 //! nothing resumes.
 
 use crate::actuate::Actuators;
 use crate::actuate::guard::Guard;
+use crate::config::DetectorConfig;
 use crate::correlate::{Correlation, Family};
 use crate::output::FindingRecord;
 use crate::respond::Responders;
 use crate::runtime::{Event, Finding, Payload, PluginError};
 use crate::source::{FileId, Position};
-use crate::store::{ActionRecord, Batch, Checkpoint, Observation, PluginFinding, Store, now_unix_nano};
+use crate::store::{
+    ActionRecord, Batch, Checkpoint, Ingested, Observation, PluginFinding, PluginWrite, Store, now_unix_nano,
+};
 use anyhow::Context as _;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Lines stored together at most; a batch is also stored whenever the input pauses,
 /// and after any line with findings or a model deployment, so that responders act
-/// (and the guard knows) before the next line is looked at.
+/// (and the guard knows) before the next line is looked at, whatever the timing: the
+/// findings of a log do not depend on how fast it was read. What makes that cheap is
+/// that the store syncs to disk once per [`SYNC_EVERY`](crate::store::SYNC_EVERY),
+/// not once per batch.
 const BATCH_LINES: usize = 512;
 
 /// Where findings go once stored (at once without a store).
@@ -42,13 +50,16 @@ pub struct Hit {
     pub error: Option<PluginError>,
 }
 
-/// An event and what was found in it.
+/// An event, what was found in it, and what inspecting it changed in the detectors'
+/// keyed state.
 #[derive(Debug, Clone)]
 pub struct Inspection {
     /// The event.
     pub event: Event,
     /// Its findings.
     pub hits: Vec<Hit>,
+    /// Its changes to keyed state.
+    pub state: Vec<PluginWrite>,
 }
 
 impl Inspection {
@@ -85,6 +96,7 @@ struct Stored {
     guard: Guard,
     reports: PathBuf,
     pending: Pending,
+    keeps_state: bool,
 }
 
 /// Lines read and inspected but not yet stored.
@@ -95,6 +107,8 @@ struct Pending {
     notes: Vec<Notes>,
     source: Option<PathBuf>,
     lines: usize,
+    /// Whether a line of it must be stored at once (see [`Inspection::urgent`]).
+    urgent: bool,
 }
 
 /// What the store does not keep but an observation's records show: where its event
@@ -107,22 +121,44 @@ struct Notes {
 }
 
 impl Ledger {
-    /// Keep findings and checkpoints in the store at `path`, and answer incidents
-    /// with `responders`; nothing is kept without a store.
-    pub fn open(path: Option<&Path>, correlation: Correlation, responders: Responders) -> anyhow::Result<Self> {
+    /// Keep findings, checkpoints and keyed state in the store at `path`; nothing is
+    /// kept without a store. Incidents are answered once [`answer_with`](Self::answer_with)
+    /// names the responders.
+    pub fn open(path: Option<&Path>, correlation: Correlation) -> anyhow::Result<Self> {
         let Some(path) = path else { return Ok(Self::default()) };
-        let store = Store::open(path)?;
+        let mut store = Store::open(path)?;
+        store.group_sync(crate::store::SYNC_EVERY).context("cannot set up the store")?;
         let quarantined = store
             .quarantined()?
             .into_iter()
             .map(|(model, version, digest)| crate::actuate::guard::Quarantined { model, version, digest });
         let guard = Guard::new(quarantined, store.blocked()?);
         let reports = path.parent().unwrap_or(Path::new(".")).join("reports");
-        let pending = Pending::default();
+        let (pending, responders) = (Pending::default(), Responders::default());
         Ok(Self {
-            store: Some(Stored { store, correlation, responders, guard, reports, pending }),
+            store: Some(Stored { store, correlation, responders, guard, reports, pending, keeps_state: false }),
             tally: Tally::default(),
         })
+    }
+
+    /// Answer the incidents a batch opens or grows with `responders`.
+    pub fn answer_with(&mut self, responders: Responders) {
+        if let Some(stored) = &mut self.store {
+            stored.responders = responders;
+        }
+    }
+
+    /// Keep the detectors' keyed state in the store: what it kept for each detector is
+    /// put back into its setup, and each batch stores what its events changed.
+    /// Without it, the state lives and dies with the run.
+    pub fn keep_state(&mut self, detectors: &[DetectorConfig]) -> anyhow::Result<()> {
+        let Some(stored) = &mut self.store else { return Ok(()) };
+        stored.keeps_state = true;
+        for d in detectors {
+            let kept = stored.store.plugin_state(d.name()).context("cannot read the detectors' state")?;
+            d.setup.state.restore(kept);
+        }
+        Ok(())
     }
 
     /// The host's own findings on `event`: a quarantined model serving it, or a
@@ -159,18 +195,17 @@ impl Ledger {
         if stored.pending.source.as_deref().is_some_and(|s| s != path) {
             stored.flush(&mut self.tally, emit).await?;
         }
-        let urgent = inspections.iter().any(Inspection::urgent);
-        stored.pending.add(path, inspections, at)?;
-        if urgent || stored.pending.lines >= BATCH_LINES { stored.flush(&mut self.tally, emit).await } else { Ok(()) }
+        stored.pending.add(path, inspections, at, stored.keeps_state)?;
+        if stored.pending.due() { stored.flush(&mut self.tally, emit).await } else { Ok(()) }
     }
 
     /// Store the lines taken so far, write their new findings, and show the
-    /// incidents they opened or grew to the responders.
+    /// incidents they opened or grew to the responders. For when the input paused:
+    /// everything stored is made durable too.
     pub async fn flush(&mut self, emit: &mut Emit<'_>) -> anyhow::Result<()> {
-        match &mut self.store {
-            Some(stored) => stored.flush(&mut self.tally, emit).await,
-            None => Ok(()),
-        }
+        let Some(stored) = &mut self.store else { return Ok(()) };
+        stored.flush(&mut self.tally, emit).await?;
+        stored.store.sync().context("cannot sync the store")
     }
 }
 
@@ -181,17 +216,16 @@ impl Stored {
         if lines == 0 {
             return Ok(());
         }
-        let ingested =
-            self.store.ingest(&batch, &self.correlation, now_unix_nano()).context("cannot store findings")?;
+        let (correlation, now) = (&self.correlation, now_unix_nano());
+        // Written out before the commit: a kill in between writes them again when the
+        // run resumes, where after it they would be stored and never written.
+        let ingested = self.store.atomically_or(|t| -> anyhow::Result<Ingested> {
+            let ingested = t.ingest(&batch, correlation, now).context("cannot store findings")?;
+            write_out(&batch, &notes, &ingested, emit)?;
+            Ok(ingested)
+        })?;
         tally.opened += ingested.opened.len() as u64;
         tally.grown += ingested.grown.len() as u64;
-        let new: HashSet<(usize, usize)> = ingested.new.iter().map(|n| (n.observation, n.finding)).collect();
-        for (i, (obs, notes)) in batch.observations.iter().zip(&notes).enumerate() {
-            for (j, (pf, (version, error))) in obs.findings.iter().zip(&notes.findings).enumerate() {
-                let record = record(&obs.event, &pf.plugin, version, &pf.finding, error.as_ref());
-                emit(record.read_at(&notes.at).already_stored(!new.contains(&(i, j))))?;
-            }
-        }
         let changed = !ingested.opened.is_empty() || !ingested.grown.is_empty();
         if changed && !self.responders.is_empty() {
             let recorded = self.respond().await.context("cannot record the responders' actions")?;
@@ -210,9 +244,14 @@ impl Stored {
 
 impl Pending {
     /// Add a line's inspections (those the store must see: with findings, or moving
-    /// a model) and make its end the checkpoint.
-    fn add(&mut self, path: &Path, inspections: Vec<Inspection>, at: Position) -> anyhow::Result<()> {
-        for Inspection { event, hits } in inspections.into_iter().filter(Inspection::urgent) {
+    /// a model) and make its end the checkpoint; with `state`, their changes to keyed
+    /// state too.
+    fn add(&mut self, path: &Path, mut inspections: Vec<Inspection>, at: Position, state: bool) -> anyhow::Result<()> {
+        if state {
+            inspections.iter_mut().for_each(|i| self.batch.state.append(&mut i.state));
+        }
+        self.urgent |= inspections.iter().any(Inspection::urgent);
+        for Inspection { event, hits, .. } in inspections.into_iter().filter(Inspection::urgent) {
             let mut findings = Vec::with_capacity(hits.len());
             let mut notes = Notes { at: location(path, at), findings: Vec::with_capacity(hits.len()) };
             for h in hits {
@@ -229,6 +268,11 @@ impl Pending {
         self.source = Some(path.to_owned());
         self.lines += 1;
         Ok(())
+    }
+
+    /// Whether the batch must be stored now: it is full, or a line in it is urgent.
+    fn due(&self) -> bool {
+        self.urgent || self.lines >= BATCH_LINES
     }
 }
 
@@ -252,6 +296,18 @@ fn record<'a>(
         Some(error) => record.with_error(error),
         None => record,
     }
+}
+
+/// Write a stored batch's findings, each marked when the store held it before.
+fn write_out(batch: &Batch, notes: &[Notes], ingested: &Ingested, emit: &mut Emit<'_>) -> anyhow::Result<()> {
+    let new: HashSet<(usize, usize)> = ingested.new.iter().map(|n| (n.observation, n.finding)).collect();
+    for (i, (obs, notes)) in batch.observations.iter().zip(notes).enumerate() {
+        for (j, (pf, (version, error))) in obs.findings.iter().zip(&notes.findings).enumerate() {
+            let record = record(&obs.event, &pf.plugin, version, &pf.finding, error.as_ref());
+            emit(record.read_at(&notes.at).already_stored(!new.contains(&(i, j))))?;
+        }
+    }
+    Ok(())
 }
 
 /// Where a line was read, as a record shows it: `FILE:LINE`.

@@ -20,7 +20,7 @@
 
 use crate::chain::{Chain, Reply};
 use crate::role::Partition;
-use crate::runtime::{Event, Payload};
+use crate::runtime::Event;
 use anyhow::Context as _;
 use std::collections::VecDeque;
 use std::num::NonZeroUsize;
@@ -46,35 +46,10 @@ pub fn default_workers() -> usize {
 impl Partition {
     /// The worker, of `workers`, that inspects `event` for plugin `index`.
     fn worker(self, index: usize, event: &Event, workers: usize) -> usize {
-        let key = match self {
-            Self::Event => event_key(event),
-            Self::Model => model_key(event),
-            Self::Dataset => dataset_key(event),
-            Self::Global => return index % workers,
-        };
-        usize::try_from(fnv1a(key.as_bytes()) % workers as u64).unwrap_or(0)
-    }
-}
-
-/// Session, else principal, else model name, else id.
-fn event_key(event: &Event) -> &str {
-    let model = event.model.as_ref().map(|m| m.name.as_str());
-    event.session.as_deref().or(event.principal.as_deref()).or(model).unwrap_or(&event.id)
-}
-
-/// The model a lifecycle event acts on, else the model that served the event.
-fn model_key(event: &Event) -> &str {
-    let subject = match &event.payload {
-        Payload::ModelLifecycle(l) => Some(&l.model),
-        _ => event.model.as_ref(),
-    };
-    subject.map_or_else(|| event_key(event), |m| m.name.as_str())
-}
-
-fn dataset_key(event: &Event) -> &str {
-    match &event.payload {
-        Payload::TrainingData(t) => &t.dataset,
-        _ => event_key(event),
+        if self == Self::Global {
+            return index % workers;
+        }
+        usize::try_from(fnv1a(self.key(event).as_bytes()) % workers as u64).unwrap_or(0)
     }
 }
 

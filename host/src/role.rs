@@ -12,6 +12,7 @@
 
 use crate::correlate::Family;
 use crate::pack;
+use crate::runtime::{Event, Payload};
 
 /// What a plugin keeps its state by, and so which worker inspects an event for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +38,20 @@ impl Partition {
             Partition::Model => "model",
             Partition::Dataset => "dataset",
             Partition::Global => "global",
+        }
+    }
+
+    /// The key of `event` in this partition: what a plugin's keyed state is kept
+    /// under and what picks the worker that inspects the event for it. Session, else
+    /// principal, else model name, else id for [`Partition::Event`]; the subject
+    /// model, the data set (each falling back to the event's key), or the empty key
+    /// of [`Partition::Global`].
+    pub fn key(self, event: &Event) -> &str {
+        match self {
+            Self::Event => event_key(event),
+            Self::Model => model_key(event),
+            Self::Dataset => dataset_key(event),
+            Self::Global => "",
         }
     }
 
@@ -83,6 +98,27 @@ impl Role {
             .find(|(_, bytes)| *bytes == wasm)
             .and_then(|(name, _)| Role::of_pack(name))
             .unwrap_or(Role::UNKNOWN)
+    }
+}
+
+fn event_key(event: &Event) -> &str {
+    let model = event.model.as_ref().map(|m| m.name.as_str());
+    event.session.as_deref().or(event.principal.as_deref()).or(model).unwrap_or(&event.id)
+}
+
+/// The model a lifecycle event acts on, else the model that served the event.
+fn model_key(event: &Event) -> &str {
+    let subject = match &event.payload {
+        Payload::ModelLifecycle(l) => Some(&l.model),
+        _ => event.model.as_ref(),
+    };
+    subject.map_or_else(|| event_key(event), |m| m.name.as_str())
+}
+
+fn dataset_key(event: &Event) -> &str {
+    match &event.payload {
+        Payload::TrainingData(t) => &t.dataset,
+        _ => event_key(event),
     }
 }
 

@@ -16,6 +16,7 @@ use crate::runtime::Runtime;
 use crate::serve::metrics::Metrics;
 use crate::source::Position;
 use crate::source::feed::{self, Fed, Mode};
+use crate::store::PluginWrite;
 use anyhow::Context as _;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -102,7 +103,8 @@ pub async fn run(opts: &RunOptions) -> anyhow::Result<Outcome> {
     }
     let config = read_config(opts.job.config.as_deref())?;
     let progress = Progress::start(opts.progress && opts.follow.is_none(), total_size(&inputs));
-    let mut job = Job::start(&opts.job, &config, progress.counters().clone()).await?;
+    let keeps = if opts.follow.is_some() { State::Kept } else { State::Fresh };
+    let mut job = Job::start(&opts.job, &config, keeps, progress.counters().clone()).await?;
     let mode = match opts.follow {
         Some(poll) => {
             Mode::Follow { poll, resume: inputs.iter().map(|p| job.ledger.resume(p)).collect::<Result<_, _>>()? }
@@ -124,6 +126,17 @@ pub(crate) struct Job {
     ledger: Ledger,
     out: Out,
     store: Option<PathBuf>,
+}
+
+/// The detectors' keyed state in a job with a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum State {
+    /// Restored from the store, and kept there: a job that resumes where the last
+    /// stopped (`run --follow`, `serve`).
+    Kept,
+    /// Empty, and not kept: a job that reads its inputs from their start, and so finds
+    /// the same in them each time.
+    Fresh,
 }
 
 /// A unit of input a source hands the job (a line of a log, an export request): which
@@ -158,22 +171,30 @@ impl Unit for Fed {
 }
 
 impl Job {
-    /// Start the chain of `config` (read from `opts.config`), the store and its
-    /// responders, and open the output.
-    pub(crate) async fn start(opts: &JobOptions, config: &Config, counters: Arc<Counters>) -> anyhow::Result<Self> {
+    /// Open the store, start the chain of `config` (read from `opts.config`) with the
+    /// keyed state `state` says, the responders, and open the output.
+    pub(crate) async fn start(
+        opts: &JobOptions,
+        config: &Config,
+        state: State,
+        counters: Arc<Counters>,
+    ) -> anyhow::Result<Self> {
         let file = opts.config.as_deref();
+        let store = (!opts.no_store).then(|| opts.store.clone().unwrap_or_else(|| config.store.clone()));
+        // The store is opened and checked before any plugin is compiled.
+        let mut ledger = Ledger::open(store.as_deref(), config.correlate.clone())?;
+        if state == State::Kept {
+            ledger.keep_state(&config.detectors)?;
+        }
         let runtime = runtime_for(config, opts.cache_dir.clone())?;
         let chain = Chain::start(&runtime, config).await.map_err(|p| config_error(file, p))?;
-        let store = (!opts.no_store).then(|| opts.store.clone().unwrap_or_else(|| config.store.clone()));
         // Responders answer incidents, and only a store keeps incidents.
-        let responders = match store {
-            Some(_) => Responders::start(&runtime, config).await.map_err(|p| config_error(file, p))?,
-            None => Responders::default(),
-        };
+        if store.is_some() {
+            ledger.answer_with(Responders::start(&runtime, config).await.map_err(|p| config_error(file, p))?);
+        }
         let pipeline = Pipeline::start(chain, opts.workers).await?;
         let sink = Sink::open(opts.output.as_deref(), opts.style)
             .with_context(|| format!("cannot write {}", display(opts.output.as_deref())))?;
-        let ledger = Ledger::open(store.as_deref(), config.correlate.clone(), responders)?;
         let summary = Summary::new(pipeline.chain().plugins().len());
         let out = Out { sink, summary, counters, metrics: None, blind: Blind::default(), lines: VecDeque::new() };
         Ok(Self { pipeline, ledger, out, store })
@@ -337,9 +358,10 @@ async fn settle(
             finding,
             error: None,
         }));
+        let state = kept_state(replies, pipeline.chain());
         let line = out.lines.iter_mut().find(|l| l.waiting > 0).context("an inspected event with no line")?;
         line.waiting -= 1;
-        line.inspections.push(Inspection { event, hits });
+        line.inspections.push(Inspection { event, hits, state });
     }
 }
 
@@ -370,6 +392,16 @@ fn found(outcome: &Reply, chain: &Chain, summary: &mut Summary) -> Vec<Hit> {
             }
         }
     }
+}
+
+/// What the replies changed in their plugins' keyed state, for the store.
+fn kept_state(replies: Vec<Reply>, chain: &Chain) -> Vec<PluginWrite> {
+    let mut out = Vec::new();
+    for r in replies {
+        let plugin = chain.plugin(r.plugin).name();
+        out.extend(r.state.into_iter().map(|write| PluginWrite { plugin: plugin.to_owned(), write }));
+    }
+    out
 }
 
 /// The size of the inputs, when all are files.

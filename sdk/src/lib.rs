@@ -110,6 +110,7 @@ pub mod log;
 pub mod markdown;
 mod responder;
 mod settings;
+pub mod state;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testkit;
 mod text;
@@ -133,8 +134,8 @@ pub mod bindings {
             world: "responder",
             path: "../wit",
             with: {
-                "aiir:plugin/types@0.2.0": crate::bindings::aiir::plugin::types,
-                "aiir:plugin/host@0.2.0": crate::bindings::aiir::plugin::host,
+                "aiir:plugin/types@0.2.1": crate::bindings::aiir::plugin::types,
+                "aiir:plugin/host@0.2.1": crate::bindings::aiir::plugin::host,
             },
             pub_export_macro: true,
             export_macro_name: "__export_responder_world",

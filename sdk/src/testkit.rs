@@ -23,11 +23,21 @@ use crate::{Detector, Event, Finding, PluginInfo, Settings, SettingsError, adapt
 mod responder;
 pub use responder::{ResponderHarness, Store};
 
-/// Drives one detector instance as the host would.
+/// Drives one detector instance as the host would, with the thread's
+/// [`state`](crate::state) standing in for the host's keyed state (emptied when a
+/// harness is made).
 #[derive(Debug)]
 pub struct Harness<D> {
     detector: D,
     info: PluginInfo,
+    settings: String,
+    partition: fn(&Event) -> String,
+}
+
+/// Run `f` as if inspecting an event of `partition`: the [`state`](crate::state)
+/// functions read and write that partition.
+pub fn in_partition<R>(partition: &str, f: impl FnOnce() -> R) -> R {
+    crate::state::native::with_partition(partition, f)
 }
 
 impl<D: Detector> Harness<D> {
@@ -43,7 +53,23 @@ impl<D: Detector> Harness<D> {
         assert!(!info.kinds.is_empty(), "plugin {} asks for no event kinds", info.name);
         let mut detector = D::default();
         adapter::configure(&mut detector, json)?;
-        Ok(Self { detector, info })
+        crate::state::native::clear();
+        Ok(Self { detector, info, settings: json.to_owned(), partition: |_| String::new() })
+    }
+
+    /// Keep state by the key `partition` gives each event, as the host does by the
+    /// detector's configured partition (one partition for all when not said).
+    pub fn partition_by(mut self, partition: fn(&Event) -> String) -> Self {
+        self.partition = partition;
+        self
+    }
+
+    /// Start a new instance with the same settings, keeping the state, as the host
+    /// does after a failure or a restart.
+    pub fn restart(&mut self) {
+        let mut detector = D::default();
+        adapter::configure(&mut detector, &self.settings).unwrap_or_else(|e| panic!("settings rejected: {e:?}"));
+        self.detector = detector;
     }
 
     /// Inspect one event; an event of a kind the detector did not ask for is not
@@ -53,7 +79,9 @@ impl<D: Detector> Harness<D> {
         if !self.info.kinds.contains(&event.kind()) {
             return Vec::new();
         }
-        let findings = self.detector.inspect(event).unwrap_or_else(|e| panic!("inspect of {} failed: {e}", event.id));
+        let partition = (self.partition)(event);
+        let findings = in_partition(&partition, || self.detector.inspect(event))
+            .unwrap_or_else(|e| panic!("inspect of {} failed: {e}", event.id));
         for f in &findings {
             check_finding(&self.info, event, f);
         }

@@ -21,7 +21,7 @@ fn runtime(fuel: bool) -> Runtime {
 fn echo(runtime: &Runtime, settings: &str, limits: Limits) -> Responder {
     let wasm = std::fs::read(guest("responder-echo")).unwrap();
     let loaded = runtime.load_responder(&wasm, &Sandbox::default()).unwrap();
-    let setup = Setup { name: "echo".into(), settings: settings.into(), limits, sandbox: Sandbox::default() };
+    let setup = Setup { name: "echo".into(), settings: settings.into(), limits, ..Setup::default() };
     block_on(loaded.start(setup)).unwrap()
 }
 

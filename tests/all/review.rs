@@ -41,7 +41,7 @@ fn each_standard_detector_passes_its_cases_file() {
         assert_eq!(run.stdout.lines().filter(|l| l.starts_with("PASS  ")).count(), n, "{}", run.stdout);
         let header = format!("plugin    {name} 0.1.0");
         assert!(run.stdout.starts_with(&header), "{}", run.stdout);
-        assert!(run.stdout.contains("imports   aiir:plugin/{types, incidents}@0.2.0"), "{}", run.stdout);
+        assert!(run.stdout.contains("imports   aiir:plugin/{types, incidents}@0.2.1"), "{}", run.stdout);
     }
 }
 
@@ -78,7 +78,7 @@ fn json_output_carries_each_case_and_its_costs() {
     let report: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}:\n{}", run.stdout));
     assert_eq!(report["plugin"]["name"], "prompt-injection");
     assert_eq!(report["plugin"]["sha256"].as_str().unwrap().len(), 64);
-    assert!(report["imports"].as_array().unwrap().iter().any(|i| i == "aiir:plugin/types@0.2.0"), "{report:#}");
+    assert!(report["imports"].as_array().unwrap().iter().any(|i| i == "aiir:plugin/types@0.2.1"), "{report:#}");
     assert_eq!(report["sandbox"]["grants"], serde_json::json!([]));
     assert_eq!(report["totals"]["passed"], 1);
     assert_eq!(report["totals"]["failed"], 3);

@@ -13,8 +13,9 @@ pub mod cases;
 pub mod check;
 pub mod report;
 
+use crate::role::Partition;
 use crate::route;
-use crate::runtime::{CallStats, Event, Limits, LoadError, Loaded, Plugin, Runtime, Sandbox, Setup};
+use crate::runtime::{CallStats, Event, KeyedState, Limits, LoadError, Loaded, Plugin, Runtime, Sandbox, Setup};
 use anyhow::Context as _;
 use cases::Case;
 use check::{Failure, Found};
@@ -125,9 +126,10 @@ pub async fn review(opts: &ReviewOptions) -> anyhow::Result<Verdict> {
         other => anyhow::Error::new(other).context(format!("plugin {name}")),
     })?;
     let info = loaded.describe(&setup(&name, "{}")).await.with_context(|| format!("plugin {name}"))?;
+    let partition = crate::role::Role::of_component(&wasm).partition;
     let mut results = Vec::new();
     for case in &cases.cases {
-        results.push(run_case(&loaded, &info.name, case).await);
+        results.push(run_case(&loaded, &info.name, partition, case).await);
     }
     let plugin = PluginSummary::new(&opts.plugin, &info, &loaded);
     let report = Report { plugin, cases_file: opts.cases.clone(), cases: results };
@@ -140,14 +142,16 @@ pub async fn review(opts: &ReviewOptions) -> anyhow::Result<Verdict> {
 }
 
 fn setup(name: &str, settings: &str) -> Setup {
-    Setup { name: name.to_owned(), settings: settings.to_owned(), limits: strict_limits(), sandbox: strict_sandbox() }
+    let limits = strict_limits();
+    let state = KeyedState::new(limits.max_state_bytes);
+    Setup { name: name.to_owned(), settings: settings.to_owned(), limits, sandbox: strict_sandbox(), state }
 }
 
 /// Start a fresh plugin for the case, feed it the events, and check what it found.
-async fn run_case(loaded: &Loaded, name: &str, case: &Case) -> CaseResult {
+async fn run_case(loaded: &Loaded, name: &str, partition: Partition, case: &Case) -> CaseResult {
     let mut result = CaseResult { name: case.name.clone(), ..CaseResult::default() };
     match loaded.start(setup(name, &case.settings)).await {
-        Ok(mut plugin) => feed(&mut plugin, &case.events, &mut result).await,
+        Ok(mut plugin) => feed(&mut plugin, partition, &case.events, &mut result).await,
         Err(e) => {
             // Expectations cannot be told apart from a plugin that never ran.
             result.failures.push(start_failure(e, &case.settings_path));
@@ -159,7 +163,9 @@ async fn run_case(loaded: &Loaded, name: &str, case: &Case) -> CaseResult {
 }
 
 /// Send each event the plugin asks for; keep its findings, its errors and its cost.
-async fn feed(plugin: &mut Plugin, events: &[Event], result: &mut CaseResult) {
+/// Each case starts with empty keyed state, kept by the partition a standard
+/// detector's bytes give it (else by the event's own key), as `aiir run` keeps it.
+async fn feed(plugin: &mut Plugin, partition: Partition, events: &[Event], result: &mut CaseResult) {
     for event in events {
         let kind = route::kind(event);
         // As in `aiir run`: a plugin sees only the kinds its `info` asked for.
@@ -167,9 +173,9 @@ async fn feed(plugin: &mut Plugin, events: &[Event], result: &mut CaseResult) {
             result.not_sent.push((event.id.clone(), route::kind_name(kind)));
             continue;
         }
-        let (outcome, stats) = plugin.inspect(event).await;
-        result.cost.add(&stats);
-        match outcome {
+        let verdict = plugin.inspect(event, partition.key(event)).await;
+        result.cost.add(&verdict.stats);
+        match verdict.result {
             Ok(findings) => {
                 result.found.extend(findings.into_iter().map(|finding| Found { event: event.id.clone(), finding }));
             }

@@ -40,6 +40,10 @@ pub struct Limits {
     /// `max_stdio_bytes = 65_536`: bytes of stdout and stderr kept per call; the rest
     /// is dropped (counted, not an error).
     pub max_stdio_bytes: usize,
+    /// `max_state_bytes = 16_777_216`: bytes of keys and values a detector keeps
+    /// through the `state` imports, across all its partitions; past it the entries
+    /// written longest ago are forgotten.
+    pub max_state_bytes: usize,
 }
 
 impl Default for Limits {
@@ -57,6 +61,7 @@ impl Default for Limits {
             max_log_bytes: 64 << 10,
             max_import_calls: 1000,
             max_stdio_bytes: 64 << 10,
+            max_state_bytes: 16 << 20,
         }
     }
 }

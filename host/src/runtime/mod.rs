@@ -16,6 +16,7 @@ mod boundary;
 mod cache;
 mod capture;
 mod error;
+mod keyed;
 mod limits;
 mod link;
 mod plugin;
@@ -34,8 +35,9 @@ pub use bindings::responder::aiir::plugin::incidents::{Incident, IncidentFinding
 pub use cache::{Cache, MAX_CACHE_BYTES, sha256_hex};
 pub(crate) use error::name_list;
 pub use error::{LoadError, PluginError, Reason};
+pub use keyed::{KeyedState, MAX_KEY_BYTES, MAX_VALUE_BYTES, StateWrite};
 pub use limits::Limits;
-pub use plugin::{CallStats, LoadStats, Loaded, Plugin, Setup};
+pub use plugin::{CallStats, LoadStats, Loaded, Plugin, Setup, Verdict};
 pub use responder::{LoadedResponder, Responder};
 pub use sandbox::{Grant, Sandbox};
 pub use state::ResponseContext;

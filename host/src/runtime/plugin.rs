@@ -6,6 +6,7 @@ use super::bindings::Detector;
 use super::bindings::aiir::plugin::types as wit;
 use super::boundary;
 use super::error::{LoadError, PluginError, Reason};
+use super::keyed::{KeyedState, StateWrite};
 use super::limits::Limits;
 use super::sandbox::Sandbox;
 use super::state::PluginState;
@@ -66,6 +67,8 @@ pub struct Setup {
     pub limits: Limits,
     /// Its sandbox.
     pub sandbox: Sandbox,
+    /// What it keeps through the `state` imports, shared by all its instances.
+    pub state: KeyedState,
 }
 
 /// A warm instance: its store and its exports.
@@ -165,7 +168,7 @@ impl<W: World> Loaded<W> {
         &self.stats
     }
 
-    /// The names it imports, e.g. `aiir:plugin/types@0.2.0`.
+    /// The names it imports, e.g. `aiir:plugin/types@0.2.1`.
     pub fn imports(&self) -> &[String] {
         &self.imports
     }
@@ -259,9 +262,10 @@ impl Plugin<Detector> {
         self.info.kinds.contains(&kind)
     }
 
-    /// Inspect one event under the plugin's limits (see `run` for
-    /// what a failure does to the instance).
-    pub async fn inspect(&mut self, event: &Event) -> (Result<Vec<Finding>, PluginError>, CallStats) {
+    /// Inspect one event, whose partition key is `partition`, under the plugin's
+    /// limits (see `run` for what a failure does to the instance). What the call
+    /// wrote through the `state` imports is kept only when the instance is.
+    pub async fn inspect(&mut self, event: &Event, partition: &str) -> Verdict {
         let check = |findings, setup: &Setup, info: &PluginInfo| {
             let limits = &setup.limits;
             let cap = Cap { count: limits.max_findings, noun: "findings", reason: Reason::TooManyFindings };
@@ -269,8 +273,28 @@ impl Plugin<Detector> {
             let ns = aiir_boundary::Namespace { configured: &setup.name, declared: &info.name };
             boundary::findings(&ns, findings)
         };
-        self.run(async |d, s| d.call_inspect(s, event).await, check).await
+        let inspect = async |d: &Detector, s: &mut Store<PluginState>| {
+            s.data_mut().open_state(partition);
+            d.call_inspect(s, event).await
+        };
+        let (result, stats) = self.run(inspect, check).await;
+        let state = match self.warm.as_mut().map(|w| w.store.data_mut().take_state()) {
+            Some((Some(partition), draft)) => self.setup.state.commit(&partition, draft),
+            _ => Vec::new(),
+        };
+        Verdict { result, stats, state }
     }
+}
+
+/// What one `inspect` call gave back.
+#[derive(Debug)]
+pub struct Verdict {
+    /// The findings, or why there are none.
+    pub result: Result<Vec<Finding>, PluginError>,
+    /// What the call cost.
+    pub stats: CallStats,
+    /// What it changed in its keyed state, to store with the event.
+    pub state: Vec<StateWrite>,
 }
 
 /// A cap on how many items one call may return.
@@ -321,7 +345,7 @@ fn fuel_budget(limits: &Limits) -> u64 {
 /// A new instance with its `info`.
 async fn start_instance<W: World>(setup: &Setup, pre: &W::Pre) -> Result<(Instance<W>, PluginInfo), LoadError> {
     let limits = &setup.limits;
-    let mut store = Store::new(W::engine(pre), PluginState::new(&setup.name, &setup.sandbox, limits));
+    let mut store = Store::new(W::engine(pre), PluginState::new(&setup.name, &setup.sandbox, limits, &setup.state));
     store.limiter(|s| &mut s.limiter);
     arm(&mut store, limits);
     let exports = match tokio::time::timeout(limits.timeout(), W::instantiate(pre, &mut store)).await {

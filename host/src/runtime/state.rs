@@ -1,9 +1,11 @@
 //! What a plugin's store holds: its WASI context, its limiter, its captured output,
 //! and the host imports it may call.
 
+use super::bindings::aiir::plugin::state as keyed;
 use super::bindings::aiir::plugin::{host, types};
 use super::bindings::responder::aiir::plugin::{incidents, response};
 use super::capture::Capture;
+use super::keyed::{Draft, KeyedState};
 use super::limits::{Exceeded, Limiter, Limits};
 use super::sandbox::Sandbox;
 use super::{IncidentFinding, ModelVersion};
@@ -23,6 +25,16 @@ pub struct PluginState {
     pub(crate) capture: Capture,
     log: LogBudget,
     response: ResponseBudget,
+    keyed: Keyed,
+}
+
+/// The plugin's keyed state, and the call's view of it: the partition of the event
+/// being inspected and what the call wrote so far.
+struct Keyed {
+    shared: KeyedState,
+    cap: usize,
+    partition: Option<String>,
+    draft: Draft,
 }
 
 /// What a responder may read through the `response` imports during one `respond`
@@ -61,7 +73,7 @@ struct LogBudget {
 
 impl PluginState {
     /// State for one instance of `plugin` in `sandbox` under `limits`.
-    pub(crate) fn new(plugin: &str, sandbox: &Sandbox, limits: &Limits) -> Self {
+    pub(crate) fn new(plugin: &str, sandbox: &Sandbox, limits: &Limits, keyed: &KeyedState) -> Self {
         let capture = Capture::new(limits.max_stdio_bytes);
         Self {
             plugin: plugin.to_owned(),
@@ -71,7 +83,24 @@ impl PluginState {
             capture,
             log: LogBudget { max_calls: limits.max_log_calls, max_bytes: limits.max_log_bytes, calls: 0, bytes: 0 },
             response: ResponseBudget { max_calls: limits.max_import_calls, ..ResponseBudget::default() },
+            keyed: Keyed {
+                shared: keyed.clone(),
+                cap: limits.max_state_bytes,
+                partition: None,
+                draft: Draft::default(),
+            },
         }
+    }
+
+    /// Serve the `state` imports in `partition` until [`take_state`](Self::take_state).
+    pub(crate) fn open_state(&mut self, partition: &str) {
+        self.keyed.partition = Some(partition.to_owned());
+        self.keyed.draft = Draft::default();
+    }
+
+    /// Close the partition; its writes, for the caller to commit or drop.
+    pub(crate) fn take_state(&mut self) -> (Option<String>, Draft) {
+        (self.keyed.partition.take(), std::mem::take(&mut self.keyed.draft))
     }
 
     /// Start a call: the log and import allowances are per call.
@@ -133,6 +162,44 @@ impl response::Host for PluginState {
 
     fn versions(&mut self, model: String) -> wasmtime::Result<Vec<ModelVersion>> {
         Ok(self.response_call()?.versions.get(&model).cloned().unwrap_or_default())
+    }
+}
+
+impl keyed::Host for PluginState {
+    fn partition(&mut self) -> wasmtime::Result<String> {
+        Ok(self.keyed.partition.clone().unwrap_or_default())
+    }
+
+    fn get(&mut self, key: String) -> wasmtime::Result<Option<Vec<u8>>> {
+        let k = &self.keyed;
+        let Some(partition) = &k.partition else { return Ok(None) };
+        Ok(match k.draft.get(&key) {
+            Some(written) => written.map(<[u8]>::to_vec),
+            None => k.shared.get(partition, &key),
+        })
+    }
+
+    fn set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), String>> {
+        let k = &mut self.keyed;
+        if k.partition.is_none() {
+            return Ok(Err("state is kept only while an event is inspected".into()));
+        }
+        Ok(k.draft.set(key, value, k.cap))
+    }
+
+    fn remove(&mut self, key: String) -> wasmtime::Result<()> {
+        let k = &mut self.keyed;
+        if k.partition.is_some() {
+            // A plugin that keeps removing past its cap is flooding: trap it.
+            k.draft.remove(key, k.cap).map_err(wasmtime::Error::msg)?;
+        }
+        Ok(())
+    }
+
+    fn keys(&mut self) -> wasmtime::Result<Vec<String>> {
+        let k = &self.keyed;
+        let Some(partition) = &k.partition else { return Ok(Vec::new()) };
+        Ok(k.draft.keys(k.shared.keys(partition)))
     }
 }
 

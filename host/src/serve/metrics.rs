@@ -269,9 +269,9 @@ mod tests {
     fn counters_histograms_and_labels_render_in_text_format() {
         let m = Metrics::new(vec!["a".into(), "b\"q".into()], 8);
         let stats = CallStats { fuel: Some(500), peak_memory: 0, wall: Duration::from_micros(30) };
-        m.reply(&Reply { plugin: 0, result: Ok(vec![finding(Severity::High)]), stats }, false);
+        m.reply(&Reply { plugin: 0, result: Ok(vec![finding(Severity::High)]), stats, state: Vec::new() }, false);
         let err = PluginError::new(Reason::Fuel, "out of fuel");
-        m.reply(&Reply { plugin: 1, result: Err(err), stats: CallStats::default() }, true);
+        m.reply(&Reply { plugin: 1, result: Err(err), stats: CallStats::default(), state: Vec::new() }, true);
         m.request("/v1/traces", 200);
         let text = m.render();
         for line in [

@@ -24,7 +24,7 @@ use crate::decode::otel::Joiner;
 use crate::decode::{Decoded, Format};
 use crate::output::diagnostic;
 use crate::progress::Counters;
-use crate::run::{Job, JobOptions, Outcome, Unit, read_config};
+use crate::run::{Job, JobOptions, Outcome, State, Unit, read_config};
 use crate::source::Position;
 use anyhow::Context as _;
 use auth::Access;
@@ -115,7 +115,7 @@ pub async fn serve(opts: &ServeOptions) -> anyhow::Result<Outcome> {
     let access = config.serve.clone();
     let tls = access.tls.as_ref().map(|files| tls::acceptor(files, &[b"http/1.1"])).transpose()?;
     let grpc_tls = access.tls.as_ref().map(|files| tls::acceptor(files, &[b"h2"])).transpose()?;
-    let mut job = Job::start(&opts.job, &config, Arc::new(Counters::default())).await?;
+    let mut job = Job::start(&opts.job, &config, State::Kept, Arc::new(Counters::default())).await?;
     let metrics = Arc::new(Metrics::new(job.plugin_names(), opts.queue));
     job.count_with(metrics.clone());
     let signal = shutdown_signal()?;

@@ -1,6 +1,6 @@
 //! Ingest: events and their findings in, incidents opened or grown, in one transaction.
 
-use super::{AIIR, Checkpoint, Result, Store, Tx, audit, int, save_checkpoint, uint};
+use super::{AIIR, Checkpoint, PluginWrite, Result, Store, Tx, audit, int, save_checkpoint, uint};
 use crate::correlate::{self, Correlation, Family, Group};
 use crate::runtime::{Event, Finding, Severity};
 use rusqlite::{Connection, OptionalExtension as _, params};
@@ -16,6 +16,9 @@ pub struct Batch {
     /// Where the source stands once this batch is stored; saved in the same
     /// transaction, so a restart resumes exactly after the last stored batch.
     pub checkpoint: Option<Checkpoint>,
+    /// What the batch's events changed in the detectors' keyed state, in order; saved
+    /// in the same transaction, so a restart resumes with the state of the checkpoint.
+    pub state: Vec<PluginWrite>,
 }
 
 /// An event and its findings.
@@ -92,6 +95,7 @@ pub(super) fn ingest_in(conn: &Connection, batch: &Batch, c: &Correlation, now: 
             out.new.push(NewFinding { observation: i, finding: j, incident });
         }
     }
+    super::state::save(conn, &batch.state)?;
     if let Some(checkpoint) = &batch.checkpoint {
         save_checkpoint(conn, checkpoint, now)?;
     }

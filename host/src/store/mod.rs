@@ -24,10 +24,12 @@ mod incidents;
 mod ingest;
 mod registry;
 mod schema;
+mod state;
 mod types;
 
 pub use ingest::{Batch, Ingested, NewFinding, Observation, PluginFinding};
 pub use schema::SCHEMA_VERSION;
+pub use state::PluginWrite;
 pub use types::{
     ActionKind, ActionRecord, ActionStatus, AliasChange, AliasMove, Artifact, AuditEntry, Checkpoint, Filter,
     IncidentDetail, IncidentRecord, Mode, ModelRow, ModelVersionRow, NewAction, State, StoredFinding, TimelineEntry,
@@ -36,7 +38,7 @@ pub use types::{
 
 use rusqlite::{Connection, OptionalExtension as _, Transaction, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The actor of what aiir does on its own.
 pub const AIIR: &str = "aiir";
@@ -138,6 +140,18 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    sync: Option<GroupSync>,
+}
+
+/// How often a long-running writer's commits reach the disk: see [`Store::group_sync`].
+pub const SYNC_EVERY: Duration = Duration::from_millis(50);
+
+/// Commits that sync to disk at most every `every`, the rest left to the OS.
+#[derive(Debug)]
+struct GroupSync {
+    every: Duration,
+    last: Instant,
+    full: bool,
 }
 
 impl Store {
@@ -152,7 +166,7 @@ impl Store {
         let mut conn = Connection::open(path).map_err(open_error)?;
         configure(&conn).map_err(open_error)?;
         schema::migrate(&mut conn, path)?;
-        Ok(Self { conn, path: path.to_owned() })
+        Ok(Self { conn, path: path.to_owned(), sync: None })
     }
 
     /// The file it was opened from.
@@ -163,16 +177,60 @@ impl Store {
     /// A write transaction that takes the file's write lock at once, so reads and
     /// writes in it see one state (ids numbered from it are not taken by another run).
     fn write(&mut self) -> Result<Transaction<'_>> {
+        self.pace_sync()?;
         Ok(self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+
+    /// Sync to disk at most once per `every` instead of at every commit, for a writer
+    /// that commits many small transactions (`aiir run`'s ledger). A commit is still
+    /// atomic and survives the process being killed at any point (it is in the OS's
+    /// hands); a power cut or an OS crash may take back what was committed within the
+    /// last `every`, never part of a transaction. [`sync`](Self::sync) makes
+    /// everything committed durable now.
+    pub fn group_sync(&mut self, every: Duration) -> Result<()> {
+        self.conn.execute_batch("PRAGMA synchronous = NORMAL")?;
+        self.sync = Some(GroupSync { every, last: Instant::now(), full: false });
+        Ok(())
+    }
+
+    /// Make every commit so far durable (a no-op without [`group_sync`](Self::group_sync):
+    /// each commit already was). The WAL is synced by the checkpoint.
+    pub fn sync(&mut self) -> Result<()> {
+        let Some(g) = &mut self.sync else { return Ok(()) };
+        self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        g.last = Instant::now();
+        Ok(())
+    }
+
+    /// Under [`group_sync`](Self::group_sync), make the next commit a syncing one when
+    /// the last sync is `every` old.
+    fn pace_sync(&mut self) -> Result<()> {
+        let Some(g) = &mut self.sync else { return Ok(()) };
+        let due = g.last.elapsed() >= g.every;
+        if due != g.full {
+            self.conn.execute_batch(if due { "PRAGMA synchronous = FULL" } else { "PRAGMA synchronous = NORMAL" })?;
+            g.full = due;
+        }
+        if due {
+            g.last = Instant::now();
+        }
+        Ok(())
     }
 
     /// Make several changes as one: all of them are stored, or none (an error from `f`,
     /// a crash). An actuator uses it to record an action's outcome with the change it
     /// made: the alias moved, the action `executed`, the incident `recovered`.
     pub fn atomically<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        self.atomically_or(f)
+    }
+
+    /// [`atomically`](Self::atomically) with `f`'s own error type: `f` may do what is
+    /// not the store's (write records out) before the commit, and an error of its
+    /// own rolls everything back.
+    pub fn atomically_or<T, E: From<StoreError>>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T, E>) -> Result<T, E> {
         let tx = self.write()?;
         let out = f(&Tx { conn: &tx })?;
-        tx.commit()?;
+        tx.commit().map_err(StoreError::from)?;
         Ok(out)
     }
 }

@@ -12,10 +12,13 @@ struct Migration {
 }
 
 /// Every step, in order; a new step is a new file, never an edit of a shipped one.
-const MIGRATIONS: &[Migration] = &[Migration { version: 1, sql: include_str!("migrations/0001_initial.sql") }];
+const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, sql: include_str!("migrations/0001_initial.sql") },
+    Migration { version: 2, sql: include_str!("migrations/0002_plugin_state.sql") },
+];
 
 /// The schema version this aiir writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Bring the file to [`SCHEMA_VERSION`], or refuse a file of a newer one.
 pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

@@ -56,7 +56,7 @@ fn batch(events: &[(&str, u64, &str)]) -> Batch {
             findings: vec![finding("prompt-injection/direct", Severity::Medium)],
         })
         .collect();
-    Batch { observations, checkpoint: None }
+    Batch { observations, ..Batch::default() }
 }
 
 fn ingest(store: &mut Store, b: &Batch) -> Ingested {

@@ -12,13 +12,17 @@ mod principal;
 mod recent;
 
 use aiir_sdk::prelude::*;
+use aiir_sdk::state;
 use config::Config;
 use datakit::Redacted;
 use principal::{Principal, Rule};
-use statekit::Lru;
+use serde::{Deserialize, Serialize};
+use statekit::{Lru, stable_hash};
 
-/// Principals remembered; the least recently seen is forgotten beyond it.
+/// Principals remembered; the least recently seen are forgotten beyond it.
 const MAX_PRINCIPALS: usize = 4_096;
+/// The state key of the clock and the median; each principal is under `p/…`.
+const META: &str = "meta";
 /// Active principals needed for a population median.
 const MIN_POPULATION: usize = 5;
 /// Events between two computations of the population median within one bucket.
@@ -28,17 +32,30 @@ const EXTRACTION: [&str; 2] = ["AML.T0024.002", "LLM10"];
 const COST: [&str; 2] = ["AML.T0034", "LLM10"];
 
 /// The detector: settings, principals, and the population's median per window.
+///
+/// Everything but the settings is kept in the host's keyed state too (one partition:
+/// the median compares each principal with all others), written as it changes and
+/// read back by a new instance before its first event, so that a restart, of the
+/// instance or of the host, changes no finding. `principals` is that state in memory.
 #[derive(Debug)]
 pub struct ModelExtraction {
     config: Config,
     principals: Lru<String, Principal>,
+    clock: Clock,
+    /// Whether the state was read back from the host yet.
+    loaded: bool,
+}
+
+/// The latest event time seen, and the median derived from the principals.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Clock {
     /// The latest event time seen, in seconds.
     now_secs: u64,
     median: Median,
 }
 
 /// The cached median requests and tokens per window of the active principals.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct Median {
     bucket: Option<u64>,
     events: u32,
@@ -47,7 +64,8 @@ struct Median {
 
 impl Default for ModelExtraction {
     fn default() -> Self {
-        Self { config: Config::default(), principals: Lru::new(MAX_PRINCIPALS), now_secs: 0, median: Median::default() }
+        let principals = Lru::new(MAX_PRINCIPALS);
+        Self { config: Config::default(), principals, clock: Clock::default(), loaded: false }
     }
 }
 
@@ -75,11 +93,13 @@ impl Detector for ModelExtraction {
         if self.config.exempt.contains(principal) {
             return Ok(Vec::new());
         }
-        self.now_secs = self.now_secs.max(event.time_unix_nano / 1_000_000_000);
-        let now = self.now_secs / (self.config.window_secs / recent::BUCKETS);
+        self.load();
+        let clock = &mut self.clock;
+        clock.now_secs = clock.now_secs.max(event.time_unix_nano / 1_000_000_000);
+        let now = clock.now_secs / (self.config.window_secs / recent::BUCKETS);
         let median = self.median(now);
         let tokens = inference.input_tokens.unwrap_or(0) + inference.output_tokens.unwrap_or(0);
-        let p = self.principals.get_or_insert_with(principal.clone(), || Principal::new(now));
+        let p = principal_entry(&mut self.principals, principal, now);
         p.request(now, u64::from(tokens));
         let prompt = last_user_message(inference);
         let template = prompt.as_ref().and_then(|(_, text)| p.prompt(now, text));
@@ -88,6 +108,8 @@ impl Detector for ModelExtraction {
             volume(&self.config, p, now, median, Rule::TokenSpend),
             enumeration(&self.config, p, now, template),
         ];
+        state::save(&principal_key(principal), &(principal, &*p))?;
+        state::save(META, &self.clock)?;
         // The prompt is the principal's own text: mask what it may hold of personal data.
         let evidence = |f: Finding| match &prompt {
             Some((field, text)) => {
@@ -101,11 +123,25 @@ impl Detector for ModelExtraction {
 }
 
 impl ModelExtraction {
+    /// Read the state back from the host, once per instance: the principals in the
+    /// order they were written, which is the order they were last used.
+    fn load(&mut self) {
+        if std::mem::replace(&mut self.loaded, true) {
+            return;
+        }
+        self.clock = state::load(META).unwrap_or_default();
+        for key in state::keys().iter().filter(|k| k.starts_with("p/")) {
+            if let Some((name, p)) = state::load::<(String, Principal)>(key) {
+                self.principals.get_or_insert_with(name, || p);
+            }
+        }
+    }
+
     /// The median requests and tokens per window of the principals active in it, when
     /// at least [`MIN_POPULATION`] are; recomputed each bucket or every
     /// [`MEDIAN_EVERY`] events.
     fn median(&mut self, now: u64) -> Option<[f64; 2]> {
-        let m = &mut self.median;
+        let m = &mut self.clock.median;
         m.events += 1;
         if m.bucket == Some(now) && m.events < MEDIAN_EVERY {
             return m.value;
@@ -116,6 +152,24 @@ impl ModelExtraction {
         *m = Median { bucket: Some(now), events: 0, value };
         value
     }
+}
+
+/// The principal of this name, new when unknown; those its arrival made the map
+/// forget are forgotten in the host's state too.
+fn principal_entry<'p>(principals: &'p mut Lru<String, Principal>, name: &str, now: u64) -> &'p mut Principal {
+    let name = name.to_owned();
+    let full = principals.len() >= MAX_PRINCIPALS && principals.get(&name).is_none();
+    let before: Vec<String> = if full { principals.keys().cloned().collect() } else { Vec::new() };
+    principals.get_or_insert_with(name.clone(), || Principal::new(now));
+    for gone in before.iter().filter(|k| principals.get(k).is_none()) {
+        state::remove(&principal_key(gone));
+    }
+    principals.get_or_insert_with(name, || Principal::new(now))
+}
+
+/// The state key of a principal: hashed, as a name may be longer than a key may be.
+fn principal_key(name: &str) -> String {
+    format!("p/{:016x}", stable_hash(name.as_bytes()))
 }
 
 fn middle(values: impl Iterator<Item = u64>) -> f64 {

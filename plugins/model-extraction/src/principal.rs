@@ -2,6 +2,7 @@
 //! baseline, and the templates its prompts follow.
 
 use crate::recent::{BUCKETS, Recent};
+use serde::{Deserialize, Serialize};
 use statekit::{sorted_jaccard, stable_hash, words};
 
 /// Weight of each closed bucket in the principal's own average: about six windows.
@@ -26,7 +27,7 @@ pub enum Rule {
 }
 
 /// One principal.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Principal {
     /// Requests and tokens per bucket.
     volume: Recent<2>,
@@ -41,7 +42,7 @@ pub struct Principal {
 }
 
 /// Prompts alike but for their slots.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Template {
     /// The first prompt's words, as sorted hashes.
     words: Vec<u64>,

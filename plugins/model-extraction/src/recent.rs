@@ -1,13 +1,15 @@
 //! Counts over a sliding window, kept as a few time buckets so that memory does not
 //! grow with the request rate.
 
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 /// Buckets per window: the window slides in steps of a sixth of its length.
 pub const BUCKETS: u64 = 6;
 
 /// `N` counters per bucket, for the buckets of the last window.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(bound(serialize = "[u64; N]: Serialize", deserialize = "[u64; N]: Deserialize<'de>"))]
 pub struct Recent<const N: usize> {
     /// (bucket index, counters), oldest first; at most [`BUCKETS`] of them.
     buckets: VecDeque<(u64, [u64; N])>,

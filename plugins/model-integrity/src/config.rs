@@ -47,11 +47,11 @@ pickle-based, which runs code when loaded, fires. It reads the event's `attribut
 
 The lifecycle rules skip events that take a model out of service (`unloaded`, `retired`, \
 `deleted`, `archived`, `deprecated`, `removed`, `stopped`, `undeployed`, `deactivated`, \
-`quarantined`). The plugin remembers at most 10 000 (name, version) pairs, 10 000 model \
-versions in service and 10 000 reported findings, forgetting the least recently seen \
-first, and reports each finding once per (rule, name, version, digest or detail). Its \
-memory lives in the plugin instance: when the host discards an instance after a failure, \
-what it had seen is forgotten.";
+`quarantined`). The plugin reports each finding once per (rule, name, version, digest \
+or detail). What it has seen (first digests, versions in service, findings reported) is \
+kept in the host's keyed state by model: it survives a new instance and a restart of the \
+host, and is bounded by the `max_state_bytes` limit, the entries written longest ago \
+forgotten first.";
 
 /// The settings table, as the operator writes it.
 #[derive(Debug, Deserialize)]

@@ -18,36 +18,23 @@ mod version;
 
 use aiir_sdk::prelude::*;
 use config::Config;
-use statekit::Lru;
+use statekit::Kept;
 
-/// How many (name, version) pairs and reported conflicts are remembered; beyond it the
-/// least recently seen are forgotten, so memory stays bounded on logs that name endless
-/// models.
-const REMEMBERED: usize = 10_000;
+/// The first digest seen for each (name, version).
+const FIRST_SEEN: Kept = Kept::new("first-seen");
+/// The version each model name was last put in service with, by lifecycle events.
+const IN_SERVICE: Kept = Kept::new("in-service");
+/// (rule, name, version, digest or detail) already reported.
+const REPORTED: Kept = Kept::new("reported");
 
 const TECHNIQUES: [&str; 2] = ["AML.T0010.003", "LLM03"];
 
-/// The detector: the operator's allow-list and what it has seen so far.
-#[derive(Debug)]
+/// The detector: the operator's allow-list. What it has seen so far is kept in the
+/// host's keyed state (by model, see [`FIRST_SEEN`], [`IN_SERVICE`], [`REPORTED`]), so
+/// it survives restarts; the host bounds it, forgetting what was written longest ago.
+#[derive(Debug, Default)]
 pub struct ModelIntegrity {
     config: Config,
-    /// The first digest seen for each (name, version).
-    first_seen: Lru<(String, String), String>,
-    /// The version each model name was last put in service with, by lifecycle events.
-    in_service: Lru<String, String>,
-    /// (rule, name, version, digest or detail) already reported.
-    reported: Lru<Artifact, ()>,
-}
-
-impl Default for ModelIntegrity {
-    fn default() -> Self {
-        Self {
-            config: Config::default(),
-            first_seen: Lru::new(REMEMBERED),
-            in_service: Lru::new(REMEMBERED),
-            reported: Lru::new(REMEMBERED),
-        }
-    }
 }
 
 /// The subject model of an event, and where its fields are in the event.
@@ -81,14 +68,19 @@ impl Detector for ModelIntegrity {
             return Ok(Vec::new());
         };
         let mut findings: Vec<Report> =
-            [self.unknown_digest(&subject), self.digest_changed(&subject)].into_iter().flatten().collect();
+            [self.unknown_digest(&subject), self.digest_changed(&subject)?].into_iter().flatten().collect();
         if let Payload::ModelLifecycle(l) = &event.payload {
-            findings.extend(self.lifecycle(event, l));
+            findings.extend(self.lifecycle(event, l)?);
         }
         // Each conflict is reported on the event that introduced it: later events
         // served by the same rogue digest do not fire again.
-        let fresh = findings.into_iter().filter(|(_, key)| self.reported.insert_new(key.clone(), ()));
-        Ok(fresh.map(|(finding, _)| finding).collect())
+        let mut fresh = Vec::with_capacity(findings.len());
+        for (finding, (rule, name, version, detail)) in findings {
+            if REPORTED.insert_new(&[&rule, &name, version.as_deref().unwrap_or_default(), &detail], &())? {
+                fresh.push(finding);
+            }
+        }
+        Ok(fresh)
     }
 }
 
@@ -117,20 +109,20 @@ impl ModelIntegrity {
 
     /// The first digest seen for this name and version differs, and the allow-list
     /// does not vet the new one.
-    fn digest_changed(&mut self, s: &Subject<'_>) -> Option<Report> {
+    fn digest_changed(&self, s: &Subject<'_>) -> Result<Option<Report>, String> {
         let m = s.model;
-        let (version, digest) = (m.version.as_ref()?, s.digest.as_ref()?);
-        let key = (m.name.clone(), version.clone());
-        if self.first_seen.insert_new(key.clone(), digest.clone()) {
-            return None;
+        let (Some(version), Some(digest)) = (m.version.as_ref(), s.digest.as_ref()) else { return Ok(None) };
+        let key = [m.name.as_str(), version.as_str()];
+        let Some(first) = FIRST_SEEN.get::<String>(&key) else {
+            FIRST_SEEN.put(&key, digest)?;
+            return Ok(None);
+        };
+        if first == *digest || self.is_vetted(s) {
+            return Ok(None);
         }
-        let first = self.first_seen.get(&key)?;
-        if first == digest || self.is_vetted(s) {
-            return None;
-        }
-        let title = format!("model {} now runs {}, first seen as {}", describe(m), short(digest), short(first));
+        let title = format!("model {} now runs {}, first seen as {}", describe(m), short(digest), short(&first));
         let finding = Finding::new("model-integrity/digest-changed", title, Severity::Critical);
-        Some(with_evidence(finding, s))
+        Ok(Some(with_evidence(finding, s)))
     }
 
     /// Whether an allow-list entry for this model and version names its digest.

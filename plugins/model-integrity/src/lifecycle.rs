@@ -8,7 +8,7 @@
 //!   rollback: the quiet way to bring back a version with a known weakness.
 //! - `unsafe-format` (high): a pickle-based artifact, which runs code when loaded.
 
-use crate::{ModelIntegrity, Report, artifact, describe, version};
+use crate::{IN_SERVICE, ModelIntegrity, Report, artifact, describe, version};
 use aiir_sdk::ModelLifecycle;
 use aiir_sdk::prelude::*;
 use std::cmp::Ordering;
@@ -54,31 +54,16 @@ struct Move {
 
 impl ModelIntegrity {
     /// The lifecycle rules' findings for one lifecycle event.
-    pub(crate) fn lifecycle(&mut self, event: &Event, l: &ModelLifecycle) -> Vec<Report> {
+    pub(crate) fn lifecycle(&self, event: &Event, l: &ModelLifecycle) -> Result<Vec<Report>, String> {
         let action = Action::of(&l.action);
         if action == Action::OutOfService {
-            return Vec::new();
+            return Ok(Vec::new());
         }
-        let moved = self.track_version(l, action);
+        let moved = track_version(l, action)?;
         let outside = self.outside_registry(l, moved.as_ref());
         // Outside the registry already says it all; a rollback inside it is its own news.
         let rollback = if outside.is_none() { rollback(l, action, moved.as_ref()) } else { None };
-        [self.unsigned(l), outside, rollback, unsafe_format(event, l)].into_iter().flatten().collect()
-    }
-
-    /// Record the version this event puts in service; the move from the previous one.
-    fn track_version(&mut self, l: &ModelLifecycle, action: Action) -> Option<Move> {
-        let version = l.model.version.as_ref()?;
-        if !matches!(action, Action::InService | Action::Rollback) {
-            return None;
-        }
-        let current = self.in_service.get_or_insert_with(l.model.name.clone(), || version.clone());
-        if current == version {
-            return None;
-        }
-        let from = std::mem::replace(current, version.clone());
-        let order = version::compare(version, &from);
-        Some(Move { from, order })
+        Ok([self.unsigned(l), outside, rollback, unsafe_format(event, l)].into_iter().flatten().collect())
     }
 
     fn unsigned(&self, l: &ModelLifecycle) -> Option<Report> {
@@ -107,6 +92,23 @@ impl ModelIntegrity {
         };
         Some(report(finding, SUPPLY_CHAIN, l, "name", &l.model.name, registry))
     }
+}
+
+/// Record the version this event puts in service; the move from the previous one.
+fn track_version(l: &ModelLifecycle, action: Action) -> Result<Option<Move>, String> {
+    let Some(version) = l.model.version.as_ref() else { return Ok(None) };
+    if !matches!(action, Action::InService | Action::Rollback) {
+        return Ok(None);
+    }
+    let name = [l.model.name.as_str()];
+    let current = IN_SERVICE.get::<String>(&name);
+    if current.as_ref() == Some(version) {
+        return Ok(None);
+    }
+    IN_SERVICE.put(&name, version)?;
+    let Some(from) = current else { return Ok(None) };
+    let order = version::compare(version, &from);
+    Ok(Some(Move { from, order }))
 }
 
 fn rollback(l: &ModelLifecycle, action: Action, moved: Option<&Move>) -> Option<Report> {

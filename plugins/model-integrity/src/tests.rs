@@ -133,13 +133,20 @@ fn invalid_settings_are_all_reported() {
 
 #[test]
 fn info_documents_every_setting() {
-    assert_eq!(super::REMEMBERED, 10_000, "the settings doc says 10 000");
     let info = ModelIntegrity::info();
     assert_eq!(info.kinds, [EventKind::ModelLifecycle, EventKind::Inference]);
-    let keys =
-        ["allowed", "name", "version", "digest", "allow_unlisted_models", "registries", "require_digest", "10 000"];
+    let keys = [
+        "allowed",
+        "name",
+        "version",
+        "digest",
+        "allow_unlisted_models",
+        "registries",
+        "require_digest",
+        "max_state_bytes",
+    ];
     let attributes = ["`format`", "`artifact_format`", "`serialization`", "`artifact`", "`file`", "`filename`"];
-    for key in keys.into_iter().chain(attributes).chain(["`path`", "`uri`", "`url`", "discards an instance"]) {
+    for key in keys.into_iter().chain(attributes).chain(["`path`", "`uri`", "`url`", "restart"]) {
         assert!(info.settings.contains(key), "{key} undocumented");
     }
 }

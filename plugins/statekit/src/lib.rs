@@ -15,8 +15,10 @@
 //! ```
 #![deny(missing_docs)]
 
+mod kept;
 mod lru;
 mod text;
 
+pub use kept::Kept;
 pub use lru::Lru;
 pub use text::{sorted_jaccard, stable_hash, stable_hash_lowercase, words};

@@ -67,6 +67,11 @@ impl<K: Hash + Eq + Clone, V> Lru<K, V> {
         true
     }
 
+    /// Every key, in no particular order, without counting as a use.
+    pub fn keys(&self) -> impl Iterator<Item = &K> {
+        self.map.keys()
+    }
+
     /// Every value, in no particular order, without counting as a use.
     pub fn values(&self) -> impl Iterator<Item = &V> {
         self.map.values().map(|(v, _)| v)

@@ -1,0 +1,44 @@
+//! Detectors' keyed state: kept with the batch whose events changed it, read back
+//! when a run starts.
+
+use super::{Result, Store, int, uint};
+use crate::runtime::StateWrite;
+use rusqlite::{Connection, params};
+
+/// A change to the keyed state of the configured plugin `plugin`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginWrite {
+    /// The plugin's configured name.
+    pub plugin: String,
+    /// The change.
+    pub write: StateWrite,
+}
+
+impl Store {
+    /// Everything kept for `plugin`.
+    pub fn plugin_state(&self, plugin: &str) -> Result<Vec<StateWrite>> {
+        let mut stmt =
+            self.conn.prepare("SELECT partition, key, value, written FROM plugin_state WHERE plugin = ?1")?;
+        let rows = stmt.query_map([plugin], |r| {
+            Ok(StateWrite { partition: r.get(0)?, key: r.get(1)?, value: Some(r.get(2)?), written: uint(r.get(3)?) })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// Apply `writes` in order (in the caller's transaction).
+pub(super) fn save(conn: &Connection, writes: &[PluginWrite]) -> Result<()> {
+    let mut put = conn.prepare_cached(
+        "INSERT INTO plugin_state (plugin, partition, key, value, written) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (plugin, partition, key) DO UPDATE SET value = ?4, written = ?5",
+    )?;
+    let mut forget =
+        conn.prepare_cached("DELETE FROM plugin_state WHERE plugin = ?1 AND partition = ?2 AND key = ?3")?;
+    for PluginWrite { plugin, write: w } in writes {
+        match &w.value {
+            Some(value) => put.execute(params![plugin, w.partition, w.key, value, int(w.written)])?,
+            None => forget.execute(params![plugin, w.partition, w.key])?,
+        };
+    }
+    Ok(())
+}
