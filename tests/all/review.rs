@@ -41,7 +41,7 @@ fn each_standard_detector_passes_its_cases_file() {
         assert_eq!(run.stdout.lines().filter(|l| l.starts_with("PASS  ")).count(), n, "{}", run.stdout);
         let header = format!("plugin    {name} 0.1.0");
         assert!(run.stdout.starts_with(&header), "{}", run.stdout);
-        assert!(run.stdout.contains("imports   aiir:plugin/{types, incidents}@0.2.1"), "{}", run.stdout);
+        assert!(run.stdout.contains("imports   aiir:plugin/{types, incidents"), "{}", run.stdout);
     }
 }
 
