@@ -148,7 +148,7 @@ impl Follow {
                     let n = newer.len() + 1;
                     diagnostic(&format!("aiir: {name}: rotated {n} times since the last look; reading each"));
                 }
-                self.newer = open_all(newer).await?;
+                self.queue(newer).await?;
                 Ok(Some(Step::Again))
             }
         }
@@ -195,8 +195,17 @@ impl Follow {
         };
         diagnostic(&format!("aiir: {}: rotated while aiir was stopped; resuming in {}", self.name(), file.display()));
         open.rotated = true;
-        self.newer = open_all(newer).await?;
+        self.queue(newer).await?;
         Ok(Some(open))
+    }
+
+    /// Open the generations to read after the open file, and the file at the path
+    /// now: held open, so that a rotation before their turn loses none of them (and
+    /// the generations after the one at the path are found when it comes).
+    async fn queue(&mut self, newer: Vec<Generation>) -> std::io::Result<()> {
+        self.newer = open_all(newer).await?;
+        self.newer.extend(Open::file(&self.path, None).await?);
+        Ok(())
     }
 
     fn name(&self) -> String {
@@ -427,8 +436,14 @@ mod tests {
         }
         rotate(dir.path());
         append(&path, "f\n");
-        let got = [next(&mut f).await, next(&mut f).await, next(&mut f).await, next(&mut f).await, next(&mut f).await];
-        assert_eq!(got.map(|(_, text)| text), ["b", "c", "d", "e", "f"]);
+        let got = [next(&mut f).await, next(&mut f).await, next(&mut f).await];
+        assert_eq!(got.map(|(_, text)| text), ["b", "c", "d"]);
+        // Rotated again while the generations between are read: the file that was at
+        // the path is still read, then the new one.
+        rotate(dir.path());
+        append(&path, "g\n");
+        let got = [next(&mut f).await, next(&mut f).await, next(&mut f).await];
+        assert_eq!(got.map(|(_, text)| text), ["e", "f", "g"]);
         nothing(&mut f).await;
     }
 
