@@ -272,11 +272,23 @@ fn rotate(log: &Path) {
     std::fs::rename(log, numbered(1)).unwrap();
 }
 
-/// A follower stopped (SIGSTOP) while `change` happens, then let go on.
+/// A follower stopped (SIGSTOP, and seen stopped) while `change` happens, then let go on.
 fn while_stopped(follower: &Follower, change: impl FnOnce()) {
-    signal(follower.child.id(), libc::SIGSTOP);
+    let pid = follower.child.id();
+    signal(pid, libc::SIGSTOP);
+    let started = Instant::now();
+    // Every thread's state, after the command's name in parentheses: `T` once stopped.
+    let stopped = |task: std::fs::DirEntry| {
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        stat.rsplit_once(") ").is_none_or(|(_, rest)| rest.starts_with('T'))
+    };
+    let all_stopped = || std::fs::read_dir(format!("/proc/{pid}/task")).unwrap().all(|t| stopped(t.unwrap()));
+    while !all_stopped() {
+        assert!(started.elapsed() < Duration::from_secs(10), "aiir did not stop");
+        std::thread::sleep(Duration::from_millis(1));
+    }
     change();
-    signal(follower.child.id(), libc::SIGCONT);
+    signal(pid, libc::SIGCONT);
 }
 
 #[test]
