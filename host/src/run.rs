@@ -411,13 +411,20 @@ fn check_inputs(inputs: &[PathBuf]) -> anyhow::Result<()> {
     let problems: Vec<String> = inputs
         .iter()
         .filter(|p| *p != Path::new("-"))
-        .filter_map(|p| match std::fs::metadata(p) {
-            Ok(meta) if meta.is_dir() => Some(format!("cannot read {}: a directory", p.display())),
-            Ok(_) => None,
-            Err(e) => Some(format!("cannot open {}: {e}", p.display())),
-        })
+        .filter_map(|p| unreadable(p).map(|why| format!("cannot open {}: {why}", p.display())))
         .collect();
     if problems.is_empty() { Ok(()) } else { anyhow::bail!("{}", problems.join("; ")) }
+}
+
+/// Why the input at `path` cannot be read, found without reading it.
+fn unreadable(path: &Path) -> Option<String> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Some("a directory".into()),
+        // A FIFO is not opened here: that would wait for its writer.
+        Ok(meta) if meta.is_file() => std::fs::File::open(path).err().map(|e| e.to_string()),
+        Ok(_) => None,
+        Err(e) => Some(e.to_string()),
+    }
 }
 
 /// The size of the inputs, when all are files.

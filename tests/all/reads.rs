@@ -21,23 +21,24 @@ fn small_config(dir: &Path) -> String {
     config.to_str().unwrap().to_owned()
 }
 
-/// `aiir run --no-store ARGS…` with stderr to `dir/err`.
-fn spawn(dir: &Path, args: &[&str], stdin: Stdio) -> Child {
+/// `aiir run ARGS…` with stderr to the file `err`.
+fn spawn(err: &Path, args: &[&str], stdin: Stdio) -> Child {
     Command::new(env!("CARGO_BIN_EXE_aiir"))
         .args(["run", "--cache-dir", shared_cache().to_str().unwrap()])
         .args(args)
         .stdin(stdin)
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("err")).unwrap())
+        .stderr(std::fs::File::create(err).unwrap())
         .spawn()
         .expect("cannot run aiir")
 }
 
-/// Wait until stderr says `what`; the child's resident memory then, in KiB.
-fn rss_once_said(child: &mut Child, dir: &Path, what: &str) -> u64 {
+/// Wait until its stderr, the file `err`, says `what`; the child's resident memory
+/// then, in KiB.
+fn rss_once_said(child: &mut Child, err: &Path, what: &str) -> u64 {
     let started = Instant::now();
     loop {
-        let stderr = std::fs::read_to_string(dir.join("err")).unwrap_or_default();
+        let stderr = std::fs::read_to_string(err).unwrap_or_default();
         if stderr.contains(what) {
             break;
         }
@@ -57,13 +58,14 @@ fn issue_17_an_endless_line_is_reported_at_once_in_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
     let config = small_config(dir.path());
     let base = ["--no-store", "--config", config.as_str()];
-    let from_file = spawn(dir.path(), &[&base[..], &["/dev/zero"]].concat(), Stdio::null());
-    let from_stdin = || spawn(dir.path(), &base, Stdio::from(std::fs::File::open("/dev/zero").unwrap()));
-    for (name, mut child, said) in [
-        ("a file", from_file, format!("/dev/zero:1: {TOO_LONG}")),
-        ("stdin", from_stdin(), format!("<stdin>:1: {TOO_LONG}")),
+    let zero = || Stdio::from(std::fs::File::open("/dev/zero").unwrap());
+    for (name, args, stdin, said) in [
+        ("file", [&base[..], &["/dev/zero"]].concat(), Stdio::null(), format!("/dev/zero:1: {TOO_LONG}")),
+        ("stdin", base.to_vec(), zero(), format!("<stdin>:1: {TOO_LONG}")),
     ] {
-        let rss = rss_once_said(&mut child, dir.path(), &said);
+        let err = dir.path().join(name);
+        let mut child = spawn(&err, &args, stdin);
+        let rss = rss_once_said(&mut child, &err, &said);
         child.kill().unwrap();
         child.wait().unwrap();
         assert!(rss < 200 << 10, "{name}: {rss} KiB resident after an endless line");
@@ -83,8 +85,9 @@ fn issue_17_a_long_line_is_skipped_to_its_end_and_counted_as_rejected() {
     // Followed, the same; the checkpoint passes over it to the line after.
     let store = fresh_store();
     let args = ["--store", store.to_str().unwrap(), "--config", &config, "--follow", "--poll-interval", "20ms"];
-    let mut child = spawn(dir.path(), &[&args[..], &[log.to_str().unwrap()]].concat(), Stdio::null());
-    let rss = rss_once_said(&mut child, dir.path(), TOO_LONG);
+    let err = dir.path().join("err");
+    let mut child = spawn(&err, &[&args[..], &[log.to_str().unwrap()]].concat(), Stdio::null());
+    let rss = rss_once_said(&mut child, &err, TOO_LONG);
     assert!(rss < 200 << 10, "{rss} KiB resident");
     let started = Instant::now();
     while crate::follow::checkpoint(&store).is_none_or(|c| c.line < 3) {
@@ -93,7 +96,7 @@ fn issue_17_a_long_line_is_skipped_to_its_end_and_counted_as_rejected() {
     }
     crate::follow::terminate(child.id());
     child.wait().unwrap();
-    let stderr = std::fs::read_to_string(dir.path().join("err")).unwrap();
+    let stderr = std::fs::read_to_string(&err).unwrap();
     assert!(stderr.contains("2 events read, 1 lines rejected"), "{stderr}");
 }
 
