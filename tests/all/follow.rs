@@ -335,3 +335,31 @@ fn issue_17_a_log_truncated_and_refilled_past_its_size_within_a_poll_is_read_fro
     assert!(stderr.contains("file rewritten"), "{stderr}");
     assert_same_as_clean(dir.path(), &db, &expected, &["refilled"]);
 }
+
+#[test]
+fn issue_17_a_generation_compressed_before_it_was_read_is_named_with_its_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, db) = (dir.path().join("model.jsonl"), dir.path().join("aiir.db"));
+    append(&log, &events(0..100));
+    let mut follower = Follower::start(&db, &log, "compressed");
+    follower.wait_for(&db, "the first chunk", |c| c.line == 100);
+    let skipped = events(100..200);
+    while_stopped(&follower, || {
+        for i in 1..4 {
+            rotate(&log);
+            append(&log, &events(i * 100..i * 100 + 100));
+        }
+        let second = PathBuf::from(format!("{}.2", log.display()));
+        std::fs::rename(&second, second.with_extension("2.gz")).unwrap();
+    });
+    let last = file_id(&log);
+    follower.wait_for(&db, "the newest generation", |c| c.file == last && c.line == 100);
+    let stderr = follower.sigterm();
+    let warning = format!(
+        "aiir: warning: {}.2.gz: rotated and compressed before it was read; its {} bytes are skipped",
+        log.display(),
+        skipped.len()
+    );
+    assert!(stderr.contains(&warning), "lacks {warning:?}:\n{stderr}");
+    assert!(stderr.contains("300 events read, 0 lines rejected"), "{stderr}");
+}

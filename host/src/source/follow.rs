@@ -262,20 +262,16 @@ impl Open {
 /// rotation renames them; name those that cannot be read.
 async fn open_all(generations: Vec<Generation>) -> std::io::Result<VecDeque<Open>> {
     let mut opened = VecDeque::new();
-    for generation in generations {
-        match generation {
-            Generation::Plain(file) => match Open::file(&file, None).await? {
-                Some(open) => opened.push_back(Open { rotated: true, ..open }),
-                None => diagnostic(&format!(
-                    "aiir: warning: {}: gone before it was read; its lines are lost",
-                    file.display()
-                )),
-            },
-            Generation::Compressed(file, size) => diagnostic(&format!(
-                "aiir: warning: {}: rotated and compressed before it was read; its {size} bytes are skipped",
-                file.display()
-            )),
-        }
+    for Generation { path, size, compressed } in generations {
+        let why = if compressed {
+            "rotated and compressed before it was read"
+        } else if let Some(open) = Open::file(&path, None).await? {
+            opened.push_back(Open { rotated: true, ..open });
+            continue;
+        } else {
+            "gone before it was read"
+        };
+        diagnostic(&format!("aiir: warning: {}: {why}; its {size} bytes are skipped", path.display()));
     }
     Ok(opened)
 }

@@ -16,11 +16,13 @@ const COMPRESSED: [&str; 5] = ["gz", "bz2", "xz", "zst", "lz4"];
 
 /// A rotated generation of a log, newer than the one that was being read.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Generation {
-    /// A file to read from its start.
-    Plain(PathBuf),
-    /// A compressed file that cannot be read, and its size.
-    Compressed(PathBuf, u64),
+pub struct Generation {
+    /// Its file.
+    pub path: PathBuf,
+    /// Its size when found, for a warning when it cannot be read.
+    pub size: u64,
+    /// Whether it is compressed, and so cannot be read.
+    pub compressed: bool,
 }
 
 /// A numbered file beside `path`, with its identity and time.
@@ -51,8 +53,11 @@ pub fn newer(path: &Path, old: FileId, since: Option<SystemTime>) -> Vec<Generat
 pub fn find(path: &Path, id: FileId) -> Option<(PathBuf, Vec<Generation>)> {
     let mut numbered = numbered(path);
     let at = numbered.iter().position(|n| n.id == id)?;
-    let Generation::Plain(found) = numbered.remove(at).generation else { return None };
-    Some((found, numbered.into_iter().take(at).rev().map(|n| n.generation).collect()))
+    let found = numbered.remove(at).generation;
+    if found.compressed {
+        return None;
+    }
+    Some((found.path, numbered.into_iter().take(at).rev().map(|n| n.generation).collect()))
 }
 
 /// `path.1`, `path.2`, … (each possibly compressed) up to the first number missing.
@@ -67,7 +72,7 @@ fn numbered(path: &Path) -> Vec<Numbered> {
         else {
             break;
         };
-        let generation = if file == plain { Generation::Plain(file) } else { Generation::Compressed(file, meta.len()) };
+        let generation = Generation { compressed: file != plain, path: file, size: meta.len() };
         found.push(Numbered { generation, id: FileId::of(&meta), modified: meta.modified().ok() });
     }
     found
@@ -96,10 +101,10 @@ mod tests {
         for name in ["log.1", "log.2", "log.3", "log.4.gz", "log.6"] {
             std::fs::write(dir.path().join(name), name).unwrap();
         }
-        let p = |name: &str| Generation::Plain(dir.path().join(name));
+        let p = |name: &str| Generation { path: dir.path().join(name), size: 5, compressed: false };
         let old = id(&dir.path().join("log.3"));
         assert_eq!(newer(&log, old, None), [p("log.2"), p("log.1")]);
-        let gz = || Generation::Compressed(dir.path().join("log.4.gz"), 8);
+        let gz = || Generation { path: dir.path().join("log.4.gz"), size: 8, compressed: true };
         assert_eq!(newer(&log, id(&dir.path().join("log.4.gz")), None), [p("log.3"), p("log.2"), p("log.1")]);
         assert_eq!(find(&log, old), Some((dir.path().join("log.3"), vec![p("log.2"), p("log.1")])));
         // Not found: only those modified since it was last seen; `log.6` is past a gap.
