@@ -234,12 +234,48 @@ pub struct ConfigError {
     pub file: Option<PathBuf>,
     /// What is wrong, in file order.
     pub problems: Vec<Problem>,
+    /// Whether plugins whose settings were not checked remain: their problems, if
+    /// any, show once these are fixed.
+    pub unchecked: bool,
+}
+
+impl ConfigError {
+    /// The problems of `file`, every plugin's settings among them.
+    pub fn new(file: Option<&Path>, problems: Vec<Problem>) -> Self {
+        Self { file: file.map(Path::to_owned), problems, unchecked: false }
+    }
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let file = self.file.as_ref().map_or("built-in default".into(), |p| p.display().to_string());
-        write_problems(f, &format!("invalid configuration {file}"), &self.problems)
+        write_problems(f, &format!("invalid configuration {file}"), &self.problems)?;
+        if self.unchecked {
+            write!(f, "\n  (the plugins' settings are checked once these are fixed: more problems may follow)")?;
+        }
+        Ok(())
+    }
+}
+
+/// A configuration with the problems found in it. Its entries are those without
+/// problems, so that their plugins can still be started to check their settings, and
+/// every problem be reported at once.
+#[derive(Debug)]
+pub struct Checked {
+    /// What could be read.
+    pub config: Config,
+    /// What is wrong, in file order.
+    pub problems: Vec<Problem>,
+}
+
+impl Checked {
+    /// The configuration, or its problems without the plugins' settings checked.
+    pub fn strict(self, file: Option<&Path>) -> Result<Config, ConfigError> {
+        if self.problems.is_empty() {
+            return Ok(self.config);
+        }
+        let unchecked = !self.config.detectors.is_empty() || !self.config.responders.is_empty();
+        Err(ConfigError { unchecked, ..ConfigError::new(file, self.problems) })
     }
 }
 
@@ -294,15 +330,34 @@ pub fn default_config() -> Config {
     Config { detectors, responders, store: default_store(), correlate: Correlation::default(), serve }
 }
 
-/// Read and validate a configuration file.
+/// The largest config file read: 16 MiB. Past it, or when the path is not a regular
+/// file (a FIFO, `/dev/zero`), it is refused unread.
+pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
+
+/// Read and validate a configuration file; the plugins' settings are not checked
+/// when other problems are found (the error says so).
 pub fn load(file: &Path) -> Result<Config, ConfigError> {
-    let fail = |problems| ConfigError { file: Some(file.to_owned()), problems };
-    let text = std::fs::read_to_string(file).map_err(|e| fail(vec![Problem::new("", format!("cannot read: {e}"))]))?;
-    parse(&text, file.parent().unwrap_or(Path::new("."))).map_err(fail)
+    load_checked(file)?.strict(Some(file))
+}
+
+/// Read and validate a configuration file, keeping what could be read beside the
+/// problems; an error only when it cannot be read or is not TOML.
+pub fn load_checked(file: &Path) -> Result<Checked, ConfigError> {
+    let fail = |problems| ConfigError::new(Some(file), problems);
+    let text = crate::file::read_text_capped(file, MAX_CONFIG_BYTES)
+        .map_err(|e| fail(vec![Problem::new("", format!("cannot read: {e}"))]))?;
+    parse_checked(&text, file.parent().unwrap_or(Path::new("."))).map_err(fail)
 }
 
 /// Parse and validate configuration text; relative paths are taken from `base`.
 pub fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
+    let checked = parse_checked(text, base)?;
+    if checked.problems.is_empty() { Ok(checked.config) } else { Err(checked.problems) }
+}
+
+/// [`parse`], keeping what could be read beside the problems; an error only when the
+/// text is not TOML.
+pub fn parse_checked(text: &str, base: &Path) -> Result<Checked, Vec<Problem>> {
     let value: toml::Value = toml::from_str(text).map_err(|e| vec![toml_problem(&e)])?;
     let mut problems = Vec::new();
     let raw: Option<RawConfig> = parse_lenient(value, "", &mut problems);
@@ -330,7 +385,7 @@ pub fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
     if detectors.is_empty() && problems.is_empty() {
         problems.push(Problem::new("detector", "no detectors configured: add a [[detector]] entry"));
     }
-    if problems.is_empty() { Ok(Config { detectors, responders, store, correlate, serve }) } else { Err(problems) }
+    Ok(Checked { config: Config { detectors, responders, store, correlate, serve }, problems })
 }
 
 fn parse_store(value: Option<toml::Value>, base: &Path, problems: &mut Vec<Problem>) -> PathBuf {

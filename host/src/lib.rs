@@ -7,7 +7,8 @@
 //! WebAssembly components, and [`output`] writes their findings; [`correlate`] groups
 //! findings into incidents that [`store`] keeps in a SQLite file; [`respond`] shows
 //! each new or grown incident to the responder plugins and [`actuate`] carries out
-//! what their policy lets through. [`config`] reads `aiir.toml`; [`pipeline`] spreads
+//! what their policy lets through. [`config`] reads `aiir.toml` ([`file`](mod@file) reads what the
+//! operator names, bounded); [`pipeline`] spreads
 //! the chain of detectors over worker threads and hands events back in input order;
 //! [`run`] wires the stages into the `aiir run` job; [`review`] runs a plugin over a
 //! cases file for `aiir test`; [`serve`] takes OTLP/HTTP traces for `aiir serve`;
@@ -21,6 +22,7 @@ pub mod config;
 pub mod correlate;
 pub mod decode;
 pub mod eval;
+pub mod file;
 pub mod hint;
 pub mod ledger;
 pub mod output;

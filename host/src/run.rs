@@ -72,9 +72,32 @@ pub enum Outcome {
     Partial,
 }
 
-/// The config in `file`, or the standard pack's without one.
+/// The config in `file`, or the standard pack's without one; the plugins' settings
+/// are checked only when the rest is sound (see [`load_config`]).
 pub(crate) fn read_config(file: Option<&Path>) -> Result<Config, ConfigError> {
     file.map_or_else(|| Ok(config::default_config()), config::load)
+}
+
+/// The config in `file`, or the standard pack's without one, with every problem at
+/// once: when the file has some, the plugins of its sound entries (the responders'
+/// too, unless `responders` is false) are started anyway, each loaded once, so that
+/// the problems of their settings join the rest.
+pub(crate) async fn load_config(
+    file: Option<&Path>,
+    cache_dir: Option<PathBuf>,
+    responders: bool,
+) -> anyhow::Result<Config> {
+    let Some(file) = file else { return Ok(config::default_config()) };
+    let config::Checked { config, mut problems } = config::load_checked(file)?;
+    if problems.is_empty() {
+        return Ok(config);
+    }
+    let runtime = runtime_for(&config, cache_dir)?;
+    problems.extend(Chain::start(&runtime, &config).await.err().unwrap_or_default());
+    if responders {
+        problems.extend(Responders::start(&runtime, &config).await.err().unwrap_or_default());
+    }
+    Err(ConfigError::new(Some(file), problems).into())
 }
 
 /// Start the chain of a configuration that is already read.
@@ -91,7 +114,7 @@ fn runtime_for(config: &Config, cache_dir: Option<PathBuf>) -> anyhow::Result<Ru
 }
 
 fn config_error(file: Option<&Path>, problems: Vec<config::Problem>) -> ConfigError {
-    ConfigError { file: file.map(Path::to_owned), problems }
+    ConfigError::new(file, problems)
 }
 
 /// Run the detectors over the inputs, until their end or, when following, until
@@ -101,7 +124,10 @@ pub async fn run(opts: &RunOptions) -> anyhow::Result<Outcome> {
     if opts.follow.is_some() && inputs.iter().any(|p| p == Path::new("-")) {
         anyhow::bail!("--follow reads files, not stdin");
     }
-    let config = read_config(opts.job.config.as_deref())?;
+    if opts.follow.is_none() {
+        check_inputs(&inputs)?;
+    }
+    let config = load_config(opts.job.config.as_deref(), opts.job.cache_dir.clone(), !opts.job.no_store).await?;
     let progress = Progress::start(opts.progress && opts.follow.is_none(), total_size(&inputs));
     let keeps = if opts.follow.is_some() { State::Kept } else { State::Fresh };
     let mut job = Job::start(&opts.job, &config, keeps, progress.counters().clone()).await?;
@@ -146,6 +172,10 @@ pub(crate) trait Unit {
     fn input(&self) -> usize;
     /// Where it ends in its input.
     fn at(&self) -> Position;
+    /// Its 1-based number in its input, for messages: the line of `at` unless said.
+    fn number(&self) -> u64 {
+        self.at().line
+    }
     /// The bytes it took.
     fn bytes(&self) -> u64;
     /// Its events, or why it has none.
@@ -159,6 +189,10 @@ impl Unit for Fed {
 
     fn at(&self) -> Position {
         self.line.at
+    }
+
+    fn number(&self) -> u64 {
+        self.line.number
     }
 
     fn bytes(&self) -> u64 {
@@ -261,7 +295,7 @@ impl Job {
         let out = &mut self.out;
         let (input, end, bytes) = (unit.input(), unit.at(), unit.bytes());
         out.counters.bytes.fetch_add(bytes, Ordering::Relaxed);
-        let at = format!("{}:{}", source_name(&inputs[input]), end.line);
+        let at = format!("{}:{}", source_name(&inputs[input]), unit.number());
         let events = match unit.decode(format) {
             Ok(decoded) => {
                 out.summary.skipped += decoded.skipped;
@@ -402,6 +436,27 @@ fn kept_state(replies: Vec<Reply>, chain: &Chain) -> Vec<PluginWrite> {
         out.extend(r.state.into_iter().map(|write| PluginWrite { plugin: plugin.to_owned(), write }));
     }
     out
+}
+
+/// Refuse the inputs when one cannot be read, before any is: a usage error.
+fn check_inputs(inputs: &[PathBuf]) -> anyhow::Result<()> {
+    let problems: Vec<String> = inputs
+        .iter()
+        .filter(|p| *p != Path::new("-"))
+        .filter_map(|p| unreadable(p).map(|why| format!("cannot open {}: {why}", p.display())))
+        .collect();
+    if problems.is_empty() { Ok(()) } else { anyhow::bail!("{}", problems.join("; ")) }
+}
+
+/// Why the input at `path` cannot be read, found without reading it.
+fn unreadable(path: &Path) -> Option<String> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Some("a directory".into()),
+        // A FIFO is not opened here: that would wait for its writer.
+        Ok(meta) if meta.is_file() => std::fs::File::open(path).err().map(|e| e.to_string()),
+        Ok(_) => None,
+        Err(e) => Some(e.to_string()),
+    }
 }
 
 /// The size of the inputs, when all are files.

@@ -107,22 +107,27 @@ impl Follower {
     }
 }
 
+/// Send SIGTERM to our own child.
+pub fn terminate(pid: u32) {
+    signal(pid, libc::SIGTERM);
+}
+
 #[allow(unsafe_code)]
-fn terminate(pid: u32) {
+fn signal(pid: u32, signal: libc::c_int) {
     // SAFETY: kill(2) on our own child's pid has no memory effects.
-    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGTERM) }, 0);
+    assert_eq!(unsafe { libc::kill(pid as i32, signal) }, 0);
 }
 
 /// A row of the store's `checkpoints` table.
 #[derive(Debug)]
-struct Checkpoint {
+pub struct Checkpoint {
     file: String,
     offset: u64,
-    line: u64,
+    pub line: u64,
 }
 
 /// The one checkpoint in the store, once there is one.
-fn checkpoint(db: &Path) -> Option<Checkpoint> {
+pub fn checkpoint(db: &Path) -> Option<Checkpoint> {
     let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
     conn.busy_timeout(Duration::from_secs(5)).ok()?;
     conn.query_row("SELECT file, byte_offset, line_number FROM checkpoints", [], |r| {
@@ -248,4 +253,113 @@ fn rotation_and_truncation_lose_and_double_nothing_across_a_kill() {
     let stderr = second.sigterm();
     assert!(stderr.contains("truncated"), "{stderr}");
     assert_same_as_clean(dir.path(), &db, &expected, &["first", "second"]);
+}
+
+/// The checkpoint's name for the file at `path`: `dev:ino`.
+fn file_id(path: &Path) -> String {
+    use std::os::unix::fs::MetadataExt as _;
+    let meta = std::fs::metadata(path).unwrap();
+    format!("{}:{}", meta.dev(), meta.ino())
+}
+
+/// Numbered rotation: `log.N` becomes `log.N+1`, `log` becomes `log.1`.
+fn rotate(log: &Path) {
+    let numbered = |n: usize| PathBuf::from(format!("{}.{n}", log.display()));
+    let newest = (1..).take_while(|n| numbered(*n).exists()).count();
+    for n in (1..=newest).rev() {
+        std::fs::rename(numbered(n), numbered(n + 1)).unwrap();
+    }
+    std::fs::rename(log, numbered(1)).unwrap();
+}
+
+/// A follower stopped (SIGSTOP, and seen stopped) while `change` happens, then let go on.
+fn while_stopped(follower: &Follower, change: impl FnOnce()) {
+    let pid = follower.child.id();
+    signal(pid, libc::SIGSTOP);
+    let started = Instant::now();
+    // Every thread's state, after the command's name in parentheses: `T` once stopped.
+    let stopped = |task: std::fs::DirEntry| {
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        stat.rsplit_once(") ").is_none_or(|(_, rest)| rest.starts_with('T'))
+    };
+    let all_stopped = || std::fs::read_dir(format!("/proc/{pid}/task")).unwrap().all(|t| stopped(t.unwrap()));
+    while !all_stopped() {
+        assert!(started.elapsed() < Duration::from_secs(10), "aiir did not stop");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    change();
+    signal(pid, libc::SIGCONT);
+}
+
+#[test]
+fn issue_17_four_rotations_while_the_reader_is_stopped_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, db) = (dir.path().join("model.jsonl"), dir.path().join("aiir.db"));
+    let chunks: Vec<String> = (0..6).map(|i| events(i * 100..i * 100 + 100)).collect();
+    let expected = clean(dir.path(), &chunks.concat());
+
+    append(&log, &chunks[0]);
+    let mut follower = Follower::start(&db, &log, "behind");
+    follower.wait_for(&db, "the first chunk", |c| c.line == 100);
+    while_stopped(&follower, || {
+        // The first generation grows unread, then rotates away, and three more after it.
+        append(&log, &chunks[1]);
+        for chunk in &chunks[2..] {
+            rotate(&log);
+            append(&log, chunk);
+        }
+    });
+    let last = file_id(&log);
+    follower.wait_for(&db, "the newest generation", |c| c.file == last && c.line == 100);
+    let stderr = follower.sigterm();
+    assert!(stderr.contains("600 events read, 0 lines rejected"), "{stderr}");
+    assert!(stderr.contains("rotated 4 times since the last look"), "{stderr}");
+    assert_same_as_clean(dir.path(), &db, &expected, &["behind"]);
+}
+
+#[test]
+fn issue_17_a_log_truncated_and_refilled_past_its_size_within_a_poll_is_read_from_its_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, db) = (dir.path().join("model.jsonl"), dir.path().join("aiir.db"));
+    let (a, b) = (events(0..100), events(100..400));
+    let expected = clean(dir.path(), &[a.as_str(), &b].concat());
+
+    append(&log, &a);
+    let mut follower = Follower::start(&db, &log, "refilled");
+    follower.wait_for(&db, "the first chunk", |c| c.line == 100);
+    while_stopped(&follower, || std::fs::write(&log, &b).unwrap());
+    let len = b.len() as u64;
+    follower.wait_for(&db, "the refilled file", |c| c.line == 300 && c.offset == len);
+    let stderr = follower.sigterm();
+    assert!(stderr.contains("400 events read, 0 lines rejected"), "{stderr}");
+    assert!(stderr.contains("file rewritten"), "{stderr}");
+    assert_same_as_clean(dir.path(), &db, &expected, &["refilled"]);
+}
+
+#[test]
+fn issue_17_a_generation_compressed_before_it_was_read_is_named_with_its_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, db) = (dir.path().join("model.jsonl"), dir.path().join("aiir.db"));
+    append(&log, &events(0..100));
+    let mut follower = Follower::start(&db, &log, "compressed");
+    follower.wait_for(&db, "the first chunk", |c| c.line == 100);
+    let skipped = events(100..200);
+    while_stopped(&follower, || {
+        for i in 1..4 {
+            rotate(&log);
+            append(&log, &events(i * 100..i * 100 + 100));
+        }
+        let second = PathBuf::from(format!("{}.2", log.display()));
+        std::fs::rename(&second, second.with_extension("2.gz")).unwrap();
+    });
+    let last = file_id(&log);
+    follower.wait_for(&db, "the newest generation", |c| c.file == last && c.line == 100);
+    let stderr = follower.sigterm();
+    let warning = format!(
+        "aiir: warning: {}.2.gz: rotated and compressed before it was read; its {} bytes are skipped",
+        log.display(),
+        skipped.len()
+    );
+    assert!(stderr.contains(&warning), "lacks {warning:?}:\n{stderr}");
+    assert!(stderr.contains("300 events read, 0 lines rejected"), "{stderr}");
 }

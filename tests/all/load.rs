@@ -114,7 +114,7 @@ fn another_world_is_refused_before_anything_is_cached() {
 fn a_plugin_must_be_a_regular_file() {
     let run = measured(&["inspect", "--no-cache", "/dev/zero"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert_eq!(run.stderr.trim_end(), "aiir: error: cannot read /dev/zero: not a regular file");
+    assert_eq!(run.stderr.trim_end(), "aiir: error: cannot read /dev/zero: a character device, not a regular file");
 
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("plugin.wasm");
@@ -122,12 +122,15 @@ fn a_plugin_must_be_a_regular_file() {
     assert!(made.success(), "mkfifo failed");
     let run = measured(&["inspect", "--no-cache", fifo.to_str().unwrap()]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert_eq!(run.stderr.trim_end(), format!("aiir: error: cannot read {}: not a regular file", fifo.display()));
+    assert_eq!(
+        run.stderr.trim_end(),
+        format!("aiir: error: cannot read {}: a FIFO, not a regular file", fifo.display())
+    );
 
     let (dir, config) = temp_file("aiir.toml", b"[[detector]]\nname = \"zero\"\nwasm = \"/dev/zero\"\n");
     let run = measured(&["run", "--no-store", "--config", config.to_str().unwrap(), "/dev/null"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    let problem = "  detector[0].wasm: cannot read /dev/zero: not a regular file";
+    let problem = "  detector[0].wasm: cannot read /dev/zero: a character device, not a regular file";
     assert!(run.stderr.lines().any(|l| l == problem), "lacks {problem:?}:\n{}", run.stderr);
     drop(dir);
 }

@@ -22,6 +22,7 @@ mod inspect;
 mod load;
 mod parallel;
 mod plugin_errors;
+mod reads;
 mod respond;
 mod responder;
 mod review;

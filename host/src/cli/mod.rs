@@ -103,7 +103,9 @@ struct RunArgs {
     format: Format,
     #[command(flatten)]
     stream: StreamArgs,
-    /// Log files in the `--format`; `-` or none reads stdin.
+    /// Log files in the `--format`; `-` or none reads stdin. A line may hold at most
+    /// 16 MiB (16777216 bytes): a longer one is reported, skipped to its next newline
+    /// and counted as rejected.
     #[arg(value_name = "INPUT")]
     inputs: Vec<PathBuf>,
 }
@@ -374,6 +376,12 @@ async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether log lines are coloured: only on a terminal (in a pipe or a file escapes are
+/// noise), and not when `NO_COLOR` is set to anything but the empty string.
+fn colour(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
 fn init_tracing(verbose: u8) {
     let default = match verbose {
         0 => "warn",
@@ -381,12 +389,24 @@ fn init_tracing(verbose: u8) {
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("AIIR_LOG").unwrap_or_else(|_| default.into());
-    // Colours only on a terminal: in a pipe or a file they are noise.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let ansi = colour(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(ansi)
         .with_target(false)
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_lines_are_coloured_only_on_a_terminal_without_no_color() {
+        assert!(colour(true, None));
+        assert!(colour(true, Some("".into())), "an empty NO_COLOR is unset");
+        assert!(!colour(true, Some("1".into())));
+        assert!(!colour(false, None));
+    }
 }

@@ -156,7 +156,11 @@ pub(crate) fn parse_time(text: &str) -> Result<u64, DecodeError> {
     let invalid =
         |why: String| DecodeError { message: format!("invalid event: `time` {text:?} {why}"), path: "time".into() };
     let time = OffsetDateTime::parse(text, &Rfc3339).map_err(|e| invalid(format!("is not RFC 3339: {e}")))?;
-    u64::try_from(time.unix_timestamp_nanos()).map_err(|_| invalid("is before 1970".into()))
+    let nanos = time.unix_timestamp_nanos();
+    u64::try_from(nanos).map_err(|_| match nanos {
+        ..0 => invalid("is before 1970".into()),
+        _ => invalid("is after 2554-07-21T23:34:33Z, the latest time an event can hold".into()),
+    })
 }
 
 impl From<RawPayload> for wit::Payload {

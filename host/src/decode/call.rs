@@ -182,7 +182,7 @@ impl<'de> Deserialize<'de> for Seconds {
                 .filter(|s| *s >= 0.0 && *s < 1.8e10)
                 .map(|s| s.trunc() as u64 * 1_000_000_000 + (s.fract() * 1e9).round() as u64),
         };
-        nanos.map(Seconds).ok_or_else(|| D::Error::custom(format!("{number} is not Unix seconds from 1970 on")))
+        nanos.map(Seconds).ok_or_else(|| D::Error::custom(format!("{number} is not Unix seconds from 1970 to 2554")))
     }
 }
 
@@ -233,5 +233,17 @@ mod tests {
         assert_eq!(time(Some(Seconds(1)), Some("2026-11-27T13:00:00Z"), Some(Seconds(2))), Ok(1));
         assert_eq!(time(None, Some("2026-11-27T13:00:00Z"), Some(Seconds(2))), Ok(1_795_784_400_000_000_000));
         assert_eq!(time(None, None, Some(Seconds(2))), Ok(2));
+    }
+
+    #[test]
+    fn a_time_past_2554_is_out_of_range_not_before_1970() {
+        let error = |text| time(None, Some(text), None).unwrap_err().message;
+        assert!(
+            error("2600-01-01T00:00:00Z").ends_with("is after 2554-07-21T23:34:33Z, the latest time an event can hold")
+        );
+        assert!(error("1969-12-31T23:59:59Z").ends_with("is before 1970"));
+        assert_eq!(time(None, Some("2554-07-21T23:34:33Z"), None), Ok(18_446_744_073_000_000_000));
+        let seconds = serde_json::from_str::<Seconds>("18446744074").unwrap_err().to_string();
+        assert!(seconds.contains("is not Unix seconds from 1970 to 2554"), "{seconds}");
     }
 }

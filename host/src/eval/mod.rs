@@ -12,7 +12,7 @@ pub use report::{PiiReport, PromptReport};
 
 use crate::chain::Chain;
 use crate::config::{self, Config};
-use crate::run::start_config;
+use crate::run::{load_config, start_config};
 use std::path::{Path, PathBuf};
 
 /// What `aiir eval` was asked to do.
@@ -35,7 +35,7 @@ pub type RowFindings = Vec<(String, usize)>;
 pub async fn eval(opts: &EvalOptions) -> anyhow::Result<report::Report> {
     let dataset = Dataset::load(&opts.data)?;
     let config = match &opts.config {
-        Some(path) => config::load(path)?,
+        Some(path) => load_config(Some(path), opts.cache_dir.clone(), false).await?,
         None => builtin_chain(&opts.plugins, dataset.default_plugins())?,
     };
     let mut chain = start_config(&config, opts.config.as_deref(), opts.cache_dir.clone()).await?;

@@ -179,7 +179,8 @@ impl fmt::Display for CasesError {
 /// Read and validate a cases file.
 pub fn load(file: &Path) -> Result<Cases, CasesError> {
     let fail = |problems| CasesError { file: file.to_owned(), problems };
-    let text = std::fs::read_to_string(file).map_err(|e| fail(vec![Problem::new("", format!("cannot read: {e}"))]))?;
+    let text = crate::file::read_text_capped(file, crate::config::MAX_CONFIG_BYTES)
+        .map_err(|e| fail(vec![Problem::new("", format!("cannot read: {e}"))]))?;
     parse(&text).map_err(fail)
 }
 

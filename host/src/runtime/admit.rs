@@ -9,7 +9,6 @@
 //! segments, 60 instances), with room for a componentize-js one (~12 MB).
 
 use super::error::LoadError;
-use std::io::Read as _;
 use std::path::Path;
 use std::time::Duration;
 use wasmparser::{ComponentExternalKind, ComponentTypeRef, Encoding, Parser, Payload};
@@ -211,28 +210,17 @@ fn malformed(e: wasmparser::BinaryReaderError) -> LoadError {
 }
 
 /// Read a component file, refusing what is not a regular file (a FIFO would block,
-/// `/dev/zero` never ends) and reading no more than one byte past the size cap.
+/// `/dev/zero` never ends) before opening it, and reading no more than one byte past
+/// the size cap.
 pub fn read_component(path: &Path) -> std::io::Result<Vec<u8>> {
-    let file = open_nonblocking(path)?;
-    let metadata = file.metadata()?;
-    if !metadata.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
-    }
-    over(Limit::FileBytes, metadata.len()).map_err(std::io::Error::other)?;
-    // The file may grow after the size was read.
-    let mut bytes = Vec::new();
-    file.take(Limit::FileBytes.cap() + 1).read_to_end(&mut bytes)?;
-    over(Limit::FileBytes, bytes.len() as u64).map_err(std::io::Error::other)?;
-    Ok(bytes)
-}
-
-/// Open for reading without waiting for a FIFO's writer.
-fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
-    options.open(path)
+    use crate::file::FileError;
+    crate::file::read_capped(path, Limit::FileBytes.cap()).map_err(|e| match e {
+        FileError::Io(e) => e,
+        FileError::TooLarge { size, cap } => {
+            std::io::Error::other(LoadError::OverLimit { limit: Limit::FileBytes, value: size, cap })
+        }
+        not_regular @ FileError::NotRegular(_) => std::io::Error::other(not_regular),
+    })
 }
 
 #[cfg(test)]

@@ -2,11 +2,13 @@
 //! that reading can resume just after it.
 //!
 //! [`Input`] reads a file (or stdin) once, to its end; [`follow::Follow`] tails a file
-//! like `tail -F`, across rotation and truncation. Both split lines with the same
-//! [`Splitter`], and [`feed`] moves their lines into a bounded queue.
+//! like `tail -F`, across rotation ([`rotation`] finds the generations it fell behind
+//! by) and truncation. Both split lines with the same [`Splitter`], which holds no line
+//! longer than [`MAX_LINE`], and [`feed`] moves their lines into a bounded queue.
 
 pub mod feed;
 pub mod follow;
+pub mod rotation;
 
 use std::path::Path;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
@@ -47,64 +49,132 @@ pub struct Position {
     pub line: u64,
 }
 
+/// The longest line read, without its line end: 16 MiB. A longer line is passed over
+/// to its end, in bounded memory, and returned as an error when it passes the cap, so
+/// that an input that never ends a line (`/dev/zero`) is reported at once.
+pub const MAX_LINE: usize = 16 << 20;
+
+/// A UTF-8 byte order mark, dropped from the start of an input.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// One non-blank line of an input.
 #[derive(Debug)]
 pub struct Line {
-    /// Where it ends; `at.line` is its number.
+    /// Where it ends: where reading resumes after it. A line over [`MAX_LINE`] is
+    /// reported before its end is read: its `at` is where it starts, so that a
+    /// checkpoint never falls inside a line.
     pub at: Position,
+    /// Its 1-based number in the input.
+    pub number: u64,
     /// The text without its line end, or why it is not text.
     pub text: Result<String, String>,
 }
 
 /// Splits a byte stream into lines, counting bytes and lines. A line is complete when
-/// it ends in `\n`; the bytes of an incomplete one wait in the splitter for the rest.
-#[derive(Debug, Default)]
+/// it ends in `\n`; the bytes of an incomplete one wait in the splitter for the rest,
+/// at most [`MAX_LINE`] of them.
+#[derive(Debug)]
 pub struct Splitter {
     buf: Vec<u8>,
     end: Position,
+    /// Bytes of a line over the cap passed over so far, while looking for its end.
+    skipping: Option<u64>,
+    max: usize,
+}
+
+impl Default for Splitter {
+    fn default() -> Self {
+        Self::after(Position::default())
+    }
 }
 
 impl Splitter {
     /// A splitter whose next line starts after `from`.
     pub fn after(from: Position) -> Self {
-        Self { buf: Vec::new(), end: from }
+        Self { buf: Vec::new(), end: from, skipping: None, max: MAX_LINE }
     }
 
     /// Bytes read so far, including those of an incomplete line.
     pub fn read(&self) -> u64 {
-        self.end.offset + self.buf.len() as u64
+        self.end.offset + self.buf.len() as u64 + self.skipping.unwrap_or(0)
+    }
+
+    /// Where the last complete line ends.
+    pub fn end(&self) -> Position {
+        self.end
     }
 
     /// The next complete non-blank line `reader` holds now, or `None` when it has none
     /// (at its end, or with only part of a line).
     pub async fn next<R: AsyncBufRead + Unpin>(&mut self, reader: &mut R) -> std::io::Result<Option<Line>> {
         loop {
-            let n = reader.read_until(b'\n', &mut self.buf).await?;
-            if n == 0 || self.buf.last() != Some(&b'\n') {
+            let chunk = reader.fill_buf().await?;
+            if chunk.is_empty() {
                 return Ok(None);
             }
-            if let Some(line) = self.take() {
-                return Ok(Some(line));
+            let (len, ended) = chunk.iter().position(|b| *b == b'\n').map_or((chunk.len(), false), |i| (i + 1, true));
+            let overlong = self.hold(&chunk[..len], ended);
+            reader.consume(len);
+            let line = match (ended, self.skipping.take()) {
+                (true, Some(skipped)) => {
+                    self.end.offset += skipped;
+                    self.end.line += 1;
+                    overlong
+                }
+                (true, None) => self.take(),
+                (false, skipping) => {
+                    self.skipping = skipping;
+                    overlong
+                }
+            };
+            if line.is_some() {
+                return Ok(line);
             }
         }
     }
 
+    /// Keep `bytes` of the current line, or only count them once it is over the cap;
+    /// the line over the cap, as an error, the moment it passes it.
+    fn hold(&mut self, bytes: &[u8], ended: bool) -> Option<Line> {
+        if let Some(skipped) = &mut self.skipping {
+            *skipped += bytes.len() as u64;
+            return None;
+        }
+        if self.buf.len() + bytes.len() - usize::from(ended) <= self.max {
+            self.buf.extend_from_slice(bytes);
+            return None;
+        }
+        self.skipping = Some((self.buf.len() + bytes.len()) as u64);
+        self.buf = Vec::new();
+        let text = Err(format!("line longer than {} bytes", self.max));
+        Some(Line { at: self.end, number: self.end.line + 1, text })
+    }
+
     /// The incomplete line held, as a line: for the end of an input that will not grow.
     pub fn finish(&mut self) -> Option<Line> {
+        if let Some(skipped) = self.skipping.take() {
+            self.end.offset += skipped;
+            self.end.line += 1;
+            return None;
+        }
         if self.buf.is_empty() { None } else { self.take() }
     }
 
     /// Turn the buffer into a line; `None` when it is blank.
     fn take(&mut self) -> Option<Line> {
-        self.end.offset += self.buf.len() as u64;
-        self.end.line += 1;
-        let text = match std::str::from_utf8(&self.buf) {
+        let bytes = match self.end.offset {
+            0 => self.buf.strip_prefix(BOM).unwrap_or(&self.buf),
+            _ => &self.buf,
+        };
+        let text = match std::str::from_utf8(bytes) {
             Ok(s) if s.trim().is_empty() => None,
             Ok(s) => Some(Ok(s.trim_end_matches(['\n', '\r']).to_owned())),
             Err(e) => Some(Err(format!("not UTF-8: {e}"))),
         };
+        self.end.offset += self.buf.len() as u64;
+        self.end.line += 1;
         self.buf.clear();
-        text.map(|text| Line { at: self.end, text })
+        text.map(|text| Line { at: self.end, number: self.end.line, text })
     }
 }
 
@@ -159,15 +229,47 @@ mod tests {
     use super::*;
 
     async fn split(chunks: &[&[u8]]) -> (Vec<(u64, u64, String)>, u64) {
-        let mut lines = Splitter::default();
+        split_at_most(usize::MAX, chunks).await
+    }
+
+    /// (number, offset, text or error) of each line, and the bytes read.
+    async fn split_at_most(max: usize, chunks: &[&[u8]]) -> (Vec<(u64, u64, String)>, u64) {
+        let mut lines = Splitter { max, ..Splitter::default() };
         let mut out = Vec::new();
         for chunk in chunks {
-            let mut reader = *chunk;
+            // Two bytes at a time, so that lines span reads.
+            let mut reader = tokio::io::BufReader::with_capacity(2, *chunk);
             while let Some(l) = lines.next(&mut reader).await.unwrap() {
-                out.push((l.at.line, l.at.offset, l.text.unwrap()));
+                out.push((l.number, l.at.offset, l.text.unwrap_or_else(|e| e)));
             }
         }
         (out, lines.read())
+    }
+
+    #[tokio::test]
+    async fn a_line_over_the_cap_is_reported_when_it_passes_it_and_passed_over() {
+        let (lines, read) = split_at_most(4, &[b"abcd\nabcdef", b"gh", b"ij\nok\n"]).await;
+        let want = [(1, 5, "abcd".into()), (2, 5, "line longer than 4 bytes".into()), (3, 19, "ok".into())];
+        assert_eq!(lines, want);
+        assert_eq!(read, 19);
+        // One that never ends holds no more than the cap.
+        let mut lines = Splitter { max: 4, ..Splitter::default() };
+        let mut zeros = tokio::io::AsyncReadExt::take(tokio::io::repeat(0), 1 << 20);
+        let mut reader = BufReader::new(&mut zeros);
+        let first = lines.next(&mut reader).await.unwrap().unwrap();
+        assert_eq!((first.number, first.at.offset), (1, 0));
+        assert!(lines.next(&mut reader).await.unwrap().is_none());
+        assert!(lines.buf.capacity() <= 8192, "{} bytes held", lines.buf.capacity());
+        assert_eq!(lines.read(), 1 << 20);
+        assert!(lines.finish().is_none());
+        assert_eq!(lines.end(), Position { line: 1, offset: 1 << 20, ..Position::default() });
+    }
+
+    #[tokio::test]
+    async fn a_byte_order_mark_at_the_start_is_dropped() {
+        let (lines, _) = split(&[b"\xEF\xBB\xBFone\n\xEF\xBB\xBFtwo\n"]).await;
+        assert_eq!(lines[0], (1, 7, "one".into()));
+        assert_eq!(lines[1], (2, 14, "\u{feff}two".into()), "only at the start of the input");
     }
 
     #[tokio::test]
