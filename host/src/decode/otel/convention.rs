@@ -88,6 +88,9 @@ pub(super) fn span_call(mut span: Span, resource: &Attributes) -> Result<Option<
             None => return Ok(None),
         },
     };
+    if span.span_id.is_empty() {
+        return Err(DecodeError::new("invalid span: no `spanId`"));
+    }
     let time_unix_nano = nanos(&span.start_time_unix_nano, "startTimeUnixNano")?;
     let mut call = base(&attrs, resource, span.span_id.clone(), time_unix_nano, kind);
     call.key = key(&span.trace_id, &span.span_id);
