@@ -5,19 +5,25 @@
 //! as `aiir run`'s lines: the detectors, the store with correlation and responders, the
 //! findings' output.
 //!
-//! Both transports ([`http`], [`grpc`]) decode requests on the runtime's worker threads
-//! and put their events on a bounded queue ([`ingest`]); the job of `aiir run`
-//! takes them off in order. A full queue, or too many requests at once, is answered
+//! Both transports ([`http`], [`grpc`]) read a request's body whole ([`body`]: a body
+//! sent too slowly is cut off), then decode it on the runtime's worker threads and put
+//! its events on a queue bounded in requests, events and bytes ([`ingest`]); the job of
+//! `aiir run` takes them off in order, and the request is answered once its findings
+//! are written and stored. A full queue, or too many requests at once, is answered
 //! with 503 and `Retry-After` (gRPC: `UNAVAILABLE`), so memory stays bounded when input
-//! outruns the detectors. `GET /metrics` serves [`metrics`]. SIGINT or SIGTERM stops
-//! accepting, lets requests in flight finish, lets go of the calls still waiting for
-//! their other records, inspects what is queued and prints the summary.
+//! outruns the detectors. Each listener caps the connections of one address and of all
+//! ([`peers`]), shedding idle ones before refusing anyone. `GET /metrics` serves
+//! [`metrics`]. SIGINT or SIGTERM stops accepting, lets requests in flight finish, lets
+//! go of the calls still waiting for their other records, inspects what is queued and
+//! prints the summary.
 
 pub mod auth;
+pub mod body;
 pub mod grpc;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod peers;
 pub mod tls;
 
 use crate::decode::otel::Joiner;
@@ -32,15 +38,17 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulConnection;
+use ingest::{Bounds, Budget, Charge};
 use metrics::Metrics;
+use peers::Peers;
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
@@ -55,8 +63,8 @@ pub struct ServeOptions {
     pub grpc_listen: Option<SocketAddr>,
     /// The largest request body, compressed or not.
     pub max_body: usize,
-    /// Export requests the queue holds before answering 503.
-    pub queue: usize,
+    /// What the queue holds before answering 503.
+    pub queue: Bounds,
     /// How long a call's span or log records wait for the others.
     pub join_wait: Duration,
 }
@@ -78,6 +86,10 @@ pub struct Batch {
     pub decoded: Decoded,
     /// The bytes of the request body.
     pub bytes: u64,
+    /// Its share of the queue, given back when the detectors take it.
+    pub charge: Option<Charge>,
+    /// Told once its findings are written and stored; dropped untold if they are not.
+    pub stored: Option<oneshot::Sender<()>>,
 }
 
 impl Unit for Batch {
@@ -96,16 +108,23 @@ impl Unit for Batch {
     fn decode(self, _: Format) -> Result<Decoded, String> {
         Ok(self.decoded)
     }
+
+    fn receipt(&mut self) -> Option<oneshot::Sender<()>> {
+        self.stored.take()
+    }
 }
 
-/// Export requests decoded at once; more are answered 503.
+/// Export requests decoded at once (their bodies read whole); more are answered 503.
 const IN_FLIGHT: usize = 16;
-/// Open connections; more are closed at once.
-const CONNECTIONS: usize = 256;
 /// How long requests in flight may take to finish after a stop signal.
 const DRAIN: Duration = Duration::from_secs(5);
 /// Time allowed for a client's TLS handshake.
 const HANDSHAKE: Duration = Duration::from_secs(10);
+/// Time allowed for a request's headers, and for the next request on a kept-alive
+/// connection.
+const HEADERS: Duration = Duration::from_secs(10);
+/// How long a shed connection may take to close.
+const SHED: Duration = Duration::from_secs(1);
 /// How often held calls are looked at when none is due sooner.
 const TICK: Duration = Duration::from_millis(250);
 
@@ -140,9 +159,10 @@ pub async fn serve(opts: &ServeOptions) -> anyhow::Result<Outcome> {
         ),
         None => None,
     };
-    let (queue, batches) = mpsc::channel(opts.queue.max(1));
+    let (queue, batches) = mpsc::channel(opts.queue.requests.max(1));
     let shared = Arc::new(http::Shared {
         queue,
+        budget: Budget::new(opts.queue),
         metrics,
         in_flight: Semaphore::new(IN_FLIGHT),
         max_body: opts.max_body,
@@ -205,8 +225,8 @@ impl http::Shared {
             return;
         }
         self.metrics.accepted("held", &decoded.events, 0, 0);
-        let number = self.batches.fetch_add(1, Ordering::Relaxed) + 1;
-        let _ = self.queue.send(Ok(Batch { number, decoded, bytes: 0 })).await;
+        let batch = self.batch(decoded, 0, None);
+        let _ = self.queue.send(Ok(batch)).await;
     }
 }
 
@@ -258,12 +278,12 @@ async fn accept(
     mut stop: watch::Receiver<bool>,
     protocol: Protocol,
 ) {
-    let slots = Arc::new(Semaphore::new(CONNECTIONS));
+    let peers = Peers::new(peers::PER_PEER, peers::TOTAL);
     let mut connections = JoinSet::new();
     loop {
-        let stream = tokio::select! {
+        let (stream, from) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
                     continue;
@@ -271,17 +291,22 @@ async fn accept(
             },
             _ = stop.changed() => break,
         };
-        let Ok(slot) = slots.clone().try_acquire_owned() else { continue };
+        let Some(ticket) = admit(&peers, from.ip(), &shared) else { continue };
         let (tls, shared, stop) = (tls.clone(), shared.clone(), stop.clone());
         connections.spawn(async move {
-            match handshake(stream, tls).await {
+            let ticket = Arc::new(ticket);
+            let handshaken = tokio::select! {
+                handshaken = handshake(stream, tls) => handshaken,
+                () = ticket.shed() => return,
+            };
+            let on = Serving { ticket, stop };
+            match handshaken {
                 Ok((io, peer)) => match protocol {
-                    Protocol::Http => serve_http(io, peer, shared, stop).await,
-                    Protocol::Grpc => grpc::connection(io, peer, shared, stop).await,
+                    Protocol::Http => serve_http(io, peer, shared, on).await,
+                    Protocol::Grpc => grpc::connection(io, peer, shared, on).await,
                 },
                 Err(why) => shared.metrics.handshake_failed(&why),
             }
-            drop(slot);
         });
         while connections.try_join_next().is_some() {}
     }
@@ -290,6 +315,39 @@ async fn accept(
     if drained.is_err() {
         diagnostic("aiir: some connections did not finish in time and were closed");
     }
+}
+
+/// Let a connection from `peer` in, counting a shed or a refusal.
+fn admit(peers: &Arc<Peers>, peer: IpAddr, shared: &http::Shared) -> Option<peers::Ticket> {
+    match peers.admit(peer) {
+        Some((ticket, peers::Admitted::Room)) => Some(ticket),
+        Some((ticket, peers::Admitted::Shed)) => {
+            shared.metrics.connection_closed("shed");
+            Some(ticket)
+        }
+        None => {
+            shared.metrics.connection_closed("refused");
+            None
+        }
+    }
+}
+
+/// What a connection is served under: its place among the listener's connections,
+/// and the stop signal.
+pub(crate) struct Serving {
+    /// Its place; shed when others need it.
+    pub ticket: Arc<peers::Ticket>,
+    /// The stop signal.
+    pub stop: watch::Receiver<bool>,
+}
+
+/// Answer one request with `answer`, the connection marked busy meanwhile: it is not
+/// shed while it answers. `None` when it was shed already.
+pub(crate) async fn answering<T>(ticket: &peers::Ticket, answer: impl Future<Output = T>) -> Option<T> {
+    let busy = ticket.begin()?;
+    let reply = answer.await;
+    drop(busy);
+    Some(reply)
 }
 
 /// The connection to serve, after its TLS handshake when the server speaks TLS, and the
@@ -308,16 +366,20 @@ async fn handshake(stream: TcpStream, tls: Option<TlsAcceptor>) -> Result<(Box<d
 
 /// Serve HTTP/1.1 on a connection whose client certificate, if any, has this
 /// fingerprint.
-async fn serve_http(io: Box<dyn Io>, peer: Option<[u8; 32]>, shared: Arc<http::Shared>, stop: watch::Receiver<bool>) {
+async fn serve_http(io: Box<dyn Io>, peer: Option<[u8; 32]>, shared: Arc<http::Shared>, on: Serving) {
+    let ticket = on.ticket.clone();
     let service = service_fn(move |req| {
-        let shared = shared.clone();
-        async move { Ok::<_, Infallible>(http::handle(req, &shared, peer.as_ref()).await) }
+        let (shared, ticket) = (shared.clone(), ticket.clone());
+        async move {
+            let answer = answering(&ticket, http::handle(req, &shared, peer.as_ref())).await;
+            Ok::<_, Infallible>(answer.unwrap_or_else(http::shed))
+        }
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(10))
+        .header_read_timeout(HEADERS)
         .serve_connection(TokioIo::new(io), service);
-    until_stopped(Box::pin(conn), stop).await;
+    until_stopped(Box::pin(conn), on).await;
 }
 
 /// A connection being served, HTTP/1.1 or HTTP/2.
@@ -325,9 +387,11 @@ pub(crate) type Connection =
     std::pin::Pin<Box<dyn GracefulConnection<Error = hyper::Error, Output = Result<(), hyper::Error>> + Send>>;
 
 /// Serve a connection to its end, or close it gracefully on a stop signal: requests in
-/// flight are answered, new ones refused. (Boxed, not generic: rustc cannot prove a
-/// generic connection future `Send` here.)
-async fn until_stopped(mut conn: Connection, mut stop: watch::Receiver<bool>) {
+/// flight are answered, new ones refused; or close it when it is shed (it is idle
+/// then). (Boxed, not generic: rustc cannot prove a generic connection future `Send`
+/// here.)
+async fn until_stopped(mut conn: Connection, on: Serving) {
+    let Serving { ticket, mut stop } = on;
     tokio::select! {
         result = conn.as_mut() => {
             if let Err(e) = result {
@@ -337,6 +401,10 @@ async fn until_stopped(mut conn: Connection, mut stop: watch::Receiver<bool>) {
         _ = stop.changed() => {
             conn.as_mut().graceful_shutdown();
             let _ = conn.await;
+        }
+        () = ticket.shed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(SHED, conn).await;
         }
     }
 }
