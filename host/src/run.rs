@@ -329,7 +329,8 @@ async fn settle(
         while out.lines.front().is_some_and(|l| l.waiting == 0) {
             let line = out.lines.pop_front().expect("a front line");
             ledger.add(&inputs[line.input], line.inspections, line.at, &mut |r| out.emit(r)).await?;
-            // A line with findings is stored at once: they are kept now.
+            // `add` stores and writes a line with findings before it returns (they are
+            // urgent), so they are kept now; tests/all/serve_faults.rs holds it to that.
             if let Some(receipt) = line.receipt {
                 let _ = receipt.send(());
             }

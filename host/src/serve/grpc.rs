@@ -14,9 +14,9 @@
 
 use super::auth::{Refusal, Sender};
 use super::body::{self, Unread};
+use super::conn::{Io, Serving, answering, until_stopped};
 use super::http::Shared;
 use super::ingest::{Busy, Receipt};
-use super::{Io, Serving, answering, until_stopped};
 use crate::decode::DecodeError;
 use crate::decode::otel::{Records, proto};
 use bytes::{Buf as _, BufMut as _, Bytes};

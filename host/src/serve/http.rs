@@ -209,7 +209,7 @@ async fn accept(
     };
     let (gzip, body) = read_body(req, shared.max_body).await.map_err(failed)?;
     let _permit = shared.slot().map_err(|e| busy(encoding, e))?;
-    let body = if gzip { inflate(&body, shared.max_body).map_err(failed)? } else { body.to_vec() };
+    let body = if gzip { inflate(&body, shared.max_body).map_err(failed)?.into() } else { body };
     let records = encoding
         .decode(signal, &body)
         .map_err(|e| encoding.error(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, &e.message))?;

@@ -108,6 +108,8 @@ impl Budget {
     }
 
     /// Whether `events` more events of `bytes` fit (always, into an empty queue).
+    /// Requests being decoded at once may each pass this before any is charged, so the
+    /// queue may overshoot its bounds by what the 16 requests decoded at once hold.
     fn admits(&self, events: u64, bytes: u64) -> bool {
         let (e, b) = *self.used();
         (e == 0 && b == 0) || (e + events <= self.bounds.events as u64 && b + bytes <= self.bounds.bytes as u64)
