@@ -55,21 +55,38 @@ fn rejected_spans(response: &[u8], n: u8) -> bool {
 /// Arguments the standard pack's `tool-abuse` flags.
 const INJECTION: &str = r#"{"order_id": "A-10482' OR '1'='1"}"#;
 
-/// A client that holds connections from `from` to `server`, reconnecting whenever one
-/// is closed, until `stop`: each trickles a request's headers a byte a second or, with
-/// `body`, sends whole headers and then trickles the body.
-async fn abuse(server: SocketAddr, from: IpAddr, body: bool, stop: Arc<AtomicBool>) {
+/// How an abusive client holds a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Abuse {
+    /// It trickles a request's headers, a byte a second.
+    Headers,
+    /// It sends whole headers, then trickles the body.
+    Body,
+    /// It sends nothing.
+    Idle,
+}
+
+/// A client that holds connections from `from` to `server` as `how` says, reconnecting
+/// whenever one is closed, until `stop`.
+async fn abuse(server: SocketAddr, from: IpAddr, how: Abuse, stop: Arc<AtomicBool>) {
     let head =
         "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n";
-    let trickle = if body { " " } else { "POST /v1/traces HTTP/1.1\r\nX-Pad: y\r\n" };
+    let trickle = match how {
+        Abuse::Headers => "POST /v1/traces HTTP/1.1\r\nX-Pad: y\r\n",
+        Abuse::Body => " ",
+        Abuse::Idle => "",
+    };
     while !stop.load(Ordering::Relaxed) {
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
         socket.bind(SocketAddr::new(from, 0)).unwrap();
         if let Ok(mut stream) = socket.connect(server).await
-            && (!body || stream.write_all(head.as_bytes()).await.is_ok())
+            && (how != Abuse::Body || stream.write_all(head.as_bytes()).await.is_ok())
         {
-            for byte in trickle.bytes().cycle() {
-                if stop.load(Ordering::Relaxed) || stream.write_all(&[byte]).await.is_err() {
+            let mut bytes = trickle.bytes().cycle();
+            while !stop.load(Ordering::Relaxed) {
+                if let Some(byte) = bytes.next()
+                    && stream.write_all(&[byte]).await.is_err()
+                {
                     break;
                 }
                 // A second a byte; any answer or the end of the stream means it was closed.
@@ -83,21 +100,26 @@ async fn abuse(server: SocketAddr, from: IpAddr, body: bool, stop: Arc<AtomicBoo
     }
 }
 
+/// Where the abusers of issue 17 come from, and how: 300 trickling headers, 50 of them
+/// from the normal client's own address, and 20 trickling bodies.
+fn abusers() -> impl Iterator<Item = (IpAddr, Abuse)> {
+    (0..320u16).map(|n| match n {
+        0..50 => (IpAddr::from([127, 0, 0, 1]), Abuse::Headers),
+        50..300 => (IpAddr::from([127, 0, 0, 2 + (n % 5) as u8]), Abuse::Headers),
+        _ => (IpAddr::from([127, 0, 0, 9]), Abuse::Body),
+    })
+}
+
 #[test]
 fn issue_17_slow_and_idle_connections_are_shed_and_a_normal_client_still_exports() {
-    let server = Server::start(&["--no-grpc", "--no-store"]);
-    let addr = server.addr();
+    let server = Server::start(&["--no-store"]);
+    let (addr, grpc) = (server.addr(), server.grpc_endpoint().trim_start_matches("http://").parse().unwrap());
     let stop = Arc::new(AtomicBool::new(false));
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    // 300 trickling headers, 50 of them from the normal client's own address, and 20
-    // trickling bodies.
-    for n in 0..320u16 {
-        let (from, body) = match n {
-            0..50 => (IpAddr::from([127, 0, 0, 1]), false),
-            50..300 => (IpAddr::from([127, 0, 0, 2 + (n % 5) as u8]), false),
-            _ => (IpAddr::from([127, 0, 0, 9]), true),
-        };
-        runtime.spawn(abuse(addr, from, body, stop.clone()));
+    for (from, how) in abusers() {
+        runtime.spawn(abuse(addr, from, how, stop.clone()));
+        // The gRPC listener is held by as many connections that say nothing.
+        runtime.spawn(abuse(grpc, from, Abuse::Idle, stop.clone()));
     }
     std::thread::sleep(Duration::from_secs(2));
     let exports = 200;
@@ -107,10 +129,18 @@ fn issue_17_slow_and_idle_connections_are_shed_and_a_normal_client_still_exports
             try_post(addr, "/v1/traces", &body).is_some_and(|(status, _)| status == 200)
         })
         .count();
+    let calls = 50;
+    let called = (0..calls)
+        .filter(|i| {
+            let request = traces_request(&[span(*i as u8, &[("gen_ai.tool.name", "search")])]);
+            server.grpc_call(TRACES, &request, None).0 == 0
+        })
+        .count();
     let text = server.metrics_when(|_| true);
     stop.store(true, Ordering::Relaxed);
     runtime.shutdown_timeout(Duration::from_secs(2));
     assert!(ok * 100 >= exports * 99, "only {ok} of {exports} exports succeeded");
+    assert_eq!(called, calls, "gRPC calls failed");
     let shed = metric(&text, r#"aiir_connections_closed_total{reason="shed"}"#);
     assert!(shed.is_some_and(|n| n >= 1.0), "no connection was shed:\n{text}");
     let run = server.stop();

@@ -48,6 +48,12 @@ enum Command {
     /// or not), and the trace and logs services' gRPC `Export` on `--grpc-listen`;
     /// serves Prometheus metrics on `GET /metrics` and `GET /healthz`; writes findings
     /// as `run` does. Stops on SIGINT or SIGTERM after inspecting what it has queued.
+    ///
+    /// An export is answered once its findings are written and stored; if the output
+    /// fails, it gets 503 or a closed connection, never 200. A span or log record that
+    /// cannot be read is rejected alone (partial success). Each listener holds 64
+    /// connections from one address and 256 in all, closing the one idle longest to make
+    /// room; headers must arrive within 10 s, a body within 5 s and then at 64 KiB/s.
     Serve(ServeArgs),
     /// Show what a plugin is: name, version, event kinds, world, imports, sha256, size.
     Inspect(InspectArgs),
