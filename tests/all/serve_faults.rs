@@ -164,7 +164,8 @@ fn one_bad_span_or_record_is_rejected_alone_over_json_protobuf_and_grpc() {
     let partial: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(partial["partialSuccess"]["rejectedSpans"], "3", "{body}");
     let why = partial["partialSuccess"]["errorMessage"].as_str().unwrap();
-    assert!(why.contains("no `spanId` (span 1)") && why.contains("(span \"a2a2a2a2a2a2a2a2\")"), "{why}");
+    assert!(why.contains("missing field `spanId` (span 1)"), "{why}");
+    assert!(why.contains("missing field `startTimeUnixNano` (span \"a2a2a2a2a2a2a2a2\")"), "{why}");
 
     let record = |body: Value| json!({"eventName": "gen_ai.user.message", "timeUnixNano": "7", "body": body});
     let content = json!({"kvlistValue": {"values": [{"key": "content", "value": {"stringValue": "hello"}}]}});
