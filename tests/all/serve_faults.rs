@@ -245,3 +245,27 @@ fn an_export_whose_findings_cannot_be_written_is_not_answered_200() {
     assert_ne!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("cannot write findings"), "{}", run.stderr);
 }
+
+#[test]
+fn a_body_sent_a_byte_a_second_is_cut_off_with_408() {
+    let server = Server::start(&["--no-grpc", "--no-store"]);
+    let mut stream = TcpStream::connect(server.addr()).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    let head = "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n";
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut reader = stream.try_clone().unwrap();
+    let trickle = std::thread::spawn(move || {
+        while stream.write_all(b" ").is_ok() {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    });
+    let mut response = [0; 512];
+    let n = reader.read(&mut response).unwrap();
+    let response = String::from_utf8_lossy(&response[..n]);
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(response.contains("request body not received in time"), "{response}");
+    reader.shutdown(std::net::Shutdown::Both).unwrap();
+    trickle.join().unwrap();
+    let run = server.stop();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
