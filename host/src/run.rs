@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// What every job is asked, whichever its source: the chain, the store and the
 /// findings' destination.
@@ -180,6 +180,11 @@ pub(crate) trait Unit {
     fn bytes(&self) -> u64;
     /// Its events, or why it has none.
     fn decode(self, format: Format) -> Result<crate::decode::Decoded, String>;
+    /// Whom to tell once its findings are written and stored; it is dropped untold
+    /// when they are not (the output or the store failed).
+    fn receipt(&mut self) -> Option<oneshot::Sender<()>> {
+        None
+    }
 }
 
 impl Unit for Fed {
@@ -291,9 +296,9 @@ impl Job {
 
     /// Decode one unit and hand its events to the detectors; whatever they have
     /// finished, of this unit or earlier ones, goes on to the ledger.
-    async fn process<U: Unit>(&mut self, unit: U, inputs: &[PathBuf], format: Format) -> anyhow::Result<()> {
+    async fn process<U: Unit>(&mut self, mut unit: U, inputs: &[PathBuf], format: Format) -> anyhow::Result<()> {
         let out = &mut self.out;
-        let (input, end, bytes) = (unit.input(), unit.at(), unit.bytes());
+        let (input, end, bytes, receipt) = (unit.input(), unit.at(), unit.bytes(), unit.receipt());
         out.counters.bytes.fetch_add(bytes, Ordering::Relaxed);
         let at = format!("{}:{}", source_name(&inputs[input]), unit.number());
         let events = match unit.decode(format) {
@@ -311,7 +316,7 @@ impl Job {
         };
         out.summary.events += events.len() as u64;
         out.counters.events.fetch_add(events.len() as u64, Ordering::Relaxed);
-        out.lines.push_back(Line { input, at: end, waiting: events.len(), inspections: Vec::new() });
+        out.lines.push_back(Line { input, at: end, waiting: events.len(), inspections: Vec::new(), receipt });
         let mut done = Vec::new();
         for event in events {
             done.extend(self.pipeline.push(event, &at).await);
@@ -353,6 +358,7 @@ struct Line {
     /// Events of the line not back yet.
     waiting: usize,
     inspections: Vec<Inspection>,
+    receipt: Option<oneshot::Sender<()>>,
 }
 
 impl Out {
@@ -378,6 +384,11 @@ async fn settle(
         while out.lines.front().is_some_and(|l| l.waiting == 0) {
             let line = out.lines.pop_front().expect("a front line");
             ledger.add(&inputs[line.input], line.inspections, line.at, &mut |r| out.emit(r)).await?;
+            // `add` stores and writes a line with findings before it returns (they are
+            // urgent), so they are kept now; tests/all/serve_faults.rs holds it to that.
+            if let Some(receipt) = line.receipt {
+                let _ = receipt.send(());
+            }
         }
         let Some((event, replies)) = done.next() else { return Ok(()) };
         if let Some(metrics) = &out.metrics {

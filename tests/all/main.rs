@@ -29,4 +29,5 @@ mod review;
 mod sandbox;
 mod senders;
 mod serve;
+mod serve_faults;
 mod telemetry;

@@ -66,7 +66,7 @@ impl Server {
         Self { child, addr: addrs[0].unwrap(), grpc: addrs[1], stderr }
     }
 
-    fn post(&self, content_type: &str, extra: &str, body: &[u8]) -> (u16, String) {
+    pub fn post(&self, content_type: &str, extra: &str, body: &[u8]) -> (u16, String) {
         let head = format!("POST /v1/traces HTTP/1.1\r\nContent-Type: {content_type}\r\n{extra}");
         self.request(&head, body)
     }
@@ -103,6 +103,11 @@ impl Server {
         }
     }
 
+    /// Where it listens for OTLP/HTTP.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     /// The base URL, `http://127.0.0.1:PORT`.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
@@ -116,7 +121,7 @@ impl Server {
     /// One gRPC call to `method` on a fresh HTTP/2 connection, its message compressed
     /// (as is) with `encoding` if any: the status code, the status message and the
     /// response message.
-    fn grpc_call(&self, method: &str, message: &[u8], encoding: Option<&str>) -> (i32, String, Vec<u8>) {
+    pub fn grpc_call(&self, method: &str, message: &[u8], encoding: Option<&str>) -> (i32, String, Vec<u8>) {
         use http_body_util::{BodyExt as _, Full};
         let addr = self.grpc.expect("serving gRPC");
         let mut frame = vec![u8::from(encoding.is_some())];
@@ -160,7 +165,7 @@ impl Server {
     }
 }
 
-fn fixture_line() -> String {
+pub fn fixture_line() -> String {
     let text = std::fs::read_to_string(root().join("tests/fixtures/otel-genai.jsonl")).unwrap();
     text.lines().next().unwrap().to_owned()
 }
@@ -185,11 +190,11 @@ fn percent_decoded(text: &str) -> String {
 }
 
 /// The OTLP/gRPC methods.
-const TRACES: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+pub const TRACES: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 const LOGS: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
 
 /// A protobuf length-delimited field: tag, varint length, bytes.
-fn field(number: u8, bytes: &[u8]) -> Vec<u8> {
+pub fn field(number: u8, bytes: &[u8]) -> Vec<u8> {
     let mut out = vec![number << 3 | 2];
     let mut n = bytes.len();
     while n >= 0x80 {
@@ -202,7 +207,7 @@ fn field(number: u8, bytes: &[u8]) -> Vec<u8> {
 }
 
 /// An OTLP `Span` with id `[id; 8]` and these string attributes.
-fn span(id: u8, attributes: &[(&str, &str)]) -> Vec<u8> {
+pub fn span(id: u8, attributes: &[(&str, &str)]) -> Vec<u8> {
     let mut span = field(2, &[id; 8]);
     span.push(7 << 3 | 1); // start_time_unix_nano, fixed64
     span.extend(1_795_788_000_000_000_000u64.to_le_bytes());
@@ -213,11 +218,11 @@ fn span(id: u8, attributes: &[(&str, &str)]) -> Vec<u8> {
 }
 
 /// An `ExportTraceServiceRequest` of these spans: one resource, one scope.
-fn traces_request(spans: &[Vec<u8>]) -> Vec<u8> {
+pub fn traces_request(spans: &[Vec<u8>]) -> Vec<u8> {
     field(1, &field(2, &spans.iter().flat_map(|s| field(2, s)).collect::<Vec<u8>>()))
 }
 
-fn metric(text: &str, line_start: &str) -> Option<f64> {
+pub fn metric(text: &str, line_start: &str) -> Option<f64> {
     text.lines().find_map(|l| l.strip_prefix(line_start)?.strip_prefix(' ')?.parse().ok())
 }
 
@@ -379,24 +384,31 @@ fn opentelemetry_python_sdk_spans_over_protobuf_json_and_grpc_are_inspected() {
     assert!(run.stderr.contains("aiir: 12 events read"), "{}", run.stderr);
 }
 
-#[test]
-fn a_flood_past_the_queue_gets_503_or_unavailable_and_plugin_errors_are_counted() {
+/// A config whose one detector spins each event until its 400 ms deadline, with
+/// `breaker` (TOML lines) in its `[detector.breaker]` table.
+pub fn slow_config(breaker: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let wasm = crate::support::guest("hostile");
     let config = format!(
-        "[[detector]]\nname = \"hostile\"\nwasm = {:?}\n[detector.limits]\ntimeout_ms = 400\n[detector.settings]\nattack = \"loop\"\n",
+        "[[detector]]\nname = \"hostile\"\nwasm = {:?}\n[detector.limits]\ntimeout_ms = 400\n[detector.breaker]\n{breaker}\n[detector.settings]\nattack = \"loop\"\n",
         wasm.to_str().unwrap()
     );
-    let (_dir, config) = crate::support::temp_file("aiir.toml", config.as_bytes());
+    crate::support::temp_file("aiir.toml", config.as_bytes())
+}
+
+#[test]
+fn a_flood_past_the_queue_gets_503_or_unavailable_and_plugin_errors_are_counted() {
+    let (_dir, config) = slow_config("");
     let server = Server::start(&["--queue", "1", "--config", config.to_str().unwrap()]);
     let span = r#"{"spanId":"f1","startTimeUnixNano":"1795788000000000000","attributes":[{"key":"gen_ai.tool.name","value":{"stringValue":"x"}}]}"#;
     let body = format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{span}]}}]}}]}}"#);
-    // Each event holds the detectors for 400 ms; the queue holds one request.
-    let replies: Vec<(u16, String)> = (0..6).map(|_| server.post("application/json", "", body.as_bytes())).collect();
-    assert_eq!(replies[0], (200, "{}".into()));
+    // Each event holds the detectors for 400 ms; the queue holds one request. A request
+    // is answered once inspected, so the flood comes at once.
+    let replies: Vec<(u16, String)> = at_once(6, || server.post("application/json", "", body.as_bytes()));
+    assert!(replies.contains(&(200, "{}".into())), "{replies:?}");
     let busy = replies.iter().find(|(status, _)| *status == 503).unwrap_or_else(|| panic!("no 503: {replies:?}"));
     assert!(busy.1.contains(r#""code":14"#) && busy.1.contains("queue is full"), "{busy:?}");
     let request = traces_request(&[self::span(0xf1, &[("gen_ai.tool.name", "x")])]);
-    let calls: Vec<(i32, String, Vec<u8>)> = (0..6).map(|_| server.grpc_call(TRACES, &request, None)).collect();
+    let calls: Vec<(i32, String, Vec<u8>)> = at_once(6, || server.grpc_call(TRACES, &request, None));
     let busy = calls.iter().find(|(code, ..)| *code == 14).unwrap_or_else(|| panic!("no UNAVAILABLE: {calls:?}"));
     assert!(busy.1.contains("queue is full"), "{busy:?}");
     let text = server.metrics_when(|_| true);
@@ -406,4 +418,12 @@ fn a_flood_past_the_queue_gets_503_or_unavailable_and_plugin_errors_are_counted(
     assert!(errors.is_some_and(|n| n >= 1.0), "{text}");
     let run = server.stop();
     assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// `n` calls of `call` from as many threads at once; their results.
+pub fn at_once<T: Send>(n: usize, call: impl Fn() -> T + Sync) -> Vec<T> {
+    std::thread::scope(|s| {
+        let threads: Vec<_> = (0..n).map(|_| s.spawn(&call)).collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    })
 }

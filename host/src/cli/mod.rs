@@ -10,6 +10,7 @@ use crate::output::{Style, diagnostic, terminal};
 use crate::review::{ReviewOptions, Verdict, review};
 use crate::run::{JobOptions, Outcome, RunOptions, run};
 use crate::runtime::{Cache, Grant, Runtime, Sandbox, Setup};
+use crate::serve::ingest::Bounds;
 use crate::serve::{DEFAULT_GRPC_LISTEN, DEFAULT_LISTEN, ServeOptions, serve};
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
@@ -47,6 +48,12 @@ enum Command {
     /// or not), and the trace and logs services' gRPC `Export` on `--grpc-listen`;
     /// serves Prometheus metrics on `GET /metrics` and `GET /healthz`; writes findings
     /// as `run` does. Stops on SIGINT or SIGTERM after inspecting what it has queued.
+    ///
+    /// An export is answered once its findings are written and stored; if the output
+    /// fails, it gets 503 or a closed connection, never 200. A span or log record that
+    /// cannot be read is rejected alone (partial success). Each listener holds 64
+    /// connections from one address and 256 in all, closing the one idle longest to make
+    /// room; headers must arrive within 10 s, a body within 5 s and then at 64 KiB/s.
     Serve(ServeArgs),
     /// Show what a plugin is: name, version, event kinds, world, imports, sha256, size.
     Inspect(InspectArgs),
@@ -177,9 +184,19 @@ struct ServeArgs {
     /// RESOURCE_EXHAUSTED).
     #[arg(long, value_name = "BYTES", default_value_t = 4 << 20)]
     max_body_bytes: usize,
-    /// Export requests queued for the detectors before new ones get 503.
-    #[arg(long, value_name = "N", default_value_t = 64)]
-    queue: usize,
+    /// Export requests queued for the detectors before new ones get 503. The queue is
+    /// bounded in events and bytes too (--queue-events, --queue-bytes): a request that
+    /// would pass any bound gets 503 (gRPC: UNAVAILABLE) and its exporter retries it.
+    /// A request is answered once its findings are written and stored.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    queue: u32,
+    /// Events queued for the detectors before new requests get 503.
+    #[arg(long, value_name = "N", default_value_t = 65_536, value_parser = clap::value_parser!(u32).range(1..))]
+    queue_events: u32,
+    /// Bytes of event text (messages, documents, tool calls, attributes) queued for the
+    /// detectors before new requests get 503.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    queue_bytes: usize,
     /// How long a GenAI call's span and its log records wait for each other before the
     /// call is inspected with what has arrived (exporters send traces and logs apart).
     #[arg(long, value_name = "TIME", default_value = "10s", value_parser = parse_interval)]
@@ -296,7 +313,7 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
         listen: args.listen,
         grpc_listen: (!args.no_grpc).then_some(args.grpc_listen),
         max_body: args.max_body_bytes,
-        queue: args.queue,
+        queue: Bounds { requests: args.queue as usize, events: args.queue_events as usize, bytes: args.queue_bytes },
         join_wait: args.join_wait,
     };
     serve(&opts).await?;

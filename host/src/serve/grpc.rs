@@ -5,26 +5,32 @@
 //!
 //! tonic frames the messages, inflates gzip (`grpc-encoding: gzip`, as the exporters
 //! send it) and writes the status trailers; hyper serves the HTTP/2 connection, so any
-//! `AsyncRead + AsyncWrite` stream can carry it. A message is passed through as bytes
-//! and decoded by [`proto`], as OTLP/HTTP's protobuf bodies are, and its calls go the
-//! same way too: [`Shared::slot`], [`Shared::enqueue`].
+//! `AsyncRead + AsyncWrite` stream can carry it. A call's body is read whole first
+//! ([`body`], cut off when too slow); its message is passed through as bytes and
+//! decoded by [`proto`], as OTLP/HTTP's protobuf bodies are, and its calls go the same
+//! way too: [`Shared::slot`], [`Shared::enqueue`], answered once the findings are
+//! kept. The connection pings an idle client ([`KEEPALIVE`]) and closes on one that
+//! does not answer.
 
 use super::auth::{Refusal, Sender};
-use super::http::{BODY_TIMEOUT, Shared};
-use super::ingest::Busy;
-use super::{Io, until_stopped};
+use super::body::{self, Unread};
+use super::conn::{Io, Serving, answering, until_stopped};
+use super::http::Shared;
+use super::ingest::{Busy, Receipt};
 use crate::decode::DecodeError;
 use crate::decode::otel::{Records, proto};
 use bytes::{Buf as _, BufMut as _, Bytes};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{AUTHORIZATION, HeaderValue};
 use hyper::server::conn::http2;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use std::convert::Infallible;
-use std::future::{Ready, ready};
+use std::pin::Pin;
 use std::sync::Arc;
-use tokio::sync::watch;
+use std::time::Duration;
+use tokio::sync::SemaphorePermit;
 use tonic::body::Body;
 use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::server::{Grpc, UnaryService};
@@ -35,6 +41,11 @@ pub type Reply = hyper::Response<Body>;
 
 /// The label of gRPC requests in metrics.
 const FORMAT: &str = "otlp-grpc";
+/// How long a connection may be silent before it is pinged, and how long the client
+/// has to answer the ping.
+pub const KEEPALIVE: (Duration, Duration) = (Duration::from_secs(30), Duration::from_secs(10));
+/// Calls open at once on one connection.
+const STREAMS: u32 = 32;
 
 /// The served methods, by path (also their route label in metrics), and the decoder of
 /// each one's request.
@@ -47,14 +58,22 @@ type Decode = fn(&[u8]) -> Result<Records, DecodeError>;
 
 /// Serve one HTTP/2 connection of gRPC calls, whose client certificate, if any, has
 /// this fingerprint.
-pub async fn connection(io: Box<dyn Io>, peer: Option<[u8; 32]>, shared: Arc<Shared>, stop: watch::Receiver<bool>) {
+pub(crate) async fn connection(io: Box<dyn Io>, peer: Option<[u8; 32]>, shared: Arc<Shared>, on: Serving) {
+    let ticket = on.ticket.clone();
     let service = service_fn(move |req| {
-        let shared = shared.clone();
-        async move { Ok::<_, Infallible>(handle(req, &shared, peer.as_ref()).await) }
+        let (shared, ticket) = (shared.clone(), ticket.clone());
+        async move {
+            let answer = answering(&ticket, handle(req, &shared, peer.as_ref())).await;
+            Ok::<_, Infallible>(answer.unwrap_or_else(|| Status::unavailable("connection shed; retry").into_http()))
+        }
     });
-    let conn =
-        http2::Builder::new(TokioExecutor::new()).timer(TokioTimer::new()).serve_connection(TokioIo::new(io), service);
-    until_stopped(Box::pin(conn), stop).await;
+    let conn = http2::Builder::new(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .keep_alive_interval(KEEPALIVE.0)
+        .keep_alive_timeout(KEEPALIVE.1)
+        .max_concurrent_streams(STREAMS)
+        .serve_connection(TokioIo::new(io), service);
+    until_stopped(Box::pin(conn), on).await;
 }
 
 /// Answer one call and count it: route, gRPC status code. A call without a sender's
@@ -74,40 +93,49 @@ pub async fn handle(req: hyper::Request<Incoming>, shared: &Shared, peer: Option
 }
 
 async fn export(req: hyper::Request<Incoming>, decode: Decode, sender: Option<&Sender>, shared: &Shared) -> Reply {
-    let _permit = match shared.slot() {
-        Ok(permit) => permit,
+    let (head, body) = req.into_parts();
+    // The message in its frame: a flag and a length before it.
+    let body = match body::collect(body, shared.max_body + 5).await {
+        Ok(body) => body,
+        Err(Unread::TooLarge) => return Status::resource_exhausted("message larger than allowed").into_http(),
+        Err(Unread::TooSlow) => return Status::deadline_exceeded("request not received in time").into_http(),
+        Err(Unread::Broken(e)) => return Status::invalid_argument(format!("cannot read request: {e}")).into_http(),
+    };
+    let permit = match shared.slot() {
+        Ok(permit) => Some(permit),
         Err(e) => return unavailable(e).into_http(),
     };
     let mut grpc =
         Grpc::new(Raw).accept_compressed(CompressionEncoding::Gzip).max_decoding_message_size(shared.max_body);
-    let call = grpc.unary(Call { decode, sender, shared }, req);
-    match tokio::time::timeout(BODY_TIMEOUT, call).await {
-        Ok(reply) => as_otlp_says(reply),
-        Err(_) => Status::deadline_exceeded("request not received in time").into_http(),
-    }
+    let req = hyper::Request::from_parts(head, Full::new(body));
+    as_otlp_says(grpc.unary(Call { decode, sender, shared, permit }, req).await)
 }
 
-/// The call itself, once its message is read: decode, queue, answer.
+/// The call itself, once its message is read: decode and queue in the slot taken,
+/// then answer once the findings are kept.
 struct Call<'a> {
     decode: Decode,
     sender: Option<&'a Sender>,
     shared: &'a Shared,
+    permit: Option<SemaphorePermit<'a>>,
 }
 
-impl UnaryService<Bytes> for Call<'_> {
+impl<'a> UnaryService<Bytes> for Call<'a> {
     type Response = Vec<u8>;
-    type Future = Ready<Result<tonic::Response<Vec<u8>>, Status>>;
+    type Future = Pin<Box<dyn Future<Output = Result<tonic::Response<Vec<u8>>, Status>> + Send + 'a>>;
 
     fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
         let body = request.into_inner();
-        let answer = (self.decode)(&body)
-            .map_err(|e| Status::invalid_argument(e.message))
-            .and_then(|records| {
+        let receipt: Result<Receipt, Status> =
+            (self.decode)(&body).map_err(|e| Status::invalid_argument(e.message)).and_then(|records| {
                 self.shared.enqueue(FORMAT, records, body.len() as u64, self.sender).map_err(unavailable)
-            })
+            });
+        self.permit.take();
+        Box::pin(async move {
+            let rejected = receipt?.kept().await.map_err(unavailable)?;
             // The response messages of both services have the same fields.
-            .map(|rejected| tonic::Response::new(proto::encode_response(rejected.count, &rejected.message)));
-        ready(answer)
+            Ok(tonic::Response::new(proto::encode_response(rejected.count, &rejected.message)))
+        })
     }
 }
 

@@ -4,12 +4,13 @@
 
 use super::Batch;
 use super::auth::{Access, Refusal, Sender};
-use super::ingest::{Busy, Rejected};
+use super::body::{self, Unread};
+use super::ingest::{Budget, Busy, Rejected};
 use super::metrics::{self, Metrics};
 use crate::decode::DecodeError;
 use crate::decode::otel::{self, Joiner, Records, proto};
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{
     AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE,
@@ -19,7 +20,6 @@ use serde_json::json;
 use std::io::Read as _;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc};
 
 /// A response of ours: the whole body in memory.
@@ -30,9 +30,11 @@ pub type Reply = Response<Full<Bytes>>;
 pub struct Shared {
     /// Where decoded requests go to the detectors.
     pub queue: mpsc::Sender<anyhow::Result<Batch>>,
+    /// The events and bytes the queue holds, against its bounds.
+    pub budget: Arc<Budget>,
     /// The counters.
     pub metrics: Arc<Metrics>,
-    /// Export requests being read and decoded at once; past it, 503.
+    /// Export requests being decoded at once, their bodies read whole; past it, 503.
     pub in_flight: Semaphore,
     /// The largest request body, before and after decompression.
     pub max_body: usize,
@@ -43,9 +45,6 @@ pub struct Shared {
     /// Who may send.
     pub access: Access,
 }
-
-/// Time allowed to receive a request body: a slow client does not hold a slot forever.
-pub(super) const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// gRPC status codes used in OTLP/HTTP error bodies.
 const INVALID_ARGUMENT: i32 = 3;
@@ -185,37 +184,36 @@ async fn export(req: Request<Incoming>, signal: Signal, sender: Option<&Sender>,
         Ok(e) => e,
         Err(message) => return text(StatusCode::UNSUPPORTED_MEDIA_TYPE, "text/plain", message),
     };
-    let _permit = match shared.slot() {
-        Ok(permit) => permit,
-        Err(e) => return busy(encoding, e),
+    let receipt = match accept(req, encoding, signal, sender, shared).await {
+        Ok(receipt) => receipt,
+        Err(reply) => return reply,
     };
-    let body = match read_body(req, shared.max_body).await {
-        Ok(body) => body,
-        Err((status, message)) => {
-            let code = if status == StatusCode::PAYLOAD_TOO_LARGE { RESOURCE_EXHAUSTED } else { INVALID_ARGUMENT };
-            return encoding.error(status, code, &message);
-        }
-    };
-    let records = match encoding.decode(signal, &body) {
-        Ok(records) => records,
-        Err(e) => return encoding.error(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, &e.message),
-    };
-    enqueue(encoding, signal, records, body.len() as u64, sender, shared)
-}
-
-/// Queue the request's events, or say 503 when the queue is full.
-fn enqueue(
-    encoding: Encoding,
-    signal: Signal,
-    records: Records,
-    bytes: u64,
-    sender: Option<&Sender>,
-    shared: &Shared,
-) -> Reply {
-    match shared.enqueue(encoding.label(), records, bytes, sender) {
+    match receipt.kept().await {
         Ok(rejected) => encoding.success(signal, &rejected),
         Err(e) => busy(encoding, e),
     }
+}
+
+/// Read the body whole, then, in a slot, decode it and queue its events; the receipt,
+/// or the error answer.
+async fn accept(
+    req: Request<Incoming>,
+    encoding: Encoding,
+    signal: Signal,
+    sender: Option<&Sender>,
+    shared: &Shared,
+) -> Result<super::ingest::Receipt, Reply> {
+    let failed = |(status, message): (StatusCode, String)| {
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE { RESOURCE_EXHAUSTED } else { INVALID_ARGUMENT };
+        encoding.error(status, code, &message)
+    };
+    let (gzip, body) = read_body(req, shared.max_body).await.map_err(failed)?;
+    let _permit = shared.slot().map_err(|e| busy(encoding, e))?;
+    let body = if gzip { inflate(&body, shared.max_body).map_err(failed)?.into() } else { body };
+    let records = encoding
+        .decode(signal, &body)
+        .map_err(|e| encoding.error(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, &e.message))?;
+    shared.enqueue(encoding.label(), records, body.len() as u64, sender).map_err(|e| busy(encoding, e))
 }
 
 /// 503 with `Retry-After`, which the OTLP exporters honour.
@@ -225,8 +223,16 @@ fn busy(encoding: Encoding, why: Busy) -> Reply {
     reply
 }
 
-/// The request body, decompressed, no larger than `max` bytes either way.
-async fn read_body(req: Request<Incoming>, max: usize) -> Result<Vec<u8>, (StatusCode, String)> {
+/// The answer on a connection shed just as its request arrived: 503, try again.
+pub(super) fn shed() -> Reply {
+    let mut reply = text(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "connection shed; retry\n".into());
+    reply.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    reply
+}
+
+/// Whether the body is gzipped, and the body as sent, no larger than `max` bytes, if
+/// it arrives fast enough ([`body`]).
+async fn read_body(req: Request<Incoming>, max: usize) -> Result<(bool, Bytes), (StatusCode, String)> {
     let too_large = || (StatusCode::PAYLOAD_TOO_LARGE, format!("request body larger than {max} bytes"));
     let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max as u64) {
@@ -240,21 +246,21 @@ async fn read_body(req: Request<Incoming>, max: usize) -> Result<Vec<u8>, (Statu
             return Err((StatusCode::BAD_REQUEST, format!("unsupported content encoding {e:?}: send gzip or none")));
         }
     };
-    let collected = tokio::time::timeout(BODY_TIMEOUT, Limited::new(req.into_body(), max).collect()).await;
-    let body = match collected {
-        Err(_) => return Err((StatusCode::REQUEST_TIMEOUT, "request body not received in time".into())),
-        Ok(Err(e)) if e.is::<LengthLimitError>() => return Err(too_large()),
-        Ok(Err(e)) => return Err((StatusCode::BAD_REQUEST, format!("cannot read request body: {e}"))),
-        Ok(Ok(c)) => c.to_bytes(),
-    };
-    if !gzip {
-        return Ok(body.to_vec());
+    match body::collect(req.into_body(), max).await {
+        Ok(body) => Ok((gzip, body)),
+        Err(Unread::TooLarge) => Err(too_large()),
+        Err(Unread::TooSlow) => Err((StatusCode::REQUEST_TIMEOUT, "request body not received in time".into())),
+        Err(Unread::Broken(e)) => Err((StatusCode::BAD_REQUEST, format!("cannot read request body: {e}"))),
     }
+}
+
+/// A gzipped body inflated, no larger than `max` bytes.
+fn inflate(body: &[u8], max: usize) -> Result<Vec<u8>, (StatusCode, String)> {
     let mut out = Vec::new();
-    let mut decoder = flate2::read::GzDecoder::new(&body[..]).take(max as u64 + 1);
+    let mut decoder = flate2::read::GzDecoder::new(body).take(max as u64 + 1);
     decoder.read_to_end(&mut out).map_err(|e| (StatusCode::BAD_REQUEST, format!("invalid gzip body: {e}")))?;
     if out.len() > max {
-        return Err(too_large());
+        return Err((StatusCode::PAYLOAD_TOO_LARGE, format!("request body larger than {max} bytes")));
     }
     Ok(out)
 }

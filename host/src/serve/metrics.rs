@@ -1,6 +1,7 @@
 //! The counters of `aiir serve`, written out in the Prometheus text format 0.0.4 for
 //! `GET /metrics`. Hand-written: a few maps behind one lock, rendered on request.
 
+use super::ingest::Bounds;
 use crate::chain::Reply;
 use crate::runtime::{Event, Reason};
 use std::collections::BTreeMap;
@@ -26,7 +27,7 @@ pub const MAX_SOURCE_BYTES: usize = 128;
 pub struct Metrics {
     state: Mutex<State>,
     queue_depth: AtomicI64,
-    queue_capacity: usize,
+    queue_capacity: Bounds,
 }
 
 #[derive(Debug, Default)]
@@ -44,6 +45,7 @@ struct State {
     blind: BTreeMap<String, u64>,
     duplicates: u64,
     handshakes_failed: u64,
+    connections_closed: BTreeMap<&'static str, u64>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -64,8 +66,8 @@ impl Histogram {
 }
 
 impl Metrics {
-    /// Metrics for a chain of these plugins, with a queue of `queue_capacity` requests.
-    pub fn new(plugins: Vec<String>, queue_capacity: usize) -> Self {
+    /// Metrics for a chain of these plugins, with a queue of these bounds.
+    pub fn new(plugins: Vec<String>, queue_capacity: Bounds) -> Self {
         let n = plugins.len();
         let state = State { plugins, latency: vec![Histogram::default(); n], fuel: vec![0; n], ..State::default() };
         Self { state: Mutex::new(state), queue_depth: AtomicI64::new(0), queue_capacity }
@@ -135,6 +137,12 @@ impl Metrics {
         self.state().handshakes_failed += 1;
     }
 
+    /// A connection was closed early: `shed` (idle, to make room for another) or
+    /// `refused` (no room, none idle).
+    pub fn connection_closed(&self, reason: &'static str) {
+        *self.state().connections_closed.entry(reason).or_default() += 1;
+    }
+
     /// Log records dropped as duplicates of a call already let go.
     pub fn duplicates(&self, n: u64) {
         self.state().duplicates += n;
@@ -173,6 +181,11 @@ impl Metrics {
         let name = "aiir_tls_handshakes_failed_total";
         family(&mut out, name, "counter", "Connections closed because their TLS handshake failed.");
         sample(&mut out, name, &[], s.handshakes_failed);
+        let name = "aiir_connections_closed_total";
+        family(&mut out, name, "counter", "Connections closed early: shed when idle to make room, or refused.");
+        for (reason, n) in &s.connections_closed {
+            sample(&mut out, name, &[("reason", reason)], *n);
+        }
         family(&mut out, "aiir_findings_total", "counter", "Findings written, by plugin and severity.");
         for ((p, severity), n) in &s.findings {
             sample(&mut out, "aiir_findings_total", &[("plugin", plugin(p)), ("severity", severity)], *n);
@@ -190,8 +203,15 @@ impl Metrics {
         }
         family(&mut out, "aiir_queue_depth", "gauge", "Events queued for the detectors, not yet inspected.");
         sample(&mut out, "aiir_queue_depth", &[], self.queue_depth.load(Ordering::Relaxed).max(0));
+        let Bounds { requests, events, bytes } = self.queue_capacity;
         family(&mut out, "aiir_queue_capacity", "gauge", "Requests the queue holds before answering 503.");
-        sample(&mut out, "aiir_queue_capacity", &[], self.queue_capacity);
+        sample(&mut out, "aiir_queue_capacity", &[], requests);
+        let name = "aiir_queue_capacity_events";
+        family(&mut out, name, "gauge", "Events the queue holds before answering 503.");
+        sample(&mut out, name, &[], events);
+        let name = "aiir_queue_capacity_bytes";
+        family(&mut out, name, "gauge", "Bytes of event text the queue holds before answering 503.");
+        sample(&mut out, name, &[], bytes);
         let help = "HTTP requests answered, by route and status (for gRPC methods, the gRPC status code).";
         family(&mut out, "aiir_http_requests_total", "counter", help);
         for ((route, status), n) in &s.requests {
@@ -248,13 +268,15 @@ mod tests {
     use crate::runtime::{CallStats, Finding, PluginError, Severity};
     use std::time::Duration;
 
+    const BOUNDS: Bounds = Bounds { requests: 1, events: 1, bytes: 1 };
+
     fn finding(severity: Severity) -> Finding {
         Finding { rule: "r".into(), title: "t".into(), severity, confidence: 1.0, techniques: vec![], evidence: vec![] }
     }
 
     #[test]
     fn a_source_label_is_capped_and_past_the_limit_is_other() {
-        let m = Metrics::new(vec![], 1);
+        let m = Metrics::new(vec![], BOUNDS);
         let long = "s".repeat(10_000);
         m.blind(&long);
         m.blind(&long);
@@ -267,7 +289,7 @@ mod tests {
 
     #[test]
     fn counters_histograms_and_labels_render_in_text_format() {
-        let m = Metrics::new(vec!["a".into(), "b\"q".into()], 8);
+        let m = Metrics::new(vec!["a".into(), "b\"q".into()], Bounds { requests: 8, ..BOUNDS });
         let stats = CallStats { fuel: Some(500), peak_memory: 0, wall: Duration::from_micros(30) };
         m.reply(&Reply { plugin: 0, result: Ok(vec![finding(Severity::High)]), stats, state: Vec::new() }, false);
         let err = PluginError::new(Reason::Fuel, "out of fuel");
@@ -292,7 +314,7 @@ mod tests {
 
     #[test]
     fn sources_past_the_cap_count_as_other() {
-        let m = Metrics::new(vec![], 1);
+        let m = Metrics::new(vec![], BOUNDS);
         let event = |source: String| {
             let line = format!(
                 r#"{{"id":"e","time":"2026-11-27T13:00:00Z","source":"{source}","payload":{{"inference":{{}}}}}}"#

@@ -5,19 +5,26 @@
 //! as `aiir run`'s lines: the detectors, the store with correlation and responders, the
 //! findings' output.
 //!
-//! Both transports ([`http`], [`grpc`]) decode requests on the runtime's worker threads
-//! and put their events on a bounded queue ([`ingest`]); the job of `aiir run`
-//! takes them off in order. A full queue, or too many requests at once, is answered
+//! Both transports ([`http`], [`grpc`]) read a request's body whole ([`body`]: a body
+//! sent too slowly is cut off), then decode it on the runtime's worker threads and put
+//! its events on a queue bounded in requests, events and bytes ([`ingest`]); the job of
+//! `aiir run` takes them off in order, and the request is answered once its findings
+//! are written and stored. A full queue, or too many requests at once, is answered
 //! with 503 and `Retry-After` (gRPC: `UNAVAILABLE`), so memory stays bounded when input
-//! outruns the detectors. `GET /metrics` serves [`metrics`]. SIGINT or SIGTERM stops
-//! accepting, lets requests in flight finish, lets go of the calls still waiting for
-//! their other records, inspects what is queued and prints the summary.
+//! outruns the detectors. Each listener caps the connections of one address and of all
+//! ([`peers`]), shedding idle ones before refusing anyone. `GET /metrics` serves
+//! [`metrics`]. SIGINT or SIGTERM stops accepting, lets requests in flight finish, lets
+//! go of the calls still waiting for their other records, inspects what is queued and
+//! prints the summary.
 
 pub mod auth;
+pub mod body;
+mod conn;
 pub mod grpc;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod peers;
 pub mod tls;
 
 use crate::decode::otel::Joiner;
@@ -28,21 +35,16 @@ use crate::run::{Job, JobOptions, Outcome, State, Unit, read_config};
 use crate::source::Position;
 use anyhow::Context as _;
 use auth::Access;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulConnection;
+use conn::Protocol;
+use ingest::{Bounds, Budget, Charge};
 use metrics::Metrics;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc, watch};
-use tokio::task::JoinSet;
-use tokio_rustls::TlsAcceptor;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
 /// What `aiir serve` was asked to do.
 #[derive(Debug, Clone)]
@@ -55,8 +57,8 @@ pub struct ServeOptions {
     pub grpc_listen: Option<SocketAddr>,
     /// The largest request body, compressed or not.
     pub max_body: usize,
-    /// Export requests the queue holds before answering 503.
-    pub queue: usize,
+    /// What the queue holds before answering 503.
+    pub queue: Bounds,
     /// How long a call's span or log records wait for the others.
     pub join_wait: Duration,
 }
@@ -78,6 +80,10 @@ pub struct Batch {
     pub decoded: Decoded,
     /// The bytes of the request body.
     pub bytes: u64,
+    /// Its share of the queue, given back when the detectors take it.
+    pub charge: Option<Charge>,
+    /// Told once its findings are written and stored; dropped untold if they are not.
+    pub stored: Option<oneshot::Sender<()>>,
 }
 
 impl Unit for Batch {
@@ -96,16 +102,14 @@ impl Unit for Batch {
     fn decode(self, _: Format) -> Result<Decoded, String> {
         Ok(self.decoded)
     }
+
+    fn receipt(&mut self) -> Option<oneshot::Sender<()>> {
+        self.stored.take()
+    }
 }
 
-/// Export requests decoded at once; more are answered 503.
+/// Export requests decoded at once (their bodies read whole); more are answered 503.
 const IN_FLIGHT: usize = 16;
-/// Open connections; more are closed at once.
-const CONNECTIONS: usize = 256;
-/// How long requests in flight may take to finish after a stop signal.
-const DRAIN: Duration = Duration::from_secs(5);
-/// Time allowed for a client's TLS handshake.
-const HANDSHAKE: Duration = Duration::from_secs(10);
 /// How often held calls are looked at when none is due sooner.
 const TICK: Duration = Duration::from_millis(250);
 
@@ -140,9 +144,10 @@ pub async fn serve(opts: &ServeOptions) -> anyhow::Result<Outcome> {
         ),
         None => None,
     };
-    let (queue, batches) = mpsc::channel(opts.queue.max(1));
+    let (queue, batches) = mpsc::channel(opts.queue.requests.max(1));
     let shared = Arc::new(http::Shared {
         queue,
+        budget: Budget::new(opts.queue),
         metrics,
         in_flight: Semaphore::new(IN_FLIGHT),
         max_body: opts.max_body,
@@ -151,9 +156,9 @@ pub async fn serve(opts: &ServeOptions) -> anyhow::Result<Outcome> {
         access,
     });
     let (stop, stopped) = watch::channel(false);
-    let server = tokio::spawn(accept(listener, shared.clone(), tls, stopped.clone(), Protocol::Http));
+    let server = tokio::spawn(conn::accept(listener, shared.clone(), tls, stopped.clone(), Protocol::Http));
     let grpc =
-        grpc_listener.map(|l| tokio::spawn(accept(l, shared.clone(), grpc_tls, stopped.clone(), Protocol::Grpc)));
+        grpc_listener.map(|l| tokio::spawn(conn::accept(l, shared.clone(), grpc_tls, stopped.clone(), Protocol::Grpc)));
     let ticker = tokio::spawn(let_go(shared.clone(), stopped));
     let stopper = async move {
         signal.await;
@@ -205,8 +210,8 @@ impl http::Shared {
             return;
         }
         self.metrics.accepted("held", &decoded.events, 0, 0);
-        let number = self.batches.fetch_add(1, Ordering::Relaxed) + 1;
-        let _ = self.queue.send(Ok(Batch { number, decoded, bytes: 0 })).await;
+        let batch = self.batch(decoded, 0, None);
+        let _ = self.queue.send(Ok(batch)).await;
     }
 }
 
@@ -233,111 +238,6 @@ fn who(access: &Access) -> String {
     match access.senders.len() {
         0 => "; from anyone on this machine".into(),
         n => format!("; from {n} senders"),
-    }
-}
-
-/// An accepted connection, plain or TLS.
-pub trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static {}
-impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static> Io for T {}
-
-/// What a listener speaks.
-#[derive(Debug, Clone, Copy)]
-enum Protocol {
-    /// OTLP/HTTP, `/metrics` and `/healthz` over HTTP/1.1.
-    Http,
-    /// OTLP/gRPC over HTTP/2.
-    Grpc,
-}
-
-/// Accept connections until told to stop, each served in `protocol` (after its TLS
-/// handshake when the server speaks TLS); then let each finish its requests in flight.
-async fn accept(
-    listener: TcpListener,
-    shared: Arc<http::Shared>,
-    tls: Option<TlsAcceptor>,
-    mut stop: watch::Receiver<bool>,
-    protocol: Protocol,
-) {
-    let slots = Arc::new(Semaphore::new(CONNECTIONS));
-    let mut connections = JoinSet::new();
-    loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    continue;
-                }
-            },
-            _ = stop.changed() => break,
-        };
-        let Ok(slot) = slots.clone().try_acquire_owned() else { continue };
-        let (tls, shared, stop) = (tls.clone(), shared.clone(), stop.clone());
-        connections.spawn(async move {
-            match handshake(stream, tls).await {
-                Ok((io, peer)) => match protocol {
-                    Protocol::Http => serve_http(io, peer, shared, stop).await,
-                    Protocol::Grpc => grpc::connection(io, peer, shared, stop).await,
-                },
-                Err(why) => shared.metrics.handshake_failed(&why),
-            }
-            drop(slot);
-        });
-        while connections.try_join_next().is_some() {}
-    }
-    drop(listener);
-    let drained = tokio::time::timeout(DRAIN, async { while connections.join_next().await.is_some() {} }).await;
-    if drained.is_err() {
-        diagnostic("aiir: some connections did not finish in time and were closed");
-    }
-}
-
-/// The connection to serve, after its TLS handshake when the server speaks TLS, and the
-/// fingerprint of the client's certificate, if it sent one; or why the handshake failed.
-async fn handshake(stream: TcpStream, tls: Option<TlsAcceptor>) -> Result<(Box<dyn Io>, Option<[u8; 32]>), String> {
-    let Some(tls) = tls else { return Ok((Box::new(stream), None)) };
-    match tokio::time::timeout(HANDSHAKE, tls.accept(stream)).await {
-        Ok(Ok(stream)) => {
-            let peer = tls::client_fingerprint(stream.get_ref().1);
-            Ok((Box::new(stream), peer))
-        }
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("timed out".into()),
-    }
-}
-
-/// Serve HTTP/1.1 on a connection whose client certificate, if any, has this
-/// fingerprint.
-async fn serve_http(io: Box<dyn Io>, peer: Option<[u8; 32]>, shared: Arc<http::Shared>, stop: watch::Receiver<bool>) {
-    let service = service_fn(move |req| {
-        let shared = shared.clone();
-        async move { Ok::<_, Infallible>(http::handle(req, &shared, peer.as_ref()).await) }
-    });
-    let conn = http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(10))
-        .serve_connection(TokioIo::new(io), service);
-    until_stopped(Box::pin(conn), stop).await;
-}
-
-/// A connection being served, HTTP/1.1 or HTTP/2.
-pub(crate) type Connection =
-    std::pin::Pin<Box<dyn GracefulConnection<Error = hyper::Error, Output = Result<(), hyper::Error>> + Send>>;
-
-/// Serve a connection to its end, or close it gracefully on a stop signal: requests in
-/// flight are answered, new ones refused. (Boxed, not generic: rustc cannot prove a
-/// generic connection future `Send` here.)
-async fn until_stopped(mut conn: Connection, mut stop: watch::Receiver<bool>) {
-    tokio::select! {
-        result = conn.as_mut() => {
-            if let Err(e) = result {
-                tracing::debug!(error = %e, "connection ended");
-            }
-        }
-        _ = stop.changed() => {
-            conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
-        }
     }
 }
 

@@ -79,6 +79,10 @@ impl Convention {
 
 /// The call a span describes; `None` for spans that are not GenAI calls.
 pub(super) fn span_call(mut span: Span, resource: &Attributes) -> Result<Option<Call>, DecodeError> {
+    if span.span_id.is_empty() {
+        // Protobuf's empty bytes; OTLP/JSON's missing field is refused as it is read.
+        return Err(DecodeError::new("invalid span: no `spanId`"));
+    }
     let attrs = Attributes::new(std::mem::take(&mut span.attributes));
     let kind = match Convention::of(&attrs, &span) {
         None => return Ok(None),

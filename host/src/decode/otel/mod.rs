@@ -21,6 +21,7 @@ pub use join::Joiner;
 use super::{DecodeError, Decoded, parse};
 use call::Call;
 use serde::Deserialize;
+use serde::de::{DeserializeOwned, Deserializer};
 use serde_json::Value;
 #[cfg(test)]
 use std::time::Duration;
@@ -69,6 +70,11 @@ impl Records {
         self.rejected.extend(refused.into_iter().map(|c| {
             DecodeError::new(format!("sender {sender:?} may not send as source {:?} (id {:?})", c.source, c.id))
         }));
+    }
+
+    /// How many calls, and roughly the bytes of their text.
+    pub fn size(&self) -> (usize, usize) {
+        (self.calls.len(), self.calls.iter().map(Call::size).sum())
     }
 
     fn add(&mut self, other: Records) {
@@ -152,11 +158,17 @@ pub(crate) struct TracesRequest {
 impl TracesRequest {
     pub(crate) fn records(self) -> Records {
         let mut records = Records::default();
+        let mut n = 0;
         for rs in self.resource_spans {
-            let resource = value::Attributes::new(rs.resource.attributes);
-            for span in rs.scope_spans.into_iter().flat_map(|s| s.spans) {
-                let id = span.span_id.clone();
-                records.take(convention::span_call(span, &resource), || format!("span {id:?}"));
+            let resource = rs.resource.read("resource").map(|r| value::Attributes::new(r.attributes));
+            for item in rs.scope_spans.into_iter().flat_map(|s| s.spans) {
+                n += 1;
+                let id = match &item {
+                    Item::Read(span) => span.span_id.clone(),
+                    Item::Unread { id, .. } => id.clone(),
+                };
+                let call = item.read("span").and_then(|span| convention::span_call(span, known(&resource)?));
+                records.take(call, || if id.is_empty() { format!("span {n}") } else { format!("span {id:?}") });
             }
         }
         records
@@ -175,13 +187,56 @@ impl LogsRequest {
         let mut records = Records::default();
         let mut n = 0;
         for rl in self.resource_logs {
-            let resource = value::Attributes::new(rl.resource.attributes);
-            for record in rl.scope_logs.into_iter().flat_map(|s| s.log_records) {
+            let resource = rl.resource.read("resource").map(|r| value::Attributes::new(r.attributes));
+            for item in rl.scope_logs.into_iter().flat_map(|s| s.log_records) {
                 n += 1;
-                records.take(convention::log_call(record, &resource), || format!("log record {n}"));
+                let call = item.read("log record").and_then(|record| convention::log_call(record, known(&resource)?));
+                records.take(call, || format!("log record {n}"));
             }
         }
         records
+    }
+}
+
+/// The resource's attributes, or why it could not be read: then none of its spans or
+/// records can be.
+fn known(resource: &Result<value::Attributes, DecodeError>) -> Result<&value::Attributes, DecodeError> {
+    resource.as_ref().map_err(|e| DecodeError::new(e.message.clone()))
+}
+
+/// A span, log record or resource as a request holds it: read, or why it could not be.
+/// One that cannot be read is rejected alone (OTLP's partial success); the rest of the
+/// request goes through.
+pub(crate) enum Item<T> {
+    Read(T),
+    Unread {
+        /// Its `spanId`, when that much could be read.
+        id: String,
+        why: String,
+    },
+}
+
+impl<T> Item<T> {
+    /// What it holds, or why it could not be read, naming it as `what`.
+    fn read(self, what: &str) -> Result<T, DecodeError> {
+        match self {
+            Self::Read(t) => Ok(t),
+            Self::Unread { why, .. } => Err(DecodeError::new(format!("invalid {what}: {why}"))),
+        }
+    }
+}
+
+impl<T: Default> Default for Item<T> {
+    fn default() -> Self {
+        Self::Read(T::default())
+    }
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Item<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        let id = value.get("spanId").and_then(Value::as_str).unwrap_or_default().to_owned();
+        Ok(serde_json::from_value(value).map_or_else(|e| Self::Unread { id, why: e.to_string() }, Self::Read))
     }
 }
 
@@ -189,7 +244,7 @@ impl LogsRequest {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ResourceSpans {
     #[serde(default)]
-    pub(crate) resource: Resource,
+    pub(crate) resource: Item<Resource>,
     #[serde(default)]
     pub(crate) scope_spans: Vec<ScopeSpans>,
 }
@@ -198,7 +253,7 @@ pub(crate) struct ResourceSpans {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ResourceLogs {
     #[serde(default)]
-    pub(crate) resource: Resource,
+    pub(crate) resource: Item<Resource>,
     #[serde(default)]
     pub(crate) scope_logs: Vec<ScopeLogs>,
 }
@@ -212,14 +267,14 @@ pub(crate) struct Resource {
 #[derive(Deserialize)]
 pub(crate) struct ScopeSpans {
     #[serde(default)]
-    pub(crate) spans: Vec<Span>,
+    pub(crate) spans: Vec<Item<Span>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ScopeLogs {
     #[serde(default)]
-    pub(crate) log_records: Vec<LogRecord>,
+    pub(crate) log_records: Vec<Item<LogRecord>>,
 }
 
 #[derive(Deserialize)]
@@ -392,6 +447,8 @@ mod tests {
         let cases = [
             ("{".to_owned(), "invalid JSON"),
             (line(r#"{"startTimeUnixNano":"1"}"#), "missing field `spanId`"),
+            (line(r#"{"spanId":"s"}"#), "missing field `startTimeUnixNano`"),
+            (line(r#"{"spanId":"s","attributes":5}"#), "invalid span: invalid type: integer `5`"),
             (line(&span("s", &[attr("gen_ai.input.messages", "nope")], "")), "`gen_ai.input.messages` is not a list"),
             (line(&span("s", &[attr("gen_ai.input.messages", r#"[{"role":"robot"}]"#)], "")), "unknown role \"robot\""),
             (line(&span("s", &[attr("gen_ai.usage.input_tokens", "-1")], "")), "is not a count"),

@@ -14,7 +14,7 @@
 //! assert_eq!(decode_traces(b"").unwrap().skipped, 0);
 //! ```
 
-use super::{KeyValue as JsonKeyValue, LogsRequest, Records, TracesRequest};
+use super::{Item, KeyValue as JsonKeyValue, LogsRequest, Records, TracesRequest};
 use crate::decode::DecodeError;
 use prost::Message;
 use serde_json::{Value, json};
@@ -81,18 +81,21 @@ struct ExportLogsServiceRequest {
     resource_logs: Vec<ResourceLogs>,
 }
 
+// A resource, span or log record is kept as its bytes and decoded on its own, so that one
+// that does not decode is rejected alone (OTLP's partial success).
+
 #[derive(Clone, PartialEq, Message)]
 struct ResourceLogs {
-    #[prost(message, optional, tag = "1")]
-    resource: Option<Resource>,
+    #[prost(bytes = "vec", optional, tag = "1")]
+    resource: Option<Vec<u8>>,
     #[prost(message, repeated, tag = "2")]
     scope_logs: Vec<ScopeLogs>,
 }
 
 #[derive(Clone, PartialEq, Message)]
 struct ScopeLogs {
-    #[prost(message, repeated, tag = "2")]
-    log_records: Vec<LogRecord>,
+    #[prost(bytes = "vec", repeated, tag = "2")]
+    log_records: Vec<Vec<u8>>,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -115,8 +118,8 @@ struct LogRecord {
 
 #[derive(Clone, PartialEq, Message)]
 struct ResourceSpans {
-    #[prost(message, optional, tag = "1")]
-    resource: Option<Resource>,
+    #[prost(bytes = "vec", optional, tag = "1")]
+    resource: Option<Vec<u8>>,
     #[prost(message, repeated, tag = "2")]
     scope_spans: Vec<ScopeSpans>,
 }
@@ -129,8 +132,8 @@ struct Resource {
 
 #[derive(Clone, PartialEq, Message)]
 struct ScopeSpans {
-    #[prost(message, repeated, tag = "2")]
-    spans: Vec<Span>,
+    #[prost(bytes = "vec", repeated, tag = "2")]
+    spans: Vec<Vec<u8>>,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -211,7 +214,7 @@ impl From<ExportTraceServiceRequest> for TracesRequest {
                 scope_spans: rs
                     .scope_spans
                     .into_iter()
-                    .map(|s| super::ScopeSpans { spans: s.spans.into_iter().map(span).collect() })
+                    .map(|s| super::ScopeSpans { spans: s.spans.iter().map(|b| item(b, span)).collect() })
                     .collect(),
             })
             .collect();
@@ -229,7 +232,9 @@ impl From<ExportLogsServiceRequest> for LogsRequest {
                 scope_logs: rl
                     .scope_logs
                     .into_iter()
-                    .map(|s| super::ScopeLogs { log_records: s.log_records.into_iter().map(log_record).collect() })
+                    .map(|s| super::ScopeLogs {
+                        log_records: s.log_records.iter().map(|b| item(b, log_record)).collect(),
+                    })
                     .collect(),
             })
             .collect();
@@ -237,8 +242,18 @@ impl From<ExportLogsServiceRequest> for LogsRequest {
     }
 }
 
-fn resource(r: Option<Resource>) -> super::Resource {
-    super::Resource { attributes: key_values(r.unwrap_or_default().attributes) }
+fn resource(bytes: Option<Vec<u8>>) -> Item<super::Resource> {
+    let resource = |r: Resource| super::Resource { attributes: key_values(r.attributes) };
+    bytes.map_or_else(|| Item::Read(super::Resource::default()), |b| item(&b, resource))
+}
+
+/// Decode one nested message and make it the struct OTLP/JSON reads, or say why it
+/// does not decode.
+fn item<M: Message + Default, T>(bytes: &[u8], make: impl FnOnce(M) -> T) -> Item<T> {
+    M::decode(bytes).map_or_else(
+        |e| Item::Unread { id: String::new(), why: format!("invalid protobuf: {e}") },
+        |m| Item::Read(make(m)),
+    )
 }
 
 /// A span as OTLP/JSON writes it: ids in lowercase hex.
@@ -247,7 +262,12 @@ fn span(s: Span) -> super::Span {
         trace_id: hex(&s.trace_id),
         span_id: hex(&s.span_id),
         name: s.name,
-        start_time_unix_nano: Value::from(s.start_time_unix_nano),
+        // Zero is what protobuf sends for a time not set.
+        start_time_unix_nano: if s.start_time_unix_nano == 0 {
+            Value::Null
+        } else {
+            Value::from(s.start_time_unix_nano)
+        },
         attributes: key_values(s.attributes),
         events: s
             .events
@@ -308,7 +328,11 @@ mod tests {
     }
 
     fn request(spans: Vec<Span>) -> Vec<u8> {
-        let resource = Resource { attributes: vec![string("service.name", "bot")] };
+        raw_request(spans.iter().map(Message::encode_to_vec).collect())
+    }
+
+    fn raw_request(spans: Vec<Vec<u8>>) -> Vec<u8> {
+        let resource = Resource { attributes: vec![string("service.name", "bot")] }.encode_to_vec();
         let rs = ResourceSpans { resource: Some(resource), scope_spans: vec![ScopeSpans { spans }] };
         ExportTraceServiceRequest { resource_spans: vec![rs] }.encode_to_vec()
     }
@@ -347,6 +371,17 @@ mod tests {
         let export = super::super::joined(decode_traces(&request(vec![bad, good])).unwrap());
         assert_eq!(export.decoded.events.len(), 1);
         assert!(export.rejected[0].message.contains("(span \"0202020202020202\")"), "{:?}", export.rejected);
+        let good = span(3, vec![string("gen_ai.tool.name", "x")], vec![]).encode_to_vec();
+        let mut unset = span(4, vec![string("gen_ai.tool.name", "x")], vec![]);
+        unset.start_time_unix_nano = 0;
+        let no_id = Span { span_id: vec![], ..unset.clone() }.encode_to_vec();
+        let spans = vec![b"\x2a\x02\xff\xfe".to_vec(), good, unset.encode_to_vec(), no_id];
+        let export = super::super::joined(decode_traces(&raw_request(spans)).unwrap());
+        assert_eq!(export.decoded.events.len(), 1, "one span of four is whole");
+        let why: Vec<&str> = export.rejected.iter().map(|e| e.message.as_str()).collect();
+        assert!(why[0].starts_with("invalid span: invalid protobuf: ") && why[0].ends_with("(span 1)"), "{why:?}");
+        assert!(why[1].contains("`startTimeUnixNano` null is not a time (span \"0404040404040404\")"), "{why:?}");
+        assert!(why[2].contains("no `spanId` (span 4)"), "{why:?}");
         let err = decode_traces(b"\x0a\xff\xff").unwrap_err();
         assert!(err.message.starts_with("invalid protobuf ExportTraceServiceRequest: "), "{err}");
     }
