@@ -72,12 +72,6 @@ pub enum Outcome {
     Partial,
 }
 
-/// The config in `file`, or the standard pack's without one; the plugins' settings
-/// are checked only when the rest is sound (see [`load_config`]).
-pub(crate) fn read_config(file: Option<&Path>) -> Result<Config, ConfigError> {
-    file.map_or_else(|| Ok(config::default_config()), config::load)
-}
-
 /// The config in `file`, or the standard pack's without one, with every problem at
 /// once: when the file has some, the plugins of its sound entries (the responders'
 /// too, unless `responders` is false) are started anyway, each loaded once, so that

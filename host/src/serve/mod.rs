@@ -31,7 +31,7 @@ use crate::decode::otel::Joiner;
 use crate::decode::{Decoded, Format};
 use crate::output::diagnostic;
 use crate::progress::Counters;
-use crate::run::{Job, JobOptions, Outcome, State, Unit, read_config};
+use crate::run::{Job, JobOptions, Outcome, State, Unit, load_config};
 use crate::source::Position;
 use anyhow::Context as _;
 use auth::Access;
@@ -115,7 +115,7 @@ const TICK: Duration = Duration::from_millis(250);
 
 /// Serve until SIGINT or SIGTERM; then print the summary.
 pub async fn serve(opts: &ServeOptions) -> anyhow::Result<Outcome> {
-    let config = read_config(opts.job.config.as_deref())?;
+    let config = load_config(opts.job.config.as_deref(), opts.job.cache_dir.clone(), !opts.job.no_store).await?;
     let access = config.serve.clone();
     let tls = access.tls.as_ref().map(|files| tls::acceptor(files, &[b"http/1.1"])).transpose()?;
     let grpc_tls = access.tls.as_ref().map(|files| tls::acceptor(files, &[b"h2"])).transpose()?;
