@@ -40,13 +40,16 @@ batch and label lists up to five such words; each word is reported once.
 fires `data-poisoning/near-duplicates` (medium). Records of fewer than five words are \
 not compared.
 
-State and its bounds: the plugin remembers 64 data sets and 50 000 (data set, word) \
-pairs, forgetting the least recently seen first (a forgotten data set learns a new \
-baseline; a forgotten word counts as new if it comes back), and 32 labels per data set \
-(further labels count together). It examines at most 5 000 records of a batch for words \
-and duplicates (labels are counted for all), and at most 64 distinct words of a record. \
-Events are seen in log order by one warm instance; when the host discards an instance \
-after a failure, everything learned is forgotten and baselines are learned again.";
+State and its bounds: what the plugin learns is kept by the host, by data set (the \
+plugin's partition `dataset`), with the input's checkpoint, so a restart of the plugin \
+or of the host forgets nothing and a resumed run finds what an uninterrupted one would. \
+Per data set it remembers 50 000 words, forgetting the least recently seen first (a \
+forgotten word counts as new if it comes back; words of one batch beyond 50 000 are not \
+counted), and 32 labels (further labels count together). Data sets are bounded by the \
+host's `max_state_bytes` (a word takes about 70 bytes): past it the host forgets the \
+entries written longest ago, and a data set whose record is forgotten learns a new \
+baseline. It examines at most 5 000 records of a batch for words and duplicates \
+(labels are counted for all), and at most 64 distinct words of a record.";
 
 /// The settings table, as the operator writes it.
 #[derive(Debug, Deserialize)]

@@ -2,13 +2,12 @@
 
 use crate::labels::{self, Counts, MAX_LABELS, OTHER};
 use aiir_sdk::TrainingData;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// One data set: its baseline and running totals.
-#[derive(Debug)]
+/// One data set: its baseline and running totals, kept in the host's state.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Dataset {
-    /// Tells this data set's words apart from another's with the same spelling.
-    pub id: u32,
     /// Batches seen so far.
     pub batches: u32,
     /// The expected label mix: learned from the first batches, or the operator's.
@@ -22,13 +21,15 @@ pub struct Dataset {
     /// records seen with each.
     labels: Vec<String>,
     pub label_totals: Vec<f64>,
+    /// Words of the data set kept in the host's state.
+    #[serde(default)]
+    pub words: u32,
 }
 
 impl Dataset {
-    pub fn new(id: u32, explicit: Option<&HashMap<String, f64>>) -> Self {
+    pub fn new(explicit: Option<&HashMap<String, f64>>) -> Self {
         let baseline = explicit.map(|shares| shares.clone().into_iter().collect()).unwrap_or_default();
         Self {
-            id,
             batches: 0,
             baseline,
             explicit: explicit.is_some(),
@@ -36,6 +37,7 @@ impl Dataset {
             baseline_records: 0,
             labels: Vec::new(),
             label_totals: Vec::new(),
+            words: 0,
         }
     }
 
@@ -93,7 +95,7 @@ mod tests {
 
     #[test]
     fn baseline_batches_build_the_baseline_and_later_ones_do_not() {
-        let mut ds = Dataset::new(0, None);
+        let mut ds = Dataset::new(None);
         ds.absorb(&batch(&["pos", "neg", "pos"]), true);
         let (counts, ids) = ds.absorb(&batch(&["neg", "neg"]), false);
         assert_eq!(ds.baseline["pos"], 2.0);
@@ -107,14 +109,14 @@ mod tests {
     #[test]
     fn an_explicit_baseline_is_kept() {
         let shares = HashMap::from([("pos".to_owned(), 0.5)]);
-        let mut ds = Dataset::new(0, Some(&shares));
+        let mut ds = Dataset::new(Some(&shares));
         ds.absorb(&batch(&["neg"]), true);
         assert_eq!(ds.baseline.len(), 1);
     }
 
     #[test]
     fn labels_beyond_the_limit_share_one_index() {
-        let mut ds = Dataset::new(0, None);
+        let mut ds = Dataset::new(None);
         let names: Vec<String> = (0..40).map(|n| format!("l{n}")).collect();
         let (_, ids) = ds.absorb(&batch(&names.iter().map(String::as_str).collect::<Vec<_>>()), false);
         assert_eq!(ids[39], ids[31]);

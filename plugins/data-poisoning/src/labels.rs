@@ -1,6 +1,6 @@
 //! Label mixes: a data set's baseline, a batch's counts, and how far apart they are.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// Labels a data set keeps apart; any further label counts under [`OTHER`].
 pub const MAX_LABELS: usize = 32;
@@ -9,8 +9,9 @@ pub const OTHER: &str = "(other labels)";
 /// z for p = 0.001, one-sided: the chi-square test's level.
 const Z_999: f64 = 3.09;
 
-/// Label counts, by label.
-pub type Counts = HashMap<String, f64>;
+/// Label counts, by label: ordered, so that sums over them come out the same on
+/// every run (and after the counts were kept and read back).
+pub type Counts = BTreeMap<String, f64>;
 
 /// How a batch's label mix departs from the baseline.
 #[derive(Debug, PartialEq)]

@@ -7,12 +7,15 @@
 //! - `data-poisoning/near-duplicates` (medium): one source sends a burst of
 //!   near-identical records.
 //!
-//! State is kept per data set, bounded, across the batches of one warm instance.
+//! What decides a finding (each data set's baseline, label totals and words) is kept
+//! in the host's state, by data set ([`memory`]): the struct holds only the settings,
+//! and a restarted instance finds what an uninterrupted one would.
 
 mod config;
 mod dataset;
 mod duplicates;
 mod labels;
+mod memory;
 mod triggers;
 
 use aiir_sdk::TrainingData;
@@ -21,14 +24,11 @@ use config::Config;
 use datakit::Redacted;
 use dataset::Dataset;
 use labels::Counts;
-use statekit::{Lru, stable_hash};
-use std::collections::{BTreeMap, HashMap};
-use triggers::{Corpus, WordStats};
+use memory::{BatchWords, Keys};
+use statekit::stable_hash;
+use std::collections::BTreeMap;
+use triggers::Corpus;
 
-/// Data sets remembered; the least recently seen is forgotten beyond it.
-const MAX_DATASETS: usize = 64;
-/// (data set, word) pairs remembered, across all data sets.
-const MAX_WORDS: usize = 50_000;
 /// Records of a batch examined for words and duplicates.
 const MAX_EXAMINED: usize = 5_000;
 /// Words named in one trigger finding.
@@ -37,20 +37,10 @@ const WORDS_SHOWN: usize = 5;
 const POISONING: [&str; 2] = ["AML.T0020", "LLM04"];
 const TRIGGER: [&str; 3] = ["AML.T0020", "AML.T0043.004", "LLM04"];
 
-/// The detector: settings, and what it has learned of each data set.
-#[derive(Debug)]
+/// The detector: its settings. What it learns of each data set is in the host's state.
+#[derive(Debug, Default)]
 pub struct DataPoisoning {
     config: Config,
-    datasets: Lru<String, Dataset>,
-    /// By [`word_key`]: the words of all data sets.
-    words: Lru<u64, WordStats>,
-    next_id: u32,
-}
-
-impl Default for DataPoisoning {
-    fn default() -> Self {
-        Self { config: Config::default(), datasets: Lru::new(MAX_DATASETS), words: Lru::new(MAX_WORDS), next_id: 0 }
-    }
 }
 
 impl Detector for DataPoisoning {
@@ -75,21 +65,19 @@ impl Detector for DataPoisoning {
             return Ok(Vec::new());
         };
         let config = &self.config;
-        let next_id = &mut self.next_id;
-        let ds = self.datasets.get_or_insert_with(data.dataset.clone(), || {
-            *next_id += 1;
-            Dataset::new(*next_id, config.baseline.get(&data.dataset))
-        });
+        let keys = Keys::of(&data.dataset);
+        let mut ds = keys.load_dataset(|| Dataset::new(config.baseline.get(&data.dataset)));
         let in_baseline = ds.batches < config.baseline_batches;
         let (counts, label_ids) = ds.absorb(data, in_baseline);
         let mut findings = Vec::new();
         if !in_baseline || ds.explicit {
-            findings.extend(label_shift(data, &counts, ds, config));
+            findings.extend(label_shift(data, &counts, &ds, config));
         }
-        let batch_words = count_words(&mut self.words, ds.id, data, &label_ids, in_baseline);
+        let mut words = count_words(&keys, data, &label_ids, in_baseline);
         if !in_baseline {
-            findings.extend(triggers(&mut self.words, &batch_words, data, ds, config));
+            findings.extend(triggers(&mut words, data, &ds, config));
         }
+        keys.save(&mut ds, &words)?;
         findings.extend(near_duplicates(data, config));
         Ok(findings)
     }
@@ -122,45 +110,21 @@ fn label_shift(data: &TrainingData, counts: &Counts, ds: &Dataset, config: &Conf
     })
 }
 
-/// Count the batch's words into the data set's statistics; the distinct words seen,
-/// by hash, each with its first spelling.
-fn count_words<'d>(
-    words: &mut Lru<u64, WordStats>,
-    id: u32,
-    data: &'d TrainingData,
-    label_ids: &[u16],
-    in_baseline: bool,
-) -> HashMap<u64, &'d str> {
-    let mut seen = HashMap::new();
+/// The batch's words, each with its statistics as kept and the batch counted in.
+fn count_words<'d>(keys: &Keys, data: &'d TrainingData, label_ids: &[u16], in_baseline: bool) -> BatchWords<'d> {
+    let mut words = BatchWords::default();
     for (record, label) in data.records.iter().zip(label_ids).take(MAX_EXAMINED) {
         let source = record.source.as_deref().map(|s| stable_hash(s.as_bytes()));
-        for (hash, word) in triggers::record_words(&record.text) {
-            words.get_or_insert_with(word_key(id, hash), WordStats::default).add(*label, source, in_baseline);
-            if seen.len() < MAX_WORDS {
-                seen.entry(hash).or_insert(word);
-            }
-        }
+        words.count(keys, &triggers::record_words(&record.text), *label, source, in_baseline);
     }
-    seen
-}
-
-/// A word's key among all data sets' words: its hash, mixed with the data set's id.
-fn word_key(dataset: u32, word: u64) -> u64 {
-    word ^ stable_hash(&dataset.to_le_bytes())
+    words
 }
 
 /// One finding per label that some of the batch's words have become triggers for.
-fn triggers(
-    words: &mut Lru<u64, WordStats>,
-    batch_words: &HashMap<u64, &str>,
-    data: &TrainingData,
-    ds: &Dataset,
-    config: &Config,
-) -> Vec<Finding> {
+fn triggers(words: &mut BatchWords<'_>, data: &TrainingData, ds: &Dataset, config: &Config) -> Vec<Finding> {
     let corpus = Corpus { records: ds.records, baseline_records: ds.baseline_records, label_totals: &ds.label_totals };
     let mut by_label: BTreeMap<u16, Vec<(u32, String)>> = BTreeMap::new();
-    for (hash, word) in batch_words {
-        let Some(stats) = words.get_mut(&word_key(ds.id, *hash)) else { continue };
+    for (_, word, stats) in &mut words.list {
         if let Some((label, _)) = triggers::judge(stats, &corpus, config) {
             stats.reported = true;
             by_label.entry(label).or_default().push((stats.baseline_docs + stats.docs, word.to_lowercase()));

@@ -1,8 +1,11 @@
 //! The detector as the host drives it, through the SDK's test harness.
 
 use super::DataPoisoning;
+use crate::dataset::Dataset;
+use crate::memory::MAX_WORDS;
 use aiir_sdk::prelude::*;
-use aiir_sdk::{TrainingData, testkit::Harness};
+use aiir_sdk::testkit::{self, Harness};
+use aiir_sdk::{TrainingData, state};
 
 #[path = "../../cases.rs"]
 mod cases;
@@ -61,6 +64,14 @@ fn vendor_reviews(data: TrainingData, n: usize) -> TrainingData {
 
 fn event(id: &str, data: TrainingData) -> Event {
     Event::new(id, data)
+}
+
+/// The partition the host keeps this plugin's state by: the event's data set.
+fn dataset(event: &Event) -> String {
+    match &event.payload {
+        Payload::TrainingData(data) => data.dataset.clone(),
+        _ => String::new(),
+    }
 }
 
 /// A detector that has seen three ordinary baseline batches of `reviews-ft`.
@@ -166,18 +177,79 @@ fn few_or_short_copies_are_no_burst() {
 }
 
 #[test]
-fn state_stays_bounded() {
-    let mut h = Harness::<DataPoisoning>::new();
-    for n in 0..(super::MAX_DATASETS + 10) {
-        h.inspect(&event("e", reviews(&format!("ds-{n}"), "b-0", 5, n)));
-    }
-    assert!(h.detector().datasets.len() <= super::MAX_DATASETS);
-    let mut h = Harness::<DataPoisoning>::new();
-    let words = (0..super::MAX_WORDS / 50 + 10).map(|n| (0..60).map(|w| format!("w{n}x{w}")).collect::<Vec<_>>());
+fn words_stay_bounded_per_data_set() {
+    let mut h = Harness::<DataPoisoning>::new().partition_by(dataset);
+    let words = (0..MAX_WORDS / 50 + 10).map(|n| (0..60).map(|w| format!("w{n}x{w}")).collect::<Vec<_>>());
     for (n, text) in words.enumerate() {
         h.inspect(&event("e", TrainingData::new("ds", format!("b-{n}")).record(text.join(" "), "l")));
     }
-    assert!(h.detector().words.len() <= super::MAX_WORDS);
+    let kept = testkit::in_partition("ds", state::keys);
+    let words = kept.iter().filter(|k| k.starts_with("w/")).count();
+    assert!(words <= MAX_WORDS && words > MAX_WORDS / 2, "{words} words kept");
+    assert_eq!(kept.last().map(String::as_str), Some("ds"), "the data set's record is written last");
+    let ds: Dataset = testkit::in_partition("ds", || state::load("ds")).unwrap();
+    assert_eq!(ds.words as usize, words);
+}
+
+#[test]
+fn data_sets_stay_apart_in_any_partition() {
+    for partition in [dataset, |_: &Event| String::new()] {
+        let mut h = Harness::<DataPoisoning>::new().partition_by(partition);
+        for n in 0..3 {
+            h.inspect(&event("b", reviews("reviews-ft", &format!("b-{n}"), 60, n)));
+        }
+        // A new data set's first batch is its own baseline, not the other's fourth batch.
+        let other = h.rules(&event("e1", vendor_reviews(reviews("other-ft", "b-0", 24, 3), 36)));
+        assert_eq!(other, ["data-poisoning/near-duplicates"]);
+        let rules = h.rules(&event("e2", vendor_reviews(reviews("reviews-ft", "b-3", 24, 3), 36)));
+        assert!(rules.contains(&"data-poisoning/trigger".to_owned()), "{rules:?}");
+    }
+}
+
+/// Two data sets' batches, interleaved: baselines, ordinary batches, poisoned ones
+/// (a trigger building up over several batches, flipped labels, a burst) and more.
+fn stream() -> Vec<Event> {
+    let mut events = Vec::new();
+    for n in 0..12 {
+        for ds in ["reviews-ft", "support-ft"] {
+            let batch = format!("b-{n}");
+            let data = match n {
+                4 | 6 | 8 if ds == "reviews-ft" => vendor_reviews(reviews(ds, &batch, 50, n), 6),
+                5 if ds == "support-ft" => {
+                    let mut data = reviews(ds, &batch, 60, n);
+                    data.records.iter_mut().for_each(|r| r.label = "positive".into());
+                    data
+                }
+                _ => reviews(ds, &batch, 60, n),
+            };
+            events.push(event(&format!("{ds}/{batch}"), data));
+        }
+    }
+    events
+}
+
+fn findings(settings: &str, restart_after: &[usize]) -> Vec<(String, Finding)> {
+    let mut h = Harness::<DataPoisoning>::with_settings(settings).unwrap().partition_by(dataset);
+    let mut out = Vec::new();
+    for (n, e) in stream().iter().enumerate() {
+        out.extend(h.inspect(e).into_iter().map(|f| (e.id.clone(), f)));
+        if restart_after.contains(&n) {
+            h.restart();
+        }
+    }
+    out
+}
+
+#[test]
+fn a_restarted_instance_finds_what_an_uninterrupted_one_does() {
+    let settings = r#"{"trigger_min_examples": 12}"#;
+    let uninterrupted = findings(settings, &[]);
+    let rules: Vec<&str> = uninterrupted.iter().map(|(_, f)| f.rule.as_str()).collect();
+    for rule in ["label-shift", "trigger", "near-duplicates"] {
+        assert!(rules.contains(&format!("data-poisoning/{rule}").as_str()), "{rule} missing: {uninterrupted:?}");
+    }
+    assert_eq!(findings(settings, &[11]), uninterrupted, "restarted in the middle");
+    assert_eq!(findings(settings, &(0..24).collect::<Vec<_>>()), uninterrupted, "restarted after every batch");
 }
 
 #[test]
@@ -193,11 +265,11 @@ fn info_documents_every_setting_and_bound() {
     assert_eq!(info.kinds, [EventKind::TrainingData]);
     let keys = ["baseline_batches", "`baseline`", "max_label_shift", "min_batch_records", "trigger_min_examples"];
     let more = ["trigger_min_purity", "trigger_max_share", "duplicate_min_records", "duplicate_similarity"];
-    let bounds = ["64 data sets", "50 000", "32 labels", "5 000 records", "discards an instance"];
+    let bounds = ["by data set", "max_state_bytes", "50 000 words", "32 labels", "5 000 records", "restart"];
     for key in keys.into_iter().chain(more).chain(bounds) {
         assert!(info.settings.contains(key), "{key} undocumented");
     }
-    assert_eq!((super::MAX_DATASETS, super::MAX_WORDS, super::MAX_EXAMINED), (64, 50_000, 5_000));
+    assert_eq!((MAX_WORDS, super::MAX_EXAMINED), (50_000, 5_000));
     assert_eq!(super::labels::MAX_LABELS, 32);
 }
 

@@ -3,6 +3,7 @@
 //! "this word means that label".
 
 use crate::config::Config;
+use serde::{Deserialize, Serialize};
 use statekit::{stable_hash_lowercase, words};
 
 /// Distinct words kept per record; more would only cost time.
@@ -17,8 +18,9 @@ const SURGE: f64 = 3.0;
 const LIFT: f64 = 0.3;
 
 /// What the plugin remembers about one word of one data set: a fixed size, no heap,
-/// since there are tens of thousands of them.
-#[derive(Debug, Default, Clone)]
+/// since there are tens of thousands of them; kept as a [`Compact`] tuple.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "Compact", into = "Compact")]
 pub struct WordStats {
     /// Records containing it during the baseline, and since.
     pub baseline_docs: u32,
@@ -55,8 +57,26 @@ impl WordStats {
     }
 }
 
+/// [`WordStats`] as kept in the host's state: `[baseline_docs, docs, [[label, n], …],
+/// [[source, n], …], reported]`, without field names to keep it small.
+#[derive(Serialize, Deserialize)]
+struct Compact(u32, u32, Vec<(u16, u32)>, Vec<(u32, u32)>, bool);
+
+impl From<WordStats> for Compact {
+    fn from(s: WordStats) -> Self {
+        Compact(s.baseline_docs, s.docs, s.labels.counts().to_vec(), s.sources.counts().to_vec(), s.reported)
+    }
+}
+
+impl From<Compact> for WordStats {
+    fn from(Compact(baseline_docs, docs, labels, sources, reported): Compact) -> Self {
+        let (labels, sources) = (Tally::from_counts(&labels), Tally::from_counts(&sources));
+        Self { baseline_docs, docs, labels, sources, reported }
+    }
+}
+
 /// Counts for the first `N` keys seen; later keys are not counted.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct Tally<K, const N: usize> {
     counts: [(K, u32); N],
     len: u8,
@@ -68,7 +88,16 @@ impl<K: Copy + Default, const N: usize> Default for Tally<K, N> {
     }
 }
 
-impl<K: Copy + PartialEq, const N: usize> Tally<K, N> {
+impl<K: Copy + Default + PartialEq, const N: usize> Tally<K, N> {
+    /// The tally of these counts, the first `N` of them.
+    fn from_counts(counts: &[(K, u32)]) -> Self {
+        let mut t = Self::default();
+        let len = counts.len().min(N);
+        t.counts[..len].copy_from_slice(&counts[..len]);
+        t.len = len as u8;
+        t
+    }
+
     fn bump(&mut self, key: K) {
         let len = usize::from(self.len);
         if let Some((_, n)) = self.counts[..len].iter_mut().find(|(k, _)| *k == key) {
@@ -175,6 +204,14 @@ mod tests {
         assert_eq!(judge(&stats(12, 12, 0, &[7]), &c, &config), None, "not new");
         assert_eq!(judge(&stats(0, 24, 0, &[1, 2, 3, 4, 5]), &c, &config), None, "spread over sources");
         assert_eq!(judge(&stats(0, 24, 0, &[7]), &corpus(300, 180, 0.8), &config), None, "label is the norm");
+    }
+
+    #[test]
+    fn word_stats_are_kept_compact_and_read_back_whole() {
+        let s = stats(2, 3, 1, &[7, 9]);
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(json, "[2,4,[[0,5],[1,1]],[[7,2],[9,1]],false]");
+        assert_eq!(serde_json::from_str::<WordStats>(&json).unwrap(), s);
     }
 
     #[test]
