@@ -40,6 +40,22 @@ fn customers() -> Vec<Event> {
 }
 
 #[test]
+fn a_new_instance_continues_from_the_kept_state() {
+    let mut stream = customers();
+    stream.extend((0..45).map(|n| call("key:scraper", 60 + n * 12, &sku_prompt(n), 1_400)));
+    stream.sort_by_key(|e| e.time_unix_nano);
+    let whole = run(&mut Harness::<ModelExtraction>::new(), &stream);
+    assert_eq!(whole.len(), 3, "{whole:?}");
+    let mut h = Harness::<ModelExtraction>::new();
+    let mut resumed = Vec::new();
+    for chunk in stream.chunks(20) {
+        resumed.extend(run(&mut h, chunk));
+        h.restart();
+    }
+    assert_eq!(resumed, whole);
+}
+
+#[test]
 fn ordinary_customers_stay_quiet() {
     let mut h = Harness::<ModelExtraction>::new();
     assert_eq!(run(&mut h, &customers()), []);

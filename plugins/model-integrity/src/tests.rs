@@ -47,6 +47,16 @@ fn a_swap_under_the_same_version_fires_once() {
 }
 
 #[test]
+fn what_was_seen_survives_a_new_instance() {
+    let mut h = Harness::<ModelIntegrity>::new().partition_by(|e| e.subject_model().unwrap().name.clone());
+    assert!(h.inspect(&deployed("e1", model("2.3.1", GOOD))).is_empty());
+    h.restart();
+    assert_eq!(h.rules(&deployed("e2", model("2.3.1", ROGUE))), ["model-integrity/digest-changed"]);
+    h.restart();
+    assert!(h.inspect(&served("e3", model("2.3.1", ROGUE))).is_empty(), "reported once, across instances");
+}
+
+#[test]
 fn inference_events_are_checked_through_their_model() {
     let mut h = Harness::<ModelIntegrity>::new();
     h.inspect(&served("e1", model("1.0", GOOD)));
