@@ -1,27 +1,39 @@
-//! The host keeps loading detectors built against the previous minor version of the
-//! contract, `aiir:plugin@0.1.0`, and says which version a plugin was built for.
+//! The host keeps loading detectors built against earlier versions of the contract,
+//! `aiir:plugin@0.1.0` and `@0.2.0` (before the `state` interface), and says which
+//! version a plugin was built for.
 
 use crate::support::{aiir, aiir_run, guest, root, temp_file};
 
+/// A log whose one event holds the canaries of both legacy detectors.
 const LOG: &str = concat!(
     r#"{"id": "evt-1", "time": "2026-11-27T13:00:00Z", "source": "api", "payload": {"inference": "#,
-    r#"{"input": [{"role": "user", "content": "a v0.1-canary here"}], "output": []}}}"#,
+    r#"{"input": [{"role": "user", "content": "a v0.1-canary and a v0.2-canary here"}], "output": []}}}"#,
     "\n"
 );
 
-#[test]
-fn a_detector_built_against_0_1_0_runs_and_reports() {
-    let wasm = guest("detector-v0-1");
+/// The legacy detector `guest`, built against `contract`, runs, reports and logs.
+fn runs_and_reports(guest_name: &str, contract: &str) {
+    let wasm = guest(guest_name);
     let config = format!("[[detector]]\nname = \"legacy\"\nwasm = {:?}\n", wasm.to_str().unwrap());
     let (dir, path) = temp_file("aiir.toml", config.as_bytes());
     let log = dir.path().join("log.jsonl");
     std::fs::write(&log, LOG).unwrap();
     let run = aiir_run(&["-v", "--config", path.to_str().unwrap(), log.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    // It writes `detector-v0-1/canary`; the host binds the rule to the configured name.
+    // It writes `<guest>/canary`; the host binds the rule to the configured name.
     assert_eq!(run.event_rules(), [("evt-1".to_owned(), "legacy/canary".to_owned())]);
-    // Its `log` went through the 0.1.0 `host` import.
-    assert!(run.stderr.contains("configured against aiir:plugin@0.1.0"), "{}", run.stderr);
+    // Its `log` went through that version's `host` import.
+    assert!(run.stderr.contains(&format!("configured against aiir:plugin@{contract}")), "{}", run.stderr);
+}
+
+#[test]
+fn a_detector_built_against_0_1_0_runs_and_reports() {
+    runs_and_reports("detector-v0-1", "0.1.0");
+}
+
+#[test]
+fn a_detector_built_against_0_2_0_runs_and_reports() {
+    runs_and_reports("detector-v0-2", "0.2.0");
 }
 
 #[test]

@@ -151,3 +151,14 @@ fn a_file_over_the_size_cap_is_refused_unread() {
         )
     );
 }
+
+#[test]
+fn a_store_that_cannot_be_opened_is_reported_before_any_plugin_is_compiled() {
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().join("cache");
+    let run =
+        measured(&["run", "--cache-dir", cache_dir.to_str().unwrap(), "--store", "/dev/null/aiir.db", "/dev/null"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("/dev/null"), "the store is not named:\n{}", run.stderr);
+    assert_eq!(entries(&cache_dir), Vec::<String>::new(), "plugins were compiled before the store was checked");
+}
