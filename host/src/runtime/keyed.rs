@@ -114,13 +114,22 @@ impl KeyedState {
             }
             out.push(StateWrite { partition: partition.to_owned(), key, value, written });
         }
+        let mut forgotten = 0;
         while e.bytes > e.cap {
             let Some((_, slot)) = e.order.pop_first() else { break };
             e.forget(&slot);
             let written = e.next;
             e.next += 1;
-            tracing::warn!(partition = %slot.0, key = %slot.1, "plugin state over max_state_bytes: the oldest entry is forgotten");
+            forgotten += 1;
             out.push(StateWrite { partition: slot.0, key: slot.1, value: None, written });
+        }
+        if forgotten > 0 {
+            // One line per call, naming no key: keys are the plugin's text.
+            tracing::warn!(
+                forgotten,
+                cap = e.cap,
+                "plugin state over max_state_bytes: the oldest entries are forgotten"
+            );
         }
         out
     }
