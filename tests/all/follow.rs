@@ -238,12 +238,19 @@ fn demo_lines() -> Vec<String> {
     text.split_inclusive('\n').map(str::to_owned).collect()
 }
 
-#[test]
-fn stateful_detectors_stopped_twice_with_sigterm_find_what_an_uninterrupted_run_finds() {
+/// A folder with the log and store paths for following the demo log, its lines, and
+/// what a clean run over it stores.
+fn demo_setup() -> (tempfile::TempDir, PathBuf, PathBuf, Vec<String>, Vec<(String, String)>) {
     let dir = tempfile::tempdir().unwrap();
     let (log, db) = (dir.path().join("demo.jsonl"), dir.path().join("aiir.db"));
     let lines = demo_lines();
     let expected = clean(dir.path(), &lines.concat());
+    (dir, log, db, lines, expected)
+}
+
+#[test]
+fn stateful_detectors_stopped_twice_with_sigterm_find_what_an_uninterrupted_run_finds() {
+    let (dir, log, db, lines, expected) = demo_setup();
     let mut from = 0;
     for (run, until) in [("first", 60), ("second", 130), ("third", lines.len())] {
         append(&log, &lines[from..until].concat());
@@ -258,10 +265,7 @@ fn stateful_detectors_stopped_twice_with_sigterm_find_what_an_uninterrupted_run_
 
 #[test]
 fn stateful_detectors_killed_mid_stream_find_what_an_uninterrupted_run_finds() {
-    let dir = tempfile::tempdir().unwrap();
-    let (log, db) = (dir.path().join("demo.jsonl"), dir.path().join("aiir.db"));
-    let lines = demo_lines();
-    let expected = clean(dir.path(), &lines.concat());
+    let (dir, log, db, lines, expected) = demo_setup();
     append(&log, &lines.concat());
     let mut first = Follower::start(&db, &log, "first");
     first.wait_for(&db, "the first lines", |c| c.line >= 50);

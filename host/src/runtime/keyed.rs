@@ -167,27 +167,29 @@ impl Draft {
     /// Record a write; refused when it is too large, or when the call's writes would
     /// pass `cap` bytes together.
     pub fn set(&mut self, key: String, value: Vec<u8>, cap: usize) -> Result<(), String> {
-        if key.len() > MAX_KEY_BYTES {
-            return Err(format!("a key of {} bytes, over the cap of {MAX_KEY_BYTES}", key.len()));
-        }
-        if value.len() > MAX_VALUE_BYTES {
-            return Err(format!("a value of {} bytes, over the cap of {MAX_VALUE_BYTES}", value.len()));
-        }
-        let bytes = self.bytes + key.len() + value.len();
-        if bytes > cap {
-            return Err(format!("{bytes} bytes written in one call, over max_state_bytes of {cap}"));
-        }
-        self.bytes = bytes;
-        self.writes.push((key, Some(value)));
-        Ok(())
+        self.push(key, Some(value), cap)
     }
 
     /// Record that `key` is removed; refused past `cap` bytes of writes in the call.
     pub fn remove(&mut self, key: String, cap: usize) -> Result<(), String> {
-        self.set(key, Vec::new(), cap)?;
-        if let Some(last) = self.writes.last_mut() {
-            last.1 = None;
+        self.push(key, None, cap)
+    }
+
+    /// Record a write, within the caps on a key, a value and the call's writes.
+    fn push(&mut self, key: String, value: Option<Vec<u8>>, cap: usize) -> Result<(), String> {
+        let size = value.as_ref().map_or(0, Vec::len);
+        if key.len() > MAX_KEY_BYTES {
+            return Err(format!("a key of {} bytes, over the cap of {MAX_KEY_BYTES}", key.len()));
         }
+        if size > MAX_VALUE_BYTES {
+            return Err(format!("a value of {size} bytes, over the cap of {MAX_VALUE_BYTES}"));
+        }
+        let bytes = self.bytes + key.len() + size;
+        if bytes > cap {
+            return Err(format!("{bytes} bytes written in one call, over max_state_bytes of {cap}"));
+        }
+        self.bytes = bytes;
+        self.writes.push((key, value));
         Ok(())
     }
 
