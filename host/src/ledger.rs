@@ -23,14 +23,21 @@ use crate::store::{
 use anyhow::Context as _;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-/// Lines stored together at most; a batch is also stored whenever the input pauses,
-/// and after any line with findings or a model deployment, so that responders act
-/// (and the guard knows) before the next line is looked at, whatever the timing: the
-/// findings of a log do not depend on how fast it was read. What makes that cheap is
-/// that the store syncs to disk once per [`SYNC_EVERY`](crate::store::SYNC_EVERY),
-/// not once per batch.
-const BATCH_LINES: usize = 512;
+/// Lines stored together at most. A batch also ends when a live input (followed
+/// files, stdin, `serve`) pauses or has waited [`MAX_DELAY`], and at the end of the
+/// input. The responders act on the incidents a batch opened or grew once it is
+/// stored, before the next line is looked at. When one of them is enforced, and so
+/// may quarantine or block, a batch also ends after each line with findings or a model
+/// deployment: the guard then knows what they did before the next line. Files read
+/// whole end batches only by what they hold, so what a log yields does not depend on
+/// how fast it was read. Each batch is one transaction; the store syncs to disk once
+/// per [`SYNC_EVERY`](crate::store::SYNC_EVERY), not once per batch.
+const BATCH_LINES: usize = 1024;
+
+/// How long the lines of a live input that does not pause wait to be stored at most.
+pub const MAX_DELAY: Duration = Duration::from_millis(50);
 
 /// Where findings go once stored (at once without a store).
 pub type Emit<'e> = dyn FnMut(FindingRecord<'_>) -> anyhow::Result<()> + 'e;
@@ -63,8 +70,8 @@ pub struct Inspection {
 }
 
 impl Inspection {
-    /// Whether the store must see it at once: it has findings, or it moves a model.
-    fn urgent(&self) -> bool {
+    /// Whether the store keeps it: it has findings, or it moves a model.
+    fn kept(&self) -> bool {
         !self.hits.is_empty() || matches!(self.event.payload, Payload::ModelLifecycle(_))
     }
 }
@@ -97,6 +104,8 @@ struct Stored {
     reports: PathBuf,
     pending: Pending,
     keeps_state: bool,
+    /// Whether a batch ends after each line the store keeps (see [`BATCH_LINES`]).
+    line_by_line: bool,
 }
 
 /// Lines read and inspected but not yet stored.
@@ -107,8 +116,10 @@ struct Pending {
     notes: Vec<Notes>,
     source: Option<PathBuf>,
     lines: usize,
-    /// Whether a line of it must be stored at once (see [`Inspection::urgent`]).
-    urgent: bool,
+    /// Whether it holds an inspection the store keeps.
+    kept: bool,
+    /// When its first line was taken.
+    since: Option<Instant>,
 }
 
 /// What the store does not keep but an observation's records show: where its event
@@ -136,7 +147,16 @@ impl Ledger {
         let reports = path.parent().unwrap_or(Path::new(".")).join("reports");
         let (pending, responders) = (Pending::default(), Responders::default());
         Ok(Self {
-            store: Some(Stored { store, correlation, responders, guard, reports, pending, keeps_state: false }),
+            store: Some(Stored {
+                store,
+                correlation,
+                responders,
+                guard,
+                reports,
+                pending,
+                keeps_state: false,
+                line_by_line: false,
+            }),
             tally: Tally::default(),
         })
     }
@@ -144,6 +164,7 @@ impl Ledger {
     /// Answer the incidents a batch opens or grows with `responders`.
     pub fn answer_with(&mut self, responders: Responders) {
         if let Some(stored) = &mut self.store {
+            stored.line_by_line = responders.may_contain();
             stored.responders = responders;
         }
     }
@@ -177,7 +198,8 @@ impl Ledger {
     }
 
     /// Take what was found in a line of the input at `path` that ends `at`. Without
-    /// a store findings are written at once; with one they wait for their batch.
+    /// a store findings are written at once; with one they wait for their batch
+    /// (see [`is_stored`](Self::is_stored)).
     pub async fn add(
         &mut self,
         path: &Path,
@@ -196,7 +218,17 @@ impl Ledger {
             stored.flush(&mut self.tally, emit).await?;
         }
         stored.pending.add(path, inspections, at, stored.keeps_state)?;
-        if stored.pending.due() { stored.flush(&mut self.tally, emit).await } else { Ok(()) }
+        if stored.pending.due(stored.line_by_line) { stored.flush(&mut self.tally, emit).await } else { Ok(()) }
+    }
+
+    /// Whether every line taken so far is stored and its findings written out.
+    pub fn is_stored(&self) -> bool {
+        self.store.as_ref().is_none_or(|s| s.pending.lines == 0)
+    }
+
+    /// How long the oldest line not yet stored has waited.
+    pub fn waited(&self) -> Duration {
+        self.store.as_ref().and_then(|s| s.pending.since).map_or(Duration::ZERO, |t| t.elapsed())
     }
 
     /// Store the lines taken so far, write their new findings, and show the
@@ -243,15 +275,15 @@ impl Stored {
 }
 
 impl Pending {
-    /// Add a line's inspections (those the store must see: with findings, or moving
-    /// a model) and make its end the checkpoint; with `state`, their changes to keyed
+    /// Add a line's inspections (those the store keeps: with findings, or moving a
+    /// model) and make its end the checkpoint; with `state`, their changes to keyed
     /// state too.
     fn add(&mut self, path: &Path, mut inspections: Vec<Inspection>, at: Position, state: bool) -> anyhow::Result<()> {
         if state {
             inspections.iter_mut().for_each(|i| self.batch.state.append(&mut i.state));
         }
-        self.urgent |= inspections.iter().any(Inspection::urgent);
-        for Inspection { event, hits, .. } in inspections.into_iter().filter(Inspection::urgent) {
+        for Inspection { event, hits, .. } in inspections.into_iter().filter(Inspection::kept) {
+            self.kept = true;
             let mut findings = Vec::with_capacity(hits.len());
             let mut notes = Notes { at: location(path, at), findings: Vec::with_capacity(hits.len()) };
             for h in hits {
@@ -266,13 +298,15 @@ impl Pending {
             self.batch.checkpoint = Some(checkpoint(path, at)?);
         }
         self.source = Some(path.to_owned());
+        self.since.get_or_insert_with(Instant::now);
         self.lines += 1;
         Ok(())
     }
 
-    /// Whether the batch must be stored now: it is full, or a line in it is urgent.
-    fn due(&self) -> bool {
-        self.urgent || self.lines >= BATCH_LINES
+    /// Whether the batch must be stored now: it is full or, `line_by_line`, holds
+    /// what the store keeps.
+    fn due(&self, line_by_line: bool) -> bool {
+        self.lines >= BATCH_LINES || (line_by_line && self.kept)
     }
 }
 

@@ -55,39 +55,62 @@ impl Responders {
         self.slots.is_empty()
     }
 
+    /// Whether one may contain (quarantine, block) during the run: one is enforced.
+    pub fn may_contain(&self) -> bool {
+        self.slots.iter().any(|(_, policy)| policy.mode == crate::store::Mode::Enforce)
+    }
+
     /// Show each incident with findings no responder has seen to every responder,
     /// and hand their proposals to the actuators. Returns the actions recorded.
-    /// An incident is marked answered only after all responders saw it, so a crash
+    /// Incidents are marked answered only after all responders saw them, so a crash
     /// in between asks again on the next run (the store drops repeated proposals).
     pub async fn respond(&mut self, act: &mut Actuators<'_>) -> anyhow::Result<Vec<ActionRecord>> {
         let mut recorded = Vec::new();
+        let mut answered = Vec::new();
         for id in act.store.needs_response()? {
-            // Findings do not change while responders answer; the incident and the
-            // registry may (an earlier responder's action), so those are read for each.
-            let findings: Vec<IncidentFinding> =
-                act.store.incident_findings(&id, MAX_FINDINGS)?.iter().map(finding_of).collect();
-            let scope = Scope::of(act.store, &id)?;
-            let mut answered = 0;
-            for (responder, policy) in &mut self.slots {
-                let Some(detail) = act.store.incident_detail(&id)? else { break };
-                answered = detail.incident.finding_count;
-                let context = ResponseContext { findings: findings.clone(), versions: versions(act.store, &detail)? };
-                let (result, _) = responder.respond(&incident_of(&detail), context).await;
-                let proposals = match result {
-                    Ok(proposals) => proposals,
-                    Err(error) => {
-                        let name = responder.name();
-                        output::diagnostic(&format!("aiir: responder {name:?} did not answer incident {id}: {error}"));
-                        continue;
-                    }
-                };
-                for proposal in &proposals {
-                    recorded.extend(act.handle(&detail.incident, &scope, policy, proposal).await?);
-                }
-            }
-            act.store.mark_responded(&id, answered)?;
+            let Some(count) = self.answer(act, &id, &mut recorded).await? else { continue };
+            answered.push((id, count));
         }
+        act.store.mark_responded(&answered)?;
         Ok(recorded)
+    }
+
+    /// Show one incident to every responder; the finding count they saw, `None` when
+    /// the store no longer holds it.
+    async fn answer(
+        &mut self,
+        act: &mut Actuators<'_>,
+        id: &str,
+        recorded: &mut Vec<ActionRecord>,
+    ) -> anyhow::Result<Option<u32>> {
+        // Findings and scope do not change while responders answer; the incident and
+        // the registry change only by an action, so they are read again after one.
+        let Some(mut detail) = act.store.incident_detail(id)? else { return Ok(None) };
+        let findings: Vec<IncidentFinding> =
+            act.store.incident_findings(id, MAX_FINDINGS)?.iter().map(finding_of).collect();
+        let scope = Scope::of(&detail);
+        let mut seen = versions(act.store, &detail)?;
+        for (responder, policy) in &mut self.slots {
+            let context = ResponseContext { findings: findings.clone(), versions: seen.clone() };
+            let (result, _) = responder.respond(&incident_of(&detail), context).await;
+            let proposals = match result {
+                Ok(proposals) => proposals,
+                Err(error) => {
+                    let name = responder.name();
+                    output::diagnostic(&format!("aiir: responder {name:?} did not answer incident {id}: {error}"));
+                    continue;
+                }
+            };
+            let before = recorded.len();
+            for proposal in &proposals {
+                recorded.extend(act.handle(&detail.incident, &scope, policy, proposal).await?);
+            }
+            if recorded.len() > before {
+                let Some(now) = act.store.incident_detail(id)? else { return Ok(None) };
+                (detail, seen) = (now, versions(act.store, &detail)?);
+            }
+        }
+        Ok(Some(detail.incident.finding_count))
     }
 }
 

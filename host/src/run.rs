@@ -131,8 +131,9 @@ pub async fn run(opts: &RunOptions) -> anyhow::Result<Outcome> {
         }
         None => Mode::Once,
     };
+    let live = opts.follow.is_some() || inputs.iter().any(|p| p == Path::new("-"));
     let (queue, readers) = feed::spawn(&inputs, mode, opts.queue);
-    let result = job.drain(queue, &inputs, opts.format, stop_signal()).await;
+    let result = job.drain(queue, &inputs, opts.format, live, stop_signal()).await;
     drop(readers);
     progress.finish();
     job.finish(result)
@@ -229,7 +230,15 @@ impl Job {
         let sink = Sink::open(opts.output.as_deref(), opts.style)
             .with_context(|| format!("cannot write {}", display(opts.output.as_deref())))?;
         let summary = Summary::new(pipeline.chain().plugins().len());
-        let out = Out { sink, summary, counters, metrics: None, blind: Blind::default(), lines: VecDeque::new() };
+        let out = Out {
+            sink,
+            summary,
+            counters,
+            metrics: None,
+            blind: Blind::default(),
+            lines: VecDeque::new(),
+            receipts: Vec::new(),
+        };
         Ok(Self { pipeline, ledger, out, store })
     }
 
@@ -244,17 +253,20 @@ impl Job {
     }
 
     /// Take units off the queue until it ends or `stop` resolves; store what is
-    /// pending whenever the queue runs dry, and at the end.
+    /// pending at the end and, for a `live` input (one that pauses: followed files,
+    /// stdin, `serve`), whenever the queue runs dry or a line has waited
+    /// [`MAX_DELAY`](crate::ledger::MAX_DELAY).
     pub(crate) async fn drain<U: Unit>(
         &mut self,
         mut queue: mpsc::Receiver<anyhow::Result<U>>,
         inputs: &[PathBuf],
         format: Format,
+        live: bool,
         stop: impl Future<Output = ()>,
     ) -> anyhow::Result<()> {
         tokio::pin!(stop);
         loop {
-            if queue.is_empty() {
+            if live && (queue.is_empty() || self.ledger.waited() >= crate::ledger::MAX_DELAY) {
                 self.catch_up(inputs).await?;
             }
             let unit = tokio::select! {
@@ -285,7 +297,9 @@ impl Job {
         let done = self.pipeline.flush().await;
         settle(done, inputs, &self.pipeline, &mut self.ledger, &mut self.out).await?;
         let out = &mut self.out;
-        self.ledger.flush(&mut |r| out.emit(r)).await
+        self.ledger.flush(&mut |r| out.emit(r)).await?;
+        out.release();
+        Ok(())
     }
 
     /// Decode one unit and hand its events to the detectors; whatever they have
@@ -342,6 +356,8 @@ struct Out {
     metrics: Option<Arc<Metrics>>,
     blind: Blind,
     lines: VecDeque<Line>,
+    /// Whom to tell once the lines handed to the ledger are stored.
+    receipts: Vec<oneshot::Sender<()>>,
 }
 
 /// A line read: where it ends, and its events as they come back from the detectors.
@@ -361,6 +377,13 @@ impl Out {
         self.counters.findings.fetch_add(1, Ordering::Relaxed);
         self.sink.write(&record).context("cannot write findings")
     }
+
+    /// Tell everyone waiting that their lines are stored.
+    fn release(&mut self) {
+        self.receipts.drain(..).for_each(|r| {
+            let _ = r.send(());
+        });
+    }
 }
 
 /// Give each inspected event (in input order) to its line, with the findings of the
@@ -378,10 +401,11 @@ async fn settle(
         while out.lines.front().is_some_and(|l| l.waiting == 0) {
             let line = out.lines.pop_front().expect("a front line");
             ledger.add(&inputs[line.input], line.inspections, line.at, &mut |r| out.emit(r)).await?;
-            // `add` stores and writes a line with findings before it returns (they are
-            // urgent), so they are kept now; tests/all/serve_faults.rs holds it to that.
-            if let Some(receipt) = line.receipt {
-                let _ = receipt.send(());
+            // Told only once its findings are written and stored; tests/all/serve_faults.rs
+            // holds it to that.
+            out.receipts.extend(line.receipt);
+            if ledger.is_stored() {
+                out.release();
             }
         }
         let Some((event, replies)) = done.next() else { return Ok(()) };

@@ -6,6 +6,7 @@
 mod support;
 
 mod bad_input;
+mod batches;
 mod boundary;
 mod cache;
 mod compat;

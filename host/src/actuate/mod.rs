@@ -124,7 +124,7 @@ impl Actuators<'_> {
         let p = &action.payload;
         let outcome = match action.kind {
             ActionKind::RollbackModel => {
-                let own = self.store.incident_artifacts(&incident.id)?;
+                let own = self.store.incident_detail(&incident.id)?.map(|d| d.artifacts).unwrap_or_default();
                 self.registry(id, incident, actor, |t| rollback(t, p, incident, &own, actor))?
             }
             ActionKind::QuarantineModel => self.registry(id, incident, actor, |t| quarantine(t, p, incident, actor))?,

@@ -5,7 +5,7 @@
 
 use crate::correlate;
 use crate::runtime::Action;
-use crate::store::Store;
+use crate::store::IncidentDetail;
 use aiir_boundary::ModelRef;
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -39,20 +39,18 @@ pub struct Scope {
 }
 
 impl Scope {
-    /// The scope of incident `id`: the models and artifacts of its findings' events
-    /// (and its key, when grouped by model), its principals. Nothing for an incident
-    /// the store does not hold. It does not change while responders answer, so it
-    /// is read once an incident.
-    pub fn of(store: &Store, id: &str) -> crate::store::Result<Self> {
-        let Some(detail) = store.incident_detail(id)? else { return Ok(Self::default()) };
-        let artifacts: Vec<ModelRef> = (store.incident_artifacts(id)?.into_iter())
-            .map(|a| ModelRef { name: a.name, version: a.version, digest: a.digest })
-            .collect();
+    /// The scope of an incident: the models and artifacts of its findings' events
+    /// (and its key, when grouped by model), its principals. It does not change while
+    /// responders answer, so it is read once an incident.
+    pub fn of(detail: &IncidentDetail) -> Self {
         let i = &detail.incident;
+        let artifacts: Vec<ModelRef> = (detail.artifacts.iter())
+            .map(|a| ModelRef { name: a.name.clone(), version: a.version.clone(), digest: a.digest.clone() })
+            .collect();
         let key = (i.scope == correlate::Scope::Model).then(|| i.key.clone());
         let models = artifacts.iter().map(|a| a.name.clone()).chain(i.model.iter().map(|m| m.name.clone()));
         let models = models.chain(key).collect();
-        Ok(Self { models, artifacts, principals: detail.principals })
+        Self { models, artifacts, principals: detail.principals.clone() }
     }
 
     /// Why `action` is refused under `grants`; `None` when it may go ahead.

@@ -174,7 +174,7 @@ pub async fn serve(opts: &ServeOptions) -> anyhow::Result<Outcome> {
     };
     let inputs = [PathBuf::from(INPUT)];
     let result = {
-        let drain = job.drain(batches, &inputs, Format::OtelJson, std::future::pending());
+        let drain = job.drain(batches, &inputs, Format::OtelJson, true, std::future::pending());
         tokio::pin!(drain);
         tokio::select! {
             // Only an error ends the drain before a stop: the senders live until then.

@@ -16,6 +16,9 @@ impl Store {
     /// `pending`) with an audit row; `None` when the same responder already proposed
     /// the same kind of action on the same target for the incident.
     pub fn propose(&mut self, action: &NewAction, status: ActionStatus) -> Result<Option<i64>> {
+        if self.proposed(action)? {
+            return Ok(None);
+        }
         self.atomically(|t| t.propose(action, status))
     }
 
@@ -23,6 +26,9 @@ impl Store {
     /// `aiir`, `why` its result) in one transaction: it is kept for the audit and
     /// never carried out. `None` as for [`propose`](Self::propose).
     pub fn refuse(&mut self, action: &NewAction, why: &str) -> Result<Option<i64>> {
+        if self.proposed(action)? {
+            return Ok(None);
+        }
         self.atomically(|t| {
             let id = t.propose(action, ActionStatus::Rejected)?;
             if let Some(id) = id {
@@ -30,6 +36,16 @@ impl Store {
             }
             Ok(id)
         })
+    }
+
+    /// Whether the same responder proposed the same before: most proposals repeat one
+    /// made when the incident was smaller, and a read costs less than a write
+    /// transaction. (Another writer in between is caught by the insert's conflict.)
+    fn proposed(&self, a: &NewAction) -> Result<bool> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT 1 FROM actions WHERE incident_id = ?1 AND responder = ?2 AND kind = ?3 AND target = ?4",
+        )?;
+        Ok(stmt.exists(params![a.incident_id, a.responder, a.kind.as_str(), a.target])?)
     }
 
     /// Record what became of an action, with an audit row by `actor`.
@@ -46,7 +62,7 @@ impl Store {
     /// An incident's actions, in the order they were proposed.
     pub fn actions(&self, incident: &str) -> Result<Vec<ActionRecord>> {
         let sql = format!("SELECT {ACTION_COLUMNS} FROM actions WHERE incident_id = ?1 ORDER BY id");
-        let mut stmt = self.conn.prepare(&sql)?;
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([incident], raw_action)?.collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter().map(RawAction::parse).collect()
     }
@@ -54,7 +70,7 @@ impl Store {
     /// One action.
     pub fn action(&self, id: i64) -> Result<Option<ActionRecord>> {
         let sql = format!("SELECT {ACTION_COLUMNS} FROM actions WHERE id = ?1");
-        self.conn.query_row(&sql, [id], raw_action).optional()?.map(RawAction::parse).transpose()
+        self.conn.prepare_cached(&sql)?.query_row([id], raw_action).optional()?.map(RawAction::parse).transpose()
     }
 }
 
@@ -62,11 +78,14 @@ impl Tx<'_> {
     /// See [`Store::propose`].
     pub fn propose(&self, action: &NewAction, status: ActionStatus) -> Result<Option<i64>> {
         let now = now_unix_nano();
-        let inserted = self.conn.execute(
-            "INSERT INTO actions (incident_id, responder, kind, target, payload, reason, mode, status, created_at)
+        let inserted = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO actions (incident_id, responder, kind, target, payload, reason, mode, status, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (incident_id, responder, kind, target) DO NOTHING",
-            params![
+            )?
+            .execute(params![
                 action.incident_id,
                 action.responder,
                 action.kind.as_str(),
@@ -76,8 +95,7 @@ impl Tx<'_> {
                 action.mode.as_str(),
                 status.as_str(),
                 int(now),
-            ],
-        )?;
+            ])?;
         if inserted == 0 {
             return Ok(None);
         }
@@ -94,13 +112,15 @@ impl Tx<'_> {
     pub fn set_action_status(&self, id: i64, status: ActionStatus, actor: &str, result: Option<&str>) -> Result<()> {
         let conn = self.conn;
         let now = now_unix_nano();
-        let incident: Option<String> =
-            conn.query_row("SELECT incident_id FROM actions WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+        let incident: Option<String> = conn
+            .prepare_cached("SELECT incident_id FROM actions WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
         let incident = incident.ok_or(StoreError::NoAction(id))?;
-        conn.execute(
+        conn.prepare_cached(
             "UPDATE actions SET status = ?2, decided_at = ?3, decided_by = ?4, result = ?5 WHERE id = ?1",
-            params![id, status.as_str(), int(now), actor, result],
-        )?;
+        )?
+        .execute(params![id, status.as_str(), int(now), actor, result])?;
         let detail = json!({ "action": id, "status": status.as_str(), "result": result });
         audit(conn, now, actor, Some(&incident), "action-status", detail)
     }

@@ -7,8 +7,9 @@ use super::{
 };
 use crate::correlate::{Family, Scope};
 use crate::runtime::{Evidence, Finding, ModelRef, Severity};
-use rusqlite::{Connection, OptionalExtension as _, Row, params};
+use rusqlite::{OptionalExtension as _, Row, params};
 use serde_json::json;
+use std::collections::{BTreeSet, HashMap};
 
 const INCIDENT_COLUMNS: &str = "id, title, family, scope, key, severity, state, model_name, model_version,
     model_digest, first_seen, last_seen, opened_at, finding_count, responded_count, updated_at";
@@ -17,7 +18,7 @@ impl Store {
     /// One incident.
     pub fn incident(&self, id: &str) -> Result<Option<IncidentRecord>> {
         let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?1");
-        let row = self.conn.query_row(&sql, [id], raw_incident).optional()?;
+        let row = self.conn.prepare_cached(&sql)?.query_row([id], raw_incident).optional()?;
         row.map(RawIncident::parse).transpose()
     }
 
@@ -29,7 +30,7 @@ impl Store {
             Filter::In(s) => ("state = ?1", Some(s.as_str())),
         };
         let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE {clause} ORDER BY seq");
-        let mut stmt = self.conn.prepare(&sql)?;
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = match state {
             Some(s) => stmt.query_map([s], raw_incident)?.collect::<rusqlite::Result<Vec<_>>>()?,
             None => stmt.query_map([], raw_incident)?.collect::<rusqlite::Result<Vec<_>>>()?,
@@ -37,34 +38,39 @@ impl Store {
         rows.into_iter().map(RawIncident::parse).collect()
     }
 
-    /// An incident with the principals, sessions, techniques and rules of its findings.
+    /// An incident with the principals, sessions, techniques, rules and model
+    /// artifacts of its findings.
     pub fn incident_detail(&self, id: &str) -> Result<Option<IncidentDetail>> {
         let Some(incident) = self.incident(id)? else { return Ok(None) };
-        let column = |sql: &str| -> Result<Vec<String>> {
-            let mut stmt = self.conn.prepare(sql)?;
-            Ok(stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
-        };
-        Ok(Some(IncidentDetail {
-            principals: column(
-                "SELECT DISTINCT e.principal FROM findings f JOIN events e ON e.id = f.event_id
-                 WHERE f.incident_id = ?1 AND e.principal IS NOT NULL ORDER BY 1",
-            )?,
-            sessions: column(
-                "SELECT DISTINCT e.session FROM findings f JOIN events e ON e.id = f.event_id
-                 WHERE f.incident_id = ?1 AND e.session IS NOT NULL ORDER BY 1",
-            )?,
-            techniques: column(
-                "SELECT DISTINCT t.value FROM findings f, json_each(f.techniques) t WHERE f.incident_id = ?1 ORDER BY 1",
-            )?,
-            rules: column("SELECT DISTINCT rule FROM findings WHERE incident_id = ?1 ORDER BY 1")?,
-            incident,
-        }))
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT e.principal, e.session, f.rule, f.techniques,
+                    e.model_name, NULLIF(e.model_version, ''), NULLIF(e.model_digest, '')
+             FROM findings f JOIN events e ON e.id = f.event_id WHERE f.incident_id = ?1",
+        )?;
+        let mut rows = stmt.query([id])?;
+        let mut sets: [BTreeSet<String>; 4] = Default::default();
+        let mut artifacts = BTreeSet::new();
+        while let Some(r) = rows.next()? {
+            let techniques: String = r.get(3)?;
+            let techniques: Vec<String> = serde_json::from_str(&techniques)
+                .map_err(|e| StoreError::Corrupt(format!("incident {id}: techniques: {e}")))?;
+            sets[0].extend(r.get::<_, Option<String>>(0)?);
+            sets[1].extend(r.get::<_, Option<String>>(1)?);
+            sets[2].extend(techniques);
+            sets[3].insert(r.get(2)?);
+            if let Some(name) = r.get::<_, Option<String>>(4)? {
+                artifacts.insert((name, r.get::<_, Option<String>>(5)?, r.get::<_, Option<String>>(6)?));
+            }
+        }
+        let [principals, sessions, techniques, rules] = sets.map(|s| s.into_iter().collect());
+        let artifacts = artifacts.into_iter().map(|(name, version, digest)| ModelRef { name, version, digest });
+        Ok(Some(IncidentDetail { incident, principals, sessions, techniques, rules, artifacts: artifacts.collect() }))
     }
 
     /// An incident's findings with their events and evidence, oldest first: the newest
     /// `limit` of them.
     pub fn incident_findings(&self, id: &str, limit: usize) -> Result<Vec<StoredFinding>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT * FROM (
                  SELECT f.id, f.event_id, e.time_unix_nano, e.source, f.plugin, e.model_name, e.model_version,
                         e.model_digest, e.principal, e.session, f.incident_id, f.rule, f.title, f.severity,
@@ -75,37 +81,50 @@ impl Store {
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = stmt.query_map(params![id, limit], raw_finding)?.collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter().map(|raw| raw.parse(&self.conn)).collect()
+        let mut evidence = self.evidence(id)?;
+        rows.into_iter().map(|raw| raw.parse(&mut evidence)).collect()
     }
 
-    /// Every model artifact its findings' events name (name, version, digest; an
-    /// empty version or digest is none), each once: what its responders may act on.
-    pub fn incident_artifacts(&self, id: &str) -> Result<Vec<ModelRef>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT DISTINCT e.model_name, NULLIF(e.model_version, ''), NULLIF(e.model_digest, '')
-             FROM findings f JOIN events e ON e.id = f.event_id
-             WHERE f.incident_id = ?1 AND e.model_name IS NOT NULL ORDER BY 1, 2, 3",
+    /// The evidence of an incident's findings, by finding, each in its order.
+    fn evidence(&self, id: &str) -> Result<HashMap<i64, Vec<Evidence>>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT v.finding_id, v.field, v.excerpt FROM findings f JOIN evidence v ON v.finding_id = f.id
+             WHERE f.incident_id = ?1 ORDER BY v.id",
         )?;
-        let rows = stmt.query_map([id], |r| Ok(ModelRef { name: r.get(0)?, version: r.get(1)?, digest: r.get(2)? }))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut rows = stmt.query([id])?;
+        let mut by_finding: HashMap<i64, Vec<Evidence>> = HashMap::new();
+        while let Some(r) = rows.next()? {
+            by_finding.entry(r.get(0)?).or_default().push(Evidence { field: r.get(1)?, excerpt: r.get(2)? });
+        }
+        Ok(by_finding)
     }
 
     /// The incidents responders have not been asked about since they last grew (closed
     /// ones excepted), oldest first.
     pub fn needs_response(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT id FROM incidents WHERE finding_count > responded_count AND state != 'closed' ORDER BY seq",
         )?;
         Ok(stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Record that responders were asked about the incident at `count` findings.
-    pub fn mark_responded(&mut self, id: &str, count: u32) -> Result<()> {
-        let changed = self.conn.execute(
-            "UPDATE incidents SET responded_count = MAX(responded_count, ?2) WHERE id = ?1",
-            params![id, count],
-        )?;
-        if changed == 0 { Err(StoreError::NoIncident(id.to_owned())) } else { Ok(()) }
+    /// Record that responders were asked about each incident at its count of
+    /// findings, in one transaction.
+    pub fn mark_responded(&mut self, answered: &[(String, u32)]) -> Result<()> {
+        if answered.is_empty() {
+            return Ok(());
+        }
+        self.atomically(|t| {
+            let mut stmt = t
+                .conn
+                .prepare_cached("UPDATE incidents SET responded_count = MAX(responded_count, ?2) WHERE id = ?1")?;
+            for (id, count) in answered {
+                if stmt.execute(params![id, count])? == 0 {
+                    return Err(StoreError::NoIncident(id.clone()));
+                }
+            }
+            Ok(())
+        })
     }
 
     /// Move an incident forward in its lifecycle (open → contained → recovered →
@@ -149,17 +168,20 @@ impl Tx<'_> {
     /// See [`Store::transition`].
     pub fn transition(&self, id: &str, to: State, actor: &str, reason: &str) -> Result<()> {
         let conn = self.conn;
-        let from: Option<String> =
-            conn.query_row("SELECT state FROM incidents WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+        let from: Option<String> = conn
+            .prepare_cached("SELECT state FROM incidents WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
         let from = parse_named(&from.ok_or_else(|| StoreError::NoIncident(id.to_owned()))?, "state", State::parse)?;
         if from == State::Closed || to <= from {
             return Err(StoreError::Transition { id: id.to_owned(), from, to });
         }
         let now = now_unix_nano();
-        conn.execute(
-            "UPDATE incidents SET state = ?2, updated_at = ?3 WHERE id = ?1",
-            params![id, to.as_str(), int(now)],
-        )?;
+        conn.prepare_cached("UPDATE incidents SET state = ?2, updated_at = ?3 WHERE id = ?1")?.execute(params![
+            id,
+            to.as_str(),
+            int(now)
+        ])?;
         let detail = json!({ "from": from.as_str(), "to": to.as_str(), "reason": reason });
         audit(conn, now, actor, Some(id), "state", detail)
     }
@@ -257,7 +279,7 @@ fn raw_finding(r: &Row<'_>) -> rusqlite::Result<RawFinding> {
 }
 
 impl RawFinding {
-    fn parse(self, conn: &Connection) -> Result<StoredFinding> {
+    fn parse(self, evidence: &mut HashMap<i64, Vec<Evidence>>) -> Result<StoredFinding> {
         let techniques = serde_json::from_str(&self.techniques)
             .map_err(|e| StoreError::Corrupt(format!("finding {}: techniques: {e}", self.id)))?;
         #[allow(clippy::cast_possible_truncation, reason = "stored from an f32")]
@@ -265,7 +287,7 @@ impl RawFinding {
         Ok(StoredFinding {
             finding: Finding {
                 severity: parse_named(&self.severity, "severity", Severity::parse)?,
-                evidence: evidence(conn, self.id)?,
+                evidence: evidence.remove(&self.id).unwrap_or_default(),
                 rule: self.rule,
                 title: self.title,
                 confidence,
@@ -282,10 +304,4 @@ impl RawFinding {
             incident_id: self.incident_id,
         })
     }
-}
-
-fn evidence(conn: &Connection, finding: i64) -> Result<Vec<Evidence>> {
-    let mut stmt = conn.prepare_cached("SELECT field, excerpt FROM evidence WHERE finding_id = ?1 ORDER BY id")?;
-    let rows = stmt.query_map([finding], |r| Ok(Evidence { field: r.get(0)?, excerpt: r.get(1)? }))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -91,7 +91,8 @@ pub(super) fn ingest_in(conn: &Connection, batch: &Batch, c: &Correlation, now: 
         for (j, pf) in obs.findings.iter().enumerate() {
             let Some(finding_id) = insert_finding(conn, &obs.event.id, pf)? else { continue };
             let incident = correlate_finding(conn, &obs.event, pf, c, now, &mut out)?;
-            conn.execute("UPDATE findings SET incident_id = ?1 WHERE id = ?2", params![incident, finding_id])?;
+            conn.prepare_cached("UPDATE findings SET incident_id = ?1 WHERE id = ?2")?
+                .execute(params![incident, finding_id])?;
             out.new.push(NewFinding { observation: i, finding: j, incident });
         }
     }
@@ -105,20 +106,20 @@ pub(super) fn ingest_in(conn: &Connection, batch: &Batch, c: &Correlation, now: 
 /// Store an event unless one of its id is stored: the first record of an id stands.
 fn insert_event(conn: &Connection, e: &Event) -> Result<()> {
     let m = correlate::event_model(e);
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO events (id, time_unix_nano, source, model_name, model_version, model_digest, principal, session)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO NOTHING",
-        params![
-            e.id,
-            int(e.time_unix_nano),
-            e.source,
-            m.map(|m| &m.name),
-            m.and_then(|m| m.version.as_ref()),
-            m.and_then(|m| m.digest.as_ref()),
-            e.principal,
-            e.session,
-        ],
-    )?;
+    )?
+    .execute(params![
+        e.id,
+        int(e.time_unix_nano),
+        e.source,
+        m.map(|m| &m.name),
+        m.and_then(|m| m.version.as_ref()),
+        m.and_then(|m| m.digest.as_ref()),
+        e.principal,
+        e.session,
+    ])?;
     Ok(())
 }
 
@@ -126,11 +127,12 @@ fn insert_event(conn: &Connection, e: &Event) -> Result<()> {
 fn insert_finding(conn: &Connection, event_id: &str, pf: &PluginFinding) -> Result<Option<i64>> {
     let f = &pf.finding;
     let techniques = serde_json::to_string(&f.techniques).expect("strings are JSON");
-    let inserted = conn.execute(
-        "INSERT INTO findings (event_id, plugin, rule, title, severity, confidence, techniques)
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO findings (event_id, plugin, rule, title, severity, confidence, techniques)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (event_id, plugin, rule) DO NOTHING",
-        params![event_id, pf.plugin, f.rule, f.title, f.severity.name(), f.confidence, techniques],
-    )?;
+        )?
+        .execute(params![event_id, pf.plugin, f.rule, f.title, f.severity.name(), f.confidence, techniques])?;
     if inserted == 0 {
         return Ok(None);
     }
@@ -206,31 +208,32 @@ fn stored_severity(name: &str) -> Result<Severity> {
 }
 
 fn open(conn: &Connection, g: &Group, event: &Event, f: &Finding, c: &Correlation, now: u64) -> Result<String> {
-    let seq: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM incidents", [], |r| r.get(0))?;
+    let seq: i64 =
+        conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM incidents")?.query_row([], |r| r.get(0))?;
     let id = format!("INC-{seq:04}");
     let severity = c.severity(f.severity, 1);
     let m = correlate::event_model(event);
     let t = int(event.time_unix_nano);
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO incidents (seq, id, title, family, scope, key, severity, highest, state,
              model_name, model_version, model_digest, first_seen, last_seen, opened_at, finding_count, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'open', ?9, ?10, ?11, ?12, ?12, ?13, 1, ?13)",
-        params![
-            seq,
-            id,
-            g.title(),
-            g.family.as_str(),
-            g.scope.as_str(),
-            g.key,
-            severity.name(),
-            f.severity.name(),
-            m.map(|m| &m.name),
-            m.and_then(|m| m.version.as_ref()),
-            m.and_then(|m| m.digest.as_ref()),
-            t,
-            int(now),
-        ],
-    )?;
+    )?
+    .execute(params![
+        seq,
+        id,
+        g.title(),
+        g.family.as_str(),
+        g.scope.as_str(),
+        g.key,
+        severity.name(),
+        f.severity.name(),
+        m.map(|m| &m.name),
+        m.and_then(|m| m.version.as_ref()),
+        m.and_then(|m| m.digest.as_ref()),
+        t,
+        int(now),
+    ])?;
     let detail = json!({
         "family": g.family.as_str(), "scope": g.scope.as_str(), "key": g.key,
         "severity": severity.name(), "event": event.id, "rule": f.rule,
@@ -246,7 +249,7 @@ fn grow(conn: &Connection, i: &Live, event: &Event, f: &Finding, c: &Correlation
     let t = event.time_unix_nano;
     // The incident's model is its latest finding's.
     let model = correlate::event_model(event).filter(|_| t >= i.last_seen);
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE incidents SET finding_count = ?2, severity = ?3, highest = ?4,
              first_seen = MIN(first_seen, ?5), last_seen = MAX(last_seen, ?5),
              model_name = COALESCE(?6, model_name),
@@ -254,18 +257,18 @@ fn grow(conn: &Connection, i: &Live, event: &Event, f: &Finding, c: &Correlation
              model_digest = CASE WHEN ?6 IS NULL THEN model_digest ELSE ?8 END,
              updated_at = ?9
          WHERE id = ?1",
-        params![
-            i.id,
-            count,
-            severity.name(),
-            highest.name(),
-            int(t),
-            model.map(|m| &m.name),
-            model.and_then(|m| m.version.as_ref()),
-            model.and_then(|m| m.digest.as_ref()),
-            int(now),
-        ],
-    )?;
+    )?
+    .execute(params![
+        i.id,
+        count,
+        severity.name(),
+        highest.name(),
+        int(t),
+        model.map(|m| &m.name),
+        model.and_then(|m| m.version.as_ref()),
+        model.and_then(|m| m.digest.as_ref()),
+        int(now),
+    ])?;
     if severity != i.severity {
         let detail = json!({
             "from": i.severity.name(), "to": severity.name(),

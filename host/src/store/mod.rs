@@ -250,10 +250,18 @@ impl Tx<'_> {
     }
 }
 
+/// More than the statements the store has, so none is parsed twice.
+const STATEMENTS: usize = 128;
+
 /// WAL for readers beside one writer, FULL sync so a committed change survives a
-/// kill or a power cut, foreign keys checked.
+/// kill or a power cut, foreign keys checked; every statement the store runs kept
+/// prepared, since parsing SQL would otherwise cost more than running it. The query
+/// planner's stability guarantee keeps them so: without it SQLite prepares a
+/// statement again whenever a parameter is bound anew.
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENTS);
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!(mode, "the store's file system does not support WAL; using its journal mode");
@@ -285,17 +293,17 @@ fn audit(
     what: &str,
     detail: serde_json::Value,
 ) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO audit (at_unix_nano, actor, incident_id, what, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![int(at), actor, incident, what, detail.to_string()],
-    )?;
+    )?
+    .execute(params![int(at), actor, incident, what, detail.to_string()])?;
     Ok(())
 }
 
 impl Store {
     /// The audit log, oldest first: all of it, or one incident's.
     pub fn audit(&self, incident: Option<&str>) -> Result<Vec<AuditEntry>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT seq, at_unix_nano, actor, incident_id, what, detail FROM audit
              WHERE ?1 IS NULL OR incident_id = ?1 ORDER BY seq",
         )?;
@@ -307,18 +315,15 @@ impl Store {
     pub fn checkpoint(&self, source: &str) -> Result<Option<Checkpoint>> {
         let row = self
             .conn
-            .query_row(
-                "SELECT source, file, byte_offset, line_number FROM checkpoints WHERE source = ?1",
-                [source],
-                |r| {
-                    Ok(Checkpoint {
-                        source: r.get(0)?,
-                        file: r.get(1)?,
-                        byte_offset: uint(r.get(2)?),
-                        line_number: uint(r.get(3)?),
-                    })
-                },
-            )
+            .prepare_cached("SELECT source, file, byte_offset, line_number FROM checkpoints WHERE source = ?1")?
+            .query_row([source], |r| {
+                Ok(Checkpoint {
+                    source: r.get(0)?,
+                    file: r.get(1)?,
+                    byte_offset: uint(r.get(2)?),
+                    line_number: uint(r.get(3)?),
+                })
+            })
             .optional()?;
         Ok(row)
     }
@@ -326,11 +331,11 @@ impl Store {
 
 /// Save a checkpoint (in the caller's transaction).
 fn save_checkpoint(conn: &Connection, c: &Checkpoint, now: u64) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO checkpoints (source, file, byte_offset, line_number, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (source) DO UPDATE SET file = ?2, byte_offset = ?3, line_number = ?4, updated_at = ?5",
-        params![c.source, c.file, int(c.byte_offset), int(c.line_number), int(now)],
-    )?;
+    )?
+    .execute(params![c.source, c.file, int(c.byte_offset), int(c.line_number), int(now)])?;
     Ok(())
 }
 

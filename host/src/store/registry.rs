@@ -32,7 +32,7 @@ impl Tx<'_> {
     ) -> Result<bool> {
         let c = self.conn;
         let digest = known(digest);
-        c.execute("INSERT INTO models (name) VALUES (?1) ON CONFLICT (name) DO NOTHING", [model])?;
+        c.prepare_cached("INSERT INTO models (name) VALUES (?1) ON CONFLICT (name) DO NOTHING")?.execute([model])?;
         let rows = label_rows(c, model, version)?;
         let stored = digest.unwrap_or("");
         if rows.iter().any(|(_, a)| a.digest.as_deref().unwrap_or("") == stored) {
@@ -46,10 +46,8 @@ impl Tx<'_> {
         if !rows.is_empty() && digest.is_none() {
             return Ok(false);
         }
-        c.execute(
-            "INSERT INTO model_versions (model, version, digest, registered_at) VALUES (?1, ?2, ?3, ?4)",
-            params![model, version, stored, int(at)],
-        )?;
+        c.prepare_cached("INSERT INTO model_versions (model, version, digest, registered_at) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![model, version, stored, int(at)])?;
         let detail = json!({ "model": model, "version": version, "digest": digest });
         audit(c, now_unix_nano(), actor, None, "version-registered", detail)?;
         Ok(true)
@@ -63,11 +61,10 @@ impl Tx<'_> {
             return Ok(None);
         }
         let (model, actor) = (l.model.name.as_str(), format!("log:{}", event.id));
-        let seen: bool = self.conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM alias_history WHERE model = ?1 AND actor = ?2)",
-            params![model, actor],
-            |r| r.get(0),
-        )?;
+        let seen: bool = self
+            .conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM alias_history WHERE model = ?1 AND actor = ?2)")?
+            .query_row(params![model, actor], |r| r.get(0))?;
         if seen {
             return Ok(None);
         }
@@ -86,7 +83,7 @@ impl Tx<'_> {
     /// See [`Store::mark_known_good`].
     pub fn mark_known_good(&self, model: &str, version: &str, digest: Option<&str>, actor: &str) -> Result<()> {
         let (id, artifact) = one_row(self.conn, model, version, known(digest))?;
-        self.conn.execute("UPDATE model_versions SET known_good = 1 WHERE id = ?1", [id])?;
+        self.conn.prepare_cached("UPDATE model_versions SET known_good = 1 WHERE id = ?1")?.execute([id])?;
         let detail = json!({ "model": model, "version": version, "digest": artifact.digest });
         audit(self.conn, now_unix_nano(), actor, None, "known-good", detail)
     }
@@ -152,11 +149,14 @@ impl Tx<'_> {
     /// See [`Store::block`].
     pub fn block(&self, principal: &str, incident: Option<&str>, actor: &str) -> Result<bool> {
         let now = now_unix_nano();
-        let new = self.conn.execute(
-            "INSERT INTO blocked_principals (principal, incident_id, at, actor) VALUES (?1, ?2, ?3, ?4)
+        let new = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO blocked_principals (principal, incident_id, at, actor) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (principal) DO NOTHING",
-            params![principal, incident, int(now), actor],
-        )? == 1;
+            )?
+            .execute(params![principal, incident, int(now), actor])?
+            == 1;
         if new {
             audit(self.conn, now, actor, incident, "blocked", json!({ "principal": principal }))?;
         }
@@ -218,11 +218,11 @@ fn one_row(conn: &Connection, model: &str, version: &str, digest: Option<&str>) 
 
 /// Record the digest of a row that had none; the alias, if it points there, follows.
 fn fill_digest(conn: &Connection, id: i64, model: &str, version: &str, digest: &str, actor: &str) -> Result<()> {
-    conn.execute("UPDATE model_versions SET digest = ?2 WHERE id = ?1", params![id, digest])?;
-    conn.execute(
+    conn.prepare_cached("UPDATE model_versions SET digest = ?2 WHERE id = ?1")?.execute(params![id, digest])?;
+    conn.prepare_cached(
         "UPDATE models SET serving_digest = ?3 WHERE name = ?1 AND serving_version = ?2 AND serving_digest = ''",
-        params![model, version, digest],
-    )?;
+    )?
+    .execute(params![model, version, digest])?;
     let detail = json!({ "model": model, "version": version, "digest": digest });
     audit(conn, now_unix_nano(), actor, None, "digest-learned", detail)
 }
@@ -244,24 +244,22 @@ fn move_alias(
         return Ok(Some(moved));
     }
     let to_digest = to.digest.as_deref().unwrap_or("");
-    conn.execute(
-        "UPDATE models SET serving_version = ?2, serving_digest = ?3 WHERE name = ?1",
-        params![model, to.version, to_digest],
-    )?;
-    conn.execute(
+    conn.prepare_cached("UPDATE models SET serving_version = ?2, serving_digest = ?3 WHERE name = ?1")?
+        .execute(params![model, to.version, to_digest])?;
+    conn.prepare_cached(
         "INSERT INTO alias_history (model, from_version, from_digest, to_version, to_digest, at, actor, reason)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            model,
-            from.as_ref().map(|f| &f.version),
-            from.as_ref().and_then(|f| f.digest.as_deref()).unwrap_or(""),
-            to.version,
-            to_digest,
-            int(at),
-            actor,
-            reason
-        ],
-    )?;
+    )?
+    .execute(params![
+        model,
+        from.as_ref().map(|f| &f.version),
+        from.as_ref().and_then(|f| f.digest.as_deref()).unwrap_or(""),
+        to.version,
+        to_digest,
+        int(at),
+        actor,
+        reason
+    ])?;
     let detail = json!({
         "model": model, "from": from.as_ref().map(Artifact::to_string), "to": to.to_string(), "reason": reason,
     });
@@ -271,9 +269,8 @@ fn move_alias(
 
 fn serving(conn: &Connection, model: &str) -> Result<Option<Artifact>> {
     let row: Option<(Option<String>, String)> = conn
-        .query_row("SELECT serving_version, serving_digest FROM models WHERE name = ?1", [model], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .prepare_cached("SELECT serving_version, serving_digest FROM models WHERE name = ?1")?
+        .query_row([model], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     Ok(row.and_then(|(version, digest)| Some(Artifact::stored(version?, digest))))
 }
@@ -281,12 +278,12 @@ fn serving(conn: &Connection, model: &str) -> Result<Option<Artifact>> {
 /// Whether events of this label and digest are served by a quarantined artifact: a
 /// quarantined row of the digest, or of the label with its digest unknown.
 fn is_quarantined(conn: &Connection, model: &str, version: &str, digest: Option<&str>) -> Result<bool> {
-    Ok(conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM model_versions WHERE model = ?1 AND version = ?2 AND quarantined = 1
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM model_versions WHERE model = ?1 AND version = ?2 AND quarantined = 1
                         AND (digest = '' OR digest = ?3))",
-        params![model, version, known(digest)],
-        |r| r.get(0),
-    )?)
+        )?
+        .query_row(params![model, version, known(digest)], |r| r.get(0))?)
 }
 
 impl Store {
@@ -365,9 +362,9 @@ impl Store {
 
     /// Every quarantined artifact: (model, version, digest when known), by model and age.
     pub fn quarantined(&self) -> Result<Vec<(String, String, Option<String>)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT model, version, digest FROM model_versions WHERE quarantined = 1 ORDER BY model, id")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT model, version, digest FROM model_versions WHERE quarantined = 1 ORDER BY model, id",
+        )?;
         let rows = stmt.query_map([], |r| {
             let a = Artifact::stored(r.get(1)?, r.get(2)?);
             Ok((r.get(0)?, a.version, a.digest))
@@ -378,12 +375,12 @@ impl Store {
     /// Whether a principal is blocked.
     pub fn is_blocked(&self, principal: &str) -> Result<bool> {
         let q = "SELECT EXISTS (SELECT 1 FROM blocked_principals WHERE principal = ?1)";
-        Ok(self.conn.query_row(q, [principal], |r| r.get(0))?)
+        Ok(self.conn.prepare_cached(q)?.query_row([principal], |r| r.get(0))?)
     }
 
     /// Every blocked principal, sorted.
     pub fn blocked(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare("SELECT principal FROM blocked_principals ORDER BY principal")?;
+        let mut stmt = self.conn.prepare_cached("SELECT principal FROM blocked_principals ORDER BY principal")?;
         Ok(stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -394,14 +391,14 @@ impl Store {
 
     /// Every model, by name.
     pub fn models(&self) -> Result<Vec<ModelRow>> {
-        let mut stmt = self.conn.prepare("SELECT name FROM models ORDER BY name")?;
+        let mut stmt = self.conn.prepare_cached("SELECT name FROM models ORDER BY name")?;
         let names: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         names.into_iter().map(|name| Ok(ModelRow { serving: serving(&self.conn, &name)?, name })).collect()
     }
 
     /// Every artifact of a model, oldest first.
     pub fn versions(&self, model: &str) -> Result<Vec<ModelVersionRow>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT v.model, v.version, v.digest, v.known_good, v.quarantined, v.quarantined_by_incident,
                     v.version IS m.serving_version AND v.digest = m.serving_digest, v.registered_at
              FROM model_versions v JOIN models m ON m.name = v.model
@@ -425,7 +422,7 @@ impl Store {
 
     /// The moves of a model's serving alias, oldest first.
     pub fn alias_history(&self, model: &str) -> Result<Vec<AliasChange>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT seq, model, from_version, from_digest, to_version, to_digest, at, actor, reason
              FROM alias_history WHERE model = ?1 ORDER BY seq",
         )?;

@@ -18,7 +18,7 @@ impl Store {
     /// Everything kept for `plugin`.
     pub fn plugin_state(&self, plugin: &str) -> Result<Vec<StateWrite>> {
         let mut stmt =
-            self.conn.prepare("SELECT partition, key, value, written FROM plugin_state WHERE plugin = ?1")?;
+            self.conn.prepare_cached("SELECT partition, key, value, written FROM plugin_state WHERE plugin = ?1")?;
         let rows = stmt.query_map([plugin], |r| {
             Ok(StateWrite { partition: r.get(0)?, key: r.get(1)?, value: Some(r.get(2)?), written: uint(r.get(3)?) })
         })?;

@@ -131,7 +131,7 @@ fn incidents_are_split_by_window_and_group_and_grow_within_them() {
     assert_eq!((detail.principals, detail.sessions), (vec!["p".to_owned()], vec!["s1".to_owned()]));
     assert_eq!(detail.rules, ["prompt-injection/direct"]);
     assert_eq!(s.needs_response().unwrap(), ["INC-0001", "INC-0002", "INC-0003"]);
-    s.mark_responded("INC-0001", 3).unwrap();
+    s.mark_responded(&[("INC-0001".into(), 3)]).unwrap();
     assert_eq!(s.needs_response().unwrap(), ["INC-0002", "INC-0003"]);
 }
 

@@ -152,6 +152,10 @@ pub struct IncidentDetail {
     pub techniques: Vec<String>,
     /// Every rule that fired in it, sorted.
     pub rules: Vec<String>,
+    /// Every model artifact its findings' events name (name, version, digest; an
+    /// empty version or digest is none), each once, sorted: what its responders may
+    /// act on.
+    pub artifacts: Vec<ModelRef>,
 }
 
 /// A finding as stored, with the event it came from.
