@@ -1,33 +1,58 @@
-//! `aiir eval` measures a chain on labeled data, beside a length-only baseline.
+//! `aiir eval` measures a chain on labeled data, beside a length-only baseline, with
+//! Wilson intervals, per source and kind, and leave-one-source-out.
 
 use crate::support::aiir_cmd;
+use serde_json::{Value, json};
 
 const PROMPTS: &str = "tests/fixtures/eval-prompts.jsonl";
+const SOURCES: &str = "tests/fixtures/eval-folds.jsonl";
+
+fn eval_json(args: &[&str]) -> Value {
+    let run = aiir_cmd("eval", args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    serde_json::from_str(&run.stdout).unwrap()
+}
 
 #[test]
 fn prompt_rows_give_a_confusion_matrix_per_kind_and_overall() {
-    let run = aiir_cmd("eval", &[PROMPTS, "--plugin", "prompt-injection", "--json"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let report = eval_json(&[PROMPTS, "--plugin", "prompt-injection", "--json"]);
     // a1 is a plain override; a2 is role play, which is not prompt-injection's to catch;
     // the harmful request h1 neither credits nor blames the detector.
-    assert_eq!(report["detector"], serde_json::json!({"tp": 1, "fn": 1, "fp": 0, "tn": 2}));
-    let kinds: Vec<(String, u64, u64)> = report["kinds"]
+    let overall = &report["overall"];
+    assert_eq!(overall["detector"], json!({"tp": 1, "fn": 1, "fp": 0, "tn": 2}));
+    // Every rate carries its Wilson interval: 1 of 2 is [9.5%, 90.5%].
+    let recall = &overall["rates"]["recall"];
+    assert_eq!((recall["k"].as_u64(), recall["n"].as_u64()), (Some(1), Some(2)));
+    let (low, high) = (recall["low"].as_f64().unwrap(), recall["high"].as_f64().unwrap());
+    assert!((low - 0.0945).abs() < 0.001 && (high - 0.9055).abs() < 0.001, "{recall}");
+    let groups: Vec<(String, u64, u64)> = report["groups"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|k| (k["kind"].as_str().unwrap().to_owned(), k["rows"].as_u64().unwrap(), k["flagged"].as_u64().unwrap()))
+        .map(|g| {
+            (
+                g["kind"].as_str().unwrap().to_owned(),
+                g["flagged"]["n"].as_u64().unwrap(),
+                g["flagged"]["k"].as_u64().unwrap(),
+            )
+        })
         .collect();
     let expected = [("injection", 1, 1), ("roleplay", 1, 0), ("hard-negative", 2, 0), ("contrast", 1, 0)];
-    assert_eq!(kinds, expected.map(|(k, r, f)| (k.to_owned(), r, f)));
-    assert!(report["baseline"]["threshold"].as_u64().unwrap() > 0);
+    assert_eq!(groups, expected.map(|(k, r, f)| (k.to_owned(), r, f)));
+    assert!(overall["baseline"]["threshold"].as_u64().unwrap() > 0);
+    assert!(report.get("folds").is_none(), "folds only when asked for");
 }
 
 #[test]
 fn the_text_report_shows_detector_beside_baseline() {
     let run = aiir_cmd("eval", &[PROMPTS, "--plugin", "prompt-injection"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    for expected in ["kind", "len ≥", "confusion             TP 1 FN 1 FP 0 TN 2", "recall                50.0%"] {
+    for expected in [
+        "source / kind",
+        "len ≥",
+        "confusion             TP 1 FN 1 FP 0 TN 2",
+        "recall                50.0% [9.5–90.5]",
+    ] {
         assert!(run.stdout.contains(expected), "lacks {expected:?}:\n{}", run.stdout);
     }
 }
@@ -37,4 +62,36 @@ fn an_unknown_plugin_is_named() {
     let run = aiir_cmd("eval", &[PROMPTS, "--plugin", "no-such-plugin"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("no built-in plugin named [\"no-such-plugin\"]"), "{}", run.stderr);
+}
+
+#[test]
+fn leave_one_source_out_fits_the_baseline_without_the_held_out_source() {
+    let report = eval_json(&[SOURCES, "--plugin", "prompt-injection", "--folds", "source", "--json"]);
+    let folds = &report["folds"];
+    assert_eq!(folds["by"], "source");
+    let held: Vec<&str> = folds["folds"].as_array().unwrap().iter().map(|f| f["held_out"].as_str().unwrap()).collect();
+    assert_eq!(held, ["alpha", "beta", "gamma"]);
+    let fold = |name: &str| folds["folds"].as_array().unwrap().iter().find(|f| f["held_out"] == name).unwrap().clone();
+    // Held out, alpha leaves no attack to fit on: the baseline's length comes from the
+    // benign rows alone and is not the development set's.
+    let dev = report["overall"]["baseline"]["threshold"].as_u64().unwrap();
+    let without_alpha = fold("alpha")["baseline"]["threshold"].as_u64().unwrap();
+    assert_ne!(dev, without_alpha, "{report:#}");
+    // Each fold is measured on its own rows: alpha's attacks, gamma's two benign rows
+    // (its harmful request counts for neither).
+    assert_eq!(fold("alpha")["detector"]["recall"]["n"], 2);
+    assert_eq!(fold("gamma")["detector"]["false_positive_rate"]["n"], 2);
+    assert_eq!(fold("gamma")["detector"]["recall"]["n"], 0);
+    // Pooled, every polar row is held out exactly once.
+    let pooled = &folds["pooled"]["detector"];
+    assert_eq!((pooled["recall"]["n"].as_u64(), pooled["false_positive_rate"]["n"].as_u64()), (Some(2), Some(4)));
+}
+
+#[test]
+fn the_text_report_shows_dev_figures_beside_each_held_out_source() {
+    let run = aiir_cmd("eval", &[SOURCES, "--plugin", "prompt-injection", "--folds", "source"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for expected in ["development set", "leave-one-source-out", "alpha", "gamma", "pooled", "worst benign source"] {
+        assert!(run.stdout.contains(expected), "lacks {expected:?}:\n{}", run.stdout);
+    }
 }

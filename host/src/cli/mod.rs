@@ -92,6 +92,10 @@ struct EvalArgs {
     /// and system-prompt-leak for prompts; sensitive-data-leak for PII].
     #[arg(short, long, value_name = "NAME")]
     plugin: Vec<String>,
+    /// Also hold out each source (or kind) of a prompt data set in turn: figures on
+    /// rows nothing was fitted to, beside the development-set figures.
+    #[arg(long, value_name = "BY")]
+    folds: Option<crate::eval::Folds>,
     /// Print the measurements as JSON.
     #[arg(long)]
     json: bool,
@@ -331,7 +335,13 @@ fn token() -> anyhow::Result<()> {
 }
 
 async fn eval_command(args: EvalArgs) -> anyhow::Result<()> {
-    let opts = EvalOptions { data: args.data, config: args.config, plugins: args.plugin, cache_dir: args.cache.dir() };
+    let opts = EvalOptions {
+        data: args.data,
+        config: args.config,
+        plugins: args.plugin,
+        cache_dir: args.cache.dir(),
+        folds: args.folds,
+    };
     let report = eval(&opts).await?;
     if args.json {
         crate::output::print_json(&serde_json::to_string_pretty(&report)?);

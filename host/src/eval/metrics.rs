@@ -41,6 +41,69 @@ impl Confusion {
     pub fn false_positive_rate(&self) -> Option<f64> {
         ratio(self.fp, self.fp + self.tn)
     }
+
+    /// Recall, precision and false-positive rate, each with its interval.
+    pub fn rates(&self) -> Rates {
+        Rates {
+            recall: Rate::of(self.tp, self.tp + self.fn_),
+            precision: Rate::of(self.tp, self.tp + self.fp),
+            false_positive_rate: Rate::of(self.fp, self.fp + self.tn),
+        }
+    }
+}
+
+/// A confusion matrix's rates with their intervals.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Rates {
+    /// Positives caught.
+    pub recall: Rate,
+    /// Flags that were right.
+    pub precision: Rate,
+    /// Negatives flagged.
+    pub false_positive_rate: Rate,
+}
+
+/// A proportion with its Wilson score interval at 95%: how sure a rate measured on
+/// `n` rows can be.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Rate {
+    /// Rows counted (flagged, caught…).
+    pub k: u64,
+    /// Rows in all.
+    pub n: u64,
+    /// `k / n`; `None` without rows.
+    pub value: Option<f64>,
+    /// The interval's lower bound.
+    pub low: Option<f64>,
+    /// The interval's upper bound.
+    pub high: Option<f64>,
+}
+
+impl Rate {
+    /// `k` of `n`, with its interval.
+    pub fn of(k: u64, n: u64) -> Self {
+        let Some(p) = ratio(k, n) else { return Self { k, n, ..Self::default() } };
+        // z for a two-sided 95% interval.
+        const Z: f64 = 1.959_964;
+        let n_f = n as f64;
+        let z2n = Z * Z / n_f;
+        let centre = (p + z2n / 2.0) / (1.0 + z2n);
+        let half = Z * (p * (1.0 - p) / n_f + z2n / (4.0 * n_f)).sqrt() / (1.0 + z2n);
+        // At the edges the bounds are exactly 0 and 1; rounding would make them look otherwise.
+        let low = if k == 0 { 0.0 } else { (centre - half).max(0.0) };
+        let high = if k == n { 1.0 } else { (centre + half).min(1.0) };
+        Self { k, n, value: Some(p), low: Some(low), high: Some(high) }
+    }
+}
+
+impl std::fmt::Display for Rate {
+    /// `92.4% [90.0–94.3]`, or `–` without rows.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.value, self.low, self.high) {
+            (Some(v), Some(lo), Some(hi)) => write!(f, "{:.1}% [{:.1}–{:.1}]", v * 100.0, lo * 100.0, hi * 100.0),
+            _ => f.write_str("–"),
+        }
+    }
 }
 
 /// `part / whole`, `None` for an empty whole.
@@ -103,6 +166,19 @@ mod tests {
         assert_eq!(c.false_positive_rate(), Some(1.0 / 90.0));
         assert_eq!(Confusion::default().recall(), None);
         assert_eq!(percent(None), "–");
+    }
+
+    #[test]
+    fn wilson_intervals_hold_their_known_values() {
+        // Known values: 0 of 10 → [0, 27.8%]; 10 of 10 → [72.2%, 100%]; 50 of 100 → [40.4%, 59.6%].
+        let r = Rate::of(0, 10);
+        assert_eq!((r.low.unwrap(), (r.high.unwrap() * 1000.0).round()), (0.0, 278.0));
+        let r = Rate::of(10, 10);
+        assert_eq!(((r.low.unwrap() * 1000.0).round(), r.high.unwrap()), (722.0, 1.0));
+        let r = Rate::of(50, 100);
+        assert_eq!(((r.low.unwrap() * 1000.0).round(), (r.high.unwrap() * 1000.0).round()), (404.0, 596.0));
+        assert_eq!(Rate::of(50, 100).to_string(), "50.0% [40.4–59.6]");
+        assert_eq!(Rate::of(0, 0).to_string(), "–");
     }
 
     #[test]

@@ -1,14 +1,17 @@
 //! `aiir eval`: run a detector chain over a labeled data set and measure it —
-//! confusion matrix, precision, recall and false-positive rate per kind of example,
-//! each beside a length-only baseline.
+//! confusion matrix, precision, recall and false-positive rate with their intervals,
+//! per source and kind of example, each beside a length-only baseline; with folds,
+//! leave-one-source-out.
 
 mod data;
 mod metrics;
+mod prompts;
 mod report;
 
 pub use data::Dataset;
-pub use metrics::{Confusion, LengthBaseline};
-pub use report::{PiiReport, PromptReport};
+pub use metrics::{Confusion, LengthBaseline, Rate};
+pub use prompts::{Folds, PromptReport};
+pub use report::PiiReport;
 
 use crate::chain::Chain;
 use crate::config::{self, Config};
@@ -26,10 +29,20 @@ pub struct EvalOptions {
     pub plugins: Vec<String>,
     /// The precompiled-component cache.
     pub cache_dir: Option<PathBuf>,
+    /// Hold out each source (or kind) of a prompt data set in turn.
+    pub folds: Option<Folds>,
 }
 
-/// What one row produced: for each finding, its rule and its evidence count.
-pub type RowFindings = Vec<(String, usize)>;
+/// What a finding of a row counts for.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// Its rule.
+    pub rule: String,
+    /// How many pieces of evidence it gave (at least one).
+    pub evidence: usize,
+    /// Its confidence.
+    pub confidence: f32,
+}
 
 /// Measure the chain on the data set; the report to print.
 pub async fn eval(opts: &EvalOptions) -> anyhow::Result<report::Report> {
@@ -43,8 +56,11 @@ pub async fn eval(opts: &EvalOptions) -> anyhow::Result<report::Report> {
     let plugins = chain.plugins().iter().map(|p| p.name().to_owned()).collect();
     let name = opts.data.display().to_string();
     Ok(match &dataset {
-        Dataset::Prompts(rows) => report::Report::Prompts(PromptReport::new(name, plugins, rows, &found)),
-        Dataset::Pii(rows) => report::Report::Pii(PiiReport::new(name, plugins, rows, &found)),
+        Dataset::Prompts(rows) => {
+            report::Report::Prompts(Box::new(PromptReport::new(name, plugins, rows, &found, opts.folds)))
+        }
+        Dataset::Pii(rows) if opts.folds.is_none() => report::Report::Pii(PiiReport::new(name, plugins, rows, &found)),
+        Dataset::Pii(_) => anyhow::bail!("--folds needs a prompt data set; {name} is a PII one"),
     })
 }
 
@@ -63,13 +79,17 @@ fn builtin_chain(named: &[String], defaults: &[&str]) -> anyhow::Result<Config> 
 
 /// Every row's findings, in row order. A plugin failing on a row counts as no
 /// finding from it (and is reported on stderr).
-async fn inspect_all(chain: &mut Chain, dataset: &Dataset, file: &Path) -> Vec<RowFindings> {
+async fn inspect_all(chain: &mut Chain, dataset: &Dataset, file: &Path) -> Vec<Vec<Found>> {
     let mut all = Vec::new();
     for (n, event) in dataset.events().iter().enumerate() {
         let at = format!("{} row {}", file.display(), n + 1);
         let replies = chain.inspect(event, &at).await;
         let found = replies.into_iter().filter_map(|r| r.result.ok()).flatten();
-        all.push(found.map(|f| (f.rule, f.evidence.len().max(1))).collect());
+        all.push(
+            found
+                .map(|f| Found { evidence: f.evidence.len().max(1), confidence: f.confidence, rule: f.rule })
+                .collect(),
+        );
     }
     all
 }
