@@ -296,14 +296,16 @@ def main():
             test = [r for r in rows if r["group"] == g]
             w, b, thr, tr, va, _ = train_and_threshold(side, args.iters)
             st = score(CSR([r["text"] for r in test]), w, b)
-            lab = test[0]["label"]
-            k, n = rate(test, st >= thr, lab)
             sc, lthr = length_baseline(tr, va)
-            lk, ln = rate(test, sc(test) >= lthr, lab)
-            what = "recall" if lab == "attack" else "FPR"
-            print(f"{g:28s} {lab:6s} {what:6s} model {fmt(k, n)}   length-only {fmt(lk, ln)}", flush=True)
-            res[g] = {"label": lab, "metric": what, "model": [k, n, *wilson(k, n)],
-                      "length_only": [lk, ln, *wilson(lk, ln)]}
+            # a group may hold both labels (documents with and without an injection): report each
+            for lab in sorted({r["label"] for r in test}):
+                k, n = rate(test, st >= thr, lab)
+                lk, ln = rate(test, sc(test) >= lthr, lab)
+                what = "recall" if lab == "attack" else "FPR"
+                print(f"{g:28s} {lab:6s} {what:6s} model {fmt(k, n)}   length-only {fmt(lk, ln)}", flush=True)
+                key = g if len({r["label"] for r in test}) == 1 else f"{g}/{lab}"
+                res[key] = {"label": lab, "metric": what, "model": [k, n, *wilson(k, n)],
+                            "length_only": [lk, ln, *wilson(lk, ln)]}
         with open(os.path.join(args.data, "loso.json"), "w") as f:
             json.dump(res, f, indent=1, sort_keys=True)
         return
@@ -339,6 +341,8 @@ def main():
     for r in rows:
         gk = r["group"]
         g = groups.setdefault(gk, {"label": r["label"], "rows": 0, "licences": set(), "sources": set()})
+        if g["label"] != r["label"]:
+            g["label"] = "mixed"
         g["rows"] += 1
         g["licences"].add(r["licence"])
         g["sources"].add(r["source"].split(":")[0])
