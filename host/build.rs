@@ -40,6 +40,9 @@ struct Member {
     /// Whether the plugin is a responder (`[package.metadata.aiir] world = "responder"`),
     /// not a detector.
     responder: bool,
+    /// Whether it stays out of the default chain (`[package.metadata.aiir] chain =
+    /// "opt-in"`): a config or `aiir eval --plugin` names it.
+    opt_in: bool,
 }
 
 /// The members of the plugins workspace, in the order its manifest lists them.
@@ -53,9 +56,11 @@ fn workspace_members(plugins: &Path) -> Vec<Member> {
             let package: toml::Table = read(&plugins.join(&dir).join("Cargo.toml")).parse().unwrap();
             let types = package.get("lib").and_then(|l| l.get("crate-type")).and_then(|t| t.as_array());
             let plugin = types.is_some_and(|t| t.iter().any(|t| t.as_str() == Some("cdylib")));
-            let world = package["package"].get("metadata").and_then(|m| m.get("aiir")).and_then(|a| a.get("world"));
-            let responder = world.and_then(|w| w.as_str()) == Some("responder");
-            Member { dir, name: package["package"]["name"].as_str().unwrap().to_owned(), plugin, responder }
+            let aiir = package["package"].get("metadata").and_then(|m| m.get("aiir"));
+            let key = |k: &str| aiir.and_then(|a| a.get(k)).and_then(|v| v.as_str().map(str::to_owned));
+            let responder = key("world").as_deref() == Some("responder");
+            let opt_in = key("chain").as_deref() == Some("opt-in");
+            Member { dir, name: package["package"]["name"].as_str().unwrap().to_owned(), plugin, responder, opt_in }
         })
         .collect()
 }
@@ -116,6 +121,9 @@ fn pack_source(wasm_dir: &Path, members: &[Member]) -> String {
         }
         src.push_str("];\n");
     }
+    let opt_in: Vec<&str> = members.iter().filter(|m| m.plugin && m.opt_in).map(|m| m.name.as_str()).collect();
+    writeln!(src, "/// Detectors of the pack left out of the default chain until a config names them.").unwrap();
+    writeln!(src, "pub const OPT_IN: &[&str] = &{opt_in:?};").unwrap();
     src
 }
 

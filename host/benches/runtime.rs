@@ -5,6 +5,8 @@
 //! - `detector/<name>`: every plugin of the standard pack, warm, inspecting the event
 //!   of `plugins/bench-events.jsonl` it asks for (the inference event, else its own
 //!   kind's); the native figures come from `plugins/bench-native`;
+//! - `classifier/wasm/prompt-classifier-1k`: the learned classifier on the 1 KB prompt
+//!   of `bench-1k-prompt`, beside `classifier/native/…` in `plugins/bench-native`;
 //! - `load/<name>`: `Runtime::load` from a filled precompiled cache, beside compiling.
 //!
 //! Run: `cargo bench -p aiir-host --bench runtime` (see BENCHMARKS.md).
@@ -89,6 +91,21 @@ fn detectors(c: &mut Criterion) {
     group.finish();
 }
 
+/// `classifier/wasm/prompt-classifier-1k`: the learned classifier on a 1 KB prompt
+/// (`bench-1k-prompt`), beside `classifier/native/…` in `plugins/bench-native`.
+fn classifier(c: &mut Criterion) {
+    let rt = tokio();
+    let runtime = Runtime::new(None, false).expect("a runtime");
+    let wasm = aiir_host::pack::find("prompt-classifier").expect("the classifier is in the pack");
+    let mut plugin = start(&rt, &runtime, "prompt-classifier", wasm);
+    let event = events().into_iter().find(|e| e.id == "bench-1k-prompt").expect("the 1 KB prompt");
+    let mut group = c.benchmark_group("classifier");
+    group.bench_function("wasm/prompt-classifier-1k", |b| {
+        b.iter_custom(|iters| inspect_many(&rt, &mut plugin, &event, iters))
+    });
+    group.finish();
+}
+
 fn load(c: &mut Criterion) {
     let wasm = aiir_host::pack::find(LOAD_PLUGIN).expect("the plugin is in the pack");
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -117,6 +134,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = overhead, detectors, load
+    targets = overhead, detectors, classifier, load
 }
 criterion_main!(benches);

@@ -293,11 +293,18 @@ pub(crate) fn write_problems(f: &mut fmt::Formatter<'_>, what: &str, problems: &
     Ok(())
 }
 
-/// The configuration used when no file is given: the whole standard pack with its
-/// default settings.
+/// The configuration used when no file is given: the standard pack with its default
+/// settings, less the detectors it leaves for a config to name ([`pack::OPT_IN`]).
 pub fn default_config() -> Config {
+    pack_config(|name| !pack::OPT_IN.contains(&name))
+}
+
+/// The default configuration with the pack's detectors that `chosen` picks, opt-in
+/// ones included.
+pub fn pack_config(chosen: impl Fn(&str) -> bool) -> Config {
     let detectors = pack::PACK
         .iter()
+        .filter(|(name, _)| chosen(name))
         .enumerate()
         .map(|(i, (name, wasm))| DetectorConfig {
             path: format!("detector[{i}]"),

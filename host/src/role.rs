@@ -81,7 +81,9 @@ impl Role {
             "model-integrity" => (Family::ModelIntegrity, Partition::Model),
             "data-poisoning" => (Family::DataPoisoning, Partition::Dataset),
             "model-extraction" => (Family::ModelExtraction, Partition::Global),
-            "prompt-injection" | "indirect-injection" | "jailbreak" => (Family::PromptInjection, Partition::Event),
+            "prompt-injection" | "indirect-injection" | "jailbreak" | "prompt-classifier" => {
+                (Family::PromptInjection, Partition::Event)
+            }
             "system-prompt-leak" => (Family::SystemPromptLeak, Partition::Event),
             "sensitive-data-leak" | "exfiltration" => (Family::DataLeakage, Partition::Event),
             "tool-abuse" => (Family::ToolAbuse, Partition::Event),

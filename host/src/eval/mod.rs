@@ -68,8 +68,7 @@ pub async fn eval(opts: &EvalOptions) -> anyhow::Result<report::Report> {
 fn builtin_chain(named: &[String], defaults: &[&str]) -> anyhow::Result<Config> {
     let wanted: Vec<&str> =
         if named.is_empty() { defaults.to_vec() } else { named.iter().map(String::as_str).collect() };
-    let mut config = config::default_config();
-    config.detectors.retain(|d| wanted.contains(&d.name()));
+    let config = config::pack_config(|name| wanted.contains(&name));
     let missing: Vec<&&str> = wanted.iter().filter(|w| !config.detectors.iter().any(|d| d.name() == **w)).collect();
     if !missing.is_empty() {
         anyhow::bail!("no built-in plugin named {missing:?} (built-ins: {})", crate::pack::names().join(", "));

@@ -38,6 +38,18 @@ fn detectors(c: &mut Criterion) {
     bench::<tool_abuse::ToolAbuse>(&mut group, &events);
     bench::<data_poisoning::DataPoisoning>(&mut group, &events);
     bench::<model_extraction::ModelExtraction>(&mut group, &events);
+    bench::<prompt_classifier::PromptClassifier>(&mut group, &events);
+    group.finish();
+}
+
+/// `classifier/native/prompt-classifier-1k`: the learned classifier on the 1 KB prompt
+/// the host's `classifier/wasm/…` reads.
+fn classifier(c: &mut Criterion) {
+    let events = demo_log::parse(EVENTS);
+    let event = events.iter().find(|e| e.id == "bench-1k-prompt").expect("the 1 KB prompt");
+    let mut harness = Harness::<prompt_classifier::PromptClassifier>::new();
+    let mut group = c.benchmark_group("classifier");
+    group.bench_function("native/prompt-classifier-1k", |b| b.iter(|| harness.inspect(black_box(event))));
     group.finish();
 }
 
@@ -48,6 +60,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = detectors
+    targets = detectors, classifier
 }
 criterion_main!(benches);

