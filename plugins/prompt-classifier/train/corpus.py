@@ -951,6 +951,25 @@ class Index:
 
 # ----------------------------------------------------------------------------
 
+def unique(rows, ref, own, near_ref, within, stats):
+    """The rows, in order, that are near-copies neither of a reference row (counted under
+    near_ref(index of that row)) nor of an earlier kept row (counted under within)."""
+    kept = []
+    for r in rows:
+        sh = shingles(r["text"])
+        mh = minhash(sh)
+        c = ref.query(sh, mh)
+        if c is not None:
+            stats[near_ref(c)] += 1
+            continue
+        if own.query(sh, mh) is not None:
+            stats[within] += 1
+            continue
+        own.add(sh, mh)
+        kept.append(r)
+    return kept
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", default=os.path.join(HERE, "build"))
@@ -1004,21 +1023,11 @@ def main():
         ref.add(sh, minhash(sh))
     n_dev_ref = len(ref.sh)
     # held-out rows: exact/near duplicates within, and near-copies of dev removed
-    held, hidx = [], Index()
     stats["heldout_raw"] = len(H.rows)
     stats["heldout_removed_near_dev"] = 0
     stats["heldout_removed_within"] = 0
-    for r in sorted(H.rows, key=lambda r: (r["source"], r["text"])):
-        sh = shingles(r["text"])
-        mh = minhash(sh)
-        if ref.query(sh, mh) is not None:
-            stats["heldout_removed_near_dev"] += 1
-            continue
-        if hidx.query(sh, mh) is not None:
-            stats["heldout_removed_within"] += 1
-            continue
-        hidx.add(sh, mh)
-        held.append(r)
+    held = unique(sorted(H.rows, key=lambda r: (r["source"], r["text"])), ref, Index(),
+                  lambda c: "heldout_removed_near_dev", "heldout_removed_within", stats)
     for r in held:
         sh = shingles(r["text"])
         ref.add(sh, minhash(sh))
@@ -1026,19 +1035,9 @@ def main():
     stats["train_removed_near_dev"] = 0
     stats["train_removed_near_heldout"] = 0
     stats["train_removed_within_or_across_sources"] = 0
-    train, tidx = [], Index()
-    for r in sorted(R.rows, key=lambda r: (r["group"], r["source"], r["text"])):
-        sh = shingles(r["text"])
-        mh = minhash(sh)
-        c = ref.query(sh, mh)
-        if c is not None:
-            stats["train_removed_near_dev" if c < n_dev_ref else "train_removed_near_heldout"] += 1
-            continue
-        if tidx.query(sh, mh) is not None:
-            stats["train_removed_within_or_across_sources"] += 1
-            continue
-        tidx.add(sh, mh)
-        train.append(r)
+    train = unique(sorted(R.rows, key=lambda r: (r["group"], r["source"], r["text"])), ref, Index(),
+                   lambda c: "train_removed_near_dev" if c < n_dev_ref else "train_removed_near_heldout",
+                   "train_removed_within_or_across_sources", stats)
 
     def finish(rows, prefix):
         rows = sorted(rows, key=lambda r: (r["group"], hashlib.sha256(r["text"].encode()).hexdigest()))
