@@ -66,11 +66,12 @@ fn workspace_members(plugins: &Path) -> Vec<Member> {
 }
 
 /// Rebuild when a plugin, a library they share, the SDK or the contract changes; not
-/// on every build artifact.
+/// on every build artifact (those live under `plugins/target`, outside the members).
 fn watch(root: &Path, members: &[Member]) {
     let fixed = ["plugins/Cargo.toml", "plugins/Cargo.lock", "sdk/src", "sdk/Cargo.toml", "wit"].map(String::from);
-    let per_member =
-        members.iter().flat_map(|m| [format!("plugins/{}/src", m.dir), format!("plugins/{}/Cargo.toml", m.dir)]);
+    // A member's whole folder: its sources, manifest, build script and embedded data
+    // (the classifier's weights).
+    let per_member = members.iter().map(|m| format!("plugins/{}", m.dir));
     for p in fixed.into_iter().chain(per_member) {
         println!("cargo:rerun-if-changed={}", root.join(p).display());
     }

@@ -4,8 +4,11 @@
 //! `train/corpus.py` builds from licensed package data; the weights are embedded.
 //!
 //! - `prompt-classifier/attack` (medium): a user message the model scores at or above
-//!   its threshold (chosen on validation data for a false-positive rate of 1%); the
-//!   confidence is the model's probability.
+//!   its threshold (chosen on validation data for a false-positive rate of 1%), or the
+//!   operator's `min_confidence` when higher; the confidence is the model's probability.
+//!
+//! Its settings doc carries the model card (`train/model.json`: sources, licences,
+//! figures), so `aiir inspect` shows what the model learned from and how it measured.
 //!
 //! Opt-in: not in the default chain until it meets its targets (see `train/README.md`).
 
@@ -15,18 +18,40 @@ mod model;
 pub use model::{Model, Score, Scratch};
 
 use aiir_sdk::prelude::*;
+use serde::Deserialize;
 
-/// The detector: the embedded model, and the buffers it scores with.
+include!(concat!(env!("OUT_DIR"), "/card.rs"));
+
+/// The detector: the embedded model, the operator's threshold, and the buffers it
+/// scores with.
 #[derive(Debug)]
 pub struct PromptClassifier {
     model: Option<Model>,
+    /// Flag only at this probability or above, besides the model's own threshold.
+    min_confidence: f64,
     scratch: Scratch,
 }
 
 impl Default for PromptClassifier {
     fn default() -> Self {
-        Self { model: Model::embedded(), scratch: Scratch::default() }
+        Self { model: Model::embedded(), min_confidence: 0.0, scratch: Scratch::default() }
     }
+}
+
+/// The settings table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Tuning {
+    /// `min_confidence = 0.9`
+    min_confidence: Option<f32>,
+}
+
+fn settings_doc() -> String {
+    format!(
+        "- `min_confidence` (float, 0.0 to 1.0, default: the model's own threshold): flag a message only \
+         when the model's probability also reaches this; raise it to trade recall for fewer false \
+         positives.\n\n{CARD}"
+    )
 }
 
 impl Detector for PromptClassifier {
@@ -38,6 +63,17 @@ impl Detector for PromptClassifier {
              do not list",
         )
         .kinds([EventKind::Inference])
+        .settings(settings_doc())
+    }
+
+    fn configure(&mut self, settings: Settings) -> Result<(), Vec<SettingsError>> {
+        let tuning: Tuning = settings.parse()?;
+        let min = tuning.min_confidence.unwrap_or(0.0);
+        if !(0.0..=1.0).contains(&min) {
+            return Err(vec![SettingsError::new("min_confidence", format!("must be between 0.0 and 1.0, not {min}"))]);
+        }
+        self.min_confidence = f64::from(min);
+        Ok(())
     }
 
     fn inspect(&mut self, event: &Event) -> Result<Vec<Finding>, String> {
@@ -46,7 +82,8 @@ impl Detector for PromptClassifier {
         Ok(users
             .filter_map(|t| {
                 let score = model.score(t.text, &mut self.scratch);
-                score.flagged.then(|| finding(t.field.clone(), t.text, score))
+                let flagged = score.flagged && score.probability() >= self.min_confidence;
+                flagged.then(|| finding(t.field.clone(), t.text, score))
             })
             .collect())
     }

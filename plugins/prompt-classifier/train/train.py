@@ -278,6 +278,17 @@ def report_groups(rows, flags, keyf):
     return out
 
 
+def finite(v):
+    """v with every NaN float replaced by None, recursively."""
+    if isinstance(v, float) and v != v:
+        return None
+    if isinstance(v, dict):
+        return {k: finite(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [finite(x) for x in v]
+    return v
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.path.join(HERE, "build"))
@@ -369,7 +380,8 @@ def main():
         "loso": json.load(open(loso_p)) if os.path.exists(loso_p) else None,
     }
     with open(os.path.join(args.out, "model.json"), "w", encoding="utf-8") as f:
-        json.dump(meta, f, indent=1, sort_keys=True, ensure_ascii=False)
+        # Strict JSON (a rate over no rows is null, not NaN): the plugin's build reads it.
+        json.dump(finite(meta), f, indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False)
         f.write("\n")
     print(f"\nmodel.bin sha256 {sha}")
 
