@@ -2,13 +2,26 @@
 
 use std::ops::Range;
 
-/// Shortest canary accepted: shorter ones turn up in ordinary text.
-pub const MIN_LEN: usize = 6;
+/// Shortest canary accepted. Short ones are matched as whole words only, so that
+/// `Q7Z` is found in "code Q7Z" but not in "Q7Zebra".
+pub const MIN_LEN: usize = 3;
 
-/// Where `token` first occurs in `text`, ignoring ASCII case.
+/// Where `token` first occurs in `text` as a whole word (not inside a longer run of
+/// letters and digits), ignoring ASCII case.
 pub fn find(text: &str, token: &str) -> Option<Range<usize>> {
-    let at = text.to_ascii_lowercase().find(&token.to_ascii_lowercase())?;
-    Some(at..at + token.len())
+    find_from(text, token, 0)
+}
+
+/// [`find`], for an occurrence starting at `from` or later.
+fn find_from(text: &str, token: &str, from: usize) -> Option<Range<usize>> {
+    let (haystack, needle) = (text.to_ascii_lowercase(), token.to_ascii_lowercase());
+    let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    let (first, last) = (token.chars().next(), token.chars().next_back());
+    let mut found = haystack.match_indices(&needle).map(|(at, _)| at..at + needle.len());
+    found.find(|r| {
+        let (before, after) = (text[..r.start].chars().next_back(), text[r.end..].chars().next());
+        r.start >= from && !(word(first) && word(before)) && !(word(last) && word(after))
+    })
 }
 
 /// `token` masked for evidence: a fifth of its characters kept at each end, so
@@ -26,10 +39,10 @@ pub fn mask_all(excerpt: &str, tokens: &[String]) -> String {
     let mut out = excerpt.to_owned();
     for token in tokens {
         let mut from = 0;
-        while let Some(range) = find(&out[from..], token) {
+        while let Some(range) = find_from(&out, token, from) {
             let masked = mask(token);
-            out.replace_range(from + range.start..from + range.end, &masked);
-            from += range.start + masked.len();
+            from = range.start + masked.len();
+            out.replace_range(range, &masked);
         }
     }
     out
@@ -46,8 +59,18 @@ mod tests {
     }
 
     #[test]
+    fn a_short_canary_matches_whole_words_only() {
+        assert_eq!(find("the code is q7z.", "Q7Z"), Some(12..15));
+        assert_eq!(find("Q7Zebra and aQ7Z", "Q7Z"), None);
+        assert_eq!(find("Q7Zebra, then Q7Z", "Q7Z"), Some(14..17));
+        // A token that ends in punctuation may touch a word there.
+        assert_eq!(find("key:#42!x", "#42!"), Some(4..8));
+    }
+
+    #[test]
     fn finds_and_masks_case_insensitively() {
         assert_eq!(find("code: xyzzy-42.", "XYZZY-42"), Some(6..14));
         assert_eq!(mask_all("a XYZZY-42 b xyzzy-42", &["XYZZY-42".into()]), "a X******2 b X******2");
+        assert_eq!(mask_all("Q7Z, Q7Zebra, q7z", &["Q7Z".into()]), "***, Q7Zebra, ***");
     }
 }

@@ -19,8 +19,8 @@ output that reproduces at least this share of the event's system prompt, counted
 - `ngram` (integer, 3 to 12, default `{DEFAULT_NGRAM}`): words per n-gram. Shorter catches looser copies \
 and more coincidences; system prompts shorter than this are not compared.\n\
 - `canary_tokens` (list of strings, at least {min} characters each, default `[]`): strings planted in your \
-system prompts that must never appear in model output or tool arguments; matched ignoring ASCII case, \
-and masked in evidence.",
+system prompts that must never appear in model output or tool arguments; matched as whole words (not \
+inside a longer run of letters and digits), ignoring ASCII case, and masked in evidence.",
         textscan::settings::doc("repeat your (rules|guardrails)"),
         min = canary::MIN_LEN,
     )
@@ -128,7 +128,7 @@ mod tests {
     #[test]
     fn every_bad_value_is_reported_with_its_path() {
         let json = r#"{"min_confidence": 7, "extra_patterns": ["("], "min_overlap": 0, "ngram": 2,
-                       "canary_tokens": ["XYZZY-42", "abc", " spaced-token", "xyzzy-42"]}"#;
+                       "canary_tokens": ["XYZZY-42", "ab", " spaced-token", "xyzzy-42"]}"#;
         let paths: Vec<String> = errors(json).into_iter().map(|(p, _)| p).collect();
         let want = [
             "min_confidence",
