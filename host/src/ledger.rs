@@ -104,8 +104,6 @@ struct Stored {
     reports: PathBuf,
     pending: Pending,
     keeps_state: bool,
-    /// Whether a batch ends after each line the store keeps (see [`BATCH_LINES`]).
-    line_by_line: bool,
 }
 
 /// Lines read and inspected but not yet stored.
@@ -147,16 +145,7 @@ impl Ledger {
         let reports = path.parent().unwrap_or(Path::new(".")).join("reports");
         let (pending, responders) = (Pending::default(), Responders::default());
         Ok(Self {
-            store: Some(Stored {
-                store,
-                correlation,
-                responders,
-                guard,
-                reports,
-                pending,
-                keeps_state: false,
-                line_by_line: false,
-            }),
+            store: Some(Stored { store, correlation, responders, guard, reports, pending, keeps_state: false }),
             tally: Tally::default(),
         })
     }
@@ -164,7 +153,6 @@ impl Ledger {
     /// Answer the incidents a batch opens or grows with `responders`.
     pub fn answer_with(&mut self, responders: Responders) {
         if let Some(stored) = &mut self.store {
-            stored.line_by_line = responders.may_contain();
             stored.responders = responders;
         }
     }
@@ -218,7 +206,11 @@ impl Ledger {
             stored.flush(&mut self.tally, emit).await?;
         }
         stored.pending.add(path, inspections, at, stored.keeps_state)?;
-        if stored.pending.due(stored.line_by_line) { stored.flush(&mut self.tally, emit).await } else { Ok(()) }
+        if stored.pending.due(stored.responders.may_contain()) {
+            stored.flush(&mut self.tally, emit).await
+        } else {
+            Ok(())
+        }
     }
 
     /// Whether every line taken so far is stored and its findings written out.

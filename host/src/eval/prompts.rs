@@ -369,9 +369,10 @@ impl FoldReport {
 /// The recall and false-positive lines of held-out rows: the detector, the baseline and
 /// the fitted threshold side by side; a rate without rows is left out.
 fn rate_lines(out: &mut String, width: usize, name: &str, figures: [&Rates; 3]) {
+    let recall: fn(&Rates) -> Rate = |r| r.recall;
+    let fpr: fn(&Rates) -> Rate = |r| r.false_positive_rate;
     let mut name = name;
-    for what in ["recall", "FPR"] {
-        let pick = |r: &Rates| if what == "FPR" { r.false_positive_rate } else { r.recall };
+    for (what, pick) in [("recall", recall), ("FPR", fpr)] {
         let [d, b, t] = figures.map(pick);
         if d.n > 0 {
             let _ = writeln!(out, "{name:<width$} {what:<6} {:>26} {:>26} {:>26}", fmt_k(&d), fmt_k(&b), fmt_k(&t));
