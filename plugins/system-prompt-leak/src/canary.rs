@@ -1,4 +1,6 @@
-//! Canary tokens: strings planted in a system prompt that must never leave it.
+//! Canary tokens: strings planted in a system prompt that must never leave it, and
+//! the masking that keeps them (and secrets) out of evidence. Finding them in any form
+//! is [`crate::reveal`]'s work; here they are matched as written, to be masked.
 
 use std::ops::Range;
 
@@ -6,13 +8,8 @@ use std::ops::Range;
 /// `Q7Z` is found in "code Q7Z" but not in "Q7Zebra".
 pub const MIN_LEN: usize = 3;
 
-/// Where `token` first occurs in `text` as a whole word (not inside a longer run of
-/// letters and digits), ignoring ASCII case.
-pub fn find(text: &str, token: &str) -> Option<Range<usize>> {
-    find_from(text, token, 0)
-}
-
-/// [`find`], for an occurrence starting at `from` or later.
+/// Where `token` first occurs in `text` at `from` or later, as a whole word (not
+/// inside a longer run of letters and digits), ignoring ASCII case.
 fn find_from(text: &str, token: &str, from: usize) -> Option<Range<usize>> {
     let (haystack, needle) = (text.to_ascii_lowercase(), token.to_ascii_lowercase());
     let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
@@ -56,6 +53,10 @@ mod tests {
     fn masks_all_but_the_ends() {
         assert_eq!(mask("AKIAIOSFODNN7EXAMPLE"), "AKIA************MPLE");
         assert_eq!(mask("XYZZY-42"), "X******2");
+    }
+
+    fn find(text: &str, token: &str) -> Option<Range<usize>> {
+        find_from(text, token, 0)
     }
 
     #[test]
