@@ -161,11 +161,11 @@ fn a_second_run_adds_to_the_incidents_it_continues() {
     assert_eq!(again.code, 0, "{}", again.stderr);
     // The findings are shown again, each marked, and counted apart; no incident grows.
     let seen = again.findings();
-    assert_eq!(seen.len(), 30, "{}", again.stdout);
+    assert_eq!(seen.len(), 31, "{}", again.stdout);
     assert!(seen.iter().all(|f| f["already_stored"] == true), "{}", again.stdout);
     assert!(first.findings().iter().all(|f| f.get("already_stored").is_none()), "{}", first.stdout);
     assert!(
-        again.stderr.contains("30 findings (critical 2, high 14, medium 13, low 1), 30 already stored"),
+        again.stderr.contains("31 findings (critical 2, high 15, medium 13, low 1), 31 already stored"),
         "{}",
         again.stderr
     );

@@ -10,12 +10,17 @@
 //!   URL or mail recipient at a suspect host, or off the allow-list when one is set.
 //! - `tool-abuse/burst` (medium): more tool calls in one session than the limit allows
 //!   within the window (stateful, bounded: see `burst`).
+//! - `tool-abuse/tainted-action` (high): a tool call aimed at a mail address, IBAN or
+//!   web host that only a request inside untrusted content of the session (a tool
+//!   result, a retrieved document) named, not the user: the action an indirect
+//!   injection caused (stateful, in the host's keyed state: see `taint`).
 //!
 //! Each rule fires at most once per event; evidence points at the arguments.
 
 mod burst;
 mod config;
 mod patterns;
+mod taint;
 
 use aiir_sdk::prelude::*;
 use burst::Bursts;
@@ -25,6 +30,8 @@ use datakit::args::{self, Arg};
 use patterns::{COMMAND_KEYS, DESTRUCTIVE, INJECTION, Pattern};
 
 const TECHNIQUES: [&str; 2] = ["AML.T0053", "LLM06"];
+/// Besides [`TECHNIQUES`]: the injection that caused a tainted action.
+const INDIRECT: [&str; 2] = ["AML.T0051.001", "LLM01"];
 const FIELD: &str = "payload.tool_call.arguments";
 
 /// The detector: its settings and the recent call times of each session.
@@ -48,9 +55,10 @@ impl Detector for ToolAbuse {
             "tool-abuse",
             env!("CARGO_PKG_VERSION"),
             "dangerous tool calls: shell tools, destructive commands, injection in arguments, \
-             outbound calls to suspect hosts, bursts of calls in one session",
+             outbound calls to suspect hosts, bursts of calls in one session, and calls aimed at \
+             targets only injected content asked for",
         )
-        .kinds([EventKind::ToolCall])
+        .kinds([EventKind::ToolCall, EventKind::Inference])
         .settings(config::DOC)
     }
 
@@ -62,7 +70,27 @@ impl Detector for ToolAbuse {
     }
 
     fn inspect(&mut self, event: &Event) -> Result<Vec<Finding>, String> {
-        let Payload::ToolCall(call) = &event.payload else { return Ok(Vec::new()) };
+        let findings = match &event.payload {
+            Payload::ToolCall(call) => self.tool_call(event, call),
+            _ => Vec::new(),
+        };
+        // After the call is judged: its own result cannot have caused it.
+        remember(event)?;
+        Ok(findings.into_iter().map(|f| f.techniques(TECHNIQUES)).collect())
+    }
+}
+
+/// What the event's user and untrusted texts name, for [`taint`]; the user's first.
+fn remember(event: &Event) -> Result<(), String> {
+    let texts = event.texts();
+    let users = texts.iter().filter(|t| t.origin == Origin::User);
+    users.into_iter().try_for_each(|t| taint::user_said(t.text))?;
+    let untrusted = texts.iter().filter(|t| matches!(t.origin, Origin::ToolResult | Origin::Retrieved));
+    untrusted.into_iter().try_for_each(|t| taint::content_said(t.text, &event.id, &t.field))
+}
+
+impl ToolAbuse {
+    fn tool_call(&mut self, event: &Event, call: &ToolCall) -> Vec<Finding> {
         let args = args::strings(&call.arguments);
         let shell = patterns::is_shell_tool(&call.tool);
         let findings = [
@@ -71,12 +99,11 @@ impl Detector for ToolAbuse {
             injection(&call.tool, shell, &args),
             self.outbound(&call.tool, &args),
             self.burst(event, &call.tool, &args),
+            tainted(&call.tool, &args),
         ];
-        Ok(findings.into_iter().flatten().map(|f| f.techniques(TECHNIQUES)).collect())
+        findings.into_iter().flatten().collect()
     }
-}
 
-impl ToolAbuse {
     fn dangerous_tool(&self, tool: &str, shell: bool, args: &[Arg]) -> Option<Finding> {
         if !shell || self.config.allowed_tools.iter().any(|t| t == tool) {
             return None;
@@ -158,6 +185,22 @@ fn injection(tool: &str, shell: bool, args: &[Arg]) -> Option<Finding> {
                 .evidence(FIELD, masked_excerpt(&arg.value, m.range())),
         )
     })
+}
+
+/// An argument aimed at a target only injected content asked for.
+fn tainted(tool: &str, args: &[Arg]) -> Option<Finding> {
+    let (arg, target, source) = args.iter().find_map(|a| taint::caused(&a.value).map(|(t, s)| (a, t, s)))?;
+    let target = Redacted::all(target.strip_prefix("host:").unwrap_or(&target));
+    let title = format!(
+        "tool {tool} acts on {target}, which only untrusted content asked for (event {}, {}), not the user",
+        source.event, source.field
+    );
+    Some(
+        Finding::new("tool-abuse/tainted-action", title, Severity::High)
+            .confidence(0.8)
+            .techniques(INDIRECT)
+            .evidence(FIELD, masked_excerpt(&arg.value, 0..arg.value.len())),
+    )
 }
 
 /// An excerpt with any personal datum or credential in it masked.
