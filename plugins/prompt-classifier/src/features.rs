@@ -13,10 +13,8 @@ pub const BITS: u32 = 16;
 /// the normalised characters, feeding the three views at once, allocating nothing.
 pub fn for_each_bucket(raw: &str, hit: impl FnMut(u32)) {
     // A text of at most MAX_CHARS bytes has at most MAX_CHARS characters: no need to count.
-    let head = match raw.char_indices().nth(MAX_CHARS) {
-        Some((at, _)) if raw.len() > MAX_CHARS => &raw[..at],
-        _ => raw,
-    };
+    let cut = (raw.len() > MAX_CHARS).then(|| raw.char_indices().nth(MAX_CHARS)).flatten();
+    let head = cut.map_or(raw, |(at, _)| &raw[..at]);
     let mut views = Views::new(hit);
     if head.is_ascii() {
         // ASCII, the common case, is its own NFKC, and its classes are looked up.
@@ -42,30 +40,24 @@ pub fn buckets(raw: &str) -> Vec<u32> {
 /// The state of the three views (README "Feature spec") as characters stream in.
 struct Views<F> {
     hit: F,
-    /// The char view's last four characters, and how many it has had.
-    chars: [u32; 4],
-    chars_len: usize,
+    chars: Window<4>,
     /// A whitespace run ended by the next non-whitespace becomes one space.
     space_pending: bool,
     /// The hash of the word being read, if any, and of the word before it.
     word: Option<u32>,
     prev_word: Option<u32>,
-    /// The squashed view's last five letters, and how many it has had.
-    letters: [u32; 5],
-    letters_len: usize,
+    letters: Window<5>,
 }
 
 impl<F: FnMut(u32)> Views<F> {
     fn new(hit: F) -> Self {
         let mut views = Self {
             hit,
-            chars: [0; 4],
-            chars_len: 0,
+            chars: Window::new(seed(b"c4")),
             space_pending: false,
             word: None,
             prev_word: None,
-            letters: [0; 5],
-            letters_len: 0,
+            letters: Window::new(seed(b"q5")),
         };
         views.push_char(' ');
         views
@@ -73,7 +65,7 @@ impl<F: FnMut(u32)> Views<F> {
 
     fn push(&mut self, ch: char, class: Class) {
         if class.space {
-            self.space_pending = self.chars_len > 1;
+            self.space_pending = self.chars.len > 1;
         } else {
             if std::mem::take(&mut self.space_pending) {
                 self.push_char(' ');
@@ -85,8 +77,8 @@ impl<F: FnMut(u32)> Views<F> {
         } else {
             self.word = Some(step(self.word.unwrap_or(seed(b"w1")), ch as u32));
         }
-        if let Some(letter) = class.letter {
-            self.push_letter(letter);
+        if let Some(gram) = class.letter.and_then(|l| self.letters.push(u32::from(l))) {
+            (self.hit)(bucket(gram));
         }
     }
 
@@ -97,10 +89,8 @@ impl<F: FnMut(u32)> Views<F> {
     }
 
     fn push_char(&mut self, ch: char) {
-        self.chars = [self.chars[1], self.chars[2], self.chars[3], ch as u32];
-        self.chars_len += 1;
-        if self.chars_len >= 4 {
-            (self.hit)(bucket(self.chars.iter().fold(seed(b"c4"), |h, &c| step(h, c))));
+        if let Some(gram) = self.chars.push(ch as u32) {
+            (self.hit)(bucket(gram));
         }
     }
 
@@ -111,14 +101,26 @@ impl<F: FnMut(u32)> Views<F> {
             (self.hit)(bucket(step(step(seed(b"w2"), prev), word)));
         }
     }
+}
 
-    fn push_letter(&mut self, letter: u8) {
-        let l = &self.letters;
-        self.letters = [l[1], l[2], l[3], l[4], u32::from(letter)];
-        self.letters_len += 1;
-        if self.letters_len >= 5 {
-            (self.hit)(bucket(self.letters.iter().fold(seed(b"q5"), |h, &c| step(h, c))));
-        }
+/// A view's last `N` code points, and how many it has had.
+struct Window<const N: usize> {
+    seed: u32,
+    last: [u32; N],
+    len: usize,
+}
+
+impl<const N: usize> Window<N> {
+    const fn new(seed: u32) -> Self {
+        Self { seed, last: [0; N], len: 0 }
+    }
+
+    /// Takes in a code point; the hash of the last `N`, once there are that many.
+    fn push(&mut self, c: u32) -> Option<u32> {
+        self.last.rotate_left(1);
+        self.last[N - 1] = c;
+        self.len += 1;
+        (self.len >= N).then(|| self.last.iter().fold(self.seed, |h, &c| step(h, c)))
     }
 }
 
