@@ -117,8 +117,8 @@ impl<const N: usize> Window<N> {
 
     /// Takes in a code point; the hash of the last `N`, once there are that many.
     fn push(&mut self, c: u32) -> Option<u32> {
-        self.last.rotate_left(1);
-        self.last[N - 1] = c;
+        // Rebuilt rather than rotated: for so few, LLVM keeps it in registers, no memmove.
+        self.last = std::array::from_fn(|i| if i + 1 < N { self.last[i + 1] } else { c });
         self.len += 1;
         (self.len >= N).then(|| self.last.iter().fold(self.seed, |h, &c| step(h, c)))
     }
