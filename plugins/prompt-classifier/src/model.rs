@@ -7,26 +7,27 @@ use crate::features::{self, BITS};
 const BIN: &[u8] = include_bytes!("../train/model.bin");
 const MAGIC: &[u8; 8] = b"AIIRPC01";
 const HEADER: usize = 24;
+const DIM: usize = 1 << BITS;
 
 /// The model over its embedded bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct Model {
-    weights: &'static [u8],
+    weights: &'static [[u8; 4]; DIM],
     /// Flag a text whose margin is at least this.
     pub threshold: f64,
     bias: f64,
 }
 
-/// Buffers [`Model::score`] reuses: the hashes of a text, and which buckets it hit.
+/// The set of buckets a text hit, reused across texts: a bit per bucket (8 KiB, cleared
+/// whole in one fill, cheaper than remembering which bits were set).
 #[derive(Debug, Clone)]
 pub struct Scratch {
-    hashes: Vec<u32>,
-    seen: Vec<u64>,
+    seen: Box<[u64; DIM / 64]>,
 }
 
 impl Default for Scratch {
     fn default() -> Self {
-        Self { hashes: Vec::new(), seen: vec![0; (1 << BITS) / 64] }
+        Self { seen: Box::new([0; DIM / 64]) }
     }
 }
 
@@ -51,40 +52,32 @@ impl Model {
     pub fn embedded() -> Option<Self> {
         let (header, weights) = BIN.split_at_checked(HEADER)?;
         let word = |at: usize| <[u8; 4]>::try_from(&header[at..at + 4]).ok();
-        let dim = u32::from_le_bytes(word(8)?);
-        let valid = &header[..8] == MAGIC && dim == 1 << BITS && weights.len() == 4 * (1 << BITS);
+        let dim = u32::from_le_bytes(word(8)?) as usize;
+        let (weights, []) = weights.as_chunks::<4>() else { return None };
+        let weights = weights.try_into().ok()?;
         let (threshold, bias) = (f32::from_le_bytes(word(12)?), f32::from_le_bytes(word(16)?));
-        valid.then_some(Self { weights, threshold: f64::from(threshold), bias: f64::from(bias) })
+        (&header[..8] == MAGIC && dim == DIM).then_some(Self {
+            weights,
+            threshold: f64::from(threshold),
+            bias: f64::from(bias),
+        })
     }
 
     /// Score a text: the bias plus the weights of the distinct buckets it hits, each at
     /// 1/sqrt(their number). `scratch` is reused across calls to spare allocations.
     pub fn score(&self, text: &str, scratch: &mut Scratch) -> Score {
-        features::hashes(text, &mut scratch.hashes);
+        let seen = &mut scratch.seen;
         let (mut sum, mut distinct) = (0.0, 0_u32);
-        for &b in &scratch.hashes {
-            let (word, bit) = (b as usize / 64, 1 << (b % 64));
-            if scratch.seen[word] & bit == 0 {
-                scratch.seen[word] |= bit;
-                sum += self.weight(b);
+        features::for_each_bucket(text, |b| {
+            let (word, bit) = (b as usize / 64 % (DIM / 64), 1 << (b % 64));
+            if seen[word] & bit == 0 {
+                seen[word] |= bit;
                 distinct += 1;
+                sum += f64::from(f32::from_le_bytes(self.weights[b as usize % DIM]));
             }
-        }
-        // Clear only what was set: the set is 32 KiB, a text hits a few thousand bits.
-        for &b in &scratch.hashes {
-            scratch.seen[b as usize / 64] = 0;
-        }
+        });
+        seen.fill(0);
         let margin = if distinct == 0 { self.bias } else { self.bias + sum / f64::from(distinct).sqrt() };
         Score { margin, flagged: margin >= self.threshold }
-    }
-
-    fn weight(&self, bucket: u32) -> f64 {
-        let at = 4 * bucket as usize;
-        f64::from(f32::from_le_bytes([
-            self.weights[at],
-            self.weights[at + 1],
-            self.weights[at + 2],
-            self.weights[at + 3],
-        ]))
     }
 }

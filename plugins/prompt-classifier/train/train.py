@@ -25,7 +25,7 @@ if not os.path.exists(DEV_DEFAULT):
     DEV_DEFAULT = "/work/shared/eval/prompts.jsonl"
 
 # ---------------------------------------------------------------- features
-BITS = 18
+BITS = 16
 DIM = 1 << BITS
 MAX_CHARS = 4096
 WS = set("\t\n\x0b\x0c\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff") | {chr(c) for c in range(0x2000, 0x200C)}
@@ -55,9 +55,10 @@ def normalise(raw):
     return "".join(ch.lower() for ch in s)
 
 
-def feature_strings(raw):
+def views(raw):
+    """The three views of the normalised text: chars (whitespace collapsed, padded), words,
+    squashed letters."""
     s = normalise(raw)
-    # view 1: whitespace-collapsed text, char 3/4/5-grams
     out, prev_ws = [], True
     for ch in s:
         if ch in WS:
@@ -68,11 +69,6 @@ def feature_strings(raw):
             out.append(ch)
             prev_ws = False
     c = " " + "".join(out).strip(" ") + " "
-    feats = []
-    for n, p in ((3, "c3"), (4, "c4"), (5, "c5")):
-        for i in range(len(c) - n + 1):
-            feats.append((p, c[i:i + n]))
-    # view 2: word unigrams and bigrams (split on separator chars)
     words, cur = [], []
     for ch in s:
         if is_sep(ch):
@@ -83,39 +79,54 @@ def feature_strings(raw):
             cur.append(ch)
     if cur:
         words.append("".join(cur))
-    for w in words:
-        feats.append(("w1", w))
-    for a, b in zip(words, words[1:]):
-        feats.append(("w2", a + " " + b))
-    # view 3: squashed leet-mapped letters only, char 5-grams
     q = "".join(m for m in (LEET.get(ch, ch) for ch in s) if "a" <= m <= "z")
-    for i in range(len(q) - 4):
-        feats.append(("q5", q[i:i + 5]))
-    return feats
+    return c, words, q
+
+
+PRIME = np.uint32(0x01000193)
+GOLDEN = np.uint64(0x9E3779B1)
+MASK32 = np.uint64(0xFFFFFFFF)
+
+
+def seed(kind):
+    """FNV-1a state after ASCII(kind) and a NUL: each kind of gram hashes apart."""
+    return fnv1a(kind.encode() + b"\x00")
+
+
+def grams(text, n, kind):
+    """FNV-1a over the code points (each xored in whole) of every n-char window."""
+    cps = np.fromiter(map(ord, text), dtype=np.uint32, count=len(text))
+    m = len(cps) - n + 1
+    if m <= 0:
+        return np.zeros(0, np.uint32)
+    h = np.full(m, seed(kind), np.uint32)
+    for j in range(n):
+        h = (h ^ cps[j:j + m]) * PRIME
+    return h
+
+
+def step(h, v):
+    return ((h ^ v) * 0x01000193) & 0xFFFFFFFF
+
+
+def word_hashes(words):
+    """w1: FNV-1a over each word's code points; w2: over each neighbouring pair's w1 hashes."""
+    w1 = []
+    for w in words:
+        h = seed("w1")
+        for ch in w:
+            h = step(h, ord(ch))
+        w1.append(h)
+    w2 = [step(step(seed("w2"), a), b) for a, b in zip(w1, w1[1:])]
+    return np.array(w1 + w2, dtype=np.uint32)
+
+
+def bucket(h):
+    """Multiply-shift: the top BITS bits of h * 0x9E3779B1 (mod 2^32)."""
+    return ((h.astype(np.uint64) * GOLDEN) & MASK32) >> np.uint64(32 - BITS)
 
 
 _cache = {}
-
-
-def fnv1a_many(byte_strings):
-    """Vectorised FNV-1a 32-bit over many byte strings (same result as fnv1a)."""
-    lens = np.fromiter((len(b) for b in byte_strings), dtype=np.int64, count=len(byte_strings))
-    buf = np.frombuffer(b"".join(byte_strings), dtype=np.uint8)
-    offs = np.concatenate([[0], np.cumsum(lens)[:-1]])
-    order = np.argsort(-lens, kind="stable")
-    sl, so = lens[order], offs[order]
-    h = np.full(len(byte_strings), 0x811C9DC5, dtype=np.uint32)
-    prime = np.uint32(0x01000193)
-    maxlen = int(sl[0]) if len(sl) else 0
-    active = len(sl)
-    for j in range(maxlen):
-        while active and sl[active - 1] <= j:
-            active -= 1
-        hj = h[:active] ^ buf[so[:active] + j].astype(np.uint32)
-        h[:active] = hj * prime
-    out = np.empty_like(h)
-    out[order] = h
-    return out
 
 
 def featurise(raw):
@@ -123,12 +134,9 @@ def featurise(raw):
     key = hashlib.sha256(raw.encode("utf-8")).digest()
     if key in _cache:
         return _cache[key]
-    fs = feature_strings(raw)
-    if fs:
-        hs = fnv1a_many([p.encode() + b"\x00" + g.encode("utf-8") for p, g in fs])
-        arr = np.unique((hs & np.uint32(DIM - 1)).astype(np.int64))
-    else:
-        arr = np.zeros(0, np.int64)
+    c, words, q = views(raw)
+    hs = [grams(c, 4, "c4"), word_hashes(words), grams(q, 5, "q5")]
+    arr = np.unique(bucket(np.concatenate(hs)).astype(np.int64))
     _cache[key] = arr
     return arr
 
@@ -364,9 +372,10 @@ def main():
     meta = {
         "format": "model.bin: 8-byte magic 'AIIRPC01'; u32 dim; f32 threshold (raw margin); f32 bias; u32 reserved=0; "
                   "dim x f32 weights; all little-endian. Flag when bias + sum_j w[j]*x[j] >= threshold.",
-        "features": {"hash": "FNV-1a 32-bit over UTF-8(prefix) + 0x00 + UTF-8(gram), masked to dim-1",
+        "features": {"hash": "FNV-1a 32-bit from the state after ASCII(kind) + 0x00, one step per code point "
+                             "(w2: per w1 hash of each word); bucket = top log2(dim) bits of h * 0x9E3779B1 mod 2^32",
                      "dim": DIM, "max_chars": MAX_CHARS,
-                     "kinds": ["c3", "c4", "c5", "w1", "w2", "q5"],
+                     "kinds": ["c4", "w1", "w2", "q5"],
                      "value": "binary per bucket, L2-normalised: 1/sqrt(number of distinct buckets)",
                      "spec": "README.md#feature-spec"},
         "training": {"optimiser": "full-batch Nesterov GD, lr 2.0, momentum 0.9", "iters": args.iters, "l2": 1e-4,
