@@ -24,15 +24,23 @@ mod secret;
 
 use aiir_sdk::prelude::*;
 use config::Config;
+use overlap::{Overlap, Prompt, Words};
 use reveal::{Reader, Reveal};
 use secret::Secret;
+use std::rc::Rc;
 use textscan::Rule;
 
-/// The detector: its validated settings.
+/// The detector: its validated settings, and the system prompts it read last.
 #[derive(Debug, Default)]
 pub struct SystemPromptLeak {
     config: Config,
+    /// An application sends the same few system prompts with every event: each is read
+    /// once (by the hash of its text), not once per event.
+    prompts: Vec<(u64, Rc<Prompt>)>,
 }
+
+/// System prompts kept read.
+const MAX_PROMPTS: usize = 8;
 
 const IDS: &[&str] = &["AML.T0056", "LLM07"];
 
@@ -56,6 +64,7 @@ impl Detector for SystemPromptLeak {
 
     fn configure(&mut self, settings: Settings) -> Result<(), Vec<SettingsError>> {
         self.config = Config::from_settings(&settings)?;
+        self.prompts.clear();
         Ok(())
     }
 
@@ -63,12 +72,13 @@ impl Detector for SystemPromptLeak {
         let texts = event.texts();
         let systems: Vec<&str> = texts.iter().filter(|t| t.origin == Origin::System).map(|t| t.text).collect();
         let secrets = untold_secrets(&texts, &systems);
+        let prompts: Vec<Rc<Prompt>> = systems.iter().map(|s| self.prompt(s)).collect();
         let mut findings = Vec::new();
         for text in &texts {
             match text.origin {
                 Origin::User => findings.extend(self.request(text)),
                 Origin::Assistant => {
-                    findings.extend(self.overlap(text, &systems));
+                    findings.extend(self.overlap(text, &prompts));
                     findings.extend(self.revealed(text, &secrets));
                 }
                 Origin::ToolArguments => findings.extend(self.revealed(text, &secrets)),
@@ -100,19 +110,33 @@ impl SystemPromptLeak {
         Some(REQUEST.finding(text.field.clone(), text.text, &verdict))
     }
 
+    /// `system`, read, from the prompts read last or now.
+    fn prompt(&mut self, system: &str) -> Rc<Prompt> {
+        let key = statekit::stable_hash(system.as_bytes());
+        if let Some((_, prompt)) = self.prompts.iter().find(|(k, _)| *k == key) {
+            return Rc::clone(prompt);
+        }
+        if self.prompts.len() == MAX_PROMPTS {
+            self.prompts.remove(0);
+        }
+        let prompt = Rc::new(Prompt::new(system, self.config.ngram));
+        self.prompts.push((key, Rc::clone(&prompt)));
+        prompt
+    }
+
     /// The output's largest overlap with any system message, if it is large enough:
     /// in n-grams, else in content words.
-    fn overlap(&self, text: &Text<'_>, systems: &[&str]) -> Option<Finding> {
-        let copied = systems.iter().filter_map(|s| overlap::overlap(s, text.text, self.config.ngram));
-        let copied =
-            copied.max_by(|a, b| a.coverage.total_cmp(&b.coverage)).filter(|o| o.coverage >= self.config.min_overlap);
-        let (verb, severity, coverage, range) = match copied {
-            Some(o) => ("reproduces", Severity::High, o.coverage, o.range),
+    fn overlap(&self, text: &Text<'_>, prompts: &[Rc<Prompt>]) -> Option<Finding> {
+        let words = Words::of(text.text);
+        let best = |of: &dyn Fn(&Prompt) -> Option<Overlap>| {
+            prompts.iter().filter_map(|p| of(p)).max_by(|a, b| a.coverage.total_cmp(&b.coverage))
+        };
+        let copied = best(&|p| p.overlap(&words)).filter(|o| o.coverage >= self.config.min_overlap);
+        let (verb, severity, Overlap { coverage, range }) = match copied {
+            Some(o) => ("reproduces", Severity::High, o),
             None => {
-                let restated = systems.iter().filter_map(|s| overlap::restated(s, text.text));
-                let best = restated.max_by(|a, b| a.coverage.total_cmp(&b.coverage))?;
-                (best.coverage >= self.config.min_restated).then_some(())?;
-                ("restates the content words of", Severity::Medium, best.coverage, best.range)
+                let restated = best(&|p| p.restated(&words)).filter(|o| o.coverage >= self.config.min_restated)?;
+                ("restates the content words of", Severity::Medium, restated)
             }
         };
         let percent = (coverage * 100.0).round();

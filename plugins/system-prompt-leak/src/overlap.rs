@@ -11,57 +11,10 @@
 //! counted too: a restatement carries most of them, and most of what it says is them,
 //! while an answer on the same topic shares a few among many words of its own.
 
+use statekit::stable_hash_lowercase;
 use std::collections::HashSet;
 use std::ops::Range;
-
-/// Words of a text with their byte ranges.
-fn words(text: &str) -> Vec<(String, Range<usize>)> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (at, c) in text.char_indices().chain([(text.len(), ' ')]) {
-        match (c.is_alphanumeric(), start) {
-            (true, None) => start = Some(at),
-            (false, Some(s)) => {
-                out.push((text[s..at].to_lowercase(), s..at));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-/// What an output reproduces of a system prompt.
-#[derive(Debug, PartialEq)]
-pub struct Overlap {
-    /// Share of the prompt's distinct n-grams found in the output, 0..=1.
-    pub coverage: f32,
-    /// Byte range in the output from the first to the last reproduced n-gram.
-    pub range: Range<usize>,
-}
-
-/// The overlap of `output` with `system`, or `None` when the prompt is shorter than
-/// `n` words or nothing of it recurs.
-pub fn overlap(system: &str, output: &str, n: usize) -> Option<Overlap> {
-    let system: Vec<String> = words(system).into_iter().map(|(w, _)| w).collect();
-    let grams: HashSet<&[String]> = system.windows(n).collect();
-    if grams.is_empty() {
-        return None;
-    }
-    let output = words(output);
-    let texts: Vec<String> = output.iter().map(|(w, _)| w.clone()).collect();
-    let mut found: HashSet<&[String]> = HashSet::new();
-    let mut range: Option<Range<usize>> = None;
-    for (i, gram) in texts.windows(n).enumerate() {
-        if grams.contains(gram) {
-            found.insert(gram);
-            let (start, end) = (output[i].1.start, output[i + n - 1].1.end);
-            range = Some(range.map_or(start..end, |r| r.start..end));
-        }
-    }
-    let coverage = found.len() as f32 / grams.len() as f32;
-    range.map(|range| Overlap { coverage, range })
-}
+use std::sync::LazyLock;
 
 /// Fewest distinct content words a system prompt needs for a restatement of it to be
 /// told from chance.
@@ -69,50 +22,129 @@ pub const MIN_CONTENT_WORDS: usize = 8;
 /// Least share of an output's distinct content words that must come from the prompt.
 pub const MIN_DENSITY: f32 = 0.3;
 
-/// What an output restates of a system prompt, in content words.
+/// One word of a text: its hash (lowercased), its content word's if it is one, where.
+#[derive(Debug)]
+struct Word {
+    hash: u64,
+    content: Option<u64>,
+    range: Range<usize>,
+}
+
+/// A text's words, hashed once for every prompt it is compared with.
+#[derive(Debug)]
+pub struct Words(Vec<Word>);
+
+impl Words {
+    /// The words (runs of letters and digits) of `text`.
+    pub fn of(text: &str) -> Self {
+        let mut out = Vec::new();
+        let mut start = None;
+        for (at, c) in text.char_indices().chain([(text.len(), ' ')]) {
+            match (c.is_alphanumeric(), start) {
+                (true, None) => start = Some(at),
+                (false, Some(s)) => {
+                    let word = &text[s..at];
+                    let hash = stable_hash_lowercase(word);
+                    out.push(Word { hash, content: content_hash(word, hash), range: s..at });
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        Self(out)
+    }
+
+    /// Hashes of each run of `n` consecutive words, with the range each covers.
+    fn grams(&self, n: usize) -> impl Iterator<Item = (u64, Range<usize>)> + '_ {
+        self.0.windows(n).map(move |w| {
+            let hash =
+                w.iter().fold(0x9e37_79b9_7f4a_7c15_u64, |h, word| (h.rotate_left(7) ^ word.hash).wrapping_mul(K));
+            (hash, w[0].range.start..w[n - 1].range.end)
+        })
+    }
+}
+
+const K: u64 = 0x0100_0000_01b3;
+
+/// The hash of a word's stem, when it is a content word: three characters or more, not
+/// a function word; plurals, tenses and adverbs folded, so "orders" and "ordered" count
+/// as "order".
+fn content_hash(word: &str, hash: u64) -> Option<u64> {
+    if word.chars().count() < 3 || STOPWORD_HASHES.contains(&hash) {
+        return None;
+    }
+    let stem = ["ing", "ed", "es", "ly", "s"].iter().find_map(|suffix| {
+        let cut = word.len().checked_sub(suffix.len())?;
+        let stem = word.get(..cut).filter(|_| word[cut..].eq_ignore_ascii_case(suffix))?;
+        (stem.chars().count() >= 3).then_some(stem)
+    });
+    Some(stable_hash_lowercase(stem.unwrap_or(word)))
+}
+
+/// A system prompt, read once: its distinct n-grams and content words.
+#[derive(Debug)]
+pub struct Prompt {
+    n: usize,
+    grams: HashSet<u64>,
+    content: HashSet<u64>,
+}
+
+/// What an output reproduces of a system prompt.
 #[derive(Debug, PartialEq)]
-pub struct Restated {
-    /// Share of the prompt's distinct content words found in the output.
+pub struct Overlap {
+    /// Share of the prompt's distinct n-grams (or content words) found in the output, 0..=1.
     pub coverage: f32,
     /// Byte range in the output from the first to the last of them.
     pub range: Range<usize>,
 }
 
-/// The content words `output` shares with `system`, when the prompt has enough of them
-/// and the output is mostly made of them (at least [`MIN_DENSITY`]).
-pub fn restated(system: &str, output: &str) -> Option<Restated> {
-    let prompt: HashSet<String> = content_words(system).map(|(w, _)| w).collect();
-    if prompt.len() < MIN_CONTENT_WORDS {
-        return None;
+impl Prompt {
+    /// The prompt `system`, compared in n-grams of `n` words.
+    pub fn new(system: &str, n: usize) -> Self {
+        let words = Words::of(system);
+        let grams = words.grams(n).map(|(h, _)| h).collect();
+        let content = words.0.iter().filter_map(|w| w.content).collect();
+        Self { n, grams, content }
     }
-    let (mut own, mut shared, mut range) = (HashSet::new(), HashSet::new(), None::<Range<usize>>);
-    for (word, at) in content_words(output) {
-        if prompt.contains(&word) {
-            range = Some(range.map_or(at.clone(), |r| r.start..at.end));
-            shared.insert(word);
-        } else {
-            own.insert(word);
+
+    /// The share of the prompt's n-grams that `output` reproduces, or `None` when the
+    /// prompt is shorter than `n` words or nothing of it recurs.
+    pub fn overlap(&self, output: &Words) -> Option<Overlap> {
+        if self.grams.is_empty() {
+            return None;
         }
+        let (mut found, mut range) = (HashSet::new(), None::<Range<usize>>);
+        for (gram, at) in output.grams(self.n).filter(|(g, _)| self.grams.contains(g)) {
+            found.insert(gram);
+            range = Some(range.map_or(at.clone(), |r| r.start..at.end));
+        }
+        Some(Overlap { coverage: found.len() as f32 / self.grams.len() as f32, range: range? })
     }
-    let density = shared.len() as f32 / (shared.len() + own.len()).max(1) as f32;
-    let coverage = shared.len() as f32 / prompt.len() as f32;
-    (density >= MIN_DENSITY).then_some(Restated { coverage, range: range? })
+
+    /// The share of the prompt's content words `output` restates, when the prompt has
+    /// enough of them and the output is mostly made of them (at least [`MIN_DENSITY`]).
+    pub fn restated(&self, output: &Words) -> Option<Overlap> {
+        if self.content.len() < MIN_CONTENT_WORDS {
+            return None;
+        }
+        let (mut own, mut shared, mut range) = (HashSet::new(), HashSet::new(), None::<Range<usize>>);
+        for (content, at) in output.0.iter().filter_map(|w| Some((w.content?, &w.range))) {
+            if self.content.contains(&content) {
+                range = Some(range.map_or(at.clone(), |r| r.start..at.end));
+                shared.insert(content);
+            } else {
+                own.insert(content);
+            }
+        }
+        let density = shared.len() as f32 / (shared.len() + own.len()).max(1) as f32;
+        let coverage = shared.len() as f32 / self.content.len() as f32;
+        (density >= MIN_DENSITY).then_some(Overlap { coverage, range: range? })
+    }
 }
 
-/// A text's content words, stemmed, with their byte ranges.
-fn content_words(text: &str) -> impl Iterator<Item = (String, Range<usize>)> {
-    words(text)
-        .into_iter()
-        .filter(|(w, _)| w.chars().count() >= 3 && !STOPWORDS.contains(&w.as_str()))
-        .map(|(w, r)| (stem(&w), r))
-}
-
-/// Plurals, tenses and adverbs folded, so "orders" and "ordered" count as "order".
-fn stem(word: &str) -> String {
-    let cut =
-        ["ing", "ed", "es", "ly", "s"].iter().find_map(|s| word.strip_suffix(s).filter(|b| b.chars().count() >= 3));
-    cut.unwrap_or(word).to_owned()
-}
+/// [`STOPWORDS`] by the hash a word gets anyway, to spare a comparison with each.
+static STOPWORD_HASHES: LazyLock<HashSet<u64>> =
+    LazyLock::new(|| STOPWORDS.iter().map(|w| stable_hash_lowercase(w)).collect());
 
 /// English function words: shared by any two texts, they say nothing of a copy.
 const STOPWORDS: &[&str] = &[
@@ -133,6 +165,14 @@ mod tests {
 
     const SYSTEM: &str = "You are the support assistant of Northwind Outfitters. Help customers with orders, \
                           refunds, shipping and their account. Never ask for passwords or full card numbers.";
+
+    fn overlap(system: &str, output: &str, n: usize) -> Option<Overlap> {
+        Prompt::new(system, n).overlap(&Words::of(output))
+    }
+
+    fn restated(system: &str, output: &str) -> Option<Overlap> {
+        Prompt::new(system, 5).restated(&Words::of(output))
+    }
 
     #[test]
     fn a_verbatim_copy_covers_everything() {
