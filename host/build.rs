@@ -68,6 +68,10 @@ fn workspace_members(plugins: &Path) -> Vec<Member> {
 /// Rebuild when a plugin, a library they share, the SDK or the contract changes; not
 /// on every build artifact (those live under `plugins/target`, outside the members).
 fn watch(root: &Path, members: &[Member]) {
+    // Cargo keeps a build script's watched paths by unit, not by checkout: without this,
+    // another checkout sharing the target directory would see the first one's files
+    // unchanged and embed its pack (`.cargo/config.toml` sets the variable).
+    println!("cargo:rerun-if-env-changed=AIIR_SOURCE_ROOT");
     let fixed = ["plugins/Cargo.toml", "plugins/Cargo.lock", "sdk/src", "sdk/Cargo.toml", "wit"].map(String::from);
     // A member's whole folder: its sources, manifest, build script and embedded data
     // (the classifier's weights).
