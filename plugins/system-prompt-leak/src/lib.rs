@@ -13,7 +13,8 @@
 //! - `system-prompt-leak/canary` (high): a configured canary token appears there, in
 //!   any of the same forms.
 //!
-//! Stateless: each event is compared with its own system message. Evidence never
+//! Stateless: each event is compared with its own system message (the detector only
+//! keeps the last few system prompts it read, to read each once). Evidence never
 //! repeats a canary token or a secret in clear.
 
 mod canary;
