@@ -1,6 +1,7 @@
 //! What the pack's data-protection detectors (`sensitive-data-leak`, `exfiltration`,
 //! `tool-abuse`) share: recognizers for personal data and secrets, masking fit for
-//! evidence, the links in a text, and the strings inside a tool call's arguments.
+//! evidence, the links in a text, the strings inside a tool call's arguments, and the
+//! targets (addresses, accounts, hosts) an action can be aimed at.
 //!
 //! ```
 //! let text = "Card 4111 1111 1111 1111, mail jane.doe@example.com";
@@ -27,6 +28,7 @@ mod phone;
 mod pii;
 mod secret;
 mod spans;
+pub mod target;
 
 pub use entity::{Entity, Kind, Redacted, scan};
 
