@@ -9,7 +9,10 @@
 //! - `exfiltration/link` (medium): the same in a link, which needs a click; high when
 //!   it carries a credential, low for an encoded blob alone.
 //! - `exfiltration/tool-call` (high): a tool call that sends data (URL, message body)
-//!   to a host or mail domain outside the list.
+//!   to a host or mail domain outside the list: a credential, a card, SSN or IBAN, an
+//!   encoded blob, three or more pieces of personal data, or one to a recipient the
+//!   user never named in the session (the session's user messages are remembered in
+//!   the host's keyed state).
 //!
 //! One finding per rule per field, one evidence entry per link, each URL shown with
 //! its data masked.
@@ -21,8 +24,12 @@ mod tools;
 use aiir_sdk::prelude::*;
 use config::Config;
 use datakit::link::{self, Link, LinkKind};
-use datakit::{MAX_EVIDENCE, MAX_FINDINGS};
+use datakit::{MAX_EVIDENCE, MAX_FINDINGS, target};
 use payload::{Carried, Conversation};
+use statekit::Kept;
+
+/// The mail addresses (and other targets) the session's user named.
+const USERS: Kept = Kept::new("user");
 
 const RENDERING: [&str; 2] = ["AML.T0077", "LLM05"];
 const TOOL_USE: [&str; 2] = ["AML.T0086", "LLM05"];
@@ -52,6 +59,8 @@ impl Detector for Exfiltration {
     fn inspect(&mut self, event: &Event) -> Result<Vec<Finding>, String> {
         Ok(match &event.payload {
             Payload::Inference(i) => {
+                let users = i.input.iter().filter(|m| m.role == Role::User);
+                users.flat_map(|m| target::targets(&m.content)).try_for_each(|t| USERS.put(&[&t.key], &true))?;
                 // What the model was told by its user, its tools and its operator;
                 // retrieved pages are left out, as an injected page quotes itself.
                 let told = i.input.iter().filter(|m| m.role != Role::Assistant).map(|m| m.content.as_str());
@@ -108,8 +117,10 @@ impl Exfiltration {
     }
 
     fn check_tool_call(&self, tool: &str, arguments: &str) -> Option<Finding> {
-        let out = tools::check(arguments, &self.config.allowed_hosts)?;
-        let title = format!("tool {tool} sends {} to {}", out.carried.describe(), out.destinations.join(", "));
+        let named = |address: &str| USERS.get::<bool>(&[address]).is_some();
+        let out = tools::check(arguments, &self.config.allowed_hosts, &named)?;
+        let unnamed = if out.unnamed { ", an address the user never named" } else { "" };
+        let title = format!("tool {tool} sends {} to {}{unnamed}", out.carried.describe(), out.destinations.join(", "));
         let confidence = if out.carried.has_data() { 0.9 } else { 0.6 };
         let field = "payload.tool_call.arguments";
         let finding =
