@@ -21,18 +21,21 @@ mod address;
 pub mod args;
 mod checksum;
 mod entity;
+mod keyed;
 pub mod link;
 mod mask;
 mod phone;
 mod pii;
 mod secret;
 mod spans;
+pub mod structure;
 
 pub use entity::{Entity, Kind, Redacted, scan};
+pub use pii::documentation_address;
 
 /// Evidence entries a finding keeps; its title still counts every occurrence. Keeps a
 /// text dense with data under the host's default output cap.
 pub const MAX_EVIDENCE: usize = 50;
 /// Findings one event may give, under the host's default `max_findings` of 100.
 pub const MAX_FINDINGS: usize = 50;
-pub use secret::SecretKind;
+pub use secret::{SecretKind, known_non_secret};
