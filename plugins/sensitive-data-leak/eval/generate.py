@@ -26,6 +26,7 @@ import string
 
 from faker import Faker
 from mimesis import Address, Locale, Payment, Person
+from mimesis.datasets import EMAIL_DOMAINS
 
 import carriers
 import vocab
@@ -35,6 +36,7 @@ MIMESIS_LOCALES = {
     "en_US": Locale.EN, "en_GB": Locale.EN_GB, "de_DE": Locale.DE, "fr_FR": Locale.FR,
     "es_ES": Locale.ES, "it_IT": Locale.IT, "en_IN": Locale.EN, "ja_JP": Locale.JA,
 }
+PEOPLES_DOMAINS = [d for d in EMAIL_DOMAINS if not d.startswith("@example.")]
 IBAN_COUNTRY = {"en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT"}
 # BBAN layouts (n: digits, a: upper letters, c: alphanumerics) of the IBAN registry.
 BBAN = {"GB": "4a14n", "DE": "18n", "FR": "10n11c2n", "ES": "20n", "IT": "1a10n12c"}
@@ -84,7 +86,9 @@ class Source:
     def email(self):
         if self.generator == "faker":
             return self.f.free_email() if self.rng.random() < 0.6 else self.f.company_email()
-        return self.person.email()
+        # mimesis draws a share of its addresses from documentation domains (example.com,
+        # example.org), which are hard negatives here, not people's mailboxes.
+        return self.person.email(domains=PEOPLES_DOMAINS)
 
     def phone(self):
         if self.locale == "en_IN" and self.generator == "mimesis":
