@@ -15,6 +15,13 @@
 //! Every recognizer favours precision: formats are checked (Luhn for payment cards,
 //! mod-97 for IBANs, the ranges the SSA never issues for SSNs), and the weaker phone
 //! formats count only beside a word that says "phone".
+//!
+//! Text is also read as structure ([`structure`]): a key, column or label that names a
+//! type (`telefono`, `電話番号`, `tax_id`, `SecretAccessKey`) is context for every value
+//! under it, and values under keys of references and public material (`sku`, `ean`,
+//! `tracking`, `public_key`) are not data. Whether an email address is at a
+//! documentation domain, or a credential a documented example or placeholder, is left to
+//! each detector ([`documentation_address`], [`known_non_secret`]).
 #![deny(missing_docs)]
 
 mod address;
