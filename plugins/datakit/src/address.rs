@@ -35,14 +35,17 @@ vägen|tie|kuja|vej|gade|vænget|stræti|straat|laan|gracht|utca|ulica";
 static ADDRESS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     let unit = r"(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Flat|Piso|Piano|Appartamento|Puerta|Interno|Int)\.?\s*#?\d+[A-Za-z]?)?";
     let upper = "[A-ZÀ-ÖØ-Þ]";
-    let name = format!(r"(?:{upper}[\w'.-]*|de|del|de la|di|da|des|du|of|the)");
+    // Latin letters only, not `\w`: its Unicode tables, repeated, cost a fresh plugin
+    // instance much fuel to compile.
+    let letter = "[A-Za-zÀ-ÖØ-öø-ÿ'.-]";
+    let name = format!(r"(?:{upper}{letter}*|de|del|de la|di|da|des|du|of|the)");
     // `12 Crown Street`, `Flat 4, 12 Crown Street`, `43/04, Thakur Road`, `H.No. 38, Kapoor Nagar`.
-    let designator =
-        r"(?:(?:Flat|Studio|Apartment|Apt\.?|Unit|Suite|H\. ?No\.|House No\.?|Door No\.?|Plot)\s*[\w/-]{1,6},?\s+)";
+    let designator = r"(?:(?:Flat|Studio|Apartment|Apt\.?|Unit|Suite|H\. ?No\.|House No\.?|Door No\.?|Plot)\s*[A-Za-z0-9/-]{1,6},?\s+)";
     let english = format!(
-        r"(?:\b{designator}(?:\d{{1,6}}[A-Za-z]?(?:/\d{{1,4}})?,?\s+)?|\b\d{{1,6}}[A-Za-z]?(?:/\d{{1,4}})?,?\s+)(?:{name}\s+){{0,3}}{upper}[\w'.-]*\s+(?:{SUFFIXES})\b\.?{unit}"
+        r"(?:\b{designator}(?:\d{{1,6}}[A-Za-z]?(?:/\d{{1,4}})?,?\s+)?|\b\d{{1,6}}[A-Za-z]?(?:/\d{{1,4}})?,?\s+)(?:{name}\s+){{0,3}}{upper}{letter}*\s+(?:{SUFFIXES})\b\.?{unit}"
     );
-    let continental = format!(r"\b{upper}[\w-]{{2,}}(?i:{ENDINGS})\s\d{{1,4}}[a-z]?(?:[-/]\d{{1,4}}[a-z]?)?\b{unit}");
+    let continental =
+        format!(r"\b{upper}{letter}{{2,}}(?i:{ENDINGS})\s\d{{1,4}}[a-z]?(?:[-/]\d{{1,4}}[a-z]?)?\b{unit}");
     // `Calle Mayor 12`, `Via Roma, 5`, `Rambla de Vicente Vidal 79`: the type, a name, the number.
     let romance = format!(r"(?i:\b(?:{PREFIXES}))(?:\s+{name}){{1,5}},?\s\d{{1,4}}[a-z]?\b{unit}");
     // `8, rue Jeanne Henry`, `276 Viale Biccari`: the number first.
@@ -50,7 +53,7 @@ static ADDRESS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     // `東京都千代田区丸の内1丁目2番3号`, `浜松市 26-50-45`.
     let kanji = r"[\x{3005}\x{3040}-\x{30FF}\x{4E00}-\x{9FFF}]";
     let japanese = format!(
-        r"{kanji}{{1,20}}(?:\d{{1,4}}丁目\d{{1,4}}番地?(?:\d{{1,4}}号)?|[市区町村郡]\s?\d{{1,4}}[-－]\d{{1,4}}(?:[-－]\d{{1,4}})?)"
+        r"{kanji}+(?:\d{{1,4}}丁目\d{{1,4}}番地?(?:\d{{1,4}}号)?|[市区町村郡]\s?\d{{1,4}}[-－]\d{{1,4}}(?:[-－]\d{{1,4}})?)"
     );
     let po_box = r"\bP\.? ?O\.? Box \d{1,6}\b".to_owned();
     [english, continental, romance, number_first, japanese, po_box].iter().map(|p| Regex::new(p).unwrap()).collect()

@@ -20,18 +20,24 @@ pub struct Field<'a> {
 /// A key at a line's start (after a bullet or indent), or a JSON key anywhere; then
 /// `:`, `=` or `：`, then the value, quoted or not.
 static KEYED: LazyLock<Regex> = LazyLock::new(|| {
+    // Unbounded classes, not counted ones: a counted repetition of a Unicode class
+    // compiles to one copy per count, which a fresh plugin instance pays for in fuel.
+    // Key lengths are checked after the match instead.
     Regex::new(
-        r#"(?m)(?:^[ \t]*(?:[-*][ \t]+)?[`"']?(?P<line>\w[\w.#'/ -]{0,38}?)[`"']?[ \t]*[:：]|^[ \t]*(?P<env>\w[\w.-]{0,38})[ \t]*=>?|"(?P<json>[^"\n]{1,40})"[ \t]*:|[ \t](?P<pair>\w[\w.-]{0,38})=)[ \t]*"#,
+        r#"(?m)(?:^[ \t]*(?:[-*][ \t]+)?[`"']?(?P<line>[^\s:：=`"'][^\n:：=`"']*?)[`"']?[ \t]*[:：]|^[ \t]*(?P<env>[^\s:=`"'#\[][^\s:=`"']*)[ \t]*=>?|"(?P<json>[^"\n]+)"[ \t]*:|[ \t](?P<pair>[^\s:="'][^\s:="']*)=)[ \t]*"#,
     )
     .unwrap()
 });
-static XML: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<(\w[\w.-]*)>([^<\n]+)</(\w[\w.-]*)>").unwrap());
+static XML: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<([^\s<>/=]+)>([^<\n]+)</([^\s<>/=]+)>").unwrap());
 /// Java's `Map.of("k", "v", …)` and `Map.entry("k", "v")`: keys and values alternate.
 static MAP_OF: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bMap\.(?:of|entry)\(").unwrap());
 /// A string literal and what follows it: `,` for more, `)` at the end.
 static LITERAL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"^\s*"((?:[^"\\\n]|\\.)*)"\s*([,)])"#).unwrap());
 static SQL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\bINSERT\s+INTO\s+\S+\s*\(([^)]{1,2000})\)\s*VALUES\s*").unwrap());
+    LazyLock::new(|| Regex::new(r"(?i)\bINSERT\s+INTO\s+\S+\s*\(([^)]+)\)\s*VALUES\s*").unwrap());
+
+/// Keys longer than this are prose, not keys.
+const MAX_KEY: usize = 40;
 
 /// Every keyed value in `text`, in no particular order.
 pub fn fields(text: &str) -> Vec<Field<'_>> {
@@ -68,6 +74,9 @@ fn keyed(text: &str) -> Vec<Field<'_>> {
             continue;
         };
         let inline = c.name("pair").is_some();
+        if key.as_str().chars().count() > MAX_KEY {
+            continue;
+        }
         if let Some(value) = value_at(text, all.end(), inline) {
             out.push(Field { key: key.as_str().trim(), value });
         }
