@@ -95,3 +95,22 @@ fn the_text_report_shows_dev_figures_beside_each_held_out_source() {
         assert!(run.stdout.contains(expected), "lacks {expected:?}:\n{}", run.stdout);
     }
 }
+
+#[test]
+fn pii_rows_that_name_their_locale_and_generator_are_measured_per_each() {
+    let report = eval_json(&["tests/fixtures/eval-pii-locales.json", "--plugin", "sensitive-data-leak", "--json"]);
+    let breakdowns = report["breakdowns"].as_array().expect("breakdowns");
+    let by: Vec<&str> = breakdowns.iter().map(|b| b["by"].as_str().unwrap()).collect();
+    assert_eq!(by, ["locale", "generator"]);
+    let groups: Vec<(&str, u64)> = breakdowns[0]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["name"].as_str().unwrap(), g["sentences"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(groups, [("de_DE", 2), ("ja_JP", 1)]);
+    let de_phone = &breakdowns[0]["groups"][0]["types"][0];
+    assert_eq!(de_phone["entity"], "PHONE_NUMBER");
+    assert_eq!(de_phone["entities"], json!({"tp": 1, "fp": 0, "fn": 0, "tn": 0}));
+    assert_eq!(de_phone["rates"]["recall"]["k"], 1);
+}

@@ -3,8 +3,8 @@
 //! Two shapes are read: prompt rows (`{"id", "text", "label", "kind", "source"?}` a line, label
 //! `attack`, `benign` or anything else, such as `harmful-request`, which is reported
 //! but neither credits nor blames a detector), each sent as a user message; and PII
-//! sentences (a JSON array of `{"full_text", "spans": [{"entity_type", …}]}`), each
-//! sent as a model output.
+//! sentences (a JSON array of `{"full_text", "spans": [{"entity_type", …}], "locale"?,
+//! "generator"?}`), each sent as a model output.
 
 use crate::runtime::{Event, Inference, Message, Payload, Role};
 use anyhow::Context as _;
@@ -42,6 +42,13 @@ pub struct PiiRow {
     pub full_text: String,
     /// Its labeled entities.
     pub spans: Vec<Span>,
+    /// Its locale (`en_GB`, `ja_JP` …), when the data set says: figures are given per locale.
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// What generated it (`faker`, `mimesis` …), when the data set says: figures are
+    /// given per generator, so that one can be held out from the rules' development.
+    #[serde(default)]
+    pub generator: Option<String>,
 }
 
 /// A labeled entity.

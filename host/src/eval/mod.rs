@@ -1,9 +1,10 @@
 //! `aiir eval`: run a detector chain over a labeled data set and measure it —
 //! confusion matrix, precision, recall and false-positive rate with their intervals,
 //! per source and kind of example, each beside a length-only baseline; with folds,
-//! leave-one-source-out.
+//! leave-one-source-out; for PII, per type, locale and generator.
 
 mod data;
+mod groups;
 mod metrics;
 mod prompts;
 mod report;

@@ -2,7 +2,7 @@
 
 use crate::secret::SecretKind;
 use crate::spans::Taken;
-use crate::{address, phone, pii, secret};
+use crate::{address, keyed, phone, pii, secret};
 use std::ops::Range;
 
 /// A kind of sensitive datum.
@@ -87,10 +87,16 @@ impl Entity {
 const RECOGNIZERS: [fn(&str) -> Vec<Entity>; 7] =
     [secret::find, pii::iban, pii::credit_card, pii::us_ssn, pii::email, address::find, phone::find];
 
-/// Every sensitive datum in `text`, in order, none overlapping another.
+/// Every sensitive datum in `text`, in order, none overlapping another. Values under
+/// keys that say what they hold come first; values under keys of references, codes and
+/// public material are not looked at.
 pub fn scan(text: &str) -> Vec<Entity> {
-    let mut found: Vec<Entity> = Vec::new();
     let mut taken = Taken::default();
+    let (keyed, blocked) = keyed::find(text);
+    for range in &blocked {
+        taken.take(range);
+    }
+    let mut found: Vec<Entity> = keyed.into_iter().filter(|e| taken.take(&e.range)).collect();
     for recognize in RECOGNIZERS {
         found.extend(recognize(text).into_iter().filter(|e| taken.take(&e.range)));
     }

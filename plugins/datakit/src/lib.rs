@@ -16,25 +16,35 @@
 //! Every recognizer favours precision: formats are checked (Luhn for payment cards,
 //! mod-97 for IBANs, the ranges the SSA never issues for SSNs), and the weaker phone
 //! formats count only beside a word that says "phone".
+//!
+//! Text is also read as structure ([`structure`]): a key, column or label that names a
+//! type (`telefono`, `電話番号`, `tax_id`, `SecretAccessKey`) is context for every value
+//! under it, and values under keys of references and public material (`sku`, `ean`,
+//! `tracking`, `public_key`) are not data. Whether an email address is at a
+//! documentation domain, or a credential a documented example or placeholder, is left to
+//! each detector ([`documentation_address`], [`known_non_secret`]).
 #![deny(missing_docs)]
 
 mod address;
 pub mod args;
 mod checksum;
 mod entity;
+mod keyed;
 pub mod link;
 mod mask;
 mod phone;
 mod pii;
 mod secret;
 mod spans;
+pub mod structure;
 pub mod target;
 
 pub use entity::{Entity, Kind, Redacted, scan};
+pub use pii::documentation_address;
 
 /// Evidence entries a finding keeps; its title still counts every occurrence. Keeps a
 /// text dense with data under the host's default output cap.
 pub const MAX_EVIDENCE: usize = 50;
 /// Findings one event may give, under the host's default `max_findings` of 100.
 pub const MAX_FINDINGS: usize = 50;
-pub use secret::SecretKind;
+pub use secret::{SecretKind, known_non_secret};

@@ -27,11 +27,16 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
 static IP: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d{1,3}(?:\.\d{1,3}){3}$").unwrap());
 /// Words that say the number beside them is a phone number: before it …
 static LABEL_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:phone|phones|tel|telephone|mobile|mob|cell|cellphone|fax|desk|office|call|calling|called|ring|reach|text|sms|whatsapp|dial|contact|hotline|helpline|landline|answering|messages|registered)\b").unwrap()
+    Regex::new(r"(?i)\b(?:phone|phones|tel|telephone|mobile|mob|cell|cellphone|fax|desk|office|call|calling|called|ring|reach|text|sms|whatsapp|dial|contact|hotline|helpline|landline|answering|messages|registered|callback|telefon|tel|handy|mobil|anrufen|erreichen|erreichbar|téléphone|tél|portable|joindre|joignable|appelez|appeler|rappelez|teléfono|telefono|móvil|movil|llamar|llame|llama|cellulare|chiamare|chiama|richiamare|raggiungibile|contatta|numero)\b|電話|携帯|連絡").unwrap()
 });
 /// … or after it (`416 60 039 office`, `788-063-Office`).
 static LABEL_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^[\s,;:\-]{0,3}(?:office|fax|mobile|cell|home|work|desk|tel|phone|landline)\b").unwrap()
+    Regex::new(r"(?i)^[\s,;:\-]{0,3}(?:office|fax|mobile|cell|home|work|desk|tel|phone|landline|erreichbar|as a (?:callback|contact) number)\b|^\s*(?:まで|へ)").unwrap()
+});
+/// The close of a letter or mail, in the languages the detector claims: the lines
+/// after it are a signature, where a number alone on its line is a phone number.
+static SIGN_OFF: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?im)^\s*(?:(?:best|kind|warm|many)?\s*regards|thanks|thank you|cheers|sincerely|yours|mit freundlichen grüßen|viele grüße|beste grüße|liebe grüße|mfg|cordialement|bien à vous|bonne journée|salutations|saludos|atentamente|un saludo|gracias|cordiali saluti|saluti|distinti saluti|grazie)\b[^\n]{0,20}$|よろしくお願い").unwrap()
 });
 /// An organisation's own line: "our phone line", "call us on".
 static OWN_LINE: LazyLock<Regex> =
@@ -98,7 +103,9 @@ fn labelled(text: &str, start: usize, end: usize) -> bool {
         before = if prev.ends_with(':') { prev } else { "" };
     }
     let after_line = head(&text[end..], 40).split('\n').next().unwrap_or_default();
-    LABEL_BEFORE.is_match(tail(before, 40)) || LABEL_AFTER.is_match(after_line)
+    let alone = line.trim().is_empty() && after_line.trim().is_empty();
+    let signed = alone && SIGN_OFF.is_match(tail(&text[..start], 300));
+    LABEL_BEFORE.is_match(tail(before, 40)) || LABEL_AFTER.is_match(after_line) || signed
 }
 
 /// The text from the start of the sentence (or 80 bytes back) to `at`.
@@ -146,6 +153,11 @@ mod tests {
         assert_eq!(found("They're not answering at 78 651 450"), ["78 651 450"]);
         assert_eq!(found("416 60 039 office\n(37) 788-063-Office"), ["416 60 039", "(37) 788-063"]);
         assert!(found("Hungary 34796\n55470 72 Acheron Road").is_empty());
+        assert_eq!(found("Paul ist unter 0171 2345678 erreichbar."), ["0171 2345678"]);
+        assert_eq!(found("Puoi chiamare Anna al 3311809223."), ["3311809223"]);
+        assert_eq!(found("鈴木さんの電話は080-2879-3743です。"), ["080-2879-3743"]);
+        assert_eq!(found("Merci.\n\nCordialement,\nChantal\n04 97 02 93 16\n"), ["04 97 02 93 16"]);
+        assert!(found("Chantal\n04 97 02 93 16\n").is_empty(), "no sign-off before it");
     }
 
     #[test]

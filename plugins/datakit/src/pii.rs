@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     let label = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
-    Regex::new(&format!(r"[A-Za-z0-9._%+-]{{1,64}}@{label}(?:\.{label})*\.[A-Za-z]{{2,24}}\b")).unwrap()
+    Regex::new(&format!(r"[A-Za-z0-9._%+-]{{1,64}}@{label}(?:\.{label})*\.[A-Za-z]{{2,24}}(?-u:\b)")).unwrap()
 });
 
 /// Mailboxes of a role, not a person: an organisation's published contacts.
@@ -43,16 +43,68 @@ const ROLE_ACCOUNTS: &[&str] = &[
     "feedback",
     "newsletter",
     "notifications",
+    "hr",
+    "admin",
+    "team",
+    "office",
+    "kontakt",
+    "contacto",
+    "contatti",
+    "accounts",
+    "payable",
+    "receivable",
+    "it",
+    "devops",
+    "ops",
+    "recruiting",
+    "events",
+    "marketing",
+    "legal",
+    "finance",
+    "reception",
+    "git",
+    "root",
+    "mailer-daemon",
 ];
+
+/// Whether an email address is at a domain reserved for documentation and testing
+/// (RFC 2606, RFC 6761: `example.com/.net/.org`, `.example`, `.test`, `.invalid`,
+/// `.localhost`), where no person's mailbox is. Not applied by [`crate::scan`]: test
+/// fixtures use such addresses for people; a detector decides.
+pub fn documentation_address(email: &str) -> bool {
+    let d = email.rsplit('@').next().unwrap_or_default().to_ascii_lowercase();
+    let reserved = ["example", "test", "invalid", "localhost", "local"];
+    let tld = d.rsplit('.').next().unwrap_or_default();
+    let example =
+        ["example.com", "example.org", "example.net"].iter().any(|e| d == *e || d.ends_with(&format!(".{e}")));
+    reserved.contains(&tld) || example
+}
+
+/// Cloud service accounts: machines, not people.
+fn service_domain(domain: &str) -> bool {
+    domain.to_ascii_lowercase().ends_with(".gserviceaccount.com")
+}
+
+/// A role's mailbox: every part of the local part (split at `.`, `-`, `_`) is a role
+/// word or a short region code (`sales-eu`), or a configured role mailbox.
+fn role_local(local: &str) -> bool {
+    let parts: Vec<&str> = local.split(['.', '-', '_']).filter(|p| !p.is_empty()).collect();
+    ROLE_ACCOUNTS.contains(&local)
+        || (!parts.is_empty() && parts.iter().all(|p| ROLE_ACCOUNTS.contains(p) || p.len() == 2 && parts.len() > 1))
+        || local.starts_with("svc-")
+        || local.starts_with("svc_")
+}
 
 /// Email addresses of people.
 pub fn email(text: &str) -> Vec<Entity> {
     let found = EMAIL.find_iter(text).filter(|m| starts_clean(text, m.start()));
     found
         .filter(|m| {
-            let local = m.as_str().split('@').next().unwrap_or_default().to_ascii_lowercase();
+            let (local, domain) = m.as_str().split_once('@').unwrap_or_default();
+            let local = local.to_ascii_lowercase();
             let local = local.split('+').next().unwrap_or_default();
-            !ROLE_ACCOUNTS.contains(&local)
+            let remote = text[m.end()..].starts_with(':') || text[..m.start()].ends_with("://");
+            !role_local(local) && !service_domain(domain) && !remote
         })
         .map(|m| Entity::new(Kind::Email, m.range(), mask::email(m.as_str()), 0.9))
         .collect()
@@ -190,13 +242,16 @@ pub(crate) fn free_after(text: &str, at: usize) -> bool {
     !(glued(c1) || joiner && glued(c2))
 }
 
+/// Whether `c` continues a token. Chinese and Japanese write no spaces between words,
+/// so their characters do not: `電話は080-1234-5678です`.
 fn glued(c: Option<char>) -> bool {
-    c.is_some_and(|c| c.is_alphanumeric() || c == '_')
+    let cjk = |c: char| matches!(c, '\u{3000}'..='\u{9FFF}' | '\u{FF00}'..='\u{FFEF}');
+    c.is_some_and(|c| (c.is_alphanumeric() && !cjk(c)) || c == '_')
 }
 
 /// Whether the email regex's match starts at a token start (not mid-word).
 fn starts_clean(text: &str, start: usize) -> bool {
-    text[..start].chars().next_back().is_none_or(|c| !(c.is_alphanumeric() || c == '.'))
+    text[..start].chars().next_back().is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '.'))
 }
 
 /// Whether `context` matches in the `window` bytes before `at`.
@@ -220,6 +275,13 @@ mod tests {
     fn emails_of_people_not_of_roles() {
         assert_eq!(masks(email("write to Jane.Doe+shop@mail.example.co.uk today")), ["J***@m***.uk"]);
         assert!(email("write to support@northwind.example or no-reply@x.example").is_empty());
+        for other in ["accounts-payable@acme.de", "sales-eu@acme.de", "ci@p-1.iam.gserviceaccount.com"] {
+            assert!(email(other).is_empty(), "{other}");
+        }
+        assert_eq!(masks(email("メールはkaori14@gmail.comです")), ["k***@g***.com"]);
+        assert!(email("git@github.com:acme/web.git and ssh://git@bitbucket.org/a/b.git").is_empty());
+        assert!(documentation_address("jane.doe@example.com") && documentation_address("a@shop.test"));
+        assert!(!documentation_address("jane.doe@examples.de"));
     }
 
     #[test]

@@ -73,7 +73,7 @@ struct Pattern {
 static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
     use SecretKind::*;
     let schemes = r"postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|oracle|jdbc:[a-z]+|ftps?|sftp|smtps?|ldaps?|https?";
-    let table: [(SecretKind, String, usize); 14] = [
+    let table: [(SecretKind, String, usize); 15] = [
         (PrivateKey, r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----".into(), 0),
         (AwsAccessKey, r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b".into(), 0),
         (AwsSecretKey, r#"(?i)aws.{0,24}?secret.{0,24}?["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+]|$)"#.into(), 1),
@@ -87,6 +87,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         (LlmApiKey, r"\bsk-(?:ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,}|(?:proj-|svcacct-|admin-)[A-Za-z0-9_-]{40,}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})".into(), 0),
         (Jwt, r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{16,}".into(), 0),
         (ConnectionString, format!(r#"(?i)\b(?:{schemes})://[^\s:/@'"]+:([^\s@/'"]+)@[A-Za-z0-9.-]+"#), 1),
+        (ConnectionString, format!(r#"(?i)\b(?:{schemes})://[^\s'"]+?[?&;](?:password|pwd|pass)=([^&;|,\s'"<>]{{4,}})"#), 1),
         (ConnectionString, r#"(?i)(?:server|data source|host)\s*=[^;\n]{1,100};(?:[^;\n]{0,100};){0,6}?\s*(?:password|pwd)\s*=\s*([^;'"\s]{4,})"#.into(), 1),
     ];
     table
@@ -141,6 +142,23 @@ fn private_key(text: &str, start: usize, header_end: usize) -> Entity {
     Entity::new(Kind::Secret(SecretKind::PrivateKey), start..end, shown, 0.99)
 }
 
+/// Whether a found credential is a known non-secret: a key documented as an example
+/// (AWS's `…EXAMPLE` keys), or a placeholder of repeated or masked characters
+/// (`sk_live_xxxx…`, `ghp_XXXX…`, `AKIAXXXXXXXXXXXXXXXX`) or of words (`your-…`,
+/// `REPLACE_ME`). Not applied by [`crate::scan`]: test fixtures use the documented keys
+/// as stand-ins for real ones; a detector decides.
+pub fn known_non_secret(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    let words = ["example", "your", "replace", "changeme", "placeholder", "dummy", "redacted"];
+    // The body after a known prefix (`sk_live_`, `ghp_`, `AKIA`, `glpat-`, `xoxb-`).
+    let body = value.rsplit(['_', '-']).next().unwrap_or(value);
+    let body = body.strip_prefix("AKIA").unwrap_or(body);
+    let mut chars: Vec<char> = body.chars().filter(char::is_ascii_alphanumeric).collect();
+    chars.dedup();
+    let masked = body.len() >= 8 && (chars.len() <= 2 || body.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '.')));
+    words.iter().any(|w| lower.contains(w)) || masked
+}
+
 /// A documentation placeholder rather than a password: `<password>`, `${DB_PASS}`, `****`.
 fn placeholder(password: &str) -> bool {
     let p = password.to_ascii_lowercase();
@@ -159,8 +177,8 @@ mod tests {
 
     #[test]
     fn cloud_keys_and_tokens_are_masked() {
-        let got = found("key AKIAIOSFODNN7EXAMPLE and ghp_0123456789abcdefghijABCDEFGHIJ012345");
-        assert_eq!(got[0], ("secret-aws-access-key", "AKIA************MPLE".to_owned()));
+        let got = found("key AKIA2E0A8F3B244C9986 and ghp_0123456789abcdefghijABCDEFGHIJ012345");
+        assert_eq!(got[0], ("secret-aws-access-key", "AKIA************9986".to_owned()));
         assert_eq!(got[1].0, "secret-github-token");
         assert!(got[1].1.starts_with("ghp_") && got[1].1.ends_with("2345") && !got[1].1.contains("abcdef"), "{got:?}");
         let aws = found("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
@@ -168,10 +186,26 @@ mod tests {
     }
 
     #[test]
+    fn documented_examples_and_placeholders_are_known_non_secrets() {
+        for value in
+            ["AKIAIOSFODNN7EXAMPLE", "sk_live_xxxxxxxxxxxxxxxxxxxxxxxx", "ghp_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"]
+        {
+            assert!(known_non_secret(value), "{value}");
+        }
+        assert!(known_non_secret("xoxb-your-bot-token") && known_non_secret("sk_live_000000000000000000000000"));
+        assert!(!known_non_secret("AKIA2E0A8F3B244C9986") && !known_non_secret("sk_live_4eC39HqLyjWDarjtT1zdp7dc"));
+    }
+
+    #[test]
     fn connection_strings_hide_only_the_password() {
         let got = found("DATABASE_URL=postgres://shop:Tr0ub4dor&3@db.internal:5432/orders");
         assert_eq!(got, [("secret-connection-string", "postgres://shop:****@db.internal".to_owned())]);
         assert!(found("postgres://user:<password>@localhost/db").is_empty());
+        let jdbc = found("jdbc:postgresql://db1.internal:5432/crm?user=app&password=q2QMlKruveJndp");
+        assert_eq!(
+            jdbc,
+            [("secret-connection-string", "jdbc:postgresql://db1.internal:5432/crm?user=app&password=****".to_owned())]
+        );
         let ado = found("Server=tcp:sql.example;Database=shop;User Id=app;Password=9f!kQ2rT;");
         assert_eq!(ado[0].0, "secret-connection-string");
     }

@@ -14,6 +14,9 @@ to widen it `user`, `tool_result`, `retrieved`, `system`.
 - `ignore_values` (list of strings, default `[]`): values never reported, such as your \
 own published phone number or address; compared on letters and digits only, ignoring \
 case and punctuation (`+49 40 555 0142` also ignores `+49-40-5550142`).
+- `role_mailboxes` (list of strings, default `[]`): local parts of your organisation's \
+role and service mailboxes (`frontdesk`, `ap`), not reported beside the built-in ones \
+(`support`, `billing`, `accounts-payable`, `noreply` …).
 
 Rules: `sensitive-data-leak/<type>` for personal data (`email`, `phone`, `credit-card`, \
 `iban`, `us-ssn`, `street-address`) and `sensitive-data-leak/secret-<kind>` for \
@@ -21,7 +24,12 @@ credentials (`aws-access-key`, `aws-secret-key`, `gcp-api-key`, `azure-storage-k
 `github-token`, `gitlab-token`, `slack-token`, `stripe-key`, `llm-api-key`, `private-key`, \
 `jwt`, `connection-string`). One finding per type per field, one evidence entry per \
 occurrence (the first 50; the title counts them all), each masked, at most 50 \
-findings per event. Role mailboxes (`support@…`) and an organisation's own line \
+findings per event. Addresses at documentation domains (`example.com/.net/.org`, \
+`.example`, `.test`, `.invalid`), cloud service accounts and VCS remotes (`git@host:org/repo.git`) \
+are not personal data. Values under keys, columns or labels that name them (`telefono`, \
+`電話番号`, `tax_id`, `SecretAccessKey`) are found in the forms those hold; values under \
+keys of references and public material (`sku`, `tracking`, `ean`, `public_key`) are not \
+reported. Role mailboxes (`support@…`) and an organisation's own line \
 (\"call us on …\", \"our hotline …\") are not personal data and are not reported; nor \
 are the recipients (`to`, `cc`, `recipients` …) of a message tool: where a message goes \
 is `exfiltration`'s concern.";
@@ -37,6 +45,9 @@ struct Raw {
     /// `ignore_values = ["+49 40 555 0142"]`
     #[serde(default)]
     ignore_values: Vec<String>,
+    /// `role_mailboxes = ["frontdesk", "ap"]`
+    #[serde(default)]
+    role_mailboxes: Vec<String>,
 }
 
 const ORIGINS: [(&str, Origin); 6] = [
@@ -56,6 +67,7 @@ pub struct Config {
     pub scan: Vec<Origin>,
     types: Vec<String>,
     ignore_values: Vec<String>,
+    role_mailboxes: Vec<String>,
 }
 
 impl Default for Config {
@@ -64,6 +76,7 @@ impl Default for Config {
             scan: vec![Origin::Assistant, Origin::ToolArguments],
             types: TYPES.map(String::from).to_vec(),
             ignore_values: Vec::new(),
+            role_mailboxes: Vec::new(),
         }
     }
 }
@@ -91,13 +104,28 @@ impl Config {
                 v => config.ignore_values.push(v),
             }
         }
+        for (n, local) in raw.role_mailboxes.iter().enumerate() {
+            if local.is_empty() || local.contains('@') {
+                errors.push(SettingsError::new(format!("role_mailboxes[{n}]"), "must be a local part, without `@`"));
+            } else {
+                config.role_mailboxes.push(local.to_lowercase());
+            }
+        }
         if errors.is_empty() { Ok(config) } else { Err(errors) }
     }
 
     /// Whether a found value of `kind` is to be reported.
     pub fn reports(&self, kind: Kind, value: &str) -> bool {
         let type_name = if kind.is_secret() { "secret" } else { kind.id() };
-        self.types.iter().any(|t| t == type_name) && !self.ignore_values.contains(&normalize(value))
+        let not_personal = kind == Kind::Email && (datakit::documentation_address(value) || self.role_mailbox(value))
+            || kind.is_secret() && datakit::known_non_secret(value);
+        self.types.iter().any(|t| t == type_name) && !self.ignore_values.contains(&normalize(value)) && !not_personal
+    }
+
+    /// Whether an address's local part is one of the configured role mailboxes.
+    fn role_mailbox(&self, email: &str) -> bool {
+        let local = email.split('@').next().unwrap_or_default().to_lowercase();
+        self.role_mailboxes.contains(&local)
     }
 }
 
@@ -146,6 +174,15 @@ mod tests {
         assert!(!config.reports(Kind::Email, "a@b.example"));
         assert!(!config.reports(Kind::Phone, "+49-40-5550142"));
         assert!(config.reports(Kind::Phone, "+49 40 555 0143"));
+    }
+
+    #[test]
+    fn documentation_domains_and_configured_role_mailboxes_are_not_people() {
+        let config = parse(r#"{"role_mailboxes": ["FrontDesk"]}"#).unwrap();
+        assert!(!config.reports(Kind::Email, "jane.doe@example.com"));
+        assert!(!config.reports(Kind::Email, "frontdesk@hotel.de"));
+        assert!(config.reports(Kind::Email, "jane.doe@hotel.de"));
+        assert_eq!(parse(r#"{"role_mailboxes": ["a@b"]}"#).unwrap_err()[0].0, "role_mailboxes[0]");
     }
 
     #[test]

@@ -6,6 +6,10 @@
 //! - `sensitive-data-leak/secret-<kind>` for credentials (high; `secret-private-key`
 //!   critical): cloud and API keys, tokens, JWTs, passwords in connection strings.
 //!
+//! Tables, JSON/YAML/XML keys and SQL column lists are read as structure: a key naming
+//! a type, in the languages of the claimed locales, is context for the values under it.
+//! Documentation domains, role and service mailboxes, VCS remotes, documented example
+//! keys and placeholders are not reported.
 //! The recipients of a message tool (`to`, `cc` …) are where it goes, not a leak.
 //! One finding per type per field, with one evidence entry per occurrence, so that the
 //! number of entries is the number of data found. Every excerpt is masked: the

@@ -4,8 +4,17 @@ use super::SensitiveDataLeak;
 use aiir_sdk::prelude::*;
 use aiir_sdk::testkit::Harness;
 
+#[path = "../../cases.rs"]
+mod cases;
 #[path = "../../demo_log.rs"]
 mod demo_log;
+
+/// The review cases hold natively too: each false-positive family of issue 19 as a
+/// negative case, each miss family as a positive one.
+#[test]
+fn issue_19_the_cases_file_holds() {
+    cases::check::<SensitiveDataLeak>(include_str!("../cases.toml"));
+}
 
 fn answer(text: &str) -> Event {
     Event::new("e1", Inference::new().user("hi").assistant(text))
@@ -28,7 +37,7 @@ fn an_echoed_card_number_is_high_and_masked() {
 
 #[test]
 fn one_finding_per_type_and_one_evidence_per_occurrence() {
-    let text = "Customers: ana.lima@mail.example (+44 7700 900123), joe.r@post.example (+44 7700 900456).";
+    let text = "Customers: ana.lima@mailbox.org (+44 7700 900123), joe.r@posteo.de (+44 7700 900456).";
     let findings = inspect(&answer(text));
     let got: Vec<(&str, usize)> = findings.iter().map(|f| (f.rule.as_str(), f.evidence.len())).collect();
     assert_eq!(got, [("sensitive-data-leak/email", 2), ("sensitive-data-leak/phone", 2)]);
@@ -41,7 +50,7 @@ fn one_finding_per_type_and_one_evidence_per_occurrence() {
 
 #[test]
 fn a_text_dense_with_data_keeps_its_count_but_caps_its_evidence() {
-    let text: Vec<String> = (0..60).map(|n| format!("user{n}.name@mail.example")).collect();
+    let text: Vec<String> = (0..60).map(|n| format!("user{n}.name@mailbox.org")).collect();
     let findings = inspect(&answer(&text.join(", ")));
     assert_eq!(findings[0].title, "60 × email address in model output");
     assert_eq!(findings[0].evidence.len(), 50);
@@ -49,7 +58,7 @@ fn a_text_dense_with_data_keeps_its_count_but_caps_its_evidence() {
 
 #[test]
 fn secrets_in_tool_arguments_have_a_rule_per_kind() {
-    let args = r#"{"cmd": "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "pem": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----"}"#;
+    let args = r#"{"cmd": "export AWS_ACCESS_KEY_ID=AKIA2E0A8F3B244C9986", "pem": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----"}"#;
     let findings = inspect(&Event::new("e1", ToolCall::new("shell", args)));
     let got: Vec<(&str, Severity)> = findings.iter().map(|f| (f.rule.as_str(), f.severity)).collect();
     assert_eq!(
@@ -60,17 +69,18 @@ fn secrets_in_tool_arguments_have_a_rule_per_kind() {
         ]
     );
     assert_eq!(findings[0].evidence[0].field, "payload.tool_call.arguments");
-    assert!(findings[0].evidence[0].excerpt.contains("AKIA************MPLE"), "{findings:?}");
+    assert!(findings[0].evidence[0].excerpt.contains("AKIA************9986"), "{findings:?}");
     assert!(!findings[1].evidence[0].excerpt.contains("MIIEvQ"), "{findings:?}");
 }
 
 #[test]
 fn recipients_of_a_message_are_not_a_leak_but_the_body_is() {
-    let args = r#"{"to": "Ana Lima <ana.lima@mail.example>", "body": "Forwarding joe.r@post.example's card 4111 1111 1111 1111"}"#;
+    let args =
+        r#"{"to": "Ana Lima <ana.lima@mailbox.org>", "body": "Forwarding joe.r@posteo.de's card 4111 1111 1111 1111"}"#;
     let rules: Vec<String> =
         inspect(&Event::new("e1", ToolCall::new("send_email", args))).into_iter().map(|f| f.rule).collect();
     assert_eq!(rules, ["sensitive-data-leak/email", "sensitive-data-leak/credit-card"]);
-    let quiet = r#"{"to": "ana.lima@mail.example", "subject": "Your return label", "body": "Your label for A-10655 is attached."}"#;
+    let quiet = r#"{"to": "ana.lima@mailbox.org", "subject": "Your return label", "body": "Your label for A-10655 is attached."}"#;
     assert!(inspect(&Event::new("e1", ToolCall::new("send_email", quiet))).is_empty());
 }
 
@@ -80,7 +90,7 @@ fn user_input_and_tool_results_are_not_scanned_by_default() {
         "e1",
         Inference::new()
             .user("my card is 4111 1111 1111 1111")
-            .tool(r#"{"email": "ana.lima@mail.example"}"#)
+            .tool(r#"{"email": "ana.lima@mailbox.org"}"#)
             .assistant("Thanks!"),
     );
     assert!(inspect(&event).is_empty());
@@ -107,7 +117,7 @@ fn benign_look_alikes_stay_quiet() {
 fn settings_narrow_the_types_and_ignore_published_values() {
     let json = r#"{"types": ["credit-card"], "ignore_values": ["4111-1111-1111-1111"]}"#;
     let mut h = Harness::<SensitiveDataLeak>::with_settings(json).unwrap();
-    assert!(h.inspect(&answer("mail ana.lima@mail.example, card 4111 1111 1111 1111")).is_empty());
+    assert!(h.inspect(&answer("mail ana.lima@mailbox.org, card 4111 1111 1111 1111")).is_empty());
     assert_eq!(h.rules(&answer("card 5555 5555 5555 4444")), ["sensitive-data-leak/credit-card"]);
 }
 
