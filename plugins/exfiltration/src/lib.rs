@@ -60,7 +60,9 @@ impl Detector for Exfiltration {
         Ok(match &event.payload {
             Payload::Inference(i) => {
                 let users = i.input.iter().filter(|m| m.role == Role::User);
-                users.flat_map(|m| target::targets(&m.content)).try_for_each(|t| USERS.put(&[&t.key], &true))?;
+                // A chat log repeats the conversation with every call: each target is written once.
+                let mut named = users.flat_map(|m| target::targets(&m.content));
+                named.try_for_each(|t| USERS.insert_new(&[&t.key], &true).map(drop))?;
                 // What the model was told by its user, its tools and its operator;
                 // retrieved pages are left out, as an injected page quotes itself.
                 let told = i.input.iter().filter(|m| m.role != Role::Assistant).map(|m| m.content.as_str());

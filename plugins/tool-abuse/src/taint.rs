@@ -32,7 +32,8 @@ pub struct Source {
 
 /// Remember the targets the user names in `text`.
 pub fn user_said(text: &str) -> Result<(), String> {
-    targets(text).into_iter().try_for_each(|t| USERS.put(&[&t.key], &true))
+    // A chat log repeats the conversation with every call: each target is written once.
+    targets(text).into_iter().try_for_each(|t| USERS.insert_new(&[&t.key], &true).map(drop))
 }
 
 /// Remember the targets that untrusted `text` asks an action on, unless the user
