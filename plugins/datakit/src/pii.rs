@@ -158,13 +158,30 @@ fn printed_grouping(groups: &[&str]) -> bool {
     }
 }
 
-/// Whether the number starts with an issuer identification range of a card network.
+/// The issuer ranges of the card networks, with the lengths each issues: (digits of the
+/// prefix, first, last, shortest, longest card number), from the networks' published
+/// ranges (Visa, Mastercard, Amex, Discover, Diners, JCB, UnionPay, Maestro, Mir,
+/// RuPay, and JCB's and UATP's older 15-digit ranges).
+#[rustfmt::skip]
+const ISSUERS: &[(usize, u32, u32, usize, usize)] = &[
+    (1, 4, 4, 13, 19),                                          // Visa
+    (2, 51, 55, 16, 16), (4, 2221, 2720, 16, 16),               // Mastercard
+    (2, 34, 34, 15, 15), (2, 37, 37, 15, 15),                   // American Express
+    (4, 6011, 6011, 16, 19), (3, 644, 649, 16, 19), (2, 65, 65, 16, 19), // Discover, RuPay
+    (3, 300, 305, 14, 19), (4, 3095, 3095, 14, 19), (2, 36, 36, 14, 19), (2, 38, 39, 14, 19), // Diners
+    (4, 3528, 3589, 16, 19), (4, 1800, 1800, 15, 15), (4, 2131, 2131, 15, 15), // JCB
+    (2, 62, 62, 16, 19), (2, 81, 82, 16, 19),                   // UnionPay, RuPay
+    (2, 50, 50, 12, 19), (2, 56, 69, 12, 19),                   // Maestro and national schemes
+    (4, 2200, 2204, 16, 16),                                    // Mir
+];
+
+/// Whether the number is in an issuer range of a card network, at a length that
+/// network issues: a Luhn-valid 16-digit number starting 34 is not an Amex card.
 fn issuer_prefix(d: &str) -> bool {
-    let n = |len: usize| d[..len].parse::<u32>().unwrap_or(0);
-    matches!(n(1), 4)
-        || matches!(n(2), 34 | 36..=39 | 50..=69)
-        || matches!(n(3), 300..=305)
-        || matches!(n(4), 1800 | 2131 | 2221..=2720 | 3528..=3589 | 6011)
+    ISSUERS.iter().any(|&(digits, first, last, shortest, longest)| {
+        let prefix = d.get(..digits).and_then(|p| p.parse::<u32>().ok());
+        prefix.is_some_and(|p| (first..=last).contains(&p)) && (shortest..=longest).contains(&d.len())
+    })
 }
 
 static SSN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d{3})([- ]?)(\d{2})([- ]?)(\d{4})\b").unwrap());
@@ -293,6 +310,14 @@ mod tests {
         assert!(credit_card("ref A-4111111111111111").is_empty(), "part of a reference");
         assert!(credit_card("0000000000000000").is_empty());
         assert_eq!(credit_card("credit card 060426070011").len(), 1, "unknown issuer, but named a card");
+    }
+
+    #[test]
+    fn an_issuer_range_counts_only_at_the_lengths_its_network_issues() {
+        assert!(credit_card("ref 3400000000000000").is_empty(), "Amex numbers have 15 digits, not 16");
+        assert_eq!(credit_card("card 3400000000000000").len(), 1, "named a card, any issuer");
+        assert!(credit_card("batch 411111111117").is_empty(), "Visa numbers have 13 to 19 digits");
+        assert_eq!(masks(credit_card("ref 378282246310005")), ["3782 **** *** 0005"]);
     }
 
     #[test]
