@@ -37,7 +37,14 @@ pub struct SystemPromptLeak {
     config: Config,
     /// An application sends the same few system prompts with every event: each is read
     /// once (by the hash of its text), not once per event.
-    prompts: Vec<(u64, Rc<Prompt>)>,
+    prompts: Vec<(u64, Rc<SystemRead>)>,
+}
+
+/// A system prompt, read: its n-grams and content words, and the secrets it defines.
+#[derive(Debug)]
+struct SystemRead {
+    prompt: Prompt,
+    secrets: Vec<Secret>,
 }
 
 /// System prompts kept read.
@@ -72,8 +79,9 @@ impl Detector for SystemPromptLeak {
     fn inspect(&mut self, event: &Event) -> Result<Vec<Finding>, String> {
         let texts = event.texts();
         let systems: Vec<&str> = texts.iter().filter(|t| t.origin == Origin::System).map(|t| t.text).collect();
-        let secrets = untold_secrets(&texts, &systems);
-        let prompts: Vec<Rc<Prompt>> = systems.iter().map(|s| self.prompt(s)).collect();
+        let reads: Vec<Rc<SystemRead>> = systems.iter().map(|s| self.read(s)).collect();
+        let secrets = untold_secrets(&texts, &reads);
+        let prompts: Vec<&Prompt> = reads.iter().map(|r| &r.prompt).collect();
         let mut findings = Vec::new();
         for text in &texts {
             match text.origin {
@@ -94,8 +102,8 @@ impl Detector for SystemPromptLeak {
 
 /// The secrets the system messages define that no user message already holds: a user
 /// who typed the password may hear it back.
-fn untold_secrets(texts: &[Text<'_>], systems: &[&str]) -> Vec<Secret> {
-    let mut secrets: Vec<Secret> = systems.iter().flat_map(|s| secret::defined(s)).collect();
+fn untold_secrets(texts: &[Text<'_>], reads: &[Rc<SystemRead>]) -> Vec<Secret> {
+    let mut secrets: Vec<Secret> = reads.iter().flat_map(|r| r.secrets.iter().cloned()).collect();
     secrets.truncate(secret::MAX_SECRETS);
     if secrets.is_empty() {
         return secrets;
@@ -112,7 +120,7 @@ impl SystemPromptLeak {
     }
 
     /// `system`, read, from the prompts read last or now.
-    fn prompt(&mut self, system: &str) -> Rc<Prompt> {
+    fn read(&mut self, system: &str) -> Rc<SystemRead> {
         let key = statekit::stable_hash(system.as_bytes());
         if let Some((_, prompt)) = self.prompts.iter().find(|(k, _)| *k == key) {
             return Rc::clone(prompt);
@@ -120,14 +128,15 @@ impl SystemPromptLeak {
         if self.prompts.len() == MAX_PROMPTS {
             self.prompts.remove(0);
         }
-        let prompt = Rc::new(Prompt::new(system, self.config.ngram));
-        self.prompts.push((key, Rc::clone(&prompt)));
-        prompt
+        let read =
+            Rc::new(SystemRead { prompt: Prompt::new(system, self.config.ngram), secrets: secret::defined(system) });
+        self.prompts.push((key, Rc::clone(&read)));
+        read
     }
 
     /// The output's largest overlap with any system message, if it is large enough:
     /// in n-grams, else in content words.
-    fn overlap(&self, text: &Text<'_>, prompts: &[Rc<Prompt>]) -> Option<Finding> {
+    fn overlap(&self, text: &Text<'_>, prompts: &[&Prompt]) -> Option<Finding> {
         let words = Words::of(text.text);
         let best = |of: &dyn Fn(&Prompt) -> Option<Overlap>| {
             prompts.iter().filter_map(|p| of(p)).max_by(|a, b| a.coverage.total_cmp(&b.coverage))
