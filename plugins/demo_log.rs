@@ -8,7 +8,8 @@
 #![allow(dead_code)] // each plugin's tests use their own part of it
 
 use aiir_sdk::{
-    Document, Event, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef, Payload, Role, ToolCall, TrainingData,
+    DatasetInput, Document, Event, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef, Payload, Role,
+    ToolCall, TrainingData, TrainingRun,
 };
 use serde_json::Value;
 
@@ -98,7 +99,22 @@ fn payload(v: &Value) -> Payload {
         ModelLifecycle { registry: opt_str(l, "registry"), ..lifecycle }.into()
     } else if let Some(t) = v.get("training_data") {
         let records = list(t, "records").iter().map(record).collect();
-        TrainingData { dataset: str_at(t, "dataset"), batch: str_at(t, "batch"), records }.into()
+        TrainingData {
+            dataset: str_at(t, "dataset"),
+            batch: str_at(t, "batch"),
+            revision: opt_str(t, "revision"),
+            records,
+        }
+        .into()
+    } else if let Some(r) = v.get("training_run") {
+        let run = TrainingRun::new(str_at(r, "run"), str_at(r, "job"), str_at(r, "state"));
+        let inputs = list(r, "inputs").iter().map(|i| DatasetInput {
+            dataset: str_at(i, "dataset"),
+            revision: opt_str(i, "revision"),
+            batches: list(i, "batches").iter().map(|b| b.as_str().expect("batch").to_owned()).collect(),
+        });
+        let (base, output) = (r.get("base").map(model), r.get("output").map(model));
+        TrainingRun { inputs: inputs.collect(), base, output, ..run }.into()
     } else {
         panic!("demo payload of an unexpected kind: {v}")
     }

@@ -91,7 +91,7 @@ impl Responders {
         let scope = Scope::of(&detail);
         let mut seen = versions(act.store, &detail)?;
         for (responder, policy) in &mut self.slots {
-            let context = ResponseContext { findings: findings.clone(), versions: seen.clone() };
+            let context = ResponseContext { findings: findings.clone(), versions: seen.clone(), impact: None };
             let (result, _) = responder.respond(&incident_of(&detail), context).await;
             let proposals = match result {
                 Ok(proposals) => proposals,

@@ -120,6 +120,7 @@ fn model_key(event: &Event) -> &str {
 fn dataset_key(event: &Event) -> &str {
     match &event.payload {
         Payload::TrainingData(t) => &t.dataset,
+        Payload::TrainingRun(r) => r.inputs.first().map_or_else(|| event_key(event), |i| i.dataset.as_str()),
         _ => event_key(event),
     }
 }

@@ -9,6 +9,7 @@ pub fn kind(event: &Event) -> EventKind {
         Payload::ToolCall(_) => EventKind::ToolCall,
         Payload::ModelLifecycle(_) => EventKind::ModelLifecycle,
         Payload::TrainingData(_) => EventKind::TrainingData,
+        Payload::TrainingRun(_) => EventKind::TrainingRun,
         Payload::Custom(_) => EventKind::Custom,
     }
 }
@@ -27,6 +28,7 @@ impl Routes {
             EventKind::ToolCall,
             EventKind::ModelLifecycle,
             EventKind::TrainingData,
+            EventKind::TrainingRun,
             EventKind::Custom,
         ];
         let by_kind = kinds
@@ -50,6 +52,7 @@ pub fn kind_name(kind: EventKind) -> &'static str {
         EventKind::ToolCall => "tool-call",
         EventKind::ModelLifecycle => "model-lifecycle",
         EventKind::TrainingData => "training-data",
+        EventKind::TrainingRun => "training-run",
         EventKind::Custom => "custom",
     }
 }

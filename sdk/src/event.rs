@@ -1,8 +1,8 @@
 //! Builders for events and their parts, for tests and for plugins that make events.
 
 use crate::{
-    Custom, Document, Event, EventKind, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef, Payload,
-    PluginInfo, Role, ToolCall, TrainingData,
+    Custom, DatasetInput, Document, Event, EventKind, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef,
+    Payload, PluginInfo, Role, ToolCall, TrainingData, TrainingRun,
 };
 
 impl Event {
@@ -82,6 +82,7 @@ impl Payload {
             Payload::ToolCall(_) => EventKind::ToolCall,
             Payload::ModelLifecycle(_) => EventKind::ModelLifecycle,
             Payload::TrainingData(_) => EventKind::TrainingData,
+            Payload::TrainingRun(_) => EventKind::TrainingRun,
             Payload::Custom(_) => EventKind::Custom,
         }
     }
@@ -183,7 +184,13 @@ impl ModelLifecycle {
 impl TrainingData {
     /// Batch `batch` of data set `dataset`, with no records yet.
     pub fn new(dataset: impl Into<String>, batch: impl Into<String>) -> Self {
-        Self { dataset: dataset.into(), batch: batch.into(), records: Vec::new() }
+        Self { dataset: dataset.into(), batch: batch.into(), revision: None, records: Vec::new() }
+    }
+
+    /// Say which revision of the data set the batch went into.
+    pub fn revision(mut self, revision: impl Into<String>) -> Self {
+        self.revision = Some(revision.into());
+        self
     }
 
     /// Add an example of unknown origin.
@@ -195,6 +202,33 @@ impl TrainingData {
     /// Add an example contributed by `source`.
     pub fn record_from(mut self, text: impl Into<String>, label: impl Into<String>, source: impl Into<String>) -> Self {
         self.records.push(LabeledRecord { text: text.into(), label: label.into(), source: Some(source.into()) });
+        self
+    }
+}
+
+impl TrainingRun {
+    /// Run `run` of job `job` in state `state`, with no lineage yet.
+    pub fn new(run: impl Into<String>, job: impl Into<String>, state: impl Into<String>) -> Self {
+        let (run, job, state) = (run.into(), job.into(), state.into());
+        Self { run, job, state, inputs: Vec::new(), base: None, output: None }
+    }
+
+    /// Add data it read: `revision` of `dataset` (`None`: whatever it held), all batches.
+    pub fn input(mut self, dataset: impl Into<String>, revision: Option<&str>) -> Self {
+        let revision = revision.map(str::to_owned);
+        self.inputs.push(DatasetInput { dataset: dataset.into(), revision, batches: Vec::new() });
+        self
+    }
+
+    /// Set the model version it started from.
+    pub fn base(mut self, base: ModelRef) -> Self {
+        self.base = Some(base);
+        self
+    }
+
+    /// Set the model version it produced.
+    pub fn output(mut self, output: ModelRef) -> Self {
+        self.output = Some(output);
         self
     }
 }
@@ -233,4 +267,4 @@ macro_rules! payload_from {
         })*
     };
 }
-payload_from!(Inference, ToolCall, ModelLifecycle, TrainingData, Custom);
+payload_from!(Inference, ToolCall, ModelLifecycle, TrainingData, TrainingRun, Custom);

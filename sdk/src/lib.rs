@@ -134,8 +134,8 @@ pub mod bindings {
             world: "responder",
             path: "../wit",
             with: {
-                "aiir:plugin/types@0.2.1": crate::bindings::aiir::plugin::types,
-                "aiir:plugin/host@0.2.1": crate::bindings::aiir::plugin::host,
+                "aiir:plugin/types@0.3.0": crate::bindings::aiir::plugin::types,
+                "aiir:plugin/host@0.3.0": crate::bindings::aiir::plugin::host,
             },
             pub_export_macro: true,
             export_macro_name: "__export_responder_world",
@@ -146,11 +146,11 @@ pub mod bindings {
 }
 
 pub use bindings::aiir::plugin::types::{
-    Custom, Document, Event, EventKind, Evidence, Finding, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef,
-    Payload, PluginInfo, Role, SettingsError, Severity, ToolCall, TrainingData,
+    Custom, DatasetInput, Document, Event, EventKind, Evidence, Finding, Inference, LabeledRecord, Message,
+    ModelLifecycle, ModelRef, Payload, PluginInfo, Role, SettingsError, Severity, ToolCall, TrainingData, TrainingRun,
 };
 pub use bindings::responder::aiir::plugin::incidents::{
-    Action, Incident, IncidentFinding, ModelVersion, Notice, Proposal, Report, Scope, State,
+    Action, Incident, IncidentFinding, LineageImpact, ModelVersion, Notice, Proposal, Report, Scope, State,
 };
 pub use detector::Detector;
 #[doc(hidden)]
@@ -165,8 +165,8 @@ pub use text::{Origin, Text};
 /// Everything a detector or responder usually needs, for `use aiir_sdk::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        Action, Detector, Event, EventKind, Finding, Incident, IncidentFinding, Inference, ModelRef, ModelVersion,
-        Origin, Payload, PluginInfo, Proposal, Report, Responder, Role, Scope, Settings, SettingsError, Severity,
-        StoreView, Text, ToolCall, excerpt,
+        Action, Detector, Event, EventKind, Finding, Incident, IncidentFinding, Inference, LineageImpact, ModelRef,
+        ModelVersion, Origin, Payload, PluginInfo, Proposal, Report, Responder, Role, Scope, Settings, SettingsError,
+        Severity, StoreView, Text, ToolCall, excerpt,
     };
 }

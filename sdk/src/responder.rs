@@ -1,7 +1,7 @@
 //! The [`Responder`] trait, the [`StoreView`] it reads incidents' context from, and the
 //! glue that exports it as the WIT `responder` world.
 
-use crate::{Incident, IncidentFinding, ModelVersion, PluginInfo, Proposal, Settings, SettingsError};
+use crate::{Incident, IncidentFinding, LineageImpact, ModelVersion, PluginInfo, Proposal, Settings, SettingsError};
 
 /// A responder: one struct holding its settings, and this impl. Export it with
 /// [`export_responder!`](crate::export_responder).
@@ -34,6 +34,10 @@ pub trait StoreView {
 
     /// Every version of a model the registry knows, oldest first.
     fn versions(&self, model: &str) -> Vec<ModelVersion>;
+
+    /// What the training data an incident's findings name reached, by the lineage
+    /// the host keeps; `None` when no recorded training run read it.
+    fn impact(&self, incident: &str) -> Option<LineageImpact>;
 }
 
 /// Export a [`Responder`] as the plugin's WIT `responder` world.
@@ -106,6 +110,16 @@ pub mod adapter {
             {
                 let _ = model;
                 Vec::new()
+            }
+        }
+
+        fn impact(&self, incident: &str) -> Option<LineageImpact> {
+            #[cfg(target_arch = "wasm32")]
+            return crate::bindings::responder::aiir::plugin::response::impact(incident);
+            #[cfg(not(target_arch = "wasm32"))]
+            {
+                let _ = incident;
+                None
             }
         }
     }

@@ -73,7 +73,7 @@ impl Event {
                 }
             }
             Payload::Custom(c) => out.push(Text::at("payload.custom.data".into(), Origin::Custom, &c.data)),
-            Payload::ModelLifecycle(_) => {}
+            Payload::ModelLifecycle(_) | Payload::TrainingRun(_) => {}
         }
         out
     }

@@ -85,7 +85,7 @@ fn version(label: &str) -> ModelVersion {
 fn context() -> ResponseContext {
     let findings = vec![finding("evt-1", "prompt-injection/direct"), finding("evt-2", "prompt-injection/direct")];
     let versions = BTreeMap::from([("support-assistant".to_owned(), vec![version("2.3.0"), version("2.3.1")])]);
-    ResponseContext { findings, versions }
+    ResponseContext { findings, versions, impact: None }
 }
 
 #[test]

@@ -57,6 +57,7 @@ enum RawPayload {
     ToolCall(RawToolCall),
     ModelLifecycle(RawLifecycle),
     TrainingData(RawTrainingData),
+    TrainingRun(RawTrainingRun),
     Custom(RawCustom),
 }
 
@@ -119,7 +120,29 @@ struct RawLifecycle {
 struct RawTrainingData {
     dataset: String,
     batch: String,
+    revision: Option<String>,
     records: Vec<RawRecord>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTrainingRun {
+    run: String,
+    job: String,
+    state: String,
+    #[serde(default)]
+    inputs: Vec<RawDatasetInput>,
+    base: Option<RawModel>,
+    output: Option<RawModel>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatasetInput {
+    dataset: String,
+    revision: Option<String>,
+    #[serde(default)]
+    batches: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -186,10 +209,25 @@ impl From<RawPayload> for wit::Payload {
             RawPayload::TrainingData(d) => wit::Payload::TrainingData(wit::TrainingData {
                 dataset: d.dataset,
                 batch: d.batch,
+                revision: d.revision,
                 records: d.records.into_iter().map(Into::into).collect(),
+            }),
+            RawPayload::TrainingRun(r) => wit::Payload::TrainingRun(wit::TrainingRun {
+                run: r.run,
+                job: r.job,
+                state: r.state,
+                inputs: r.inputs.into_iter().map(Into::into).collect(),
+                base: r.base.map(Into::into),
+                output: r.output.map(Into::into),
             }),
             RawPayload::Custom(c) => wit::Payload::Custom(wit::Custom { kind: c.kind, data: text_of(c.data) }),
         }
+    }
+}
+
+impl From<RawDatasetInput> for wit::DatasetInput {
+    fn from(i: RawDatasetInput) -> Self {
+        wit::DatasetInput { dataset: i.dataset, revision: i.revision, batches: i.batches }
     }
 }
 

@@ -5,7 +5,7 @@
 //! file      prompt_injection.wasm
 //! sha256    301bd8a9c3a868711a5e4cd05b7935549f429be6dcb7d414a2a709339da57a2c
 //! size      1,056,592 bytes
-//! imports   aiir:plugin/types@0.2.1
+//! imports   aiir:plugin/types@0.3.0
 //!           wasi:io/{poll, error, streams}@0.2.6
 //! sandbox   no grants; fixed clocks, seeded randomness; per call 500,000,000 fuel, 64 MiB, 1000 ms
 //! cases     tests/fixtures/wrong-cases.toml
@@ -293,9 +293,9 @@ mod tests {
 
     #[test]
     fn imports_are_grouped_by_package() {
-        let imports = ["aiir:plugin/types@0.2.1", "wasi:io/poll@0.2.6", "wasi:io/streams@0.2.6", "odd"];
+        let imports = ["aiir:plugin/types@0.3.0", "wasi:io/poll@0.2.6", "wasi:io/streams@0.2.6", "odd"];
         let got = group_imports(&imports.map(String::from));
-        assert_eq!(got, ["aiir:plugin/types@0.2.1", "wasi:io/{poll, streams}@0.2.6", "odd"]);
+        assert_eq!(got, ["aiir:plugin/types@0.3.0", "wasi:io/{poll, streams}@0.2.6", "odd"]);
     }
 
     #[test]

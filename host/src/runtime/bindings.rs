@@ -2,7 +2,8 @@
 //!
 //! The `detector` world is generated here, the `responder` world in [`responder`]
 //! reusing the detector's `types` and `host` modules, so a `Finding` or a `Severity`
-//! is one Rust type whichever world it crosses.
+//! is one Rust type whichever world it crosses. [`compat`] holds the exports of
+//! plugins built against earlier versions of the contract.
 
 wasmtime::component::bindgen!({
     world: "detector",
@@ -25,4 +26,34 @@ pub mod responder {
             "aiir:plugin/host": crate::runtime::bindings::aiir::plugin::host,
         },
     });
+}
+
+/// The exports of plugins built against `aiir:plugin@0.1.0` and `@0.2.x`, from
+/// `host/compat/plugin-0.2.wit`: only the types 0.3.0 changed are their own.
+pub mod compat {
+    /// A 0.1.0 or 0.2.x detector.
+    pub mod detector {
+        wasmtime::component::bindgen!({
+            world: "aiir:compat/detector",
+            path: ["../wit", "compat/plugin-0.2.wit"],
+            exports: { default: async },
+            with: {
+                "aiir:plugin/types": crate::runtime::bindings::aiir::plugin::types,
+            },
+        });
+    }
+
+    /// A 0.2.x responder.
+    pub mod responder {
+        wasmtime::component::bindgen!({
+            world: "aiir:compat/responder",
+            path: ["../wit", "compat/plugin-0.2.wit"],
+            exports: { default: async },
+            with: {
+                "aiir:plugin/types": crate::runtime::bindings::aiir::plugin::types,
+                "aiir:plugin/incidents": crate::runtime::bindings::responder::aiir::plugin::incidents,
+                "aiir:compat/types": super::detector::aiir::compat::types,
+            },
+        });
+    }
 }

@@ -15,6 +15,7 @@ mod bindings;
 mod boundary;
 mod cache;
 mod capture;
+mod compat;
 mod error;
 mod keyed;
 mod limits;
@@ -28,10 +29,12 @@ mod world;
 pub use admit::{COMPILE_BUDGET, Limit, read_component};
 pub use aiir_boundary::{Action, Evidence, Finding, Notice, Proposal, Report, Severity};
 pub use bindings::aiir::plugin::types::{
-    Custom, Document, Event, EventKind, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef, Payload,
-    PluginInfo, Role, SettingsError, ToolCall, TrainingData,
+    Custom, DatasetInput, Document, Event, EventKind, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef,
+    Payload, PluginInfo, Role, SettingsError, ToolCall, TrainingData, TrainingRun,
 };
-pub use bindings::responder::aiir::plugin::incidents::{Incident, IncidentFinding, ModelVersion, Scope, State};
+pub use bindings::responder::aiir::plugin::incidents::{
+    Incident, IncidentFinding, LineageImpact, ModelVersion, Scope, State,
+};
 pub use cache::{Cache, MAX_CACHE_BYTES, sha256_hex};
 pub(crate) use error::name_list;
 pub use error::{LoadError, PluginError, Reason};

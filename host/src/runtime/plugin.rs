@@ -2,7 +2,6 @@
 //! configured), then called for each event under its limits.
 
 use super::admit::{COMPILE_BUDGET, Shape, admit};
-use super::bindings::Detector;
 use super::bindings::aiir::plugin::types as wit;
 use super::boundary;
 use super::error::{LoadError, PluginError, Reason};
@@ -10,7 +9,7 @@ use super::keyed::{KeyedState, StateWrite};
 use super::limits::Limits;
 use super::sandbox::Sandbox;
 use super::state::PluginState;
-use super::world::{self, World};
+use super::world::{self, AnyDetector, World};
 use super::{EPOCH_TICK, Event, EventKind, Finding, PluginInfo, Runtime, sha256_hex};
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
@@ -44,7 +43,7 @@ pub struct CallStats {
 /// A compiled component that implements world `W` (the detector world unless
 /// said otherwise), imports only what its sandbox grants, and links against the
 /// host: ready to start.
-pub struct Loaded<W: World = Detector> {
+pub struct Loaded<W: World = AnyDetector> {
     pre: W::Pre,
     stats: LoadStats,
     imports: Vec<String>,
@@ -78,7 +77,7 @@ struct Instance<W> {
 }
 
 /// A loaded, configured plugin of world `W` (a detector unless said otherwise).
-pub struct Plugin<W: World = Detector> {
+pub struct Plugin<W: World = AnyDetector> {
     setup: Setup,
     info: PluginInfo,
     pre: W::Pre,
@@ -168,7 +167,7 @@ impl<W: World> Loaded<W> {
         &self.stats
     }
 
-    /// The names it imports, e.g. `aiir:plugin/types@0.2.1`.
+    /// The names it imports, e.g. `aiir:plugin/types@0.3.0`.
     pub fn imports(&self) -> &[String] {
         &self.imports
     }
@@ -256,7 +255,7 @@ impl<W: World> Plugin<W> {
     }
 }
 
-impl Plugin<Detector> {
+impl Plugin<AnyDetector> {
     /// Whether the plugin asked for events of this kind.
     pub fn wants(&self, kind: EventKind) -> bool {
         self.info.kinds.contains(&kind)
@@ -273,9 +272,9 @@ impl Plugin<Detector> {
             let ns = aiir_boundary::Namespace { configured: &setup.name, declared: &info.name };
             boundary::findings(&ns, findings)
         };
-        let inspect = async |d: &Detector, s: &mut Store<PluginState>| {
+        let inspect = async |d: &AnyDetector, s: &mut Store<PluginState>| {
             s.data_mut().open_state(partition);
-            d.call_inspect(s, event).await
+            d.inspect(s, event).await
         };
         let (result, stats) = self.run(inspect, check).await;
         let state = match self.warm.as_mut().map(|w| w.store.data_mut().take_state()) {

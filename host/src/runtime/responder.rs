@@ -3,7 +3,6 @@
 //! to propose actions for an incident. Their proposals' shape is checked at the
 //! boundary; what they may touch is the actuators' to check.
 
-use super::bindings::responder::Responder as ResponderWorld;
 use super::bindings::responder::aiir::plugin::incidents as wit;
 use super::boundary;
 use super::error::{LoadError, PluginError, Reason};
@@ -11,13 +10,14 @@ use super::limits::Limits;
 use super::plugin::{CallStats, Cap, Loaded, Plugin, check_output};
 use super::sandbox::Sandbox;
 use super::state::{PluginState, ResponseContext};
+use super::world::AnyResponder;
 use super::{Incident, Proposal, Runtime};
 
 /// A compiled component of the responder world, ready to start.
-pub type LoadedResponder = Loaded<ResponderWorld>;
+pub type LoadedResponder = Loaded<AnyResponder>;
 
 /// A loaded, configured responder.
-pub type Responder = Plugin<ResponderWorld>;
+pub type Responder = Plugin<AnyResponder>;
 
 impl Runtime {
     /// [`load`](Self::load) for a responder: the component must implement the
@@ -36,9 +36,9 @@ impl Responder {
         incident: &Incident,
         context: ResponseContext,
     ) -> (Result<Vec<Proposal>, PluginError>, CallStats) {
-        let call = async |r: &ResponderWorld, s: &mut wasmtime::Store<PluginState>| {
+        let call = async |r: &AnyResponder, s: &mut wasmtime::Store<PluginState>| {
             s.data_mut().set_response(&incident.id, context);
-            let result = r.call_respond(&mut *s, incident).await;
+            let result = r.respond(&mut *s, incident).await;
             s.data_mut().set_response("", ResponseContext::default());
             result
         };

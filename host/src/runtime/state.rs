@@ -8,7 +8,7 @@ use super::capture::Capture;
 use super::keyed::{Draft, KeyedState};
 use super::limits::{Exceeded, Limiter, Limits};
 use super::sandbox::Sandbox;
-use super::{IncidentFinding, ModelVersion};
+use super::{IncidentFinding, LineageImpact, ModelVersion};
 use crate::output::terminal;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -45,6 +45,8 @@ pub struct ResponseContext {
     pub findings: Vec<IncidentFinding>,
     /// Every version the registry knows, by model name, oldest first.
     pub versions: BTreeMap<String, Vec<ModelVersion>>,
+    /// What the incident's training data reached, when lineage knows.
+    pub impact: Option<LineageImpact>,
 }
 
 /// The snapshot served to the `response` imports in the current call, and what is
@@ -162,6 +164,13 @@ impl response::Host for PluginState {
 
     fn versions(&mut self, model: String) -> wasmtime::Result<Vec<ModelVersion>> {
         Ok(self.response_call()?.versions.get(&model).cloned().unwrap_or_default())
+    }
+
+    /// Like `findings`: only the incident being responded to has an impact.
+    fn impact(&mut self, incident: String) -> wasmtime::Result<Option<LineageImpact>> {
+        let own = incident == self.response.incident;
+        let context = self.response_call()?;
+        Ok(context.impact.clone().filter(|_| own))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The worlds a plugin may implement, as the rest of the runtime sees them: what the
 //! host checks at load, and the calls every world shares (`info`, `configure`).
 
+use super::bindings::compat::{detector as old_detector, responder as old_responder};
 use super::bindings::responder::Responder;
 use super::bindings::{Detector, DetectorPre, responder::ResponderPre};
 use super::error::{LoadError, name_list};
@@ -8,6 +9,11 @@ use super::state::PluginState;
 use super::{PluginInfo, SettingsError};
 use wasmtime::Store;
 use wasmtime::component::InstancePre;
+
+/// A detector of any version of the contract the host loads.
+pub type AnyDetector = Versioned<Detector, old_detector::Detector>;
+/// A responder of any version of the contract the host loads.
+pub type AnyResponder = Versioned<Responder, old_responder::Responder>;
 
 /// A world of `aiir:plugin`, implemented by the bindings `bindgen!` generated for it.
 pub trait World: Sized + Send + Sync + 'static {
@@ -40,6 +46,9 @@ pub trait World: Sized + Send + Sync + 'static {
 /// Declare a bindgen world as a [`World`]: the calls are the same in each.
 macro_rules! world {
     ($world:ty, $pre:ty, $name:literal, $exports:expr) => {
+        world!($world, $pre, $name, $exports, std::convert::identity);
+    };
+    ($world:ty, $pre:ty, $name:literal, $exports:expr, $info:expr) => {
         impl World for $world {
             const NAME: &'static str = $name;
             const EXPORTS: &'static [&'static str] = &$exports;
@@ -58,7 +67,7 @@ macro_rules! world {
             }
 
             async fn info(&self, store: &mut Store<PluginState>) -> wasmtime::Result<PluginInfo> {
-                self.call_info(store).await
+                self.call_info(store).await.map($info)
             }
 
             async fn configure(
@@ -74,6 +83,82 @@ macro_rules! world {
 
 world!(Detector, DetectorPre<PluginState>, "detector", ["info", "configure", "inspect"]);
 world!(Responder, ResponderPre<PluginState>, "responder", ["info", "configure", "respond"]);
+world!(
+    old_detector::Detector,
+    old_detector::DetectorPre<PluginState>,
+    "detector",
+    ["info", "configure", "inspect"],
+    super::compat::info
+);
+world!(
+    old_responder::Responder,
+    old_responder::ResponderPre<PluginState>,
+    "responder",
+    ["info", "configure", "respond"],
+    super::compat::info
+);
+
+/// A plugin of world `N` as this contract has it, or of `O`, the same world as the
+/// earlier versions had it: the exports decide which, at load.
+#[derive(Clone)]
+pub enum Versioned<N, O> {
+    /// Built against this version of the contract.
+    Now(N),
+    /// Built against an earlier one.
+    Then(O),
+}
+
+impl<N: World, O: World> World for Versioned<N, O> {
+    const NAME: &'static str = N::NAME;
+    const EXPORTS: &'static [&'static str] = N::EXPORTS;
+    type Pre = Versioned<N::Pre, O::Pre>;
+
+    fn pre(pre: InstancePre<PluginState>) -> wasmtime::Result<Self::Pre> {
+        // The error worth showing is this version's: an earlier one is the fallback.
+        N::pre(pre.clone()).map(Versioned::Now).or_else(|now| O::pre(pre).map(Versioned::Then).map_err(|_| now))
+    }
+
+    fn engine(pre: &Self::Pre) -> &wasmtime::Engine {
+        match pre {
+            Versioned::Now(p) => N::engine(p),
+            Versioned::Then(p) => O::engine(p),
+        }
+    }
+
+    async fn instantiate(pre: &Self::Pre, store: &mut Store<PluginState>) -> wasmtime::Result<Self> {
+        Ok(match pre {
+            Versioned::Now(p) => Versioned::Now(N::instantiate(p, store).await?),
+            Versioned::Then(p) => Versioned::Then(O::instantiate(p, store).await?),
+        })
+    }
+
+    async fn info(&self, store: &mut Store<PluginState>) -> wasmtime::Result<PluginInfo> {
+        match self {
+            Versioned::Now(w) => w.info(store).await,
+            Versioned::Then(w) => w.info(store).await,
+        }
+    }
+
+    async fn configure(
+        &self,
+        store: &mut Store<PluginState>,
+        settings: &str,
+    ) -> wasmtime::Result<Result<(), Vec<SettingsError>>> {
+        match self {
+            Versioned::Now(w) => w.configure(store, settings).await,
+            Versioned::Then(w) => w.configure(store, settings).await,
+        }
+    }
+}
+
+impl<N, O> std::fmt::Debug for Versioned<N, O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Versioned::Now(_) => "Versioned::Now",
+            Versioned::Then(_) => "Versioned::Then",
+        })
+    }
+}
 
 /// Check that a component exports what world `W` does (its top-level `exports`, as
 /// read before compiling); name what it lacks, and what it is instead when it has

@@ -3,7 +3,8 @@
 
 use crate::responder::adapter;
 use crate::{
-    Action, Incident, IncidentFinding, ModelVersion, PluginInfo, Proposal, Responder, SettingsError, StoreView,
+    Action, Incident, IncidentFinding, LineageImpact, ModelVersion, PluginInfo, Proposal, Responder, SettingsError,
+    StoreView,
 };
 use crate::{log, testkit};
 
@@ -20,6 +21,7 @@ use crate::{log, testkit};
 pub struct Store {
     findings: Vec<(String, IncidentFinding)>,
     versions: Vec<ModelVersion>,
+    impacts: Vec<(String, LineageImpact)>,
 }
 
 /// The most findings the host serves per incident.
@@ -42,6 +44,12 @@ impl Store {
         self.versions.push(version);
         self
     }
+
+    /// Say what the data of `incident` reached.
+    pub fn impact(mut self, incident: impl Into<String>, impact: LineageImpact) -> Self {
+        self.impacts.push((incident.into(), impact));
+        self
+    }
 }
 
 impl StoreView for Store {
@@ -52,6 +60,10 @@ impl StoreView for Store {
 
     fn versions(&self, model: &str) -> Vec<ModelVersion> {
         self.versions.iter().filter(|v| v.model == model).cloned().collect()
+    }
+
+    fn impact(&self, incident: &str) -> Option<LineageImpact> {
+        self.impacts.iter().find(|(id, _)| id == incident).map(|(_, i)| i.clone())
     }
 }
 
