@@ -1,8 +1,10 @@
 //! Telephone numbers, in the many national formats they come in.
 //!
 //! A run of digit groups is a phone number when its format alone says so (an
-//! international `+` prefix, or the North American `(415) 555-0134` shapes), or when
-//! a word beside it does ("Phone:", "call me at", "… fax"). Runs that are dates,
+//! international `+` prefix, or the North American `(415) 555-0134` shapes), when
+//! a word beside it does ("Phone:", "call me at", "… fax"), or when it is in national
+//! format and valid in the numbering plan of a region the detector claims
+//! ([`region`]: libphonenumber's metadata). Runs that are dates,
 //! times, IP addresses, amounts or parts of references are not. An organisation's
 //! own line ("call us on", "our hotline") is a published contact, not personal data.
 
