@@ -14,6 +14,14 @@ pub fn luhn(digits: &[u8]) -> bool {
     sum.is_multiple_of(10)
 }
 
+/// The GS1 check digit of a GTIN (EAN-8, UPC-A, EAN-13, GTIN-14) over ASCII digits:
+/// weights 3 and 1 from the right, the last digit making the sum a multiple of 10.
+pub fn gtin(digits: &[u8]) -> bool {
+    let weighted = |(i, d): (usize, &u8)| u32::from(d - b'0') * if i % 2 == 1 { 3 } else { 1 };
+    let sized = matches!(digits.len(), 8 | 12 | 13 | 14) && digits.iter().all(u8::is_ascii_digit);
+    sized && digits.iter().rev().enumerate().map(weighted).sum::<u32>().is_multiple_of(10)
+}
+
 /// The ISO 13616 check of an IBAN (uppercase, no spaces): the country code and check
 /// digits moved to the end, letters as 10..35, the number modulo 97 is 1.
 pub fn iban_mod97(iban: &str) -> bool {
@@ -49,6 +57,12 @@ pub fn iban_length(country: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gtin_accepts_barcodes() {
+        assert!(gtin(b"4006381333931") && gtin(b"036000291452") && gtin(b"96385074"));
+        assert!(!gtin(b"4006381333932") && !gtin(b"01144960052"));
+    }
 
     #[test]
     fn luhn_accepts_test_cards_and_rejects_typos() {

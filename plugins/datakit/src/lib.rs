@@ -15,7 +15,8 @@
 //!
 //! Every recognizer favours precision: formats are checked (Luhn for payment cards,
 //! mod-97 for IBANs, the ranges the SSA never issues for SSNs), and the weaker phone
-//! formats count only beside a word that says "phone".
+//! formats count only beside a word that says "phone" or when a claimed region's
+//! numbering plan (libphonenumber's metadata) holds them in national format.
 //!
 //! Text is also read as structure ([`structure`]): a key, column or label that names a
 //! type (`telefono`, `電話番号`, `tax_id`, `SecretAccessKey`) is context for every value

@@ -1,16 +1,23 @@
 //! Telephone numbers, in the many national formats they come in.
 //!
 //! A run of digit groups is a phone number when its format alone says so (an
-//! international `+` prefix, or the North American `(415) 555-0134` shapes), or when
-//! a word beside it does ("Phone:", "call me at", "… fax"). Runs that are dates,
+//! international `+` prefix, or the North American `(415) 555-0134` shapes), when
+//! a word beside it does ("Phone:", "call me at", "… fax"), or when it is in national
+//! format and valid in the numbering plan of a region the detector claims
+//! ([`region`]: libphonenumber's metadata). Runs that are dates,
 //! times, IP addresses, amounts or parts of references are not. An organisation's
 //! own line ("call us on", "our hotline") is a published contact, not personal data.
 
+use crate::checksum;
 use crate::entity::{Entity, Kind};
 use crate::mask;
 use crate::pii::{free_after, free_before};
 use regex::Regex;
 use std::sync::LazyLock;
+
+mod metadata;
+mod plan;
+mod region;
 
 /// Digit groups with the separators and brackets phone numbers use, and an extension.
 static CANDIDATE: LazyLock<Regex> =
@@ -38,6 +45,51 @@ static LABEL_AFTER: LazyLock<Regex> = LazyLock::new(|| {
 static SIGN_OFF: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?im)^\s*(?:(?:best|kind|warm|many)?\s*regards|thanks|thank you|cheers|sincerely|yours|mit freundlichen grüßen|viele grüße|beste grüße|liebe grüße|mfg|cordialement|bien à vous|bonne journée|salutations|saludos|atentamente|un saludo|gracias|cordiali saluti|saluti|distinti saluti|grazie)\b[^\n]{0,20}$|よろしくお願い").unwrap()
 });
+/// Words for a reference, code or account that, right before a run of digits, say it
+/// is not a phone number: `order 0114 496 0052`, `EAN: 036000291452`, `注文 0312345678`.
+/// A list, not a pattern: compiling a pattern of them would cost more than all the
+/// numbering plans on a plugin's first call.
+const REFERENCE_WORDS: &[&str] = &[
+    "sku",
+    "part",
+    "item",
+    "article",
+    "artikel",
+    "model",
+    "serial",
+    "order",
+    "ref",
+    "reference",
+    "référence",
+    "referencia",
+    "riferimento",
+    "invoice",
+    "rechnung",
+    "facture",
+    "factura",
+    "fattura",
+    "ean",
+    "upc",
+    "gtin",
+    "barcode",
+    "isbn",
+    "tracking",
+    "suivi",
+    "seguimiento",
+    "spedizione",
+    "awb",
+    "parcel",
+    "shipment",
+    "account",
+    "konto",
+    "compte",
+    "cuenta",
+    "conto",
+    "id",
+    "番号",
+    "品番",
+    "注文",
+];
 /// An organisation's own line: "our phone line", "call us on".
 static OWN_LINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\bour\b|\b(?:call|contact|reach|phone|ring|text|dial) us\b").unwrap());
@@ -61,10 +113,32 @@ fn check(text: &str, start: usize, candidate: &str) -> Option<Entity> {
         0.85
     } else if strong {
         0.75
+    } else if valid_national(text, start, candidate) {
+        0.7
     } else {
         return None;
     };
     Some(Entity::new(Kind::Phone, start..end, mask::digits(candidate, 2), confidence))
+}
+
+/// A number in national format, its trunk prefix first, that is valid in one of the
+/// regions the detector claims (libphonenumber's numbering plans), and neither a
+/// barcode (an ungrouped run with a GTIN check digit) nor a reference a word names.
+fn valid_national(text: &str, start: usize, candidate: &str) -> bool {
+    let body = candidate.split(['x', 'e']).next().unwrap_or(candidate);
+    let digits: String = body.chars().filter(char::is_ascii_digit).collect();
+    let barcode = digits.len() == body.len() && checksum::gtin(digits.as_bytes());
+    let named = reference_before(tail(&text[..start], 30));
+    !candidate.starts_with('+') && !barcode && !named && region::regions_of(&digits).next().is_some()
+}
+
+/// Whether the word that ends `before`, but for up to three separators, names a
+/// reference ([`REFERENCE_WORDS`]).
+fn reference_before(before: &str) -> bool {
+    let word_end = before.trim_end_matches(|c: char| !c.is_alphanumeric());
+    let word = word_end.rsplit(|c: char| !c.is_alphanumeric()).next().unwrap_or_default().to_lowercase();
+    let near = before.len() - word_end.len() <= 3;
+    near && REFERENCE_WORDS.iter().any(|w| word == *w || (!w.is_ascii() && word.ends_with(w)))
 }
 
 /// Brackets balanced and leading, no doubled separators, groups of sane length.
@@ -157,7 +231,15 @@ mod tests {
         assert_eq!(found("Puoi chiamare Anna al 3311809223."), ["3311809223"]);
         assert_eq!(found("鈴木さんの電話は080-2879-3743です。"), ["080-2879-3743"]);
         assert_eq!(found("Merci.\n\nCordialement,\nChantal\n04 97 02 93 16\n"), ["04 97 02 93 16"]);
-        assert!(found("Chantal\n04 97 02 93 16\n").is_empty(), "no sign-off before it");
+        assert!(found("Chantal\n00 97 02 93 16\n").is_empty(), "no sign-off, valid nowhere");
+    }
+
+    #[test]
+    fn national_numbers_valid_in_a_claimed_region_stand_alone() {
+        assert_eq!(found("Priya Shah, 01144 960052, and Raj, 09876 543210."), ["01144 960052", "09876 543210"]);
+        assert!(found("batch 01000 000000, lot 01009 876543").is_empty(), "valid in no region");
+        assert!(found("the scanner read 036000291452 twice").is_empty(), "a barcode");
+        assert!(found("order 0114 496 0052 shipped; 注文 0312345678").is_empty(), "references");
     }
 
     #[test]
