@@ -18,7 +18,7 @@ use crate::respond::Responders;
 use crate::runtime::{Event, Finding, Payload, PluginError};
 use crate::source::{FileId, Position};
 use crate::store::{
-    ActionRecord, Batch, Checkpoint, Ingested, Observation, PluginFinding, PluginWrite, Store, now_unix_nano,
+    ActionRecord, Batch, Checkpoint, Ingested, Observation, PluginFinding, PluginWrite, Served, Store, now_unix_nano,
 };
 use anyhow::Context as _;
 use std::collections::HashSet;
@@ -70,9 +70,14 @@ pub struct Inspection {
 }
 
 impl Inspection {
-    /// Whether the store keeps it: it has findings, or it moves a model.
+    /// Whether the store keeps it: it has findings, or it moves a model or says what
+    /// trained one.
     fn kept(&self) -> bool {
-        !self.hits.is_empty() || matches!(self.event.payload, Payload::ModelLifecycle(_))
+        let lineage = matches!(
+            self.event.payload,
+            Payload::ModelLifecycle(_) | Payload::TrainingData(_) | Payload::TrainingRun(_)
+        );
+        !self.hits.is_empty() || lineage
     }
 }
 
@@ -274,6 +279,7 @@ impl Pending {
         if state {
             inspections.iter_mut().for_each(|i| self.batch.state.append(&mut i.state));
         }
+        self.batch.served.extend(inspections.iter().filter_map(|i| Served::of(&i.event)));
         for Inspection { event, hits, .. } in inspections.into_iter().filter(Inspection::kept) {
             self.kept = true;
             let mut findings = Vec::with_capacity(hits.len());

@@ -8,8 +8,10 @@ use crate::chain::problems_of;
 use crate::config::{Config, Problem};
 use crate::correlate;
 use crate::output;
-use crate::runtime::{self, Incident, IncidentFinding, ModelVersion, Responder, ResponseContext, Runtime};
-use crate::store::{ActionRecord, IncidentDetail, ModelVersionRow, State, Store, StoredFinding};
+use crate::runtime::{
+    self, Incident, IncidentFinding, LineageImpact, ModelRef, ModelVersion, Responder, ResponseContext, Runtime,
+};
+use crate::store::{ActionRecord, Impact, IncidentDetail, ModelVersionRow, State, Store, StoredFinding, Traffic};
 use std::collections::BTreeMap;
 
 /// The most findings a responder is shown through the `findings` import.
@@ -88,10 +90,13 @@ impl Responders {
         let Some(mut detail) = act.store.incident_detail(id)? else { return Ok(None) };
         let findings: Vec<IncidentFinding> =
             act.store.incident_findings(id, MAX_FINDINGS)?.iter().map(finding_of).collect();
-        let scope = Scope::of(&detail);
+        let impact = act.store.impact(id)?;
+        let scope = Scope::of(&detail).reaching(impact.as_ref());
         let mut seen = versions(act.store, &detail)?;
+        let impact = impact.map(|i| lineage_impact(act.store, &i)).transpose()?;
         for (responder, policy) in &mut self.slots {
-            let context = ResponseContext { findings: findings.clone(), versions: seen.clone(), impact: None };
+            let context =
+                ResponseContext { findings: findings.clone(), versions: seen.clone(), impact: impact.clone() };
             let (result, _) = responder.respond(&incident_of(&detail), context).await;
             let proposals = match result {
                 Ok(proposals) => proposals,
@@ -177,4 +182,30 @@ fn version_of(v: &ModelVersionRow) -> ModelVersion {
         serving: v.serving,
         registered_unix_nano: v.registered_at,
     }
+}
+
+/// The store's impact as responders see it, with the version a rollback of each
+/// affected model would go back to.
+fn lineage_impact(store: &Store, impact: &Impact) -> anyhow::Result<LineageImpact> {
+    let model_ref = |name: &str, version: &str, digest: Option<&String>| ModelRef {
+        name: name.to_owned(),
+        version: Some(version.to_owned()),
+        digest: digest.cloned(),
+    };
+    let affected: Vec<ModelRef> = impact
+        .affected
+        .iter()
+        .map(|a| model_ref(&a.version.model, &a.version.version, a.version.digest.as_ref()))
+        .collect();
+    let mut clean = Vec::new();
+    for a in &affected {
+        if clean.iter().any(|c: &ModelRef| c.name == a.name) {
+            continue;
+        }
+        if let Some(to) = store.clean_version(&a.name, impact)? {
+            clean.push(model_ref(&a.name, &to.version, to.digest.as_ref()));
+        }
+    }
+    let Traffic { events, sessions, principals } = impact.traffic;
+    Ok(LineageImpact { affected, clean, events, sessions, principals })
 }

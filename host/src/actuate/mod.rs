@@ -18,7 +18,8 @@ pub mod scope;
 
 use crate::runtime::{Action, ModelRef, Proposal};
 use crate::store::{
-    ActionKind, ActionRecord, ActionStatus, Artifact, IncidentRecord, Mode, NewAction, State, Store, Tx,
+    ActionKind, ActionRecord, ActionStatus, AliasMove, Artifact, Impact, IncidentRecord, Mode, NewAction, State, Store,
+    Tx,
 };
 use guard::{Guard, Quarantined};
 use notify::Notifier;
@@ -125,7 +126,8 @@ impl Actuators<'_> {
         let outcome = match action.kind {
             ActionKind::RollbackModel => {
                 let own = self.store.incident_detail(&incident.id)?.map(|d| d.artifacts).unwrap_or_default();
-                self.registry(id, incident, actor, |t| rollback(t, p, incident, &own, actor))?
+                let impact = self.store.impact(&incident.id)?;
+                self.registry(id, incident, actor, |t| rollback(t, p, incident, (&own, impact.as_ref()), actor))?
             }
             ActionKind::QuarantineModel => self.registry(id, incident, actor, |t| quarantine(t, p, incident, actor))?,
             ActionKind::BlockPrincipal => self.registry(id, incident, actor, |t| block(t, p, incident, actor))?,
@@ -194,14 +196,24 @@ enum Enforced {
     Block(String),
 }
 
+/// Move the alias back: for an incident whose data lineage reached models, to the
+/// newest version none of it reached; else to the newest known-good one from before.
 fn rollback(
     t: &Tx<'_>,
     p: &Value,
     incident: &IncidentRecord,
-    own: &[ModelRef],
+    (own, impact): (&[ModelRef], Option<&Impact>),
     actor: &str,
 ) -> crate::store::Result<Result<Change, String>> {
     let Ok(model) = text(p, "model") else { return Ok(Err("the action names no model".into())) };
+    if let Some(impact) = impact {
+        return Ok(match t.rollback_clean(model, impact, actor, Some(&incident.id))? {
+            Some(moved) => Ok(recovered(model, moved)),
+            None => Err(format!(
+                "nothing would move: {model} has no unquarantined version, known-good or trained by a completed run,                  that none of the incident's data reached, other than the one serving"
+            )),
+        });
+    }
     // The incident's own artifacts are what it is about: never a place to go back to.
     let avoid: Vec<Artifact> = own
         .iter()
@@ -211,16 +223,19 @@ fn rollback(
     // Versions registered before aiir became aware of the incident: the log's own
     // deployments and the operator's known-good marks alike.
     Ok(match t.rollback(model, incident.opened_at, &avoid, actor, Some(&incident.id))? {
-        Some(moved) => {
-            let from = moved.from.map_or("nothing".into(), |a| a.to_string());
-            let summary = format!("serving alias of {model}: {from} → {}", moved.to);
-            Ok(Change { state: State::Recovered, summary, guard: None })
-        }
+        Some(moved) => Ok(recovered(model, moved)),
         None => Err(format!(
             "nothing would move: {model} has no known-good, unquarantined version registered before the incident \
              other than the one serving and the incident's own"
         )),
     })
+}
+
+/// The change a rollback made.
+fn recovered(model: &str, moved: AliasMove) -> Change {
+    let from = moved.from.map_or("nothing".into(), |a| a.to_string());
+    let summary = format!("serving alias of {model}: {from} → {}", moved.to);
+    Change { state: State::Recovered, summary, guard: None }
 }
 
 fn quarantine(

@@ -5,7 +5,7 @@
 
 use crate::correlate;
 use crate::runtime::Action;
-use crate::store::IncidentDetail;
+use crate::store::{Impact, IncidentDetail};
 use aiir_boundary::ModelRef;
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -51,6 +51,19 @@ impl Scope {
         let models = artifacts.iter().map(|a| a.name.clone()).chain(i.model.iter().map(|m| m.name.clone()));
         let models = models.chain(key).collect();
         Self { models, artifacts, principals: detail.principals.clone() }
+    }
+
+    /// With what the incident's data reached by lineage (the host's, not a plugin's
+    /// word): the versions trained on it are the incident's too.
+    pub fn reaching(mut self, impact: Option<&Impact>) -> Self {
+        for a in impact.into_iter().flat_map(|i| &i.affected) {
+            let v = &a.version;
+            self.models.insert(v.model.clone());
+            let artifact =
+                ModelRef { name: v.model.clone(), version: Some(v.version.clone()), digest: v.digest.clone() };
+            self.artifacts.push(artifact);
+        }
+        self
     }
 
     /// Why `action` is refused under `grants`; `None` when it may go ahead.

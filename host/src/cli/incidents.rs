@@ -32,6 +32,10 @@ enum IncidentsCommand {
     Show(ShowArgs),
     /// An incident's findings and audit rows, merged in time order.
     Timeline(ShowArgs),
+    /// What a poisoning incident's data reached: the batches, every model version
+    /// trained on them (through fine-tunes too), when each served and what traffic,
+    /// and the version a rollback goes back to; or a lineage picture with `--graph`.
+    Impact(ImpactArgs),
     /// Carry out an action a responder in `approve` mode queued (or `--reject` it),
     /// recorded as done by `operator:$USER`. `--config` gives the responder's
     /// `allow_hosts` for a notify.
@@ -78,6 +82,18 @@ struct ShowArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ImpactArgs {
+    /// The incident, e.g. INC-0004.
+    id: String,
+    /// Print JSON.
+    #[arg(long, conflicts_with = "graph")]
+    json: bool,
+    /// Print the lineage as a picture instead.
+    #[arg(long, value_enum)]
+    graph: Option<super::lineage::Graph>,
 }
 
 #[derive(Debug, Args)]
@@ -142,6 +158,9 @@ pub(super) async fn execute(args: IncidentsArgs) -> anyhow::Result<()> {
         IncidentsCommand::List(a) => list(&args.store.open(Missing::Refuse)?, &a),
         IncidentsCommand::Show(a) => show(&args.store.open(Missing::Refuse)?, &a),
         IncidentsCommand::Timeline(a) => timeline(&args.store.open(Missing::Refuse)?, &a),
+        IncidentsCommand::Impact(a) => {
+            super::lineage::impact(&args.store.open(Missing::Refuse)?, &a.id, a.json, a.graph)
+        }
         IncidentsCommand::Close(a) => close(&mut args.store.open(Missing::Refuse)?, &a),
         IncidentsCommand::Export(a) => export(&args.store.open(Missing::Refuse)?, &args.store, &a),
     }

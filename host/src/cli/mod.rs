@@ -1,6 +1,7 @@
 //! The command line: `aiir run`, `aiir serve`, `aiir inspect`, `aiir test` and `aiir eval`.
 
 mod incidents;
+mod lineage;
 mod models;
 mod store;
 

@@ -36,6 +36,15 @@ enum ModelsCommand {
         #[arg(long, value_name = "D")]
         digest: Option<String>,
     },
+    /// What trained each version: the recorded training runs that produced it, what
+    /// they read and the version they fine-tuned.
+    Lineage {
+        /// The model's name.
+        model: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The serving alias's moves: when, from, to, by whom and why.
     History {
         /// The model's name.
@@ -56,6 +65,9 @@ pub(super) fn execute(args: ModelsArgs) -> anyhow::Result<()> {
             mark_good(&mut args.store.open(missing)?, &model, &version, digest.as_deref())
         }
         ModelsCommand::History { model, json } => history(&args.store.open(Missing::Refuse)?, &model, json),
+        ModelsCommand::Lineage { model, json } => {
+            super::lineage::model_lineage(&args.store.open(Missing::Refuse)?, &model, json)
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Ingest: events and their findings in, incidents opened or grown, in one transaction.
 
-use super::{AIIR, Checkpoint, PluginWrite, Result, Store, Tx, audit, int, save_checkpoint, uint};
+use super::{AIIR, Checkpoint, PluginWrite, Result, Served, Store, Tx, audit, int, save_checkpoint, uint};
 use crate::correlate::{self, Correlation, Family, Group};
 use crate::runtime::{Event, Finding, Severity};
 use rusqlite::{Connection, OptionalExtension as _, params};
@@ -19,6 +19,8 @@ pub struct Batch {
     /// What the batch's events changed in the detectors' keyed state, in order; saved
     /// in the same transaction, so a restart resumes with the state of the checkpoint.
     pub state: Vec<PluginWrite>,
+    /// Every model call of the batch, findings or not: what each version served.
+    pub served: Vec<Served>,
 }
 
 /// An event and its findings.
@@ -86,8 +88,17 @@ pub(super) fn ingest_in(conn: &Connection, batch: &Batch, c: &Correlation, now: 
     let mut out = Ingested::default();
     for (i, obs) in batch.observations.iter().enumerate() {
         insert_event(conn, &obs.event)?;
-        // A deployment moves the serving alias in the same transaction as its findings.
+        // A deployment moves the serving alias in the same transaction as its findings,
+        // and a run's lineage lands with them.
         Tx { conn }.observe_lifecycle(&obs.event)?;
+        let reached = Tx { conn }.observe_lineage(&obs.event)?;
+        for id in reached {
+            // Its responders are asked again, as when it gains a finding.
+            conn.prepare_cached("UPDATE incidents SET responded_count = 0 WHERE id = ?1")?.execute([&id])?;
+            if !out.opened.contains(&id) && !out.grown.contains(&id) {
+                out.grown.push(id);
+            }
+        }
         for (j, pf) in obs.findings.iter().enumerate() {
             let Some(finding_id) = insert_finding(conn, &obs.event.id, pf)? else { continue };
             let incident = correlate_finding(conn, &obs.event, pf, c, now, &mut out)?;
@@ -96,6 +107,7 @@ pub(super) fn ingest_in(conn: &Connection, batch: &Batch, c: &Correlation, now: 
             out.new.push(NewFinding { observation: i, finding: j, incident });
         }
     }
+    Tx { conn }.record_served(&batch.served)?;
     super::state::save(conn, &batch.state)?;
     if let Some(checkpoint) = &batch.checkpoint {
         save_checkpoint(conn, checkpoint, now)?;

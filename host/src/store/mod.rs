@@ -22,12 +22,14 @@
 mod actions;
 mod incidents;
 mod ingest;
+mod lineage;
 mod registry;
 mod schema;
 mod state;
 mod types;
 
 pub use ingest::{Batch, Ingested, NewFinding, Observation, PluginFinding};
+pub use lineage::{Affected, Impact, PoisonedBatch, Run, RunInput, Served, Serving, Traffic, Version};
 pub use schema::SCHEMA_VERSION;
 pub use state::PluginWrite;
 pub use types::{

@@ -229,7 +229,7 @@ fn fill_digest(conn: &Connection, id: i64, model: &str, version: &str, digest: &
 
 /// Point the model's serving alias at `to`, recorded in its history and the audit log;
 /// a move to where it already points records nothing.
-fn move_alias(
+pub(super) fn move_alias(
     conn: &Connection,
     model: &str,
     to: &Artifact,
@@ -267,7 +267,7 @@ fn move_alias(
     Ok(Some(moved))
 }
 
-fn serving(conn: &Connection, model: &str) -> Result<Option<Artifact>> {
+pub(super) fn serving(conn: &Connection, model: &str) -> Result<Option<Artifact>> {
     let row: Option<(Option<String>, String)> = conn
         .prepare_cached("SELECT serving_version, serving_digest FROM models WHERE name = ?1")?
         .query_row([model], |r| Ok((r.get(0)?, r.get(1)?)))

@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::date::rfc3339;
 use crate::serious::Assessment;
 use aiir_sdk::markdown::cell;
-use aiir_sdk::{Incident, IncidentFinding, State};
+use aiir_sdk::{Incident, IncidentFinding, LineageImpact, ModelRef, State};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -55,9 +55,25 @@ pub struct System<'a> {
 /// The model involved.
 #[derive(Debug, Serialize)]
 pub struct Model<'a> {
-    pub name: &'a str,
-    pub version: Option<&'a str>,
-    pub digest: Option<&'a str>,
+    pub name: std::borrow::Cow<'a, str>,
+    pub version: Option<std::borrow::Cow<'a, str>>,
+    pub digest: Option<std::borrow::Cow<'a, str>>,
+}
+
+impl Model<'static> {
+    fn owned(m: &ModelRef) -> Self {
+        let own = |s: &Option<String>| s.clone().map(Into::into);
+        Model { name: m.name.clone().into(), version: own(&m.version), digest: own(&m.digest) }
+    }
+}
+
+impl Model<'_> {
+    /// `name version (digest)`, as much as is known, escaped for Markdown.
+    fn markdown(&self) -> String {
+        let (version, digest) = (self.version.as_deref().unwrap_or("version unknown"), self.digest.as_deref());
+        let digest = digest.map_or(String::new(), |d| format!(" ({})", cell(d)));
+        format!("{} {}{digest}", cell(&self.name), cell(version))
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -85,6 +101,17 @@ pub struct Affected {
     pub principals: usize,
     pub sessions: usize,
     pub widespread: bool,
+    /// What the models trained on the incident's data served, by lineage.
+    pub through_trained_models: Option<Served>,
+}
+
+/// The model versions trained on the incident's data and what they served.
+#[derive(Debug, Serialize)]
+pub struct Served {
+    pub model_versions: Vec<Model<'static>>,
+    pub events: u64,
+    pub sessions: u64,
+    pub principals: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -96,7 +123,13 @@ pub struct HarmPart {
 
 impl<'a> Art73<'a> {
     /// The draft for `incident`, assessed serious, with its `findings` from the store.
-    pub fn new(config: &'a Config, incident: &'a Incident, a: &Assessment, findings: &'a [IncidentFinding]) -> Self {
+    pub fn new(
+        config: &'a Config,
+        incident: &'a Incident,
+        a: &Assessment,
+        findings: &'a [IncidentFinding],
+        impact: Option<&LineageImpact>,
+    ) -> Self {
         let model = incident.model.as_ref();
         Self {
             report: "eu-ai-act-art73-serious-incident",
@@ -119,9 +152,9 @@ impl<'a> Art73<'a> {
                 version: config.system.version.as_deref(),
                 eu_database_id: config.system.eu_database_id.as_deref(),
                 model: model.map(|m| Model {
-                    name: &m.name,
-                    version: m.version.as_deref(),
-                    digest: m.digest.as_deref(),
+                    name: m.name.as_str().into(),
+                    version: m.version.as_deref().map(Into::into),
+                    digest: m.digest.as_deref().map(Into::into),
                 }),
             },
             aware_at: rfc3339(incident.opened_unix_nano),
@@ -133,6 +166,12 @@ impl<'a> Art73<'a> {
                 principals: incident.principals.len(),
                 sessions: incident.sessions.len(),
                 widespread: a.widespread,
+                through_trained_models: impact.map(|i| Served {
+                    model_versions: i.affected.iter().map(Model::owned).collect(),
+                    events: i.events,
+                    sessions: i.sessions,
+                    principals: i.principals,
+                }),
             },
             harm: HarmPart { category: a.harm.name(), point: a.harm.point(), description: a.harm.description() },
             causal_link: causal_link(config, incident),
@@ -157,8 +196,7 @@ impl<'a> Art73<'a> {
         let _ = writeln!(md, "## AI system\n\n- Name: {}\n- Version: {}", s.name, s.version.unwrap_or("not given"));
         let _ = writeln!(md, "- EU database id: {}", s.eu_database_id.unwrap_or("not given"));
         if let Some(m) = &s.model {
-            let (version, digest) = (m.version.unwrap_or("version unknown"), m.digest.unwrap_or("digest unknown"));
-            let _ = writeln!(md, "- Model: {} {} ({})", cell(m.name), cell(version), cell(digest));
+            let _ = writeln!(md, "- Model: {}", m.markdown());
         }
         let _ = writeln!(
             md,
@@ -183,6 +221,18 @@ impl<'a> Art73<'a> {
             "## Affected persons\n\nAt least {}{wide}: {} principals, {} sessions.\n",
             a.at_least, a.principals, a.sessions
         );
+        if let Some(t) = &a.through_trained_models {
+            let versions: Vec<String> = t.model_versions.iter().map(Model::markdown).collect();
+            let _ = writeln!(
+                md,
+                "Model versions trained on the incident's data (by lineage): {}. They served {} model calls \
+                 in {} sessions to {} principals.\n",
+                versions.join(", "),
+                t.events,
+                t.sessions,
+                t.principals
+            );
+        }
         let _ = writeln!(md, "## Harm\n\n{} ({}): {}.\n", self.harm.category, self.harm.point, self.harm.description);
         let _ = writeln!(md, "## Causal link\n\n{}\n", cell(&self.causal_link));
         let _ = writeln!(md, "## Corrective measures taken\n\n{}", self.corrective_measures);

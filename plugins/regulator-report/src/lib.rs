@@ -46,7 +46,8 @@ impl Responder for RegulatorReport {
 
     fn respond(&mut self, incident: &Incident, store: &dyn StoreView) -> Result<Vec<Proposal>, String> {
         let config = self.config.as_ref().ok_or("not configured")?;
-        let assessment = match serious::assess(config, incident) {
+        let impact = store.impact(&incident.id);
+        let assessment = match serious::assess(config, incident, impact.as_ref()) {
             Ok(a) => a,
             Err(why) => {
                 log::info(&format!("{}: not a serious incident: {why}", incident.id));
@@ -54,7 +55,7 @@ impl Responder for RegulatorReport {
             }
         };
         let findings = store.findings(&incident.id);
-        let art73 = Art73::new(config, incident, &assessment, &findings);
+        let art73 = Art73::new(config, incident, &assessment, &findings, impact.as_ref());
         let art73_report = Report::new("art73", art73.markdown(), json(&art73)?);
         let record = aiid::Record::new(config, incident, &assessment);
         let aiid_report = Report::new("aiid", record.markdown(), json(&record)?);

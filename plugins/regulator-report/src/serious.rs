@@ -3,13 +3,14 @@
 
 use crate::config::{Config, Harm};
 use crate::date::DAY_NANOS;
-use aiir_sdk::Incident;
+use aiir_sdk::{Incident, LineageImpact};
 
 /// Why an incident is serious, and its reporting deadline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assessment {
     pub harm: Harm,
-    /// Persons affected, at least: the larger of its principals and sessions.
+    /// Persons affected, at least: the larger of its principals and sessions, or of
+    /// those the models trained on its data served.
     pub affected: u64,
     /// An infringement of fundamental rights affecting `widespread_threshold` or more.
     pub widespread: bool,
@@ -21,8 +22,9 @@ pub struct Assessment {
     pub deadline_unix_nano: u64,
 }
 
-/// Assess `incident`; `Err` says why it is not a serious incident.
-pub fn assess(config: &Config, incident: &Incident) -> Result<Assessment, String> {
+/// Assess `incident`, with what its data reached by lineage; `Err` says why it is not
+/// a serious incident.
+pub fn assess(config: &Config, incident: &Incident, impact: Option<&LineageImpact>) -> Result<Assessment, String> {
     let (severity, min) = (incident.severity, config.min_severity);
     if (severity as u8) < min as u8 {
         return Err(format!("its severity {} is below min_severity {}", severity.name(), min.name()));
@@ -31,7 +33,8 @@ pub fn assess(config: &Config, incident: &Incident) -> Result<Assessment, String
     if harm == Harm::None {
         return Err(format!("the harm of a {} incident is `none` in the settings", incident.family));
     }
-    let affected = incident.principals.len().max(incident.sessions.len()) as u64;
+    let own = incident.principals.len().max(incident.sessions.len()) as u64;
+    let affected = impact.map_or(own, |i| own.max(i.principals).max(i.sessions));
     let widespread = harm == Harm::FundamentalRights && affected >= config.widespread_threshold;
     let (days, basis) = match harm {
         Harm::CriticalInfrastructure => (2, "Art. 73(3)"),

@@ -11,7 +11,7 @@ mod config;
 mod tests;
 
 use aiir_sdk::prelude::*;
-use aiir_sdk::{State, log};
+use aiir_sdk::{LineageImpact, State, StoreView, log};
 use config::Config;
 
 /// The responder: its settings.
@@ -38,6 +38,9 @@ impl Responder for Rollback {
     fn respond(&mut self, incident: &Incident, store: &dyn StoreView) -> Result<Vec<Proposal>, String> {
         if incident.state == State::Closed || !self.config.families.contains(&incident.family) {
             return Ok(Vec::new());
+        }
+        if let Some(impact) = store.impact(&incident.id) {
+            return Ok(self.undo_training(incident, &impact, store));
         }
         let Some(name) = model_name(incident) else {
             log::info(&format!("{}: names no model; nothing to roll back", incident.id));
@@ -67,6 +70,57 @@ impl Responder for Rollback {
 }
 
 impl Rollback {
+    /// For an incident whose data trained models: every model back to its version
+    /// none of the data reached (which the host names), every version it reached
+    /// quarantined.
+    fn undo_training(&self, incident: &Incident, impact: &LineageImpact, store: &dyn StoreView) -> Vec<Proposal> {
+        let mut proposals = Vec::new();
+        let mut models: Vec<&str> = impact.affected.iter().map(|m| m.name.as_str()).collect();
+        models.dedup();
+        for name in models {
+            let versions = store.versions(name);
+            let serving = versions.iter().find(|v| v.serving).map(ModelVersion::model_ref);
+            if let Some(s) = serving.as_ref().filter(|s| !impact.affected.iter().any(|a| same(s, a))) {
+                log::info(&format!("{}: {name} serves {}, which none of the data reached", incident.id, label(s)));
+                continue;
+            }
+            match impact.clean.iter().find(|c| c.name == name) {
+                None => log::warn(&format!(
+                    "{}: every version of {name} that could serve was trained on the incident's data; proposing no rollback",
+                    incident.id
+                )),
+                Some(clean) if serving.as_ref().is_some_and(|s| same(s, clean)) => {
+                    log::info(&format!("{}: {name} already serves {}", incident.id, label(clean)));
+                }
+                Some(clean) => {
+                    let why = format!(
+                        "{}: {} incident; {} was trained on none of its data",
+                        incident.id,
+                        incident.family,
+                        label(clean)
+                    );
+                    proposals.push(Proposal::rollback(name, why));
+                }
+            }
+        }
+        if self.config.quarantine {
+            for bad in &impact.affected {
+                let versions = store.versions(&bad.name);
+                if versions.iter().any(|v| v.quarantined && same(&v.model_ref(), bad)) {
+                    continue;
+                }
+                let why = format!(
+                    "{}: {} was trained on the data of the {} incident",
+                    incident.id,
+                    label(bad),
+                    incident.family
+                );
+                proposals.push(Proposal::quarantine(bad.clone(), why));
+            }
+        }
+        proposals
+    }
+
     /// Quarantine the offending version, unless settings say not to, it is unknown or
     /// it is quarantined already.
     fn quarantine(

@@ -1,9 +1,9 @@
 //! The responder as the host drives it, through the SDK's test kit.
 
 use super::Rollback;
-use aiir_sdk::State;
 use aiir_sdk::prelude::*;
 use aiir_sdk::testkit::{ResponderHarness, Store};
+use aiir_sdk::{LineageImpact, State};
 
 const GOOD: &str = "sha256:97d5";
 const ROGUE: &str = "sha256:3638";
@@ -119,4 +119,47 @@ fn other_families_closed_incidents_and_no_model_are_left_alone() {
     assert!(h.respond(&incident(rogue()).state(State::Closed)).is_empty());
     let nameless = Incident::new("INC-4", "data-poisoning", Scope::Session, "s1");
     assert!(h.respond(&nameless).is_empty());
+}
+
+/// 2.3.0 known-good, 2.4.0 and its fine-tune 2.4.1 trained on the poisoned batch, 2.4.1 serving.
+fn trained_on_poison() -> (Store, LineageImpact) {
+    let store = Store::new()
+        .version(ModelVersion::new(MODEL, "2.3.0").known_good().registered(10))
+        .version(ModelVersion::new(MODEL, "2.4.0").registered(50))
+        .version(ModelVersion::new(MODEL, "2.4.1").serving().registered(60));
+    let impact = LineageImpact {
+        affected: vec![ModelRef::new(MODEL).version("2.4.0"), ModelRef::new(MODEL).version("2.4.1")],
+        clean: vec![ModelRef::new(MODEL).version("2.3.0")],
+        events: 12,
+        sessions: 4,
+        principals: 3,
+    };
+    (store, impact)
+}
+
+#[test]
+fn a_poisoning_with_lineage_goes_back_to_the_clean_version_and_quarantines_every_affected_one() {
+    let (store, impact) = trained_on_poison();
+    let poisoned = Incident::new("INC-0003", "data-poisoning", Scope::Principal, "svc:ingest").seen(100, 100);
+    let actions: Vec<Action> =
+        harness("{}", store.impact("INC-0003", impact)).respond(&poisoned).into_iter().map(|p| p.action).collect();
+    assert_eq!(
+        actions,
+        [
+            Action::RollbackModel(MODEL.into()),
+            Action::QuarantineModel(ModelRef::new(MODEL).version("2.4.0")),
+            Action::QuarantineModel(ModelRef::new(MODEL).version("2.4.1")),
+        ]
+    );
+}
+
+#[test]
+fn with_no_clean_version_a_poisoning_proposes_no_rollback() {
+    let (store, mut impact) = trained_on_poison();
+    impact.clean.clear();
+    let poisoned = Incident::new("INC-0003", "data-poisoning", Scope::Principal, "svc:ingest").seen(100, 100);
+    let actions: Vec<Action> =
+        harness("{}", store.impact("INC-0003", impact)).respond(&poisoned).into_iter().map(|p| p.action).collect();
+    assert!(actions.iter().all(|a| matches!(a, Action::QuarantineModel(_))), "{actions:?}");
+    assert_eq!(actions.len(), 2);
 }
