@@ -20,6 +20,7 @@ mod grants;
 mod human;
 mod incidents_cli;
 mod inspect;
+mod lineage;
 mod load;
 mod parallel;
 mod plugin_errors;
