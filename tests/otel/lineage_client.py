@@ -1,7 +1,7 @@
 """Emit a fine-tuning pipeline's lineage with the real OpenLineage Python client.
 
 Used by tests/all/lineage.rs, and run once by hand to write
-tests/fixtures/openlineage.jsonl (`--file`). The events are the client's own RunEvents,
+tests/fixtures/openlineage.jsonl (`--file` to a new file: the transport appends). The events are the client's own RunEvents,
 sent by its own transports: `--url` (HttpTransport, `POST {url}/api/v1/lineage`, with
 `--api-key` as `Authorization: Bearer`) and/or `--file` (FileTransport, one event a
 line, appended). The pipeline, each run a START then a COMPLETE:
