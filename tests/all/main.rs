@@ -22,6 +22,7 @@ mod incidents_cli;
 mod inspect;
 mod lineage;
 mod load;
+mod openlineage;
 mod parallel;
 mod plugin_errors;
 mod reads;

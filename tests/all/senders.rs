@@ -49,7 +49,7 @@ fn send<K: AsRef<OsStr>, V: AsRef<OsStr>>(
     }
 }
 
-fn sha256_hex(text: &str) -> String {
+pub fn sha256_hex(text: &str) -> String {
     use sha2::Digest as _;
     sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -184,7 +184,8 @@ fn try_wait4(pid: u32) -> Option<(i32, i64, Duration)> {
 }
 
 /// The Python of the venv tests/otel/setup.sh installs from PyPI: the OpenTelemetry
-/// SDK and the `openai` client, pinned in tests/otel/requirements.txt.
+/// SDK and the `openai`, `anthropic` and `openlineage-python` clients, pinned in
+/// tests/otel/requirements.txt.
 pub fn test_python() -> String {
     let setup = root().join("tests/otel/setup.sh");
     let out = Command::new("bash").arg(&setup).output().expect("cannot run bash");

@@ -122,14 +122,28 @@ fn run_json(r: &Run) -> Value {
         "job": r.job,
         "state": r.state,
         "started_at": format_time(r.started_at),
-        "inputs": r.inputs.iter().map(|i| json!({
-            "dataset": i.dataset,
-            "revision": i.revision,
-            "batches": i.batch.iter().collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
+        "inputs": grouped_inputs(r),
         "base": version(&r.base),
         "output": version(&r.output),
     })
+}
+
+/// A run's inputs, one entry per data set revision with the batches it names (none:
+/// all of them).
+fn grouped_inputs(r: &Run) -> Vec<Value> {
+    let mut groups: Vec<(&str, Option<&str>, Vec<&str>)> = Vec::new();
+    for i in &r.inputs {
+        let key = (i.dataset.as_str(), i.revision.as_deref());
+        let batch = i.batch.as_deref();
+        match groups.iter_mut().find(|(d, v, _)| (*d, *v) == key) {
+            Some((.., batches)) => batches.extend(batch),
+            None => groups.push((key.0, key.1, batch.into_iter().collect())),
+        }
+    }
+    let each = groups
+        .into_iter()
+        .map(|(dataset, revision, batches)| json!({ "dataset": dataset, "revision": revision, "batches": batches }));
+    each.collect()
 }
 
 fn spans(serving: &[Serving]) -> String {

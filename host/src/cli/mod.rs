@@ -110,7 +110,8 @@ struct RunArgs {
     job: JobArgs,
     /// How the inputs are written: aiir JSON Lines, OTLP/JSON traces or logs (one export
     /// request a line, GenAI calls become events), OpenAI logs (Chat Completions,
-    /// Responses and Batch lines) or Anthropic Messages API logs.
+    /// Responses and Batch lines), Anthropic Messages API logs or OpenLineage run events
+    /// (one a line: training runs' lineage).
     #[arg(short, long, value_enum, default_value_t = Format::Aiir)]
     format: Format,
     #[command(flatten)]

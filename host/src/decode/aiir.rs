@@ -176,14 +176,28 @@ impl RawEvent {
 }
 
 pub(crate) fn parse_time(text: &str) -> Result<u64, DecodeError> {
-    let invalid =
-        |why: String| DecodeError { message: format!("invalid event: `time` {text:?} {why}"), path: "time".into() };
-    let time = OffsetDateTime::parse(text, &Rfc3339).map_err(|e| invalid(format!("is not RFC 3339: {e}")))?;
+    parse_time_in("time", text)
+}
+
+/// `text`, the event's `field`, as RFC 3339, in nanoseconds since 1970.
+pub(crate) fn parse_time_in(field: &str, text: &str) -> Result<u64, DecodeError> {
+    let time = OffsetDateTime::parse(text, &Rfc3339)
+        .map_err(|e| invalid_time(field, text, format!("is not RFC 3339: {e}")))?;
+    unix_nanos(field, text, time)
+}
+
+/// `time`, read from `text` in the event's `field`, in nanoseconds since 1970, if it
+/// fits an event.
+pub(crate) fn unix_nanos(field: &str, text: &str, time: OffsetDateTime) -> Result<u64, DecodeError> {
     let nanos = time.unix_timestamp_nanos();
     u64::try_from(nanos).map_err(|_| match nanos {
-        ..0 => invalid("is before 1970".into()),
-        _ => invalid("is after 2554-07-21T23:34:33Z, the latest time an event can hold".into()),
+        ..0 => invalid_time(field, text, "is before 1970".into()),
+        _ => invalid_time(field, text, "is after 2554-07-21T23:34:33Z, the latest time an event can hold".into()),
     })
+}
+
+fn invalid_time(field: &str, text: &str, why: String) -> DecodeError {
+    DecodeError { message: format!("invalid event: `{field}` {text:?} {why}"), path: field.into() }
 }
 
 impl From<RawPayload> for wit::Payload {

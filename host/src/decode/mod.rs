@@ -4,7 +4,8 @@
 //! line), [`otel`] (OTLP/JSON traces and logs of GenAI calls, any number of spans
 //! and log records a line), [`openai`] (OpenAI Chat Completions,
 //! Responses and Batch logs, one call a line) and [`anthropic`] (Anthropic Messages API
-//! logs, one call a line). The door is [`decode`]: a [`Format`] and a line in, the
+//! logs, one call a line) and [`openlineage`] (OpenLineage run events, one a line: the
+//! lineage of training runs). The door is [`decode`]: a [`Format`] and a line in, the
 //! events out, or a [`DecodeError`] that says why the line is not usable.
 //!
 //! ```
@@ -18,6 +19,7 @@ pub mod aiir;
 pub mod anthropic;
 mod call;
 pub mod openai;
+pub mod openlineage;
 pub mod otel;
 
 pub use aiir::{decode_line, decode_value};
@@ -36,6 +38,9 @@ pub enum Format {
     Openai,
     /// Anthropic Messages API logs: one request and its response a line.
     Anthropic,
+    /// OpenLineage: one `RunEvent` a line, as the clients' file transport writes them; a
+    /// training run's lineage.
+    Openlineage,
 }
 
 /// What one line turned into.
@@ -83,6 +88,7 @@ pub fn decode(format: Format, line: &str) -> Result<Decoded, DecodeError> {
         Format::OtelJson => otel::decode_line(line),
         Format::Openai => openai::decode_line(line).map(|events| Decoded { events, ..Decoded::default() }),
         Format::Anthropic => anthropic::decode_line(line).map(|events| Decoded { events, ..Decoded::default() }),
+        Format::Openlineage => Ok(Decoded { events: vec![openlineage::decode_line(line)?], ..Decoded::default() }),
     }
 }
 
@@ -140,6 +146,6 @@ mod tests {
     fn formats_are_named_as_on_the_command_line() {
         let names: Vec<_> =
             Format::value_variants().iter().map(|f| f.to_possible_value().unwrap().get_name().to_owned()).collect();
-        assert_eq!(names, ["aiir", "otel-json", "openai", "anthropic"]);
+        assert_eq!(names, ["aiir", "otel-json", "openai", "anthropic", "openlineage"]);
     }
 }

@@ -1,11 +1,13 @@
 //! One HTTP request of `aiir serve`: OTLP/HTTP export of traces (`POST /v1/traces`)
-//! and logs (`POST /v1/logs`), `GET /metrics` and `GET /healthz`, answered as the
-//! OTLP/HTTP specification says.
+//! and logs (`POST /v1/logs`), answered as the OTLP/HTTP specification says; OpenLineage
+//! run events (`POST /api/v1/lineage`, [`lineage`]); `GET /metrics` and
+//! `GET /healthz`.
 
 use super::Batch;
 use super::auth::{Access, Refusal, Sender};
 use super::body::{self, Unread};
 use super::ingest::{Budget, Busy, Rejected};
+use super::lineage;
 use super::metrics::{self, Metrics};
 use crate::decode::DecodeError;
 use crate::decode::otel::{self, Joiner, Records, proto};
@@ -20,7 +22,7 @@ use serde_json::json;
 use std::io::Read as _;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, SemaphorePermit, mpsc};
 
 /// A response of ours: the whole body in memory.
 pub type Reply = Response<Full<Bytes>>;
@@ -71,6 +73,7 @@ pub async fn handle(req: Request<Incoming>, shared: &Shared, peer: Option<&[u8; 
     let reply = match (req.method(), route) {
         (&Method::POST, "/v1/traces") => export(req, Signal::Traces, sender, shared).await,
         (&Method::POST, "/v1/logs") => export(req, Signal::Logs, sender, shared).await,
+        (&Method::POST, lineage::ROUTE) => lineage::post(req, sender, shared).await,
         (&Method::GET, "/metrics") => text(StatusCode::OK, metrics::CONTENT_TYPE, shared.metrics.render()),
         (&Method::GET, "/healthz") => text(StatusCode::OK, "text/plain", "ok\n".into()),
         (_, "other") => text(StatusCode::NOT_FOUND, "text/plain", format!("no such path {path:?}\n")),
@@ -92,7 +95,10 @@ fn unauthorized(req: &Request<Incoming>, why: &str) -> Reply {
 
 /// The route's label in metrics; `other` for unknown paths, so clients cannot add labels.
 fn route(path: &str) -> &'static str {
-    ["/v1/traces", "/v1/logs", "/metrics", "/healthz"].into_iter().find(|r| *r == path).unwrap_or("other")
+    ["/v1/traces", "/v1/logs", lineage::ROUTE, "/metrics", "/healthz"]
+        .into_iter()
+        .find(|r| *r == path)
+        .unwrap_or("other")
 }
 
 /// The two OTLP signals served: where GenAI calls are told.
@@ -203,17 +209,38 @@ async fn accept(
     sender: Option<&Sender>,
     shared: &Shared,
 ) -> Result<super::ingest::Receipt, Reply> {
-    let failed = |(status, message): (StatusCode, String)| {
-        let code = if status == StatusCode::PAYLOAD_TOO_LARGE { RESOURCE_EXHAUSTED } else { INVALID_ARGUMENT };
-        encoding.error(status, code, &message)
-    };
-    let (gzip, body) = read_body(req, shared.max_body).await.map_err(failed)?;
-    let _permit = shared.slot().map_err(|e| busy(encoding, e))?;
-    let body = if gzip { inflate(&body, shared.max_body).map_err(failed)?.into() } else { body };
+    let (_permit, body) = take_body(req, shared).await.map_err(|e| match e {
+        Untaken::Failed(status, message) => {
+            let code = if status == StatusCode::PAYLOAD_TOO_LARGE { RESOURCE_EXHAUSTED } else { INVALID_ARGUMENT };
+            encoding.error(status, code, &message)
+        }
+        Untaken::Busy(e) => busy(encoding, e),
+    })?;
     let records = encoding
         .decode(signal, &body)
         .map_err(|e| encoding.error(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, &e.message))?;
     shared.enqueue(encoding.label(), records, body.len() as u64, sender).map_err(|e| busy(encoding, e))
+}
+
+/// Why a request body was not taken in.
+pub(super) enum Untaken {
+    /// It could not be read: the status to answer, and why.
+    Failed(StatusCode, String),
+    /// No slot to decode it in.
+    Busy(Busy),
+}
+
+/// Read the body whole ([`read_body`]), then take a slot to decode it in, and inflate it
+/// when gzipped: the slot and the body.
+pub(super) async fn take_body(
+    req: Request<Incoming>,
+    shared: &Shared,
+) -> Result<(SemaphorePermit<'_>, Bytes), Untaken> {
+    let failed = |(status, message)| Untaken::Failed(status, message);
+    let (gzip, body) = read_body(req, shared.max_body).await.map_err(failed)?;
+    let permit = shared.slot().map_err(Untaken::Busy)?;
+    let body = if gzip { inflate(&body, shared.max_body).map_err(failed)?.into() } else { body };
+    Ok((permit, body))
 }
 
 /// 503 with `Retry-After`, which the OTLP exporters honour.
@@ -265,7 +292,7 @@ fn inflate(body: &[u8], max: usize) -> Result<Vec<u8>, (StatusCode, String)> {
     Ok(out)
 }
 
-fn text(status: StatusCode, content_type: &'static str, body: String) -> Reply {
+pub(super) fn text(status: StatusCode, content_type: &'static str, body: String) -> Reply {
     bytes(status, content_type, body.into_bytes())
 }
 

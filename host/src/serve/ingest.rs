@@ -20,6 +20,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::{SemaphorePermit, oneshot};
 
+/// A place reserved on the queue for the detectors.
+type Permit<'a> = tokio::sync::mpsc::Permit<'a, anyhow::Result<Batch>>;
+
 /// Why an export request is turned away for now; the exporters retry it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Busy {
@@ -145,6 +148,10 @@ fn weight(event: &Event) -> u64 {
             messages + i.retrieved.iter().map(|d| d.id.len() + d.source.len() + d.content.len()).sum::<usize>()
         }
         Payload::ToolCall(t) => t.tool.len() + t.arguments.len() + t.result.as_ref().map_or(0, String::len),
+        Payload::TrainingRun(r) => {
+            let read = r.inputs.iter().map(|i| i.dataset.len() + i.batches.iter().map(String::len).sum::<usize>());
+            r.run.len() + r.job.len() + read.sum::<usize>()
+        }
         _ => 0,
     };
     n as u64
@@ -188,9 +195,26 @@ impl Shared {
         if decoded.events.is_empty() && decoded.blind.is_empty() {
             return Ok(Receipt { rejected, stored: None });
         }
+        Ok(self.queue_batch(permit, decoded, bytes, rejected))
+    }
+
+    /// Queue one event that needs no joining (an OpenLineage run event) for the
+    /// detectors, counting it under `format`; the receipt, or [`Busy::Queue`].
+    pub fn enqueue_event(&self, format: &'static str, event: Event, bytes: u64) -> Result<Receipt, Busy> {
+        if !self.budget.admits(1, weight(&event)) {
+            return Err(Busy::Queue);
+        }
+        let permit = self.queue.try_reserve().map_err(|_| Busy::Queue)?;
+        self.metrics.accepted(format, std::slice::from_ref(&event), 0, 0);
+        let decoded = Decoded { events: vec![event], ..Decoded::default() };
+        Ok(self.queue_batch(permit, decoded, bytes, Rejected { count: 0, message: String::new() }))
+    }
+
+    /// Send a batch into its reserved place on the queue; its receipt.
+    fn queue_batch(&self, permit: Permit<'_>, decoded: Decoded, bytes: u64, rejected: Rejected) -> Receipt {
         let (stored, told) = oneshot::channel();
         permit.send(Ok(self.batch(decoded, bytes, Some(stored))));
-        Ok(Receipt { rejected, stored: Some(told) })
+        Receipt { rejected, stored: Some(told) }
     }
 
     /// The next batch of these events, holding their share of the queue.

@@ -3,7 +3,8 @@
 //! gRPC ([`grpc`]); the GenAI calls in them (joined across the two signals, see
 //! [`crate::decode::otel::join`]) become events, and the events go down the same path
 //! as `aiir run`'s lines: the detectors, the store with correlation and responders, the
-//! findings' output.
+//! findings' output. Training pipelines send their OpenLineage run events the same way
+//! ([`lineage`]: `POST /api/v1/lineage`).
 //!
 //! Both transports ([`http`], [`grpc`]) read a request's body whole ([`body`]: a body
 //! sent too slowly is cut off), then decode it on the runtime's worker threads and put
@@ -23,6 +24,7 @@ mod conn;
 pub mod grpc;
 pub mod http;
 pub mod ingest;
+pub mod lineage;
 pub mod metrics;
 pub mod peers;
 pub mod tls;
@@ -126,7 +128,7 @@ pub async fn serve(opts: &ServeOptions) -> anyhow::Result<Outcome> {
     let listener = listen(opts.listen, &access, |bound| {
         let scheme = if tls.is_some() { "https" } else { "http" };
         format!(
-            "aiir: listening on {bound} ({scheme}; POST /v1/traces, POST /v1/logs, GET /metrics, GET /healthz{})",
+            "aiir: listening on {bound} ({scheme}; POST /v1/traces, POST /v1/logs, POST /api/v1/lineage, GET /metrics, GET /healthz{})",
             who(&access)
         )
     })
