@@ -92,8 +92,8 @@ impl Responders {
             act.store.incident_findings(id, MAX_FINDINGS)?.iter().map(finding_of).collect();
         let impact = act.store.impact(id)?;
         let scope = Scope::of(&detail).reaching(impact.as_ref());
-        let mut seen = versions(act.store, &detail)?;
         let impact = impact.map(|i| lineage_impact(act.store, &i)).transpose()?;
+        let mut seen = versions(act.store, &detail, impact.as_ref())?;
         for (responder, policy) in &mut self.slots {
             let context =
                 ResponseContext { findings: findings.clone(), versions: seen.clone(), impact: impact.clone() };
@@ -112,18 +112,26 @@ impl Responders {
             }
             if recorded.len() > before {
                 let Some(now) = act.store.incident_detail(id)? else { return Ok(None) };
-                (detail, seen) = (now, versions(act.store, &detail)?);
+                (detail, seen) = (now, versions(act.store, &detail, impact.as_ref())?);
             }
         }
         Ok(Some(detail.incident.finding_count))
     }
 }
 
-/// The registry's versions of the incident's model, by model name.
-fn versions(store: &Store, detail: &IncidentDetail) -> crate::store::Result<BTreeMap<String, Vec<ModelVersion>>> {
+/// The registry's versions of the incident's model and of every model its data
+/// trained, by model name.
+fn versions(
+    store: &Store,
+    detail: &IncidentDetail,
+    impact: Option<&LineageImpact>,
+) -> crate::store::Result<BTreeMap<String, Vec<ModelVersion>>> {
+    let trained = impact.into_iter().flat_map(|i| &i.affected).map(|m| &m.name);
     let mut versions = BTreeMap::new();
-    if let Some(model) = &detail.incident.model {
-        versions.insert(model.name.clone(), store.versions(&model.name)?.iter().map(version_of).collect());
+    for name in detail.incident.model.iter().map(|m| &m.name).chain(trained) {
+        if !versions.contains_key(name) {
+            versions.insert(name.clone(), store.versions(name)?.iter().map(version_of).collect());
+        }
     }
     Ok(versions)
 }

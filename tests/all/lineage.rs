@@ -4,9 +4,9 @@
 //! and 1.9.1 fine-tuned from 1.9.0, while 1.8.5 was trained on `r41` and 1.8.0 on `r40`.
 //! 1.9.1 served three sessions meanwhile. The incident's impact names exactly 1.9.0 and
 //! 1.9.1 and that traffic; the rollback skips both (newer, but tainted) for 1.8.5; both are
-//! quarantined.
+//! quarantined; the Art. 73 draft is revised to count the people they served.
 
-use crate::support::{aiir_run, root, store_json, store_ok};
+use crate::support::{aiir_run, root, serving_and_quarantined, store_json, store_ok};
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -134,22 +134,22 @@ fn a_poisoned_batch_is_traced_to_the_versions_trained_on_it_their_traffic_and_a_
     assert_eq!(impact["traffic"], json!({ "events": 4, "sessions": 2 + 1, "principals": 2 }), "{impact:#}");
 
     // The rollback went to 1.8.5, past the newer 1.9.x trained on r42, and quarantined both.
-    let models = store_json(db, "models", &["list", "--json"]);
-    let model = models.as_array().unwrap().iter().find(|m| m["model"] == MODEL).unwrap().clone();
-    assert_eq!(model["serving"]["version"], "1.8.5", "{model:#}");
-    let mut quarantined: Vec<&str> = model["versions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|v| v["quarantined"] == true)
-        .map(|v| v["version"].as_str().unwrap())
-        .collect();
-    quarantined.sort_unstable();
-    assert_eq!(quarantined, ["1.9.0", "1.9.1"], "{model:#}");
+    let (serving, quarantined) = serving_and_quarantined(db, MODEL);
+    assert_eq!((serving.as_str(), quarantined), ("1.8.5", vec!["1.9.0".to_owned(), "1.9.1".to_owned()]));
 
     // The timeline says when lineage reached the incident.
     let timeline = store_ok(db, "incidents", &["timeline", &id]);
     assert!(timeline.contains("lineage-reached"), "{timeline}");
+
+    // The Art. 73 draft, revised once lineage reached the incident, counts the people
+    // the affected versions served; the first revision, filed before, stays as it was.
+    let art73 = store_json(db, "incidents", &["export", &id, "--format", "art73", "--json"]);
+    let through = &art73["affected_persons"]["through_trained_models"];
+    assert_eq!((&through["sessions"], &through["principals"]), (&json!(3), &json!(2)), "{art73:#}");
+    assert_eq!(art73["affected_persons"]["at_least"], 3, "{art73:#}");
+    let reports = Path::new(db).parent().unwrap().join("reports");
+    assert!(reports.join(format!("{id}-regulator-report-art73.md")).exists());
+    assert!(reports.join(format!("{id}-regulator-report-art73-2.md")).exists());
 
     // The picture names every node and renders as DOT and Mermaid.
     let dot = store_ok(db, "incidents", &["impact", &id, "--graph", "dot"]);

@@ -5,7 +5,7 @@
 //! log shows each step and the Art. 73 draft names its deadline. In dry-run the same
 //! log changes nothing and only records what would have been done.
 
-use crate::support::{Run, aiir, aiir_run, fresh_store, root, store_json, store_ok};
+use crate::support::{Run, aiir, aiir_run, fresh_store, root, serving_and_quarantined, store_json, store_ok};
 use serde_json::Value;
 use std::path::Path;
 
@@ -238,4 +238,31 @@ fn notify_posts_each_serious_incident_to_an_allowed_webhook_and_records_a_refusa
     assert!(bodies.recv_timeout(std::time::Duration::from_millis(500)).is_err(), "an off-list webhook was called");
     let show = ok(&db, "incidents", &["show", &id]);
     assert!(show.contains("failed") && show.contains("not on the allow-list"), "{show}");
+}
+
+/// The README's demo of a poisoning investigation: the pipeline's OpenLineage export,
+/// read after the day's log, traces the poisoned batch to 1.9.0, the 1.8.1 put in
+/// service after the rogue 1.6.2, and 1.9.1 fine-tuned from 1.9.0; the rollback goes
+/// back to 1.8.0, quarantines all three and is not proposed again once carried out.
+#[test]
+fn the_demo_lineage_rolls_the_review_classifier_back_past_every_version_the_poison_reached() {
+    let (dir, db, _) = respond("enforce");
+    let config = dir.path().join("respond.toml");
+    let (config, store) = (config.to_str().unwrap(), db.to_str().unwrap());
+    let lineage =
+        aiir_run(&["--config", config, "--store", store, "--format", "openlineage", "examples/logs/lineage.jsonl"]);
+    assert_eq!(lineage.code, 0, "{}", lineage.stderr);
+    assert!(!lineage.stderr.contains("proposing no rollback"), "{}", lineage.stderr);
+
+    let list = json(&db, "incidents", &["list", "--state", "all", "--json"]);
+    let poisoning = list.as_array().unwrap().iter().find(|i| i["family"] == "data-poisoning").expect("the poisoning");
+    let impact = json(&db, "incidents", &["impact", poisoning["id"].as_str().unwrap(), "--json"]);
+    let mut affected: Vec<&str> =
+        impact["affected"].as_array().unwrap().iter().map(|a| a["version"].as_str().unwrap()).collect();
+    affected.sort_unstable();
+    assert_eq!(affected, ["1.8.1", "1.9.0", "1.9.1"], "{impact:#}");
+    assert_eq!((&impact["traffic"]["events"], &impact["traffic"]["sessions"]), (&4.into(), &4.into()), "{impact:#}");
+
+    let (serving, quarantined) = serving_and_quarantined(store, "review-classifier");
+    assert_eq!((serving.as_str(), quarantined), ("1.8.0", affected.iter().map(|v| v.to_string()).collect()));
 }

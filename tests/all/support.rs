@@ -63,6 +63,19 @@ pub fn store_json(db: &str, command: &str, args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("aiir {command} {args:?}: {e}\n{out}"))
 }
 
+/// `model`'s serving version by `aiir models list --json`, and its quarantined
+/// versions, sorted.
+pub fn serving_and_quarantined(db: &str, model: &str) -> (String, Vec<String>) {
+    let models = store_json(db, "models", &["list", "--json"]);
+    let found = models.as_array().unwrap().iter().find(|m| m["model"] == model);
+    let found = found.unwrap_or_else(|| panic!("no {model} in {models:#}"));
+    let versions = found["versions"].as_array().unwrap().iter();
+    let quarantined = versions.filter(|v| v["quarantined"] == true).map(|v| v["version"].as_str().unwrap());
+    let mut quarantined: Vec<String> = quarantined.map(str::to_owned).collect();
+    quarantined.sort_unstable();
+    (found["serving"]["version"].as_str().unwrap_or_default().to_owned(), quarantined)
+}
+
 /// A path for a new incident store, unique in this test run.
 pub fn fresh_store() -> PathBuf {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);

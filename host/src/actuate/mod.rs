@@ -69,7 +69,11 @@ pub fn action_of(incident: &str, policy: &Policy, proposal: &Proposal) -> NewAct
         Action::BlockPrincipal(p) => (ActionKind::BlockPrincipal, p.clone(), json!({ "principal": p })),
         Action::Notify(n) => (ActionKind::Notify, n.url.clone(), json!({ "url": n.url, "body": n.body })),
         Action::FileReport(r) => {
-            (ActionKind::FileReport, r.kind.clone(), json!({ "kind": r.kind, "markdown": r.markdown, "json": r.json }))
+            // A report whose text changed (the incident grew, lineage reached it) is a
+            // revision of its own; the same text proposed again is the same action.
+            let revision = &crate::runtime::sha256_hex(format!("{}\n{}", r.markdown, r.json).as_bytes())[..12];
+            let payload = json!({ "kind": r.kind, "markdown": r.markdown, "json": r.json });
+            (ActionKind::FileReport, format!("{}#{revision}", r.kind), payload)
         }
     };
     NewAction {
@@ -210,7 +214,8 @@ fn rollback(
         return Ok(match t.rollback_clean(model, impact, actor, Some(&incident.id))? {
             Some(moved) => Ok(recovered(model, moved)),
             None => Err(format!(
-                "nothing would move: {model} has no unquarantined version, known-good or trained by a completed run,                  that none of the incident's data reached, other than the one serving"
+                "nothing would move: {model} has no unquarantined version, known-good or trained by a completed run, \
+                 that none of the incident's data reached"
             )),
         });
     }

@@ -311,7 +311,8 @@ impl Tx<'_> {
 
     /// Move `model`'s alias to its newest version that none of `impact`'s data reached
     /// and that is either marked known-good or was produced by a completed recorded
-    /// run; quarantined and serving versions are skipped. `None` when there is none.
+    /// run (which may be the one serving); quarantined versions are skipped. `None` when
+    /// there is none.
     pub fn rollback_clean(
         &self,
         model: &str,
@@ -327,7 +328,6 @@ impl Tx<'_> {
 
 /// See [`Tx::rollback_clean`].
 pub(super) fn clean_version(conn: &Connection, model: &str, impact: &Impact) -> Result<Option<Artifact>> {
-    let now = serving(conn, model)?;
     let mut stmt = conn.prepare_cached(
         "SELECT v.version, v.digest FROM model_versions v
          WHERE v.model = ?1 AND v.quarantined = 0
@@ -344,7 +344,7 @@ pub(super) fn clean_version(conn: &Connection, model: &str, impact: &Impact) -> 
         let reached = tainted
             .iter()
             .any(|t| t.version == candidate.version && (t.covers(&candidate) || candidate.digest.is_none()));
-        if !reached && now.as_ref() != Some(&candidate) {
+        if !reached {
             return Ok(Some(candidate));
         }
     }

@@ -76,6 +76,7 @@ impl Rollback {
     fn undo_training(&self, incident: &Incident, impact: &LineageImpact, store: &dyn StoreView) -> Vec<Proposal> {
         let mut proposals = Vec::new();
         let mut models: Vec<&str> = impact.affected.iter().map(|m| m.name.as_str()).collect();
+        models.sort_unstable();
         models.dedup();
         for name in models {
             let versions = store.versions(name);
