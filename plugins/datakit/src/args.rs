@@ -5,6 +5,21 @@ use serde_json::Value;
 
 /// Keys whose value names who receives a message.
 const RECIPIENT_KEYS: &[&str] = &["to", "cc", "bcc", "recipient", "recipients", "to_address", "email_to", "send_to"];
+/// Keys whose value names who receives a payment.
+const PAYEE_KEYS: &[&str] = &[
+    "iban",
+    "to_iban",
+    "recipient_iban",
+    "payee",
+    "payee_iban",
+    "beneficiary",
+    "beneficiary_iban",
+    "creditor_iban",
+    "destination_iban",
+    "to_account",
+    "destination_account",
+    "recipient_account",
+];
 
 /// Where an argument sends something.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +57,22 @@ impl Arg {
         RECIPIENT_KEYS.contains(&self.key.as_str())
     }
 
+    /// Whether the argument names who receives a message or a payment: what it
+    /// holds is where the action goes, not data it carries.
+    pub fn is_addressee(&self) -> bool {
+        self.is_recipient() || PAYEE_KEYS.contains(&self.key.as_str())
+    }
+
+    /// The parties an addressee argument names (`a@x.example, b@y.example`, an IBAN
+    /// written with or without spaces), each as [`party`] writes it; none otherwise.
+    pub fn addressees(&self) -> Vec<String> {
+        if !self.is_addressee() {
+            return Vec::new();
+        }
+        let each = self.value.split([',', ';', '<', '>']).map(str::trim).filter(|s| !s.is_empty());
+        each.flat_map(|s| s.split(' ').filter(|w| w.contains('@')).chain([s])).map(party).collect()
+    }
+
     /// Where this argument sends something: a URL argument's host, or the domains of
     /// a recipient argument (`to`, `cc`, `recipients` …); empty for anything else.
     pub fn destinations(&self) -> Vec<Destination<'_>> {
@@ -53,6 +84,15 @@ impl Arg {
         let single = !value.contains(char::is_whitespace);
         link::parse(value).filter(|_| single).map(Destination::Url).into_iter().collect()
     }
+}
+
+/// A party's address as comparisons need it: a mail address lowercased, anything else
+/// (an IBAN, a phone or account number) as its letters and digits, lowercased.
+pub fn party(value: &str) -> String {
+    if value.contains('@') {
+        return value.trim().to_lowercase();
+    }
+    value.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
 }
 
 /// Every string in `arguments`: each leaf of a JSON document, or the whole text when
@@ -108,6 +148,20 @@ mod tests {
             all.iter().map(|a| a.destinations().iter().map(|d| d.host().to_owned()).collect()).collect();
         // Keys come sorted: body, to, url.
         assert_eq!(hosts, [vec![], vec!["x.example", "y.example"], vec!["a.example"]]);
+    }
+
+    #[test]
+    fn recipients_and_payees_name_the_parties_an_action_goes_to() {
+        let all = strings(
+            r#"{"to": "Ann <Ann@X.example>, b@y.example", "iban": "DE89 3704 0044 0532 0130 00", "memo": "DE89"}"#,
+        );
+        let parties: Vec<Vec<String>> = all.iter().map(Arg::addressees).collect();
+        // Keys come sorted: iban, memo, to.
+        assert_eq!(parties[0], ["de89370400440532013000"]);
+        assert!(parties[1].is_empty(), "a memo names no party");
+        assert!(parties[2].contains(&"ann@x.example".to_owned()) && parties[2].contains(&"b@y.example".to_owned()));
+        assert_eq!(party(" Ann@X.example "), "ann@x.example");
+        assert_eq!(party("+44 (20) 7946-0958"), "442079460958");
     }
 
     #[test]

@@ -12,7 +12,8 @@
 //!   to a host or mail domain outside the list: a credential, a card, SSN or IBAN, an
 //!   encoded blob, three or more pieces of personal data, or one to a recipient the
 //!   user never named in the session (the session's user messages are remembered in
-//!   the host's keyed state).
+//!   the host's keyed state). Personal data the user gave in the session is theirs to
+//!   send and does not count.
 //!
 //! One finding per rule per field, one evidence entry per link, each URL shown with
 //! its data masked.
@@ -26,7 +27,7 @@ use config::Config;
 use datakit::link::{self, Link, LinkKind};
 use datakit::{MAX_EVIDENCE, MAX_FINDINGS, target};
 use payload::{Carried, Conversation};
-use statekit::Kept;
+use statekit::{Kept, supplied};
 
 /// The mail addresses (and other targets) the session's user named.
 const USERS: Kept = Kept::new("user");
@@ -61,7 +62,9 @@ impl Detector for Exfiltration {
             Payload::Inference(i) => {
                 let users = i.input.iter().filter(|m| m.role == Role::User);
                 // A chat log repeats the conversation with every call: each target is written once.
-                let mut named = users.flat_map(|m| target::targets(&m.content));
+                let users: Vec<&str> = users.map(|m| m.content.as_str()).collect();
+                users.iter().for_each(|text| supplied::remember(text));
+                let mut named = users.iter().flat_map(|text| target::targets(text));
                 named.try_for_each(|t| USERS.insert_new(&[&t.key], &true).map(drop))?;
                 // What the model was told by its user, its tools and its operator;
                 // retrieved pages are left out, as an injected page quotes itself.

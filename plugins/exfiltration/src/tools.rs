@@ -5,6 +5,7 @@ use crate::payload::{self, Carried, Conversation};
 use datakit::args::{self, Arg, Destination};
 use datakit::link::HostList;
 use datakit::{Entity, Kind, Redacted, target};
+use statekit::supplied;
 
 /// Personal data that, in a message to an outside address, is a leak on its own.
 const GRAVE: [Kind; 3] = [Kind::CreditCard, Kind::UsSsn, Kind::Iban];
@@ -71,10 +72,14 @@ pub fn check(arguments: &str, allowed: &HostList, named: &dyn Fn(&str) -> bool) 
 
 /// Look in the message arguments (body, subject, data): a credential, a card, SSN or
 /// IBAN, a bulk of personal data (any, to a recipient the user never named), or an
-/// encoded blob counts, the recipients' own addresses aside; return a masked excerpt
+/// encoded blob counts, the recipients' own addresses and the data the user gave in
+/// the session aside; return a masked excerpt
 /// of the first argument that holds what counts.
 fn bodies_data(bodies: &[Arg], recipients: &Recipients, carried: &mut Carried) -> Option<String> {
-    let own = |arg: &Arg, e: &Entity| recipients.addresses.contains(&arg.value[e.range.clone()].to_lowercase());
+    let own = |arg: &Arg, e: &Entity| {
+        let value = &arg.value[e.range.clone()];
+        recipients.addresses.contains(&value.to_lowercase()) || supplied::by_user(e.kind, value)
+    };
     let scanned: Vec<(&Arg, Vec<Entity>)> =
         bodies.iter().map(|a| (a, datakit::scan(&a.value).into_iter().filter(|e| !own(a, e)).collect())).collect();
     let all: Vec<&Entity> = scanned.iter().flat_map(|(_, es)| es).collect();

@@ -10,7 +10,10 @@
 //! a type, in the languages of the claimed locales, is context for the values under it.
 //! Documentation domains, role and service mailboxes, VCS remotes, documented example
 //! keys and placeholders are not reported.
-//! The recipients of a message tool (`to`, `cc` …) are where it goes, not a leak.
+//! In tool arguments, the parties an action goes to (a message's `to`, a payment's
+//! `iban` …) and the personal data the user gave earlier in the session are what the
+//! user asked the agent to act on, not a leak (`exfiltration` and `tool-abuse` judge
+//! where actions go).
 //! One finding per type per field, with one evidence entry per occurrence, so that the
 //! number of entries is the number of data found. Every excerpt is masked: the
 //! datum itself and any other datum in its context.
@@ -19,8 +22,9 @@ mod config;
 
 use aiir_sdk::prelude::*;
 use config::Config;
-use datakit::{Entity, Kind, Redacted, SecretKind};
+use datakit::{Entity, Kind, Redacted, SecretKind, args};
 use datakit::{MAX_EVIDENCE, MAX_FINDINGS};
+use statekit::supplied;
 
 const TECHNIQUES: [&str; 2] = ["AML.T0057", "LLM02"];
 
@@ -48,8 +52,11 @@ impl Detector for SensitiveDataLeak {
     }
 
     fn inspect(&mut self, event: &Event) -> Result<Vec<Finding>, String> {
-        let texts = event.texts().into_iter().filter(|t| self.config.scan.contains(&t.origin));
-        Ok(texts.flat_map(|t| self.check(&t)).take(MAX_FINDINGS).collect())
+        let texts = event.texts();
+        let scanned = texts.iter().filter(|t| self.config.scan.contains(&t.origin));
+        let findings = scanned.flat_map(|t| self.check(t)).take(MAX_FINDINGS).collect();
+        texts.iter().filter(|t| t.origin == Origin::User).for_each(|t| supplied::remember(t.text));
+        Ok(findings)
     }
 }
 
@@ -58,12 +65,13 @@ impl SensitiveDataLeak {
     fn check(&self, text: &Text<'_>) -> Vec<Finding> {
         let entities = datakit::scan(text.text);
         let redacted = Redacted::new(text.text, &entities);
-        let recipients = recipients(text);
+        let arguments = text.origin == Origin::ToolArguments;
+        let addressees = if arguments { addressees(text.text) } else { Vec::new() };
         let reported: Vec<usize> = (0..entities.len())
             .filter(|&i| {
-                let value = &text.text[entities[i].range.clone()];
-                let addressed = entities[i].kind == Kind::Email && recipients.contains(&value.to_lowercase());
-                !addressed && self.config.reports(entities[i].kind, value)
+                let (kind, value) = (entities[i].kind, &text.text[entities[i].range.clone()]);
+                let theirs = arguments && (addressees.contains(&args::party(value)) || supplied::by_user(kind, value));
+                !theirs && self.config.reports(kind, value)
             })
             .collect();
         let mut kinds: Vec<Kind> = Vec::new();
@@ -82,17 +90,9 @@ impl SensitiveDataLeak {
     }
 }
 
-/// The addresses a tool call sends its message to, lowercased: where the message
-/// goes, not data it carries (`exfiltration` judges destinations).
-fn recipients(text: &Text<'_>) -> Vec<String> {
-    if text.origin != Origin::ToolArguments {
-        return Vec::new();
-    }
-    let args = datakit::args::strings(text.text);
-    let addresses = args.iter().filter(|a| a.is_recipient()).flat_map(|a| {
-        a.value.split([',', ';', ' ', '<', '>']).filter(|s| s.contains('@')).map(str::to_lowercase).collect::<Vec<_>>()
-    });
-    addresses.collect()
+/// The parties a tool call's action goes to, as [`args::party`] writes them.
+fn addressees(arguments: &str) -> Vec<String> {
+    args::strings(arguments).iter().flat_map(args::Arg::addressees).collect()
 }
 
 /// The finding for the `occurrences` (indices into `entities`) of one kind in a text.

@@ -1,6 +1,6 @@
 //! What the stateful detectors of the standard pack share: a map that stays bounded
-//! however many keys a log names, hashes that are the same on every run, and the
-//! splitting of text into words.
+//! however many keys a log names, hashes that are the same on every run, the
+//! splitting of text into words, and the personal data a session's user gave.
 //!
 //! ```
 //! use statekit::{Lru, stable_hash, words};
@@ -17,6 +17,7 @@
 
 mod kept;
 mod lru;
+pub mod supplied;
 mod text;
 
 pub use kept::Kept;
