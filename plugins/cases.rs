@@ -12,8 +12,18 @@ use aiir_sdk::testkit::Harness;
 use aiir_sdk::{Detector, Finding, Severity};
 use serde_json::Value;
 
-/// Check every case of `file` against detector `D`; panics naming the case that fails.
-pub fn check<D: Detector>(file: &str) {
+/// Check every case of `file` against detector `D`, its keyed state kept by the
+/// host's `partition` for it (`event`: by session, else principal, else model, else
+/// id; any other, one partition for a case, as a case holds one model or data set);
+/// panics naming the case that fails.
+pub fn check<D: Detector>(file: &str, partition: &str) {
+    let key: fn(&aiir_sdk::Event) -> String = match partition {
+        "event" => |e| {
+            let model = e.model.as_ref().map(|m| m.name.clone());
+            e.session.clone().or_else(|| e.principal.clone()).or(model).unwrap_or_else(|| e.id.clone())
+        },
+        _ => |_| String::new(),
+    };
     let doc: toml::Table = file.parse().expect("the cases file is TOML");
     let defaults = doc.get("settings").map_or(Value::Object(Default::default()), json);
     let cases = doc.get("case").and_then(toml::Value::as_array).expect("the file has cases");
@@ -21,7 +31,8 @@ pub fn check<D: Detector>(file: &str) {
         let name = case["name"].as_str().expect("a case has a name");
         let settings = case.get("settings").map_or_else(|| defaults.clone(), json);
         let mut h = Harness::<D>::with_settings(&settings.to_string())
-            .unwrap_or_else(|e| panic!("case {name:?}: settings rejected: {e:?}"));
+            .unwrap_or_else(|e| panic!("case {name:?}: settings rejected: {e:?}"))
+            .partition_by(key);
         let events = case.get("events").and_then(toml::Value::as_array).map_or(&[][..], Vec::as_slice);
         let found: Vec<(String, Finding)> = events
             .iter()

@@ -283,5 +283,5 @@ fn demo_log_yields_the_expected_findings() {
 
 #[test]
 fn cases_file_holds() {
-    cases::check::<DataPoisoning>(include_str!("../cases.toml"));
+    cases::check::<DataPoisoning>(include_str!("../cases.toml"), "dataset");
 }

@@ -60,7 +60,12 @@ impl Arg {
     /// Whether the argument names who receives a message or a payment: what it
     /// holds is where the action goes, not data it carries.
     pub fn is_addressee(&self) -> bool {
-        self.is_recipient() || PAYEE_KEYS.contains(&self.key.as_str())
+        self.is_recipient() || self.is_payee()
+    }
+
+    /// Whether the argument names who receives a payment (`iban`, `payee` …).
+    pub fn is_payee(&self) -> bool {
+        PAYEE_KEYS.contains(&self.key.as_str())
     }
 
     /// The parties an addressee argument names (`a@x.example, b@y.example`, an IBAN

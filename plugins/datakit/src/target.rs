@@ -13,8 +13,12 @@ const REQUEST: &[&str] = &[
     "send", "forward", "transfer", "wire", "pay", "email", "mail", "share", "upload", "post", "grant", "give", "add",
     "invite", "delete", "remove", "change", "reset", "update", "visit", "open", "click", "fetch", "download", "run",
     "execute", "reply", "cc", "bcc", "copy", "move", "submit", "approve", "book", "schedule", "contact", "write",
-    "message", "call", "notify",
+    "message", "call", "notify", "set", "settle", "route", "assign", "enable", "disable", "export", "publish", "erase",
+    "purge", "wipe", "drop", "replace", "modify", "edit", "create", "deposit", "refund", "withdraw", "sign", "accept",
+    "confirm", "use", "rename", "revoke", "invoke",
 ];
+/// What may end a sentence after a token.
+const SENTENCE_END: [char; 4] = ['.', ':', '!', '?'];
 /// Longest IBAN (ISO 13616), and the shortest (Norway's).
 const IBAN_CHARS: std::ops::RangeInclusive<usize> = 15..=34;
 
@@ -41,6 +45,34 @@ pub fn targets(text: &str) -> Vec<Target<'_>> {
     out
 }
 
+/// The values a text names that an action could be given word for word — a new
+/// password, a file or account id, a code: tokens of at least [`VALUE_CHARS`]
+/// characters with a digit or a symbol in them, that are no mail address, URL or
+/// IBAN (those are [`targets`]) — each keyed `value:<lowercased>`, with its clause.
+pub fn values(text: &str) -> Vec<Target<'_>> {
+    let mut out = Vec::new();
+    for clause in clauses(text) {
+        let found = tokens(clause).filter(|t| is_value(t)).map(|t| Target { key: value_key(t), clause });
+        out.extend(found);
+    }
+    out
+}
+
+/// The key [`values`] gives `token`, for looking up a whole argument: lowercased,
+/// without the punctuation that may end a sentence (as in a clause's tokens).
+pub fn value_key(token: &str) -> String {
+    format!("value:{}", token.trim().trim_end_matches(SENTENCE_END).to_lowercase())
+}
+
+/// Shortest value [`values`] takes: shorter ones (`13`, `v2`) recur in any text.
+const VALUE_CHARS: usize = 6;
+
+fn is_value(token: &str) -> bool {
+    let marked = token.chars().any(|c| c.is_ascii_digit() || (c.is_ascii_punctuation() && c != '-' && c != '\''));
+    let target = token.contains('@') || link::parse(token).is_some() || !ibans(token).is_empty();
+    token.chars().count() >= VALUE_CHARS && marked && token.chars().any(char::is_alphanumeric) && !target
+}
+
 /// The clauses of a text: split at a line break, a semicolon, or a sentence's end
 /// before a space (a dot inside `x@mail.example` or a URL ends nothing).
 fn clauses(text: &str) -> impl Iterator<Item = &str> {
@@ -62,7 +94,7 @@ fn clauses(text: &str) -> impl Iterator<Item = &str> {
 /// punctuation that ends a sentence.
 fn tokens(clause: &str) -> impl Iterator<Item = &str> {
     let token = clause.split(|c: char| c.is_whitespace() || "<>()[]{}\"'`,;".contains(c));
-    token.map(|t| t.trim_end_matches(['.', ':', '!', '?'])).filter(|t| !t.is_empty())
+    token.map(|t| t.trim_end_matches(SENTENCE_END)).filter(|t| !t.is_empty())
 }
 
 /// Whether a clause asks for an action, in its words rather than inside its addresses
@@ -134,6 +166,18 @@ mod tests {
         assert_eq!(keys(text), ["mallory@evil.example", "GB29NWBK60161331926819", "host:pay.example"]);
         assert_eq!(keys("GB29NWBK60161331926819"), ["GB29NWBK60161331926819"]);
         assert!(keys("part AB12-3456, ISO 9001, order A-10482").is_empty());
+    }
+
+    #[test]
+    fn values_are_distinctive_tokens_that_are_not_targets() {
+        let found: Vec<String> =
+            values("Set the password to Hunter2024! and delete file-0913; mail x@y.example, see https://a.example")
+                .into_iter()
+                .map(|t| t.key)
+                .collect();
+        assert_eq!(found, ["value:hunter2024", "value:file-0913"]);
+        assert!(values("delete file 13 and the well-known archive").is_empty(), "short or plain words");
+        assert_eq!(value_key(" Hunter2024! "), "value:hunter2024", "as the clause's token");
     }
 
     #[test]

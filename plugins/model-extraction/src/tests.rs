@@ -209,5 +209,5 @@ fn demo_log_yields_the_expected_findings() {
 
 #[test]
 fn cases_file_holds() {
-    cases::check::<ModelExtraction>(include_str!("../cases.toml"));
+    cases::check::<ModelExtraction>(include_str!("../cases.toml"), "global");
 }

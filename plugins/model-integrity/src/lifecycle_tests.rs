@@ -127,5 +127,5 @@ fn demo_with_its_registry_trusted_adds_only_the_unregistered_notebook() {
 
 #[test]
 fn cases_file_holds() {
-    super::tests::cases::check::<ModelIntegrity>(include_str!("../cases.toml"));
+    super::tests::cases::check::<ModelIntegrity>(include_str!("../cases.toml"), "model");
 }

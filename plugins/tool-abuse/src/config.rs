@@ -1,8 +1,10 @@
 //! The plugin's settings: parsed, then validated with every problem reported at once.
 
+use crate::capability::Capability;
 use aiir_sdk::{Settings, SettingsError, blank_entries};
 use datakit::link::HostList;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 /// Largest `burst_calls`: each tracked session keeps that many timestamps.
 const MAX_BURST_CALLS: usize = 10_000;
@@ -20,6 +22,7 @@ tunnels, paste sites); when set, for any URL or mail domain not on it.
 default `60`): `tool-abuse/burst` fires when one session (or, without a session, one \
 principal) makes more than `burst_calls` tool calls within `burst_window_secs` by the \
 events' times; once per burst, again only after the rate has dropped back.
+- `capabilities` (table of tool name → capability, default none): what a tool does when its name and arguments do not say it, or say it wrongly: `transfer`, `credentials`, `share`, `delete`, `send`, `execute`, or `none` for a tool that does nothing sensitive. Without an entry, a tool's capability is read from its name's words (`send_money`, `updatePassword`, `share_doc`) and then its arguments' keys (`iban`, `role`, `to`).
 - `max_sessions` (integer ≥ 1, default `10000`): sessions tracked for bursts. Beyond it \
 the least recently active session is forgotten (its count starts again at zero), so \
 memory stays bounded at about `max_sessions × burst_calls` timestamps.
@@ -48,6 +51,9 @@ struct Raw {
     burst_window_secs: Option<i64>,
     /// `max_sessions = 10000`
     max_sessions: Option<i64>,
+    /// `capabilities = { acme_payout = "transfer", send_digest = "none" }`
+    #[serde(default)]
+    capabilities: BTreeMap<String, String>,
 }
 
 /// Validated settings.
@@ -58,6 +64,8 @@ pub struct Config {
     pub burst_calls: usize,
     pub burst_window_secs: u64,
     pub max_sessions: usize,
+    /// The operator's catalogue: tool → its capability (`None`: nothing sensitive).
+    pub capabilities: Vec<(String, Option<Capability>)>,
 }
 
 impl Default for Config {
@@ -68,6 +76,7 @@ impl Default for Config {
             burst_calls: 15,
             burst_window_secs: 60,
             max_sessions: 10_000,
+            capabilities: Vec::new(),
         }
     }
 }
@@ -96,8 +105,25 @@ impl Config {
                 errors.extend(bad.into_iter().map(|(n, m)| SettingsError::new(format!("allowed_hosts[{n}]"), m)))
             }
         }
+        config.capabilities = catalogue(raw.capabilities, &mut errors);
         if errors.is_empty() { Ok(config) } else { Err(errors) }
     }
+}
+
+/// The `capabilities` table, each unknown name an error at its path.
+fn catalogue(raw: BTreeMap<String, String>, errors: &mut Vec<SettingsError>) -> Vec<(String, Option<Capability>)> {
+    let mut out = Vec::new();
+    for (tool, name) in raw {
+        match (name.as_str(), Capability::named(&name)) {
+            ("none", _) => out.push((tool, None)),
+            (_, Some(c)) => out.push((tool, Some(c))),
+            (_, None) => errors.push(SettingsError::new(
+                format!("capabilities.{tool}"),
+                format!("unknown capability {name:?}: use one of {}, or none", Capability::names().join(", ")),
+            )),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -118,9 +144,20 @@ mod tests {
     #[test]
     fn every_bad_value_is_reported_with_its_path() {
         let json = r#"{"allowed_tools": ["bash", " "], "allowed_hosts": ["http://x.example"],
-                       "burst_calls": 0, "burst_window_secs": -5, "max_sessions": 20000000000}"#;
+                       "burst_calls": 0, "burst_window_secs": -5, "max_sessions": 20000000000,
+                       "capabilities": {"pay": "transfer", "x": "teleport"}}"#;
         let paths: Vec<String> = parse(json).unwrap_err().into_iter().map(|(p, _)| p).collect();
-        assert_eq!(paths, ["burst_calls", "burst_window_secs", "max_sessions", "allowed_tools[1]", "allowed_hosts[0]"]);
+        assert_eq!(
+            paths,
+            [
+                "burst_calls",
+                "burst_window_secs",
+                "max_sessions",
+                "allowed_tools[1]",
+                "allowed_hosts[0]",
+                "capabilities.x"
+            ]
+        );
         assert!(parse(r#"{"burst": 3}"#).unwrap_err()[0].1.contains("unknown field"));
     }
 }

@@ -10,20 +10,25 @@
 //!   URL or mail recipient at a suspect host, or off the allow-list when one is set.
 //! - `tool-abuse/burst` (medium): more tool calls in one session than the limit allows
 //!   within the window (stateful, bounded: see `burst`).
-//! - `tool-abuse/tainted-action` (high): a tool call aimed at a mail address, IBAN or
-//!   web host that only a request inside untrusted content of the session (a tool
-//!   result, a retrieved document) named, not the user: the action an indirect
-//!   injection caused (stateful, in the host's keyed state: see `taint`).
+//! - `tool-abuse/tainted-action` (high; critical when it moves money or changes
+//!   credentials or permissions): a tool call aimed at a mail address, IBAN or web
+//!   host that only a request inside untrusted content of the session (a tool result,
+//!   a retrieved document) named, not the user — or a sensitive call (see
+//!   `capability`) given, as a whole argument, a value only such a request named: the
+//!   action an indirect injection caused (stateful, in the host's keyed state: see
+//!   `taint`).
 //!
 //! Each rule fires at most once per event; evidence points at the arguments.
 
 mod burst;
+mod capability;
 mod config;
 mod patterns;
 mod taint;
 
 use aiir_sdk::prelude::*;
 use burst::Bursts;
+use capability::Capability;
 use config::Config;
 use datakit::Redacted;
 use datakit::args::{self, Arg};
@@ -99,7 +104,7 @@ impl ToolAbuse {
             injection(&call.tool, shell, &args),
             self.outbound(&call.tool, &args),
             self.burst(event, &call.tool, &args),
-            tainted(&call.tool, &args),
+            tainted(&call.tool, capability::of(&call.tool, &args, &self.config.capabilities), &args),
         ];
         findings.into_iter().flatten().collect()
     }
@@ -187,20 +192,41 @@ fn injection(tool: &str, shell: bool, args: &[Arg]) -> Option<Finding> {
     })
 }
 
-/// An argument aimed at a target only injected content asked for.
-fn tainted(tool: &str, args: &[Arg]) -> Option<Finding> {
-    let (arg, target, source) = args.iter().find_map(|a| taint::caused(&a.value).map(|(t, s)| (a, t, s)))?;
-    let target = Redacted::all(target.strip_prefix("host:").unwrap_or(&target));
+/// An argument aimed at a target only injected content asked for, or, in a call that
+/// moves money, changes access, shares or deletes, given a value only it named.
+fn tainted(tool: &str, capability: Option<Capability>, args: &[Arg]) -> Option<Finding> {
+    let by_target = || {
+        args.iter().find_map(|a| {
+            let (target, source) = taint::caused(&a.value)?;
+            Some((a, Redacted::all(target.strip_prefix("host:").unwrap_or(&target)), source))
+        })
+    };
+    let takes_values = capability.is_some_and(|c| !matches!(c, Capability::Send | Capability::Execute));
+    let by_value = || {
+        let whole = args.iter().filter(|a| !a.value.trim().contains(char::is_whitespace));
+        whole.into_iter().find_map(|a| Some((a, hint(&a.value), taint::caused_value(&a.value)?.1)))
+    };
+    let (arg, what, source) = by_target().or_else(|| takes_values.then(by_value).flatten())?;
+    let does = capability.map_or(String::new(), |c| format!(" ({})", c.does()));
     let title = format!(
-        "tool {tool} acts on {target}, which only untrusted content asked for (event {}, {}), not the user",
+        "tool {tool}{does} acts on {what}, which only untrusted content asked for (event {}, {}), not the user",
         source.event, source.field
     );
+    let severity = if capability.is_some_and(Capability::is_grave) { Severity::Critical } else { Severity::High };
     Some(
-        Finding::new("tool-abuse/tainted-action", title, Severity::High)
+        Finding::new("tool-abuse/tainted-action", title, severity)
             .confidence(0.8)
             .techniques(INDIRECT)
             .evidence(FIELD, masked_excerpt(&arg.value, 0..arg.value.len())),
     )
+}
+
+/// A value named in a title without giving it away (it may be a new password): its
+/// first two characters and its length.
+fn hint(value: &str) -> String {
+    let value = value.trim();
+    let head: String = value.chars().take(2).collect();
+    format!("\"{head}…\" ({} characters)", value.chars().count())
 }
 
 /// An excerpt with any personal datum or credential in it masked.

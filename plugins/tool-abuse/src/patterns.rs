@@ -14,7 +14,7 @@ pub const COMMAND_KEYS: &[&str] =
     &["command", "cmd", "commands", "script", "code", "query", "sql", "statement", "input", "args"];
 
 /// The words of a tool name: `runShellCommand`, `run-shell.command` → run, shell, command.
-fn name_words(tool: &str) -> Vec<String> {
+pub fn name_words(tool: &str) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     let mut current = String::new();
     let mut prev_lower = false;

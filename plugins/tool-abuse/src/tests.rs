@@ -4,8 +4,16 @@ use super::ToolAbuse;
 use aiir_sdk::prelude::*;
 use aiir_sdk::testkit::Harness;
 
+#[path = "../../cases.rs"]
+mod cases;
 #[path = "../../demo_log.rs"]
 mod demo_log;
+
+/// The review cases hold natively too.
+#[test]
+fn the_cases_file_holds() {
+    cases::check::<ToolAbuse>(include_str!("../cases.toml"), "event");
+}
 
 const SECOND: u64 = 1_000_000_000;
 
@@ -174,7 +182,8 @@ fn a_transfer_to_an_account_only_the_injected_mail_named_is_tainted() {
     let events = banking("Summarise my unread mail.", INJECTED, "GB29 NWBK 6016 1331 9268 19");
     h.inspect(&events[0]);
     let [f] = h.inspect(&events[1]).try_into().unwrap();
-    assert_eq!(f.severity, Severity::High);
+    assert_eq!(f.severity, Severity::Critical, "it moves money");
+    assert!(f.title.contains("(moves money)"), "{f:?}");
     assert_eq!(f.techniques, ["AML.T0051.001", "LLM01", "AML.T0053", "LLM06"]);
     assert!(f.title.contains("(event e1, payload.inference.input[1].content)"), "{f:?}");
     assert!(!f.title.contains("6016 1331"), "the account is masked: {f:?}");

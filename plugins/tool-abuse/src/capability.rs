@@ -1,0 +1,169 @@
+//! What a tool call does, judged by the tool's name and its arguments' shape, or as the
+//! operator's catalogue says: the actions whose consequences reach past the
+//! conversation (money moved, credentials or permissions changed, data shared, things
+//! deleted, messages sent, code run). An injected request that causes one of them is
+//! worse than one that causes a lookup.
+
+use crate::patterns::{is_shell_tool, name_words};
+use datakit::args::Arg;
+
+/// A sensitive capability of a tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capability {
+    Transfer,
+    Credentials,
+    Share,
+    Delete,
+    Send,
+    Execute,
+}
+
+/// Each capability, its name in the settings, what a call of it does, the words of a
+/// tool name and the argument keys that show it (beside a payment's payee and a
+/// message's recipients, which `datakit` knows), in the order they are tried (a
+/// `send_money` tool moves money before it sends anything).
+const TABLE: [Row; 6] = [
+    Row {
+        capability: Capability::Transfer,
+        name: "transfer",
+        does: "moves money",
+        words: &["transfer", "wire", "pay", "payment", "payout", "refund", "remit", "money", "funds", "withdraw"],
+        keys: &["amount_cents"],
+    },
+    Row {
+        capability: Capability::Credentials,
+        name: "credentials",
+        does: "changes credentials or permissions",
+        words: &[
+            "password",
+            "passwd",
+            "credential",
+            "credentials",
+            "permission",
+            "permissions",
+            "role",
+            "roles",
+            "grant",
+            "mfa",
+            "2fa",
+            "apikey",
+        ],
+        keys: &["password", "new_password", "passwd", "role", "permission", "permissions", "scopes"],
+    },
+    Row {
+        capability: Capability::Share,
+        name: "share",
+        does: "shares data",
+        words: &["share", "invite", "collaborator", "collaborators", "publish"],
+        keys: &["share_with", "collaborator", "collaborators", "invitee", "invitees"],
+    },
+    Row {
+        capability: Capability::Delete,
+        name: "delete",
+        does: "deletes",
+        words: &["delete", "remove", "purge", "erase", "wipe", "destroy", "drop", "unlink"],
+        keys: &[],
+    },
+    Row {
+        capability: Capability::Send,
+        name: "send",
+        does: "sends a message",
+        words: &["send", "email", "mail", "message", "sms", "reply", "forward", "post", "notify", "tweet"],
+        keys: &[],
+    },
+    Row { capability: Capability::Execute, name: "execute", does: "runs commands or code", words: &[], keys: &[] },
+];
+
+/// One capability's entry in [`TABLE`].
+struct Row {
+    capability: Capability,
+    name: &'static str,
+    does: &'static str,
+    words: &'static [&'static str],
+    keys: &'static [&'static str],
+}
+
+impl Capability {
+    /// What a call with this capability does, for a finding's title.
+    pub fn does(self) -> &'static str {
+        row(self).does
+    }
+
+    /// The capability named `name` in the settings.
+    pub fn named(name: &str) -> Option<Self> {
+        TABLE.iter().find(|r| r.name == name).map(|r| r.capability)
+    }
+
+    /// Every name, for messages.
+    pub fn names() -> Vec<&'static str> {
+        TABLE.iter().map(|r| r.name).collect()
+    }
+
+    /// Whether an injected request causing it can move money or take over an account.
+    pub fn is_grave(self) -> bool {
+        matches!(self, Capability::Transfer | Capability::Credentials)
+    }
+}
+
+fn row(c: Capability) -> &'static Row {
+    TABLE.iter().find(|r| r.capability == c).expect("every capability has a row")
+}
+
+/// What `tool` called with `args` does: the operator's entry for the tool when there
+/// is one (`None` there exempts it), else by its name's words, then its arguments' keys.
+pub fn of(tool: &str, args: &[Arg], catalogue: &[(String, Option<Capability>)]) -> Option<Capability> {
+    if let Some((_, entry)) = catalogue.iter().find(|(name, _)| name == tool) {
+        return *entry;
+    }
+    if is_shell_tool(tool) {
+        return Some(Capability::Execute);
+    }
+    let words = name_words(tool);
+    let named = TABLE.iter().find(|r| words.iter().any(|w| r.words.contains(&w.as_str())));
+    let shaped = || TABLE.iter().find(|r| args.iter().any(|a| shows(r, a)));
+    named.or_else(shaped).map(|r| r.capability)
+}
+
+/// Whether argument `arg` shows the capability of `row`.
+fn shows(row: &Row, arg: &Arg) -> bool {
+    match row.capability {
+        Capability::Transfer => arg.is_payee() || row.keys.contains(&arg.key.as_str()),
+        Capability::Send => arg.is_recipient(),
+        _ => row.keys.contains(&arg.key.as_str()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datakit::args::strings;
+
+    fn cap(tool: &str, args: &str) -> Option<&'static str> {
+        of(tool, &strings(args), &[]).map(|c| row(c).name)
+    }
+
+    #[test]
+    fn by_the_tools_name_first() {
+        assert_eq!(cap("send_money", "{}"), Some("transfer"));
+        assert_eq!(cap("updatePassword", "{}"), Some("credentials"));
+        assert_eq!(cap("share_document", "{}"), Some("share"));
+        assert_eq!(cap("delete_file", r#"{"file_id": "13"}"#), Some("delete"));
+        assert_eq!(cap("send_email", r#"{"to": "a@b.example"}"#), Some("send"));
+        assert_eq!(cap("bash", r#"{"command": "ls"}"#), Some("execute"));
+        assert_eq!(cap("get_weather", r#"{"city": "Oslo"}"#), None);
+    }
+
+    #[test]
+    fn else_by_the_shape_of_its_arguments() {
+        assert_eq!(cap("schedule_transaction", r#"{"iban": "DE89370400440532013000", "amount": 5}"#), Some("transfer"));
+        assert_eq!(cap("update_user", r#"{"user": "kim", "role": "admin"}"#), Some("credentials"));
+        assert_eq!(cap("create_event", r#"{"title": "sync", "to": "a@b.example"}"#), Some("send"));
+    }
+
+    #[test]
+    fn the_operators_catalogue_overrides_both() {
+        let catalogue = [("acme_payout".to_owned(), Some(Capability::Transfer)), ("send_digest".to_owned(), None)];
+        assert_eq!(of("acme_payout", &[], &catalogue), Some(Capability::Transfer));
+        assert_eq!(of("send_digest", &strings(r#"{"to": "a@b.example"}"#), &catalogue), None);
+    }
+}
