@@ -1,8 +1,8 @@
-//! The host keeps loading detectors built against earlier versions of the contract,
-//! `aiir:plugin@0.1.0` and `@0.2.0` (before the `state` interface), and says which
-//! version a plugin was built for.
+//! The host keeps loading plugins built against earlier versions of the contract —
+//! detectors of `aiir:plugin@0.1.0` and `@0.2.0` (before the `state` interface), a
+//! responder of `@0.2.1` (before lineage) — and says which version a plugin was built for.
 
-use crate::support::{aiir, aiir_run, guest, root, temp_file};
+use crate::support::{aiir, aiir_run, guest, root, store_json, store_ok, temp_file};
 
 /// A log whose one event holds the canaries of both legacy detectors.
 const LOG: &str = concat!(
@@ -44,4 +44,27 @@ fn inspect_names_the_version_a_plugin_was_built_for() {
     for expected in ["world      aiir:plugin/detector@0.1.0", "aiir:plugin/host@0.1.0", "aiir:plugin/types@0.1.0"] {
         assert!(run.stdout.contains(expected), "lacks {expected:?}:\n{}", run.stdout);
     }
+}
+
+/// A responder built against 0.2.1 (before lineage) is asked about the demo's
+/// incidents through that version's `response` imports, and its proposals are
+/// recorded like any other's.
+#[test]
+fn a_responder_built_against_0_2_1_answers_incidents() {
+    let wasm = guest("responder-v0-2");
+    let config = format!(
+        "[[detector]]\nname = \"prompt-injection\"\n\n[[responder]]\nname = \"legacy\"\nwasm = {:?}\nmode = \"dry-run\"\n",
+        wasm.to_str().unwrap()
+    );
+    let (dir, path) = temp_file("aiir.toml", config.as_bytes());
+    let db = dir.path().join("aiir.db");
+    let demo = root().join("examples/logs/demo.jsonl");
+    let run =
+        aiir_run(&["-v", "--config", path.to_str().unwrap(), "--store", db.to_str().unwrap(), demo.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("configured against aiir:plugin@0.2.1"), "{}", run.stderr);
+    let list = store_json(db.to_str().unwrap(), "incidents", &["list", "--json"]);
+    let id = list[0]["id"].as_str().unwrap();
+    let show = store_ok(db.to_str().unwrap(), "incidents", &["show", id]);
+    assert!(show.contains("legacy") && show.contains("0.2.1: ") && show.contains("dry-run"), "{show}");
 }
