@@ -114,3 +114,22 @@ fn pii_rows_that_name_their_locale_and_generator_are_measured_per_each() {
     assert_eq!(de_phone["entities"], json!({"tp": 1, "fp": 0, "fn": 0, "tn": 0}));
     assert_eq!(de_phone["rates"]["recall"]["k"], 1);
 }
+
+/// Agent sessions: each row a session of events, flagged when any of them is; the
+/// injected actions are caught across events (the taint a session keeps) and the same
+/// actions asked for by the user are not, per source and held out by source.
+#[test]
+fn sessions_are_measured_as_a_whole_and_held_out_by_source() {
+    let report = eval_json(&["tests/fixtures/agent-sessions.jsonl", "--folds", "source", "--json"]);
+    assert_eq!(report["overall"]["detector"], json!({"tp": 2, "fn": 0, "fp": 0, "tn": 2}), "{report:#}");
+    let plugins: Vec<&str> = report["plugins"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    assert!(plugins.contains(&"tool-abuse") && plugins.contains(&"indirect-injection"), "{plugins:?}");
+    let held: Vec<&str> =
+        report["folds"]["folds"].as_array().unwrap().iter().map(|f| f["held_out"].as_str().unwrap()).collect();
+    assert_eq!(held, ["mailbox", "shared-docs"]);
+    let broken = "{\"id\": \"s1\", \"label\": \"attack\", \"kind\": \"k\", \"events\": [{\"id\": \"e1\"}]}\n";
+    let (_dir, path) = crate::support::temp_file("sessions.jsonl", broken.as_bytes());
+    let run = aiir_cmd("eval", &[path.to_str().unwrap()]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("sessions.jsonl:1: event 1"), "{}", run.stderr);
+}

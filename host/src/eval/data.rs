@@ -1,11 +1,14 @@
 //! Labeled data sets, turned into events.
 //!
-//! Two shapes are read: prompt rows (`{"id", "text", "label", "kind", "source"?}` a line, label
-//! `attack`, `benign` or anything else, such as `harmful-request`, which is reported
-//! but neither credits nor blames a detector), each sent as a user message; and PII
-//! sentences (a JSON array of `{"full_text", "spans": [{"entity_type", …}], "locale"?,
-//! "generator"?}`), each sent as a model output.
+//! Three shapes are read: prompt rows (`{"id", "text", "label", "kind", "source"?}` a line,
+//! label `attack`, `benign` or anything else, such as `harmful-request`, which is
+//! reported but neither credits nor blames a detector), each sent as a user message;
+//! sessions (`{"id", "events": [...], "label", "kind", "source"?}` a line, the events in
+//! the aiir format), sent in order as one session of their own and labelled as a
+//! whole; and PII sentences (a JSON array of `{"full_text", "spans": [{"entity_type",
+//! …}], "locale"?, "generator"?}`), each sent as a model output.
 
+use crate::decode::aiir::decode_value;
 use crate::runtime::{Event, Inference, Message, Payload, Role};
 use anyhow::Context as _;
 use serde::Deserialize;
@@ -32,6 +35,45 @@ impl PromptRow {
     /// Where it comes from; `(no source)` for a row that does not say.
     pub fn source(&self) -> &str {
         self.source.as_deref().unwrap_or("(no source)")
+    }
+}
+
+/// One labeled session, as the file holds it.
+#[derive(Debug, Deserialize)]
+struct SessionLine {
+    id: String,
+    events: Vec<serde_json::Value>,
+    label: String,
+    kind: String,
+    #[serde(default)]
+    source: Option<String>,
+}
+
+/// One labeled session: its label, kind and source as a prompt row's (its text the
+/// events' JSON, for the length baseline), and its events.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// What it is labelled, and where it comes from.
+    pub row: PromptRow,
+    /// Its events, in order, each in the session named by the row's id.
+    pub events: Vec<Event>,
+}
+
+impl Session {
+    /// Decode line `n` of `file`: each event in the aiir format, its session the row's id
+    /// (so that state one session keeps never reaches another).
+    fn parse(file: &Path, n: usize, line: &str) -> anyhow::Result<Self> {
+        let at = format!("{}:{}", file.display(), n);
+        let s: SessionLine = serde_json::from_str(line).with_context(|| format!("{at}: not a session row"))?;
+        let text = serde_json::to_string(&s.events)?;
+        let mut events = Vec::with_capacity(s.events.len());
+        for (i, value) in s.events.into_iter().enumerate() {
+            let mut event = decode_value(value).map_err(|e| anyhow::anyhow!("{at}: event {}: {e}", i + 1))?;
+            event.session = Some(s.id.clone());
+            events.push(event);
+        }
+        let row = PromptRow { id: s.id, text, label: s.label, kind: s.kind, source: s.source };
+        Ok(Session { row, events })
     }
 }
 
@@ -74,13 +116,15 @@ impl PiiRow {
 pub enum Dataset {
     /// Labeled prompts.
     Prompts(Vec<PromptRow>),
+    /// Labeled sessions of events.
+    Sessions(Vec<Session>),
     /// Sentences with PII spans.
     Pii(Vec<PiiRow>),
 }
 
 impl Dataset {
     /// Read a data set, telling its shape from its first character: `[` is the PII
-    /// array, anything else prompt rows.
+    /// array; else a first row with `events` makes sessions, anything else prompt rows.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
         if text.trim_start().starts_with('[') {
@@ -88,8 +132,15 @@ impl Dataset {
                 serde_json::from_str(&text).with_context(|| format!("{}: not a PII data set", path.display()))?;
             return Ok(Dataset::Pii(rows));
         }
-        let rows = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(n, line)| {
-            serde_json::from_str(line).with_context(|| format!("{}:{}: not a prompt row", path.display(), n + 1))
+        let lines: Vec<(usize, &str)> =
+            text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(n, l)| (n + 1, l)).collect();
+        let sessions = lines.first().and_then(|(_, l)| serde_json::from_str::<serde_json::Value>(l).ok());
+        if sessions.is_some_and(|first| first.get("events").is_some()) {
+            let rows = lines.iter().map(|&(n, line)| Session::parse(path, n, line));
+            return Ok(Dataset::Sessions(rows.collect::<anyhow::Result<_>>()?));
+        }
+        let rows = lines.iter().map(|&(n, line)| {
+            serde_json::from_str(line).with_context(|| format!("{}:{n}: not a prompt row", path.display()))
         });
         Ok(Dataset::Prompts(rows.collect::<anyhow::Result<_>>()?))
     }
@@ -98,18 +149,22 @@ impl Dataset {
     pub fn default_plugins(&self) -> &'static [&'static str] {
         match self {
             Dataset::Prompts(_) => &["prompt-injection", "jailbreak", "system-prompt-leak"],
+            Dataset::Sessions(_) => {
+                &["prompt-injection", "indirect-injection", "tool-abuse", "exfiltration", "sensitive-data-leak"]
+            }
             Dataset::Pii(_) => &["sensitive-data-leak"],
         }
     }
 
-    /// The rows as events, in order.
-    pub fn events(&self) -> Vec<Event> {
+    /// Each row's events, in order: one for a prompt or a sentence, a session's all.
+    pub fn events(&self) -> Vec<Vec<Event>> {
         match self {
-            Dataset::Prompts(rows) => rows.iter().map(|r| event(&r.id, Role::User, &r.text)).collect(),
+            Dataset::Prompts(rows) => rows.iter().map(|r| vec![event(&r.id, Role::User, &r.text)]).collect(),
+            Dataset::Sessions(sessions) => sessions.iter().map(|s| s.events.clone()).collect(),
             Dataset::Pii(rows) => rows
                 .iter()
                 .enumerate()
-                .map(|(i, r)| event(&format!("pii-{i}"), Role::Assistant, &r.full_text))
+                .map(|(i, r)| vec![event(&format!("pii-{i}"), Role::Assistant, &r.full_text)])
                 .collect(),
         }
     }

@@ -1,7 +1,8 @@
 //! `aiir eval`: run a detector chain over a labeled data set and measure it —
 //! confusion matrix, precision, recall and false-positive rate with their intervals,
-//! per source and kind of example, each beside a length-only baseline; with folds,
-//! leave-one-source-out; for PII, per type, locale and generator.
+//! per source and kind of example (a prompt, or an agent session of several events),
+//! each beside a length-only baseline; with folds, leave-one-source-out; for PII, per
+//! type, locale and generator.
 
 mod data;
 mod groups;
@@ -10,6 +11,7 @@ mod prompts;
 mod report;
 
 pub use data::Dataset;
+use data::PromptRow;
 pub use metrics::{Confusion, LengthBaseline, Rate};
 pub use prompts::{Folds, PromptReport};
 pub use report::PiiReport;
@@ -60,6 +62,10 @@ pub async fn eval(opts: &EvalOptions) -> anyhow::Result<report::Report> {
         Dataset::Prompts(rows) => {
             report::Report::Prompts(Box::new(PromptReport::new(name, plugins, rows, &found, opts.folds)))
         }
+        Dataset::Sessions(sessions) => {
+            let rows: Vec<PromptRow> = sessions.iter().map(|s| s.row.clone()).collect();
+            report::Report::Prompts(Box::new(PromptReport::new(name, plugins, &rows, &found, opts.folds)))
+        }
         Dataset::Pii(rows) if opts.folds.is_none() => report::Report::Pii(PiiReport::new(name, plugins, rows, &found)),
         Dataset::Pii(_) => anyhow::bail!("--folds needs a prompt data set; {name} is a PII one"),
     })
@@ -77,19 +83,23 @@ fn builtin_chain(named: &[String], defaults: &[&str]) -> anyhow::Result<Config> 
     Ok(config)
 }
 
-/// Every row's findings, in row order. A plugin failing on a row counts as no
-/// finding from it (and is reported on stderr).
+/// Every row's findings (a session's from all its events), in row order. A plugin
+/// failing on an event counts as no finding from it (and is reported on stderr).
 async fn inspect_all(chain: &mut Chain, dataset: &Dataset, file: &Path) -> Vec<Vec<Found>> {
     let mut all = Vec::new();
-    for (n, event) in dataset.events().iter().enumerate() {
+    for (n, events) in dataset.events().iter().enumerate() {
         let at = format!("{} row {}", file.display(), n + 1);
-        let replies = chain.inspect(event, &at).await;
-        let found = replies.into_iter().filter_map(|r| r.result.ok()).flatten();
-        all.push(
-            found
-                .map(|f| Found { evidence: f.evidence.len().max(1), confidence: f.confidence, rule: f.rule })
-                .collect(),
-        );
+        let mut found = Vec::new();
+        for event in events {
+            let replies = chain.inspect(event, &at).await;
+            let findings = replies.into_iter().filter_map(|r| r.result.ok()).flatten();
+            found.extend(findings.map(|f| Found {
+                evidence: f.evidence.len().max(1),
+                confidence: f.confidence,
+                rule: f.rule,
+            }));
+        }
+        all.push(found);
     }
     all
 }
