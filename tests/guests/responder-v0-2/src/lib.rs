@@ -22,8 +22,7 @@ impl Guest for Legacy {
         PluginInfo {
             name: env!("CARGO_PKG_NAME").into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            description: "blocks the principal of its incident's first finding; built against aiir:plugin@0.2.1"
-                .into(),
+            description: "blocks the principal of its incident's first finding; built against aiir:plugin@0.2.1".into(),
             kinds: vec![EventKind::Inference],
             settings: "None.".into(),
         }
