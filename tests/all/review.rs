@@ -147,3 +147,25 @@ fn a_plugin_that_loops_fails_its_case_on_fuel() {
     assert!(run.stdout.contains("error:     event e1: plugin error fuel: ran out of fuel"), "{}", run.stdout);
     assert_eq!(run.stdout.lines().last(), Some("0 passed, 1 failed"));
 }
+
+/// A plugin that imports the filesystem is refused under review unless the reviewer
+/// grants it, and granted it still reaches nothing: its reads fail inside the case.
+#[test]
+fn a_grant_links_an_import_under_review_and_still_opens_nothing() {
+    let cases = "[[case]]\nname = \"reads a file\"\nnone = true\n[[case.events]]\nid = \"e1\"\n\
+                 time = \"2026-11-27T13:00:00Z\"\nsource = \"review\"\n\
+                 payload = { inference = { input = [{ role = \"user\", content = \"hi\" }], output = [] } }\n";
+    let (_dir, path) = temp_file("cases.toml", cases.as_bytes());
+    let plugin = guest("hostile-fs");
+    let refused = aiir_test(&plugin, &path, &[]);
+    assert_eq!(refused.code, 2, "{}{}", refused.stdout, refused.stderr);
+    assert!(refused.stderr.contains("--grant filesystem"), "{}", refused.stderr);
+    let granted = aiir_test(&plugin, &path, &["--grant", "filesystem"]);
+    assert_eq!(granted.code, 1, "{}{}", granted.stdout, granted.stderr);
+    assert!(granted.stdout.contains("sandbox   grants filesystem;"), "{}", granted.stdout);
+    assert!(granted.stdout.contains("FAIL  reads a file"), "{}", granted.stdout);
+    assert!(!granted.stdout.contains("root:x:0:0"), "the sandbox opened a file: {}", granted.stdout);
+    let unknown = aiir_test(&plugin, &path, &["--grant", "disk"]);
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stderr.contains("use one of filesystem, sockets"), "{}", unknown.stderr);
+}

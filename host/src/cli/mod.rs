@@ -69,8 +69,9 @@ enum Command {
     /// baseline.
     ///
     /// Reads prompt rows (JSON Lines of {"id", "text", "label", "kind"}, each sent as a
-    /// user message) or PII sentences (a JSON array of {"full_text", "spans"}, each sent
-    /// as a model output).
+    /// user message), agent sessions (JSON Lines of {"id", "events", "label", "kind"},
+    /// the events sent in order as one session) or PII sentences (a JSON array of
+    /// {"full_text", "spans"}, each sent as a model output).
     Eval(EvalArgs),
     /// Read and manage the incidents of the store: list, show, timeline, close, export.
     Incidents(incidents::IncidentsArgs),
@@ -257,8 +258,19 @@ struct TestArgs {
     /// Print one JSON document instead of text.
     #[arg(long)]
     json: bool,
+    /// Link what the plugin imports beyond the contract, as a config's `grants` would:
+    /// `filesystem` (no directory opened) or `sockets` (every address denied). Repeat
+    /// for both. None by default.
+    #[arg(long = "grant", value_name = "GRANT", value_parser = grant)]
+    grants: Vec<Grant>,
     #[command(flatten)]
     cache: CacheArgs,
+}
+
+/// A grant by the name a config gives it.
+fn grant(name: &str) -> Result<Grant, String> {
+    let known = Grant::ALL.map(Grant::name);
+    Grant::ALL.into_iter().find(|g| g.name() == name).ok_or_else(|| format!("use one of {}", known.join(", ")))
 }
 
 #[derive(Debug, Args)]
@@ -354,7 +366,13 @@ async fn eval_command(args: EvalArgs) -> anyhow::Result<()> {
 }
 
 async fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
-    let opts = ReviewOptions { plugin: args.plugin, cases: args.cases, json: args.json, cache_dir: args.cache.dir() };
+    let opts = ReviewOptions {
+        plugin: args.plugin,
+        cases: args.cases,
+        json: args.json,
+        cache_dir: args.cache.dir(),
+        grants: args.grants,
+    };
     Ok(match review(&opts).await? {
         Verdict::Passed => ExitCode::SUCCESS,
         Verdict::Failed => ExitCode::from(1),

@@ -15,7 +15,7 @@ pub mod report;
 
 use crate::role::Partition;
 use crate::route;
-use crate::runtime::{CallStats, Event, KeyedState, Limits, LoadError, Loaded, Plugin, Runtime, Sandbox, Setup};
+use crate::runtime::{CallStats, Event, Grant, KeyedState, Limits, LoadError, Loaded, Plugin, Runtime, Sandbox, Setup};
 use anyhow::Context as _;
 use cases::Case;
 use check::{Failure, Found};
@@ -30,9 +30,10 @@ use std::time::Duration;
 /// than a `deadline` that depends on the machine.
 pub const FUEL_PER_CALL: u64 = 500_000_000;
 
-/// The sandbox of a plugin under review: no grants, fixed clocks, seeded randomness.
-pub fn strict_sandbox() -> Sandbox {
-    Sandbox { grants: Vec::new(), deterministic: true }
+/// The sandbox of a plugin under review: only the grants the reviewer gave (none by
+/// default), fixed clocks, seeded randomness.
+pub fn strict_sandbox(grants: &[Grant]) -> Sandbox {
+    Sandbox { grants: grants.to_vec(), deterministic: true }
 }
 
 /// The limits of a plugin under review: the defaults, plus a fuel budget so that
@@ -52,6 +53,8 @@ pub struct ReviewOptions {
     pub json: bool,
     /// The precompiled-component cache; none disables it.
     pub cache_dir: Option<PathBuf>,
+    /// What the plugin may link besides the contract (`--grant`): nothing by default.
+    pub grants: Vec<Grant>,
 }
 
 /// How a review ended, for the exit code.
@@ -116,23 +119,24 @@ pub async fn review(opts: &ReviewOptions) -> anyhow::Result<Verdict> {
     let name = opts.plugin.display().to_string();
     let wasm = crate::runtime::read_component(&opts.plugin).with_context(|| format!("cannot read {name}"))?;
     let runtime = Runtime::new(opts.cache_dir.clone(), true)?;
-    let loaded = runtime.load(&wasm, &strict_sandbox()).map_err(|e| match e {
-        // The load error suggests grants to the operator; a review has none to give.
+    let grants = &opts.grants;
+    let loaded = runtime.load(&wasm, &strict_sandbox(grants)).map_err(|e| match e {
         LoadError::Ungranted(imports) => anyhow::anyhow!(
-            "plugin {name}: imports what it was not granted: {} (aiir test grants nothing: a plugin under review \
-             gets no filesystem and no sockets)",
+            "plugin {name}: imports what it was not granted: {} (aiir test grants nothing unless asked: \
+             `--grant filesystem` or `--grant sockets` links them, with nothing reachable behind them)",
             crate::runtime::name_list(&imports, "")
         ),
         other => anyhow::Error::new(other).context(format!("plugin {name}")),
     })?;
-    let info = loaded.describe(&setup(&name, "{}")).await.with_context(|| format!("plugin {name}"))?;
+    let info = loaded.describe(&setup(&name, "{}", grants)).await.with_context(|| format!("plugin {name}"))?;
     let partition = crate::role::Role::of_component(&wasm).partition;
     let mut results = Vec::new();
     for case in &cases.cases {
-        results.push(run_case(&loaded, &info.name, partition, case).await);
+        results.push(run_case(&loaded, (&info.name, grants), partition, case).await);
     }
     let plugin = PluginSummary::new(&opts.plugin, &info, &loaded);
-    let report = Report { plugin, cases_file: opts.cases.clone(), cases: results };
+    let grants = grants.iter().map(|g| g.name()).collect();
+    let report = Report { plugin, grants, cases_file: opts.cases.clone(), cases: results };
     if opts.json {
         crate::output::print_json(&report.json())
     } else {
@@ -141,16 +145,16 @@ pub async fn review(opts: &ReviewOptions) -> anyhow::Result<Verdict> {
     Ok(if report.failed() == 0 { Verdict::Passed } else { Verdict::Failed })
 }
 
-fn setup(name: &str, settings: &str) -> Setup {
+fn setup(name: &str, settings: &str, grants: &[Grant]) -> Setup {
     let limits = strict_limits();
     let state = KeyedState::new(limits.max_state_bytes);
-    Setup { name: name.to_owned(), settings: settings.to_owned(), limits, sandbox: strict_sandbox(), state }
+    Setup { name: name.to_owned(), settings: settings.to_owned(), limits, sandbox: strict_sandbox(grants), state }
 }
 
 /// Start a fresh plugin for the case, feed it the events, and check what it found.
-async fn run_case(loaded: &Loaded, name: &str, partition: Partition, case: &Case) -> CaseResult {
+async fn run_case(loaded: &Loaded, (name, grants): (&str, &[Grant]), partition: Partition, case: &Case) -> CaseResult {
     let mut result = CaseResult { name: case.name.clone(), ..CaseResult::default() };
-    match loaded.start(setup(name, &case.settings)).await {
+    match loaded.start(setup(name, &case.settings, grants)).await {
         Ok(mut plugin) => feed(&mut plugin, partition, &case.events, &mut result).await,
         Err(e) => {
             // Expectations cannot be told apart from a plugin that never ran.

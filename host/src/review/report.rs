@@ -71,6 +71,8 @@ impl PluginSummary {
 pub struct Report {
     /// What was reviewed.
     pub plugin: PluginSummary,
+    /// The grants the reviewer gave it (`--grant`).
+    pub grants: Vec<&'static str>,
     /// The cases file.
     pub cases_file: PathBuf,
     /// Each case's outcome, in file order.
@@ -90,7 +92,7 @@ impl Report {
         let limits = strict_limits();
         let mut out = format!(
             "plugin    {} {}\nfile      {}\nsha256    {}\nsize      {} bytes\nimports   {}\n\
-             sandbox   no grants; fixed clocks, seeded randomness; per call {} fuel, {} MiB, {} ms\n\
+             sandbox   {}; fixed clocks, seeded randomness; per call {} fuel, {} MiB, {} ms\n\
              cases     {}\n\n",
             line(&p.name),
             line(&p.version),
@@ -98,6 +100,7 @@ impl Report {
             p.sha256,
             thousands(p.size as u64),
             group_imports(&p.imports).join("\n          "),
+            if self.grants.is_empty() { "no grants".to_owned() } else { format!("grants {}", self.grants.join(", ")) },
             thousands(FUEL_PER_CALL),
             limits.memory_mib,
             limits.timeout_ms,
@@ -120,7 +123,7 @@ impl Report {
             plugin: &self.plugin,
             imports: &self.plugin.imports,
             sandbox: SandboxJson {
-                grants: [],
+                grants: self.grants.clone(),
                 deterministic: true,
                 fuel_per_call: FUEL_PER_CALL,
                 memory_mib: limits.memory_mib,
@@ -220,7 +223,7 @@ struct ReportJson<'a> {
 
 #[derive(Debug, Serialize)]
 struct SandboxJson {
-    grants: [&'static str; 0],
+    grants: Vec<&'static str>,
     deterministic: bool,
     fuel_per_call: u64,
     memory_mib: u64,
