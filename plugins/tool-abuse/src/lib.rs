@@ -198,15 +198,16 @@ fn tainted(tool: &str, capability: Option<Capability>, args: &[Arg]) -> Option<F
     let by_target = || {
         args.iter().find_map(|a| {
             let (target, source) = taint::caused(&a.value)?;
-            Some((a, Redacted::all(target.strip_prefix("host:").unwrap_or(&target)), source))
+            let what = Redacted::all(target.strip_prefix("host:").unwrap_or(&target));
+            Some((what, masked_excerpt(&a.value, 0..a.value.len()), source))
         })
     };
     let takes_values = capability.is_some_and(|c| !matches!(c, Capability::Send | Capability::Execute));
     let by_value = || {
         let whole = args.iter().filter(|a| !a.value.trim().contains(char::is_whitespace));
-        whole.into_iter().find_map(|a| Some((a, hint(&a.value), taint::caused_value(&a.value)?.1)))
+        whole.into_iter().find_map(|a| Some((hidden(a), hidden(a), taint::caused_value(&a.value)?.1)))
     };
-    let (arg, what, source) = by_target().or_else(|| takes_values.then(by_value).flatten())?;
+    let (what, excerpt, source) = by_target().or_else(|| takes_values.then(by_value).flatten())?;
     let does = capability.map_or(String::new(), |c| format!(" ({})", c.does()));
     let title = format!(
         "tool {tool}{does} acts on {what}, which only untrusted content asked for (event {}, {}), not the user",
@@ -217,16 +218,14 @@ fn tainted(tool: &str, capability: Option<Capability>, args: &[Arg]) -> Option<F
         Finding::new("tool-abuse/tainted-action", title, severity)
             .confidence(0.8)
             .techniques(INDIRECT)
-            .evidence(FIELD, masked_excerpt(&arg.value, 0..arg.value.len())),
+            .evidence(FIELD, excerpt),
     )
 }
 
-/// A value named in a title without giving it away (it may be a new password): its
-/// first two characters and its length.
-fn hint(value: &str) -> String {
-    let value = value.trim();
-    let head: String = value.chars().take(2).collect();
-    format!("\"{head}…\" ({} characters)", value.chars().count())
+/// An argument's value named without giving any of it away (it may be a new
+/// password): its key and its length.
+fn hidden(arg: &Arg) -> String {
+    format!("the value of {} ({} characters, not shown)", arg.path, arg.value.trim().chars().count())
 }
 
 /// An excerpt with any personal datum or credential in it masked.
