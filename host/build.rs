@@ -25,6 +25,8 @@ fn main() {
     let pack = pack_source(&wasm_dir, &members);
     let generated = PathBuf::from(env::var_os("OUT_DIR").unwrap()).join("pack.rs");
     std::fs::write(generated, pack).unwrap();
+    let scaffold = PathBuf::from(env::var_os("OUT_DIR").unwrap()).join("scaffold.rs");
+    std::fs::write(scaffold, scaffold_source(root)).unwrap();
     println!("cargo:rustc-env=AIIR_PACK_DIR={}", wasm_dir.display());
     println!("cargo:rustc-env=AIIR_WASMTIME_VERSION={}", wasmtime_version(root));
 }
@@ -72,7 +74,7 @@ fn watch(root: &Path, members: &[Member]) {
     // another checkout sharing the target directory would see the first one's files
     // unchanged and embed its pack (`.cargo/config.toml` sets the variable).
     println!("cargo:rerun-if-env-changed=AIIR_SOURCE_ROOT");
-    let fixed = ["plugins/Cargo.toml", "plugins/Cargo.lock", "sdk/src", "sdk/Cargo.toml", "wit"].map(String::from);
+    let fixed = ["plugins/Cargo.toml", "plugins/Cargo.lock", "sdk", "wit"].map(String::from);
     // A member's whole folder: its sources, manifest, build script and embedded data
     // (the classifier's weights).
     let per_member = members.iter().map(|m| format!("plugins/{}", m.dir));
@@ -129,6 +131,77 @@ fn pack_source(wasm_dir: &Path, members: &[Member]) -> String {
     let opt_in: Vec<&str> = members.iter().filter(|m| m.plugin && m.opt_in).map(|m| m.name.as_str()).collect();
     writeln!(src, "/// Detectors of the pack left out of the default chain until a config names them.").unwrap();
     writeln!(src, "pub const OPT_IN: &[&str] = &{opt_in:?};").unwrap();
+    src
+}
+
+/// Files `aiir new` writes: the contract, each language's SDK and the project
+/// templates, as `(path, bytes, executable)` tables named by folder.
+fn scaffold_source(root: &Path) -> String {
+    let sdk = root.join("sdk");
+    let mut src = String::from("/// The contract, `wit/`.\n");
+    writeln!(src, "pub const WIT: Files = {};", files_source(&root.join("wit"), &[])).unwrap();
+    let mut folders: Vec<String> = std::fs::read_dir(&sdk)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_dir())
+        .map(|e| e.file_name().into_string().unwrap())
+        .collect();
+    folders.sort();
+    src.push_str("/// The folders of `sdk/` (each SDK, and `template`), without templates or tests.\n");
+    src.push_str("pub const SDK: &[(&str, Files)] = &[\n");
+    for folder in folders.iter().filter(|f| *f != "template") {
+        writeln!(src, "    ({folder:?}, {}),", files_source(&sdk.join(folder), &["template", "tests", "test"]))
+            .unwrap();
+    }
+    src.push_str("];\n/// Project templates: (language or `shared`, kind or `both`, files).\n");
+    src.push_str("pub const TEMPLATES: &[(&str, &str, Files)] = &[\n");
+    const KINDS: [&str; 2] = ["detector", "responder"];
+    for folder in &folders {
+        let dir = if folder == "template" { sdk.join(folder) } else { sdk.join(folder).join("template") };
+        let lang = if folder == "template" { "shared" } else { folder.as_str() };
+        for kind in KINDS.iter().filter(|k| dir.join(k).is_dir()) {
+            writeln!(src, "    ({lang:?}, {kind:?}, {}),", files_source(&dir.join(kind), &[])).unwrap();
+        }
+        // The files beside the kinds' folders serve both kinds.
+        if dir.is_dir() {
+            writeln!(src, "    ({lang:?}, \"both\", {}),", files_source(&dir, &KINDS)).unwrap();
+        }
+    }
+    src.push_str("];\n");
+    src
+}
+
+/// Every file under `dir` (sorted, relative paths), skipping `skip` folders and what
+/// builds and package managers leave behind.
+fn files_source(dir: &Path, skip: &[&str]) -> String {
+    const LEFT_BEHIND: &[&str] = &["target", "node_modules", "__pycache__", "dist", "build", ".pytest_cache"];
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().map(|e| e.unwrap()) {
+            let name = entry.file_name().into_string().unwrap();
+            let path = entry.path();
+            if entry.file_type().unwrap().is_dir() {
+                let left_behind = LEFT_BEHIND.contains(&name.as_str()) || name.ends_with(".egg-info");
+                let skipped = d == dir && skip.contains(&name.as_str());
+                if !(left_behind || skipped) {
+                    pending.push(path);
+                }
+            } else if !name.ends_with(".wasm") && !name.ends_with(".pyc") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut src = String::from("&[\n");
+    for path in files {
+        use std::os::unix::fs::PermissionsExt as _;
+        let executable = std::fs::metadata(&path).unwrap().permissions().mode() & 0o111 != 0;
+        let relative = path.strip_prefix(dir).unwrap().to_str().unwrap();
+        writeln!(src, "        ({relative:?}, include_bytes!({:?}), {executable}),", path.display().to_string())
+            .unwrap();
+    }
+    src.push_str("    ]");
     src
 }
 

@@ -37,6 +37,7 @@ pub mod role;
 pub mod route;
 pub mod run;
 pub mod runtime;
+pub mod scaffold;
 pub mod serve;
 pub mod source;
 pub mod store;

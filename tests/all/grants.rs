@@ -5,7 +5,7 @@
 //! serving artifact or the incident's own. `responder-echo` proposes exactly what its
 //! `proposals` setting lists, for every incident.
 
-use crate::support::{Run, aiir_run, guest, on_store, root, store_json, store_ok};
+use crate::support::{Run, actions, actions_of, aiir_run, guest, on_store, root, store_json, store_ok};
 use aiir_host::store::Store;
 use serde_json::Value;
 use std::path::Path;
@@ -58,18 +58,6 @@ fn swap_incident(db: &str) -> String {
     let all = store_json(db, "incidents", &["list", "--state", "all", "--json"]);
     let swap = all.as_array().unwrap().iter().find(|i| i["family"] == "model-integrity" && i["key"] == ASSISTANT);
     swap.unwrap_or_else(|| panic!("no swap incident: {all:#}"))["id"].as_str().unwrap().to_owned()
-}
-
-/// An incident's actions, as `incidents show --json` lists them.
-fn actions(db: &str, id: &str) -> Vec<Value> {
-    store_json(db, "incidents", &["show", id, "--json"])["actions"].as_array().unwrap().clone()
-}
-
-/// The actions `responder` proposed for every incident.
-fn actions_of(db: &str, responder: &str) -> Vec<Value> {
-    let all = store_json(db, "incidents", &["list", "--state", "all", "--json"]);
-    let ids = all.as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned());
-    ids.flat_map(|id| actions(db, &id)).filter(|a| a["responder"] == responder).collect()
 }
 
 /// (digest, quarantined) of each artifact of the assistant.

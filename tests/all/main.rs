@@ -6,6 +6,7 @@
 mod support;
 
 mod agents;
+mod authors;
 mod bad_input;
 mod batches;
 mod boundary;

@@ -76,6 +76,18 @@ pub fn serving_and_quarantined(db: &str, model: &str) -> (String, Vec<String>) {
     (found["serving"]["version"].as_str().unwrap_or_default().to_owned(), quarantined)
 }
 
+/// An incident's actions, as `incidents show --json` lists them.
+pub fn actions(db: &str, id: &str) -> Vec<Value> {
+    store_json(db, "incidents", &["show", id, "--json"])["actions"].as_array().unwrap().clone()
+}
+
+/// The actions `responder` proposed for every incident.
+pub fn actions_of(db: &str, responder: &str) -> Vec<Value> {
+    let all = store_json(db, "incidents", &["list", "--state", "all", "--json"]);
+    let ids = all.as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned());
+    ids.flat_map(|id| actions(db, &id)).filter(|a| a["responder"] == responder).collect()
+}
+
 /// A path for a new incident store, unique in this test run.
 pub fn fresh_store() -> PathBuf {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);

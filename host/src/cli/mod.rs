@@ -1,4 +1,5 @@
-//! The command line: `aiir run`, `aiir serve`, `aiir inspect`, `aiir test` and `aiir eval`.
+//! The command line: `aiir run`, `aiir serve`, `aiir inspect`, `aiir test`, `aiir eval`,
+//! `aiir new` and the store's `incidents` and `models`.
 
 mod incidents;
 mod lineage;
@@ -13,7 +14,7 @@ use crate::run::{JobOptions, Outcome, RunOptions, run};
 use crate::runtime::{Cache, Grant, Runtime, Sandbox, Setup};
 use crate::serve::ingest::Bounds;
 use crate::serve::{DEFAULT_GRPC_LISTEN, DEFAULT_LISTEN, ServeOptions, serve};
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
@@ -81,6 +82,28 @@ enum Command {
     /// sender's exporter (`Authorization: Bearer TOKEN`), and its sha256, for the
     /// config's `[[serve.sender]] token_sha256` (the config never holds the token).
     Token,
+    /// Start a plugin project: a detector or responder in Rust, Python, JavaScript or C
+    /// that builds with one command (`./build.sh`) into a component that needs no
+    /// grants, with a cases file it passes (`aiir test NAME.wasm --cases cases.toml`).
+    ///
+    /// The project holds the contract and the language's SDK under `aiir/`, at this
+    /// aiir's version; its README names the toolchain that builds it.
+    New(NewArgs),
+}
+
+#[derive(Debug, Args)]
+struct NewArgs {
+    /// What the plugin is.
+    #[arg(value_enum)]
+    kind: crate::scaffold::Kind,
+    /// The plugin's name: lowercase letters, digits and dashes.
+    name: String,
+    /// The language to write it in.
+    #[arg(short, long, value_enum, default_value_t = crate::scaffold::Lang::Rust)]
+    lang: crate::scaffold::Lang,
+    /// Where to write the project [default: ./NAME]; must not exist or be empty.
+    #[arg(long, value_name = "DIR")]
+    path: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -263,6 +286,10 @@ struct TestArgs {
     /// for both. None by default.
     #[arg(long = "grant", value_name = "GRANT", value_parser = grant)]
     grants: Vec<Grant>,
+    /// Then send each case's events N times through one instance and report the growth
+    /// of its memory per call: a leak a single pass cannot show fails the test.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    soak: Option<u32>,
     #[command(flatten)]
     cache: CacheArgs,
 }
@@ -302,6 +329,7 @@ impl Cli {
             Command::Incidents(args) => incidents::execute(args).await.map(|()| ExitCode::SUCCESS),
             Command::Models(args) => models::execute(args).map(|()| ExitCode::SUCCESS),
             Command::Token => token().map(|()| ExitCode::SUCCESS),
+            Command::New(args) => new(args).map(|()| ExitCode::SUCCESS),
         };
         result.unwrap_or_else(|e| {
             diagnostic(&format!("aiir: error: {e:#}"));
@@ -348,6 +376,21 @@ fn token() -> anyhow::Result<()> {
     Ok(())
 }
 
+fn new(args: NewArgs) -> anyhow::Result<()> {
+    let files = crate::scaffold::project(args.kind, &args.name, args.lang)?;
+    let dir = args.path.unwrap_or_else(|| PathBuf::from(&args.name));
+    crate::scaffold::write(&dir, &files)?;
+    let shown = dir.display();
+    crate::output::print_text(&format!(
+        "created {} {:?} in {shown} ({} files)\n\nnext:\n  cd {shown}\n  ./build.sh                                   # its README.md names the toolchain\n  aiir test {}.wasm --cases cases.toml",
+        args.lang.folder(),
+        args.name,
+        files.len(),
+        args.name,
+    ));
+    Ok(())
+}
+
 async fn eval_command(args: EvalArgs) -> anyhow::Result<()> {
     let opts = EvalOptions {
         data: args.data,
@@ -372,6 +415,7 @@ async fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
         json: args.json,
         cache_dir: args.cache.dir(),
         grants: args.grants,
+        soak: args.soak,
     };
     Ok(match review(&opts).await? {
         Verdict::Passed => ExitCode::SUCCESS,
@@ -385,24 +429,27 @@ async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
     let runtime = Runtime::new(args.cache.dir(), false)?;
     // Load with every grant so that imports can be listed, marked when they need one.
     let everything = Sandbox { grants: Grant::ALL.to_vec(), ..Sandbox::default() };
-    let loaded = runtime.load(&wasm, &everything).with_context(|| format!("plugin {name}"))?;
     let setup = Setup { name: name.clone(), ..Setup::default() };
-    let info = loaded.describe(&setup).await.with_context(|| format!("plugin {name}"))?;
-    let stats = loaded.stats();
-    let needs_grant = Sandbox::default().ungranted(loaded.imports());
-    let imports: Vec<String> = loaded
-        .imports()
+    let described = match runtime.describe(&wasm, &everything, &setup).await {
+        Ok(described) => described,
+        Err(e) => bail!("plugin {name}: {e}{}", refused_shape(&wasm)),
+    };
+    let crate::runtime::Described { world, info, stats, imports } = described;
+    let needs_grant = Sandbox::default().ungranted(&imports);
+    let hint =
+        if needs_grant.is_empty() { String::new() } else { format!("\n           {}", crate::runtime::BUILD_WITHOUT) };
+    let version = imports.iter().find_map(|i| i.strip_prefix("aiir:plugin/")?.split_once('@').map(|(_, v)| v));
+    let world = version.map_or(format!("aiir:plugin/{world}"), |v| format!("aiir:plugin/{world}@{v}"));
+    let imports: Vec<String> = imports
         .iter()
         .map(|i| {
             let shown = terminal::line(i);
             if needs_grant.contains(&i.as_str()) { format!("{shown}  (needs a grant)") } else { shown.into_owned() }
         })
         .collect();
-    let world = imports
-        .iter()
-        .find_map(|i| i.strip_prefix("aiir:plugin/")?.split_once('@').map(|(_, v)| v))
-        .map_or("aiir:plugin/detector".to_owned(), |v| format!("aiir:plugin/detector@{v}"));
     let kinds: Vec<&str> = info.kinds.iter().map(|k| crate::route::kind_name(*k)).collect();
+    let kinds =
+        if world.contains("responder") { "(a responder: it is handed incidents)".into() } else { kinds.join(", ") };
     // What the plugin says of itself is its own text: one line each, but the settings
     // doc, which is documented as several lines.
     let settings = match info.settings.as_str() {
@@ -414,13 +461,31 @@ async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
         terminal::line(&info.name),
         terminal::line(&info.version),
         terminal::line(&info.description),
-        kinds.join(", "),
+        kinds,
         stats.sha256,
         stats.size,
-        imports.join("\n           "),
+        imports.join("\n           ") + &hint,
     );
     crate::output::print_text(&text);
     Ok(())
+}
+
+/// What a refused component imports and exports, when it can be read that far: the
+/// author's first clue to which build flag brought in what.
+fn refused_shape(wasm: &[u8]) -> String {
+    let Ok(shape) = crate::runtime::shape(wasm) else { return String::new() };
+    let list = |names: &[String]| {
+        let shown: Vec<String> = names.iter().take(40).map(|n| terminal::line(n).into_owned()).collect();
+        let more = names.len().saturating_sub(shown.len());
+        if more > 0 {
+            format!("{} and {more} more", shown.join(", "))
+        } else if shown.is_empty() {
+            "nothing".into()
+        } else {
+            shown.join(", ")
+        }
+    };
+    format!("\n  imports: {}\n  exports: {}", list(&shape.imports), list(&shape.exports))
 }
 
 /// Whether log lines are coloured: only on a terminal (in a pipe or a file escapes are

@@ -12,6 +12,7 @@
 pub mod cases;
 pub mod check;
 pub mod report;
+pub mod soak;
 
 use crate::role::Partition;
 use crate::route;
@@ -55,6 +56,8 @@ pub struct ReviewOptions {
     pub cache_dir: Option<PathBuf>,
     /// What the plugin may link besides the contract (`--grant`): nothing by default.
     pub grants: Vec<Grant>,
+    /// Then send each case's events this many times through one instance (`--soak`).
+    pub soak: Option<u32>,
 }
 
 /// How a review ended, for the exit code.
@@ -123,8 +126,9 @@ pub async fn review(opts: &ReviewOptions) -> anyhow::Result<Verdict> {
     let loaded = runtime.load(&wasm, &strict_sandbox(grants)).map_err(|e| match e {
         LoadError::Ungranted(imports) => anyhow::anyhow!(
             "plugin {name}: imports what it was not granted: {} (aiir test grants nothing unless asked: \
-             `--grant filesystem` or `--grant sockets` links them, with nothing reachable behind them)",
-            crate::runtime::name_list(&imports, "")
+             `--grant filesystem` or `--grant sockets` links them, with nothing reachable behind them; {})",
+            crate::runtime::name_list(&imports, ""),
+            crate::runtime::BUILD_WITHOUT,
         ),
         other => anyhow::Error::new(other).context(format!("plugin {name}")),
     })?;
@@ -134,15 +138,20 @@ pub async fn review(opts: &ReviewOptions) -> anyhow::Result<Verdict> {
     for case in &cases.cases {
         results.push(run_case(&loaded, (&info.name, grants), partition, case).await);
     }
+    let mut soaks = Vec::new();
+    for case in cases.cases.iter().filter(|_| opts.soak.is_some()) {
+        let rounds = opts.soak.unwrap_or_default();
+        soaks.push(soak::soak(&loaded, setup(&info.name, &case.settings, grants), partition, case, rounds).await);
+    }
     let plugin = PluginSummary::new(&opts.plugin, &info, &loaded);
     let grants = grants.iter().map(|g| g.name()).collect();
-    let report = Report { plugin, grants, cases_file: opts.cases.clone(), cases: results };
+    let report = Report { plugin, grants, cases_file: opts.cases.clone(), cases: results, soaks };
     if opts.json {
         crate::output::print_json(&report.json())
     } else {
         crate::output::print_text(&report.text())
     }
-    Ok(if report.failed() == 0 { Verdict::Passed } else { Verdict::Failed })
+    Ok(if report.failed() + report.soaks_failed() == 0 { Verdict::Passed } else { Verdict::Failed })
 }
 
 fn setup(name: &str, settings: &str, grants: &[Grant]) -> Setup {

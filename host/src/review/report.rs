@@ -21,6 +21,7 @@
 //! ```
 
 use super::check::{self, Found};
+use super::soak::{LEAK_BYTES_PER_CALL, Soak};
 use super::{CaseResult, FUEL_PER_CALL, strict_limits};
 use crate::output::FindingJson;
 use crate::output::terminal::line;
@@ -77,12 +78,19 @@ pub struct Report {
     pub cases_file: PathBuf,
     /// Each case's outcome, in file order.
     pub cases: Vec<CaseResult>,
+    /// Each case's soak (`--soak`), in file order; empty without one.
+    pub soaks: Vec<Soak>,
 }
 
 impl Report {
     /// How many cases failed.
     pub fn failed(&self) -> usize {
         self.cases.iter().filter(|c| !c.passed()).count()
+    }
+
+    /// How many soaks failed: a call failed, or memory grew.
+    pub fn soaks_failed(&self) -> usize {
+        self.soaks.iter().filter(|s| !s.passed()).count()
     }
 
     /// The text report; its last line is `N passed, M failed`. What the plugin said
@@ -110,8 +118,21 @@ impl Report {
         for case in &self.cases {
             out.push_str(&case_text(case, width));
         }
+        if let Some(first) = self.soaks.first() {
+            out.push_str(&format!(
+                "\nsoak      {} rounds of each case's events in one instance; more than {LEAK_BYTES_PER_CALL} bytes of memory a call after the first tenth is a leak\n",
+                thousands(u64::from(first.rounds))
+            ));
+            for soak in &self.soaks {
+                out.push_str(&soak_text(soak, width));
+            }
+        }
         let failed = self.failed();
         out.push_str(&format!("\n{} passed, {failed} failed", self.cases.len() - failed));
+        if !self.soaks.is_empty() {
+            let leaking = self.soaks_failed();
+            out.push_str(&format!("; soak: {} flat, {leaking} failed", self.soaks.len() - leaking));
+        }
         out
     }
 
@@ -131,6 +152,7 @@ impl Report {
             },
             cases_file: &self.cases_file,
             cases: self.cases.iter().map(CaseJson::from).collect(),
+            soak: &self.soaks,
             totals: TotalsJson {
                 cases: self.cases.len(),
                 passed: self.cases.len() - failed,
@@ -163,6 +185,24 @@ fn case_text(case: &CaseResult, width: usize) -> String {
     let diff = if case.passed() { Vec::new() } else { check::diff(&case.failures, &case.found) };
     for text in notes.chain(diff) {
         out.push_str(&format!("      {}\n", line(&text)));
+    }
+    out
+}
+
+/// `FLAT  name  calls …  memory … → … MiB  +… B a call`, and why a soak failed.
+fn soak_text(soak: &Soak, width: usize) -> String {
+    let status = if soak.passed() { "FLAT" } else { "FAIL" };
+    let mib = |bytes: usize| bytes as f64 / f64::from(1 << 20);
+    let mut out = format!(
+        "{status}  {:<width$}   calls {}  memory {:.2} → {:.2} MiB  {:+.1} B a call\n",
+        line(&soak.case),
+        thousands(soak.calls),
+        mib(soak.memory_after_warmup),
+        mib(soak.memory_end),
+        soak.growth_per_call(),
+    );
+    if let Some(failure) = &soak.first_failure {
+        out.push_str(&format!("      {} failed calls; the first: {}\n", soak.failed_calls, line(failure)));
     }
     out
 }
@@ -218,6 +258,8 @@ struct ReportJson<'a> {
     sandbox: SandboxJson,
     cases_file: &'a Path,
     cases: Vec<CaseJson<'a>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    soak: &'a [Soak],
     totals: TotalsJson,
 }
 

@@ -112,7 +112,7 @@ impl Limit {
 /// names it imports and exports at the top level. Types are left out: a type import
 /// (componentize-py writes `(import "event" (type (eq …)))`) reaches nothing.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Shape {
+pub struct Shape {
     /// Top-level import names, e.g. `aiir:plugin/types@0.3.0`.
     pub imports: Vec<String>,
     /// Top-level export names, e.g. `inspect`.

@@ -86,9 +86,15 @@ fn grant_hint(imports: &[String]) -> String {
     let list = grants.iter().map(|g| format!("{g:?}")).collect::<Vec<_>>().join(", ");
     match imports.iter().find(|i| Grant::allowing(i).is_none()) {
         Some(i) => format!("no grant allows {i}"),
-        None => format!("`grants = [{list}]` would link them (with nothing reachable behind them)"),
+        None => format!("`grants = [{list}]` would link them (with nothing reachable behind them); {BUILD_WITHOUT}"),
     }
 }
+
+/// How each plugin toolchain leaves out the WASI imports no plugin needs, so it loads
+/// with no grant.
+pub const BUILD_WITHOUT: &str = "to build without them: componentize-py and componentize-qjs \
+`--stub-wasi`; componentize-js `-d http -d fetch-event -d stdio -d random -d clocks`; Rust: \
+no std::fs, std::net or std::env (nor a dependency that uses them)";
 
 /// Why a call into a plugin failed, as a stable code for counters and policies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

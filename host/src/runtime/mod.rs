@@ -26,6 +26,7 @@ mod sandbox;
 mod state;
 mod world;
 
+pub use admit::Shape;
 pub use admit::{COMPILE_BUDGET, Limit, read_component};
 pub use aiir_boundary::{Action, Evidence, Finding, Notice, Proposal, Report, Severity};
 pub use bindings::aiir::plugin::types::{
@@ -36,11 +37,12 @@ pub use bindings::responder::aiir::plugin::incidents::{
     Incident, IncidentFinding, LineageImpact, ModelVersion, Scope, State,
 };
 pub use cache::{Cache, MAX_CACHE_BYTES, sha256_hex};
+pub use error::BUILD_WITHOUT;
 pub(crate) use error::name_list;
 pub use error::{LoadError, PluginError, Reason};
 pub use keyed::{KeyedState, MAX_KEY_BYTES, MAX_VALUE_BYTES, StateWrite};
 pub use limits::Limits;
-pub use plugin::{CallStats, LoadStats, Loaded, Plugin, Setup, Verdict};
+pub use plugin::{CallStats, Described, LoadStats, Loaded, Plugin, Setup, Verdict, shape};
 pub use responder::{LoadedResponder, Responder};
 pub use sandbox::{Grant, Sandbox};
 pub use state::ResponseContext;

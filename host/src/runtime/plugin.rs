@@ -9,7 +9,7 @@ use super::keyed::{KeyedState, StateWrite};
 use super::limits::Limits;
 use super::sandbox::Sandbox;
 use super::state::PluginState;
-use super::world::{self, AnyDetector, World};
+use super::world::{self, AnyDetector, AnyResponder, World};
 use super::{EPOCH_TICK, Event, EventKind, Finding, PluginInfo, Runtime, sha256_hex};
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
@@ -120,6 +120,45 @@ impl Runtime {
             cache.store(&stats.sha256, &component);
         }
         Ok(Loaded { pre, stats, imports })
+    }
+}
+
+/// A component's top-level imports and exports, read without compiling it: what
+/// `aiir inspect` lists when it refuses one.
+pub fn shape(wasm: &[u8]) -> Result<Shape, LoadError> {
+    check_header(wasm)?;
+    admit(wasm)
+}
+
+/// What a component of either world says about itself, from [`Runtime::describe`].
+#[derive(Debug, Clone)]
+pub struct Described {
+    /// `detector` or `responder`, from what it exports.
+    pub world: &'static str,
+    /// Its `info`.
+    pub info: PluginInfo,
+    /// How it was loaded.
+    pub stats: LoadStats,
+    /// Its imports.
+    pub imports: Vec<String>,
+}
+
+impl Runtime {
+    /// Load a component as a responder when it exports the responder world's
+    /// functions, else as a detector, and ask for its `info`.
+    pub async fn describe(&self, wasm: &[u8], sandbox: &Sandbox, setup: &Setup) -> Result<Described, LoadError> {
+        if world::check::<AnyResponder>(&shape(wasm)?.exports).is_ok() {
+            self.load_world::<AnyResponder>(wasm, sandbox)?.described(setup).await
+        } else {
+            self.load(wasm, sandbox)?.described(setup).await
+        }
+    }
+}
+
+impl<W: World> Loaded<W> {
+    async fn described(self, setup: &Setup) -> Result<Described, LoadError> {
+        let info = self.describe(setup).await?;
+        Ok(Described { world: W::NAME, info, stats: self.stats, imports: self.imports })
     }
 }
 

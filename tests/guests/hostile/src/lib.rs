@@ -16,7 +16,8 @@ use std::time::Duration;
 
 const DOC: &str = "\
 - `attack` (string, required): what every `inspect` does, one of `loop`, `recursion`, \
-`memory`, `million-findings`, `big-string`, `panic`, `env`, `sleep`, `log-flood`.
+`memory`, `million-findings`, `big-string`, `panic`, `env`, `sleep`, `log-flood`, `leak` \
+(1 KiB never freed per call, and no findings).
 - `on_event` (string, optional): attack only on the event with this id; every other \
 event returns no findings.";
 
@@ -26,6 +27,8 @@ const FLOOD_FINDINGS: usize = 1_000_000;
 const BIG_STRING_BYTES: usize = 100 * 1024 * 1024;
 /// Size of each chunk `memory` allocates: 1 MiB.
 const MEMORY_CHUNK_BYTES: usize = 1024 * 1024;
+/// Bytes `leak` never frees, per call.
+const LEAK_BYTES: usize = 1024;
 /// How many 1 KiB lines `log-flood` writes.
 const LOG_LINES: usize = 10_000_000;
 
@@ -52,6 +55,7 @@ enum Attack {
     Env,
     Sleep,
     LogFlood,
+    Leak,
 }
 
 /// The detector: its settings, once configured.
@@ -89,6 +93,10 @@ fn attack(attack: Attack) -> Vec<Finding> {
         Attack::MillionFindings => flood(),
         Attack::BigString => vec![info("hostile/big-string", "A".repeat(black_box(BIG_STRING_BYTES)))],
         Attack::Panic => panic!("hostile plugin panics on purpose"),
+        Attack::Leak => {
+            black_box(Vec::leak(vec![0x5A_u8; black_box(LEAK_BYTES)]));
+            Vec::new()
+        }
         Attack::Env => vec![environment()],
         Attack::Sleep => {
             std::thread::sleep(Duration::from_secs(3600));

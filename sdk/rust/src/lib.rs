@@ -120,7 +120,7 @@ mod text;
 pub mod bindings {
     wit_bindgen::generate!({
         world: "detector",
-        path: "../wit",
+        path: "../../wit",
         pub_export_macro: true,
         export_macro_name: "__export_detector_world",
         default_bindings_module: "aiir_sdk::bindings",
@@ -132,7 +132,7 @@ pub mod bindings {
     pub mod responder {
         wit_bindgen::generate!({
             world: "responder",
-            path: "../wit",
+            path: "../../wit",
             with: {
                 "aiir:plugin/types@0.3.0": crate::bindings::aiir::plugin::types,
                 "aiir:plugin/host@0.3.0": crate::bindings::aiir::plugin::host,

@@ -23,14 +23,44 @@ impl Settings {
     }
 
     /// Deserialize the settings into a struct of the plugin's. Use
-    /// `#[serde(deny_unknown_fields)]` on it so that typos are reported.
-    /// An error names the path of the offending key.
+    /// `#[serde(deny_unknown_fields)]` on it so that typos are reported. Every problem
+    /// is reported, each with the path of its key (see [`parse_each`](Self::parse_each)).
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, Vec<SettingsError>> {
-        serde_path_to_error::deserialize(&self.value).map_err(|e| {
+        match self.parse_each() {
+            (Some(parsed), errors) if errors.is_empty() => Ok(parsed),
+            (_, errors) => Err(errors),
+        }
+    }
+
+    /// Read what can be read: the struct from the keys that have no problem (`None` when
+    /// a required one is missing or in error), and every problem with its key's path, so
+    /// a plugin can check the values it did read and report all at once.
+    ///
+    /// serde stops at the first problem, so the key it names is set aside and the rest
+    /// read again until they pass; within one key only the first problem shows.
+    pub fn parse_each<T: DeserializeOwned>(&self) -> (Option<T>, Vec<SettingsError>) {
+        let mut value = self.value.clone();
+        let mut errors = Vec::new();
+        let mut set_aside = Vec::new();
+        loop {
+            let e = match serde_path_to_error::deserialize::<_, T>(&value) {
+                Ok(parsed) => return (Some(parsed), errors),
+                Err(e) => e,
+            };
             let path = e.path().to_string();
             let path = if path == "." { String::new() } else { path };
-            vec![SettingsError::new(path, e.inner().to_string())]
-        })
+            let message = e.inner().to_string();
+            // A required key set aside is in error, not missing from what the operator wrote.
+            let missing = set_aside.iter().any(|k: &String| message == format!("missing field `{k}`"));
+            if !missing {
+                errors.push(SettingsError::new(path.clone(), message));
+            }
+            let key = path.split(['.', '[']).next().unwrap_or_default().to_owned();
+            match value.as_object_mut().and_then(|m| m.remove(&key)) {
+                Some(_) => set_aside.push(key),
+                None => return (None, errors),
+            }
+        }
     }
 
     /// Accept only an empty table: for detectors without settings.
@@ -89,6 +119,31 @@ mod tests {
         let errors = s.parse::<Config>().unwrap_err();
         assert_eq!(errors[0].path, "allowed[1].digest");
         assert!(errors[0].message.contains("invalid type"), "{errors:?}");
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Three {
+        phrases: Vec<String>,
+        #[serde(default)]
+        severity: Option<String>,
+        #[serde(default)]
+        limit: u32,
+    }
+
+    #[test]
+    fn parse_reports_every_key_in_error_once() {
+        let s = Settings::from_json(r#"{"phrases": [1], "severity": 2, "limit": -1, "colour": "red"}"#).unwrap();
+        let paths: Vec<String> = s.parse::<Three>().unwrap_err().into_iter().map(|e| e.path).collect();
+        assert_eq!(paths, ["colour", "limit", "phrases[0]", "severity"]);
+        let s = Settings::from_json(r#"{"limit": "x"}"#).unwrap();
+        let errors = s.parse::<Three>().unwrap_err();
+        let found: Vec<(&str, &str)> = errors.iter().map(|e| (e.path.as_str(), e.message.as_str())).collect();
+        assert_eq!(found[1], ("", "missing field `phrases`"), "{errors:?}");
+        assert_eq!(found.len(), 2, "{errors:?}");
+        let (rest, errors) = Settings::from_json(r#"{"phrases": ["a"], "limit": "x"}"#).unwrap().parse_each::<Three>();
+        assert_eq!((rest.map(|t| t.phrases), errors.len()), (Some(vec!["a".to_owned()]), 1));
     }
 
     #[test]
