@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Print the medians of the last `cargo bench` runs of host/benches/runtime.rs, pipeline.rs and
-# plugins/bench-native as a Markdown table, wasm beside native. Needs jq.
+# plugins/tools/bench-native as a Markdown table, wasm beside native. Needs jq.
 #   host/benches/medians.sh [CRITERION_DIR]   (default: $CARGO_TARGET_DIR/criterion)
 set -euo pipefail
 dir=${1:-${CARGO_TARGET_DIR:-target}/criterion}

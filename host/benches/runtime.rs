@@ -3,10 +3,10 @@
 //! - `overhead`: the `noop` guest (`tests/guests/noop`) inspecting the 1 KB inference
 //!   event, beside a native function that does the same nothing with the same event;
 //! - `detector/<name>`: every plugin of the standard pack, warm, inspecting the event
-//!   of `plugins/bench-events.jsonl` it asks for (the inference event, else its own
-//!   kind's); the native figures come from `plugins/bench-native`;
+//!   of `plugins/tools/bench-events.jsonl` it asks for (the inference event, else its own
+//!   kind's); the native figures come from `plugins/tools/bench-native`;
 //! - `classifier/wasm/prompt-classifier-1k`: the learned classifier on the 1 KB prompt
-//!   of `bench-1k-prompt`, beside `classifier/native/…` in `plugins/bench-native`;
+//!   of `bench-1k-prompt`, beside `classifier/native/…` in `plugins/tools/bench-native`;
 //! - `load/<name>`: `Runtime::load` from a filled precompiled cache, beside compiling.
 //!
 //! Run: `cargo bench -p aiir-host --bench runtime` (see BENCHMARKS.md).
@@ -22,8 +22,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-/// The events every benchmark reads, inference first; shared with `plugins/bench-native`.
-const EVENTS: &str = include_str!("../../plugins/bench-events.jsonl");
+/// The events every benchmark reads, inference first; shared with `plugins/tools/bench-native`.
+const EVENTS: &str = include_str!("../../plugins/tools/bench-events.jsonl");
 /// The plugin whose load is measured.
 const LOAD_PLUGIN: &str = "prompt-injection";
 
@@ -92,7 +92,7 @@ fn detectors(c: &mut Criterion) {
 }
 
 /// `classifier/wasm/prompt-classifier-1k`: the learned classifier on a 1 KB prompt
-/// (`bench-1k-prompt`), beside `classifier/native/…` in `plugins/bench-native`.
+/// (`bench-1k-prompt`), beside `classifier/native/…` in `plugins/tools/bench-native`.
 fn classifier(c: &mut Criterion) {
     let rt = tokio();
     let runtime = Runtime::new(None, false).expect("a runtime");

@@ -1,6 +1,6 @@
 //! What a plugin written from `aiir new` costs in each SDK language: the detector
 //! template (watched phrases, default settings) built with its pinned toolchain,
-//! inspecting the 1 KB inference event of `plugins/bench-events.jsonl` (it finds
+//! inspecting the 1 KB inference event of `plugins/tools/bench-events.jsonl` (it finds
 //! nothing there), warm; beside `templates/native`, the same search as a plain Rust
 //! function over the same texts. `templates/load/<lang>` loads each from a filled
 //! precompiled cache, `templates/compile/<lang>` compiles it.
@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const EVENTS: &str = include_str!("../../plugins/bench-events.jsonl");
+const EVENTS: &str = include_str!("../../plugins/tools/bench-events.jsonl");
 const LANGS: [Lang; 4] = [Lang::Rust, Lang::Python, Lang::Js, Lang::C];
 
 fn inference() -> Event {

@@ -27,6 +27,7 @@ mod load;
 mod openlineage;
 mod parallel;
 mod plugin_errors;
+mod plugin_index;
 mod reads;
 mod respond;
 mod responder;

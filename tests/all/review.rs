@@ -31,7 +31,7 @@ fn each_standard_detector_passes_its_cases_file() {
     let names = standard_plugins();
     assert!(names.len() >= 2, "{names:?}");
     for name in &names {
-        let cases = root().join(format!("plugins/{name}/cases.toml"));
+        let cases = root().join(format!("plugins/detectors/{name}/cases.toml"));
         let run = aiir_test(&pack(name), &cases, &[]);
         assert_eq!(run.code, 0, "{name}:\n{}{}", run.stdout, run.stderr);
         let text = std::fs::read_to_string(&cases).unwrap();
@@ -126,7 +126,7 @@ fn an_invalid_cases_file_is_reported_with_toml_paths() {
 
 #[test]
 fn a_plugin_that_imports_sockets_is_refused_before_any_case_runs() {
-    let cases = root().join("plugins/prompt-injection/cases.toml");
+    let cases = root().join("plugins/detectors/prompt-injection/cases.toml");
     let run = aiir_test(&guest("hostile-net"), &cases, &[]);
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.is_empty(), "{}", run.stdout);

@@ -40,7 +40,7 @@ test("times: RFC 3339 with offsets and fractions", () => {
 });
 
 test("the bench and demo logs convert line by line", () => {
-  for (const file of ["../../../plugins/bench-events.jsonl", "../../../examples/logs/demo.jsonl"]) {
+  for (const file of ["../../../plugins/tools/bench-events.jsonl", "../../../examples/logs/demo.jsonl"]) {
     let text;
     try {
       text = readFileSync(new URL(file, import.meta.url), "utf8");

@@ -95,7 +95,7 @@ def test_bench_and_demo_logs_parse():
     import pathlib
 
     root = pathlib.Path(__file__).resolve().parents[3]
-    for log in (root / "plugins/bench-events.jsonl", root / "examples/logs/demo.jsonl"):
+    for log in (root / "plugins/tools/bench-events.jsonl", root / "examples/logs/demo.jsonl"):
         if log.exists():
             for line in log.read_text().splitlines():
                 if line.strip():
