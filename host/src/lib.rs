@@ -39,5 +39,6 @@ pub mod run;
 pub mod runtime;
 pub mod scaffold;
 pub mod serve;
+pub mod shadow;
 pub mod source;
 pub mod store;

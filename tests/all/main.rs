@@ -36,4 +36,5 @@ mod sandbox;
 mod senders;
 mod serve;
 mod serve_faults;
+mod shadow;
 mod telemetry;

@@ -89,6 +89,41 @@ enum Command {
     /// The project holds the contract and the language's SDK under `aiir/`, at this
     /// aiir's version; its README names the toolchain that builds it.
     New(NewArgs),
+    /// Run two versions of a detector (or one with two sets of settings) over recorded
+    /// logs and say, per rule, in which events only the old or only the new one finds
+    /// it, with the cost of each; nothing is stored and no responder runs.
+    ///
+    /// Exit status: 0 when the two agree on every event, 1 when they differ, 2 on an
+    /// error.
+    Shadow(ShadowArgs),
+}
+
+#[derive(Debug, Args)]
+struct ShadowArgs {
+    /// The version running now (.wasm).
+    old: PathBuf,
+    /// The version to promote (.wasm); the same file again compares settings.
+    new: PathBuf,
+    /// Recorded logs in the `--format`.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// How the logs are written.
+    #[arg(short, long, value_enum, default_value_t = Format::Aiir)]
+    format: Format,
+    /// The settings of both, as JSON.
+    #[arg(long, value_name = "JSON", default_value = "{}")]
+    settings: String,
+    /// The old one's settings, instead of `--settings`.
+    #[arg(long, value_name = "JSON")]
+    old_settings: Option<String>,
+    /// The new one's settings, instead of `--settings`.
+    #[arg(long, value_name = "JSON")]
+    new_settings: Option<String>,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    cache: CacheArgs,
 }
 
 #[derive(Debug, Args)]
@@ -330,6 +365,7 @@ impl Cli {
             Command::Models(args) => models::execute(args).map(|()| ExitCode::SUCCESS),
             Command::Token => token().map(|()| ExitCode::SUCCESS),
             Command::New(args) => new(args).map(|()| ExitCode::SUCCESS),
+            Command::Shadow(args) => shadow(args).await,
         };
         result.unwrap_or_else(|e| {
             diagnostic(&format!("aiir: error: {e:#}"));
@@ -374,6 +410,26 @@ fn token() -> anyhow::Result<()> {
         "token: {token}\n\n# for the config of aiir serve:\n[[serve.sender]]\nname = \"…\"\ntoken_sha256 = \"{hash}\"\nsources = [\"…\"]"
     ));
     Ok(())
+}
+
+async fn shadow(args: ShadowArgs) -> anyhow::Result<ExitCode> {
+    use crate::shadow::{ShadowOptions, Side};
+    let side =
+        |wasm: PathBuf, own: Option<String>| Side { wasm, settings: own.unwrap_or_else(|| args.settings.clone()) };
+    let opts = ShadowOptions {
+        old: side(args.old.clone(), args.old_settings.clone()),
+        new: side(args.new.clone(), args.new_settings.clone()),
+        inputs: args.inputs.clone(),
+        format: args.format,
+        cache_dir: args.cache.dir(),
+    };
+    let report = crate::shadow::shadow(&opts).await?;
+    if args.json {
+        crate::output::print_json(&serde_json::to_string_pretty(&report)?);
+    } else {
+        crate::output::print_text(&report.to_string());
+    }
+    Ok(if report.agree() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn new(args: NewArgs) -> anyhow::Result<()> {

@@ -218,11 +218,35 @@ impl PluginError {
             Some(Trap::StackOverflow) => Self::new(Reason::StackOverflow, "wasm stack overflow"),
             _ => match panic_message(stdio) {
                 Some(message) => Self::new(Reason::Panic, message),
-                None => Self::new(Reason::Trap, format!("{error:#}")),
+                // The cause and what the plugin printed last come first: a Python or C
+                // plugin's own message is there, and the backtrace after it is cut first.
+                None => {
+                    let printed = stdio_tail(stdio).map(|t| format!("; its output ended: {t}")).unwrap_or_default();
+                    let (cause, full) = (error.root_cause().to_string(), format!("{error:#}"));
+                    let rest = if full == cause { String::new() } else { format!("; {full}") };
+                    Self::new(Reason::Trap, format!("{cause}{printed}{rest}"))
+                }
             },
         }
     }
 }
+
+/// What a plugin printed last, at most [`STDIO_TAIL_BYTES`], on one line with its
+/// control characters escaped; none when it printed nothing.
+fn stdio_tail(stdio: &str) -> Option<String> {
+    let printed = stdio.trim_end();
+    let mut start = printed.len().saturating_sub(STDIO_TAIL_BYTES);
+    while !printed.is_char_boundary(start) {
+        start += 1;
+    }
+    let tail = &printed[start..];
+    let escaped: String =
+        tail.chars().flat_map(|c| if c.is_control() { c.escape_default().collect() } else { vec![c] }).collect();
+    (!escaped.is_empty()).then(|| if start > 0 { format!("…{escaped}") } else { escaped })
+}
+
+/// How much of a trapped plugin's captured stdout and stderr its error carries.
+const STDIO_TAIL_BYTES: usize = 400;
 
 /// Rust's panic message, as the default hook printed it to stderr.
 fn panic_message(stdio: &str) -> Option<String> {
@@ -243,6 +267,21 @@ mod tests {
         assert_eq!(panic.reason, Reason::Panic);
         assert_eq!(panic.detail, "panicked at src/lib.rs:9:5: boom");
         assert_eq!(PluginError::from_trap(&trap, "", Duration::from_secs(1)).reason, Reason::Trap);
+    }
+
+    #[test]
+    fn a_trap_carries_the_tail_of_what_the_plugin_printed_escaped() {
+        let trap = wasmtime::Error::new(Trap::UnreachableCodeReached);
+        let printed = format!("{}\nTraceback: KeyError: 'x'\n\x1b[2J", "a".repeat(1000));
+        let e = PluginError::from_trap(&trap, &printed, Duration::from_secs(1));
+        assert_eq!(e.reason, Reason::Trap);
+        assert!(
+            e.detail.starts_with("wasm trap: wasm `unreachable` instruction executed; its output ended: …aaa"),
+            "{}",
+            e.detail
+        );
+        assert!(e.detail.ends_with("aaa\\nTraceback: KeyError: 'x'\\n\\u{1b}[2J"), "{}", e.detail);
+        assert!(!e.detail.contains('\x1b') && !e.detail.contains('\n'), "{}", e.detail);
     }
 
     #[test]

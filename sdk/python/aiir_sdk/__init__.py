@@ -70,7 +70,7 @@ from .types import (
     TrainingRun,
 )
 
-__version__ = "0.3.0"
+__version__ = "0.1.0"
 
 __all__ = [
     "Action",
