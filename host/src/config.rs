@@ -218,7 +218,7 @@ fn reports_granted(granted: Option<bool>, name: &str, origin: &str) -> bool {
 }
 
 /// The origin of a component embedded in the binary.
-const BUILT_IN: &str = "built-in";
+pub const BUILT_IN: &str = "built-in";
 
 impl DetectorConfig {
     /// The operator's name for it.

@@ -31,6 +31,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod problem;
 pub mod progress;
+pub mod reload;
 pub mod respond;
 pub mod review;
 pub mod role;

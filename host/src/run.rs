@@ -61,6 +61,9 @@ pub struct RunOptions {
     pub queue: usize,
     /// Show a progress line on a terminal for large inputs.
     pub progress: bool,
+    /// When following with a config: reload it when it or a plugin file changes too,
+    /// not only on SIGHUP.
+    pub watch: bool,
 }
 
 /// How a run ended, for the exit code.
@@ -125,6 +128,9 @@ pub async fn run(opts: &RunOptions) -> anyhow::Result<Outcome> {
     let progress = Progress::start(opts.progress && opts.follow.is_none(), total_size(&inputs));
     let keeps = if opts.follow.is_some() { State::Kept } else { State::Fresh };
     let mut job = Job::start(&opts.job, &config, keeps, progress.counters().clone()).await?;
+    if opts.follow.is_some() && opts.job.config.is_some() {
+        job.reload_on(opts.job.clone(), opts.watch);
+    }
     let mode = match opts.follow {
         Some(poll) => {
             Mode::Follow { poll, resume: inputs.iter().map(|p| job.ledger.resume(p)).collect::<Result<_, _>>()? }
@@ -147,6 +153,19 @@ pub(crate) struct Job {
     ledger: Ledger,
     out: Out,
     store: Option<PathBuf>,
+    /// The detectors the running chain was built from, to tell what a reload changes.
+    detectors: Vec<config::DetectorConfig>,
+    /// What reloads the chain, when something may.
+    reload: Option<Reload>,
+}
+
+/// How the chain of a running job is reloaded: from the config of `opts`, when
+/// `triggers` says.
+#[derive(Debug)]
+struct Reload {
+    opts: JobOptions,
+    triggers: mpsc::Receiver<()>,
+    watched: Option<crate::reload::Watched>,
 }
 
 /// The detectors' keyed state in a job with a store.
@@ -239,7 +258,93 @@ impl Job {
             lines: VecDeque::new(),
             receipts: Vec::new(),
         };
-        Ok(Self { pipeline, ledger, out, store })
+        Ok(Self { pipeline, ledger, out, store, detectors: config.detectors.clone(), reload: None })
+    }
+
+    /// Reload the chain from `opts.config` on SIGHUP and, with `watch`, when the config
+    /// or a plugin file changes.
+    pub(crate) fn reload_on(&mut self, opts: JobOptions, watch: bool) {
+        let watched = watch.then(|| Arc::new(std::sync::Mutex::new(self.watched_files(&opts))));
+        let triggers = crate::reload::triggers(watched.clone());
+        self.reload = Some(Reload { opts, triggers, watched });
+    }
+
+    /// The config file and the plugin files of the running chain.
+    fn watched_files(&self, opts: &JobOptions) -> Vec<PathBuf> {
+        let plugins = self.detectors.iter().filter(|d| d.origin != config::BUILT_IN).map(|d| PathBuf::from(&d.origin));
+        opts.config.iter().cloned().chain(plugins).collect()
+    }
+
+    /// Finish what is in flight with the running chain, then build the chain of the
+    /// config as it is now and, only if all of it starts, put it in its place. A
+    /// config with any problem is refused whole, and the running chain goes on.
+    async fn reload(&mut self, inputs: &[PathBuf]) -> anyhow::Result<()> {
+        self.catch_up(inputs).await?;
+        let Some(reload) = self.reload.as_ref() else { return Ok(()) };
+        let file = reload.opts.config.clone().unwrap_or_default();
+        let opts = reload.opts.clone();
+        match self.next_chain(&opts).await {
+            Ok((config, pipeline, responders)) => {
+                let kept = self.swap(config, pipeline, responders);
+                if let Some(watched) = self.reload.as_ref().and_then(|r| r.watched.clone()) {
+                    *watched.lock().unwrap_or_else(|e| e.into_inner()) = self.watched_files(&opts);
+                }
+                let names = self.plugin_names();
+                output::diagnostic(&format!(
+                    "aiir: reloaded {}: {} detectors ({}); unchanged, keeping their state: {}",
+                    file.display(),
+                    names.len(),
+                    names.join(", "),
+                    if kept.is_empty() { "none".to_owned() } else { kept.join(", ") },
+                ));
+            }
+            Err(e) => output::diagnostic(&format!(
+                "aiir: reload of {} refused, the running chain goes on: {e:#}",
+                file.display()
+            )),
+        }
+        Ok(())
+    }
+
+    /// The chain, pipeline and responders of the config as it is now; unchanged
+    /// detectors (same name, component and settings) share their keyed state with the
+    /// running ones.
+    async fn next_chain(&self, opts: &JobOptions) -> anyhow::Result<(Config, Pipeline, Option<Responders>)> {
+        let file = opts.config.as_deref().context("no config to reload")?;
+        let config::Checked { mut config, problems } = config::load_checked(file)?;
+        if !problems.is_empty() {
+            return Err(config_error(Some(file), problems).into());
+        }
+        for d in &mut config.detectors {
+            if let Some(old) = self.detectors.iter().find(|old| unchanged(old, d)) {
+                d.setup.state = old.setup.state.clone();
+            }
+        }
+        let runtime = runtime_for(&config, opts.cache_dir.clone())?;
+        let chain = Chain::start(&runtime, &config).await.map_err(|p| config_error(Some(file), p))?;
+        let responders = match self.store {
+            Some(_) => Some(Responders::start(&runtime, &config).await.map_err(|p| config_error(Some(file), p))?),
+            None => None,
+        };
+        let pipeline = Pipeline::start(chain, opts.workers).await?;
+        Ok((config, pipeline, responders))
+    }
+
+    /// Put the new chain in place; the counts of the summary follow each plugin by
+    /// name. The names of the detectors that kept their state.
+    fn swap(&mut self, config: Config, pipeline: Pipeline, responders: Option<Responders>) -> Vec<String> {
+        let before = self.plugin_names();
+        let kept = config.detectors.iter().filter(|d| self.detectors.iter().any(|old| unchanged(old, d)));
+        let kept = kept.map(|d| d.name().to_owned()).collect();
+        self.pipeline = pipeline;
+        if let Some(responders) = responders {
+            self.ledger.answer_with(responders);
+        }
+        let mut counts = std::mem::take(&mut self.out.summary.plugins);
+        let mut by_name = |name: &String| before.iter().position(|b| b == name).map(|i| std::mem::take(&mut counts[i]));
+        self.out.summary.plugins = self.plugin_names().iter().map(|n| by_name(n).unwrap_or_default()).collect();
+        self.detectors = config.detectors;
+        kept
     }
 
     /// Count every plugin reply, event and blind call in `metrics` too.
@@ -272,6 +377,10 @@ impl Job {
             let unit = tokio::select! {
                 biased;
                 () = &mut stop => break,
+                Some(()) = next_reload(&mut self.reload) => {
+                    self.reload(inputs).await?;
+                    continue;
+                }
                 unit = queue.recv() => unit,
             };
             let Some(unit) = unit else { break };
@@ -501,6 +610,20 @@ pub(crate) fn source_name(path: &Path) -> String {
 /// Resolves on the first SIGINT or SIGTERM. The handlers are installed now, not when
 /// the future is first polled: a drain busy with a long input polls it only between
 /// events, and a signal before that would kill the process with no summary.
+/// The next reload request; never, for a job that does not reload.
+async fn next_reload(reload: &mut Option<Reload>) -> Option<()> {
+    match reload {
+        Some(r) => r.triggers.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Whether a detector of a new config is the running one: same name, component and
+/// settings.
+fn unchanged(old: &config::DetectorConfig, new: &config::DetectorConfig) -> bool {
+    old.name() == new.name() && old.wasm == new.wasm && old.setup.settings == new.setup.settings
+}
+
 fn stop_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
     let (term, int) = {

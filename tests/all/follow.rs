@@ -113,6 +113,11 @@ pub fn terminate(pid: u32) {
     signal(pid, libc::SIGTERM);
 }
 
+/// Send SIGHUP to our own child: reload.
+pub fn hangup(pid: u32) {
+    signal(pid, libc::SIGHUP);
+}
+
 #[allow(unsafe_code)]
 fn signal(pid: u32, signal: libc::c_int) {
     // SAFETY: kill(2) on our own child's pid has no memory effects.

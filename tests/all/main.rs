@@ -29,6 +29,7 @@ mod parallel;
 mod plugin_errors;
 mod plugin_index;
 mod reads;
+mod reload;
 mod respond;
 mod responder;
 mod review;

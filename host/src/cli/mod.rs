@@ -274,6 +274,11 @@ struct StreamArgs {
     /// truncation), until SIGINT or SIGTERM.
     #[arg(short = 'F', long, requires = "inputs", conflicts_with = "no_store")]
     follow: bool,
+    /// With `--follow` and a config: reload the chain when the config file or a plugin
+    /// file it names changes, as SIGHUP does. A reload builds and starts the whole new
+    /// chain first, and a config with any problem is refused: the running chain goes on.
+    #[arg(long, requires = "follow")]
+    watch: bool,
     /// How often a followed file is checked for new lines: `250ms`, `1s`.
     #[arg(long, value_name = "TIME", default_value = "200ms", value_parser = parse_interval)]
     poll_interval: Duration,
@@ -382,6 +387,7 @@ async fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
         follow: args.stream.follow.then_some(args.stream.poll_interval),
         queue: args.stream.queue as usize,
         progress: !args.stream.no_progress,
+        watch: args.stream.watch,
     };
     Ok(match run(&opts).await? {
         Outcome::Clean => ExitCode::SUCCESS,
