@@ -120,6 +120,9 @@ struct RawDetector {
     /// `partition = "model"`: what its state is kept by, `event`, `model`, `dataset`
     /// or `global` (default: the standard detector's own, else `event`).
     partition: Option<String>,
+    /// `cases = "acme/cases.toml"`: a cases file the plugin must pass, as `aiir test`
+    /// runs it, before it runs (at start and at every reload); relative to the config.
+    cases: Option<PathBuf>,
 }
 
 /// One `[[responder]]` entry as written.
@@ -186,6 +189,8 @@ pub struct DetectorConfig {
     pub breaker: BreakerConfig,
     /// What its findings mean to the host.
     pub role: Role,
+    /// The cases file it must pass before it runs, if the config names one.
+    pub cases: Option<PathBuf>,
 }
 
 /// One responder to run.
@@ -314,6 +319,7 @@ pub fn pack_config(chosen: impl Fn(&str) -> bool) -> Config {
             on_error: OnError::default(),
             breaker: BreakerConfig::default(),
             role: Role::of_pack(name).unwrap_or(Role::UNKNOWN),
+            cases: None,
         })
         .collect();
     // Responders only record what they would do until the operator chooses a mode.
@@ -488,6 +494,10 @@ fn resolve(d: RawDetector, path: String, base: &Path, problems: &mut Vec<Problem
     let sandbox = Sandbox { grants: d.grants, deterministic: d.deterministic };
     let state = KeyedState::new(d.limits.max_state_bytes);
     let setup = Setup { name: d.name, settings, limits: d.limits, sandbox, state };
+    let cases = d.cases.map(|file| base.join(file));
+    if let Some(file) = cases.as_ref().filter(|f| !f.is_file()) {
+        problems.push(Problem::new(format!("{path}.cases"), format!("cannot read {}: not a file", file.display())));
+    }
     (problems.len() == before).then_some(DetectorConfig {
         path,
         wasm,
@@ -496,6 +506,7 @@ fn resolve(d: RawDetector, path: String, base: &Path, problems: &mut Vec<Problem
         on_error: d.on_error,
         breaker: d.breaker,
         role,
+        cases,
     })
 }
 

@@ -239,6 +239,7 @@ impl Job {
         if state == State::Kept {
             ledger.keep_state(&config.detectors)?;
         }
+        pass_cases(config, opts.cache_dir.clone()).await.map_err(|p| config_error(file, p))?;
         let runtime = runtime_for(config, opts.cache_dir.clone())?;
         let chain = Chain::start(&runtime, config).await.map_err(|p| config_error(file, p))?;
         // Responders answer incidents, and only a store keeps incidents.
@@ -320,6 +321,7 @@ impl Job {
                 d.setup.state = old.setup.state.clone();
             }
         }
+        pass_cases(&config, opts.cache_dir.clone()).await.map_err(|p| config_error(Some(file), p))?;
         let runtime = runtime_for(&config, opts.cache_dir.clone())?;
         let chain = Chain::start(&runtime, &config).await.map_err(|p| config_error(Some(file), p))?;
         let responders = match self.store {
@@ -610,6 +612,25 @@ pub(crate) fn source_name(path: &Path) -> String {
 /// Resolves on the first SIGINT or SIGTERM. The handlers are installed now, not when
 /// the future is first polled: a drain busy with a long input polls it only between
 /// events, and a signal before that would kill the process with no summary.
+/// The cases gate: every detector the config gives a `cases` file passes it, as `aiir
+/// test` runs it; else a problem at its `cases` key naming the cases it fails.
+async fn pass_cases(config: &Config, cache_dir: Option<PathBuf>) -> Result<(), Vec<config::Problem>> {
+    let mut problems = Vec::new();
+    for d in &config.detectors {
+        let Some(cases) = &d.cases else { continue };
+        let at = format!("{}.cases", d.path);
+        match crate::review::gate(&d.wasm, cases, &d.setup.sandbox.grants, cache_dir.clone()).await {
+            Ok(failed) if failed.is_empty() => {}
+            Ok(failed) => problems.push(config::Problem::new(
+                at,
+                format!("fails {} of the cases of {}: {}", failed.len(), cases.display(), failed.join("; ")),
+            )),
+            Err(e) => problems.push(config::Problem::new(at, format!("{e:#}"))),
+        }
+    }
+    if problems.is_empty() { Ok(()) } else { Err(problems) }
+}
+
 /// The next reload request; never, for a job that does not reload.
 async fn next_reload(reload: &mut Option<Reload>) -> Option<()> {
     match reload {

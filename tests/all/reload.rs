@@ -5,7 +5,7 @@
 //! its keyed state.
 
 use crate::follow::{checkpoint, hangup, terminate};
-use crate::support::{aiir_cmd, shared_cache};
+use crate::support::{aiir_cmd, root, shared_cache};
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::io::Write as _;
@@ -137,4 +137,20 @@ fn a_reload_under_a_steady_stream_loses_and_doubles_nothing() {
     }
     let at = switched.expect("the new chain inspected events");
     assert!((200..EVENTS).contains(&at), "switched at {at}");
+}
+
+#[test]
+fn a_detector_that_fails_the_cases_its_config_names_does_not_start() {
+    let demo = root().join("examples/logs/demo.jsonl");
+    let with = |cases: &Path| {
+        let config = format!("[[detector]]\nname = \"prompt-injection\"\ncases = {:?}\n", cases);
+        let (dir, path) = crate::support::temp_file("aiir.toml", config.as_bytes());
+        (dir, aiir_cmd("run", &["--no-store", "-c", path.to_str().unwrap(), demo.to_str().unwrap()]))
+    };
+    let (_dir, refused) = with(&root().join("tests/fixtures/wrong-cases.toml"));
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("detector[0].cases: fails 3 of the cases of"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("counts one direct injection twice"), "{}", refused.stderr);
+    let (_dir, passed) = with(&root().join("plugins/detectors/prompt-injection/cases.toml"));
+    assert_eq!(passed.code, 0, "{}", passed.stderr);
 }

@@ -21,7 +21,7 @@ use anyhow::Context as _;
 use cases::Case;
 use check::{Failure, Found};
 use report::{PluginSummary, Report};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Fuel per call under review. The standard detectors spend at most a few million
@@ -117,13 +117,44 @@ impl CaseResult {
 
 /// Run every case of the cases file through the plugin and print the report.
 pub async fn review(opts: &ReviewOptions) -> anyhow::Result<Verdict> {
-    // The cases file first: it is cheap to check and its mistakes are the reviewer's.
-    let cases = cases::load(&opts.cases)?;
     let name = opts.plugin.display().to_string();
     let wasm = crate::runtime::read_component(&opts.plugin).with_context(|| format!("cannot read {name}"))?;
-    let runtime = Runtime::new(opts.cache_dir.clone(), true)?;
-    let grants = &opts.grants;
-    let loaded = runtime.load(&wasm, &strict_sandbox(grants)).map_err(|e| match e {
+    let report = run_cases(&wasm, &opts.plugin, &opts.cases, &opts.grants, opts.cache_dir.clone(), opts.soak).await?;
+    if opts.json {
+        crate::output::print_json(&report.json())
+    } else {
+        crate::output::print_text(&report.text())
+    }
+    Ok(if report.failed() + report.soaks_failed() == 0 { Verdict::Passed } else { Verdict::Failed })
+}
+
+/// The gate of a configured detector with a `cases` file: the names of the cases its
+/// component fails in the strict sandbox (with the grants the config gives it), as
+/// `aiir test` runs them; empty when every case passes.
+pub async fn gate(
+    wasm: &[u8],
+    cases: &Path,
+    grants: &[Grant],
+    cache_dir: Option<PathBuf>,
+) -> anyhow::Result<Vec<String>> {
+    let report = run_cases(wasm, Path::new("(configured)"), cases, grants, cache_dir, None).await?;
+    Ok(report.cases.iter().filter(|c| !c.passed()).map(|c| c.name.clone()).collect())
+}
+
+/// Run the cases of `cases` (and the soak) through the component `wasm`, read from `file`.
+async fn run_cases(
+    wasm: &[u8],
+    file: &Path,
+    cases_file: &Path,
+    grants: &[Grant],
+    cache_dir: Option<PathBuf>,
+    soak: Option<u32>,
+) -> anyhow::Result<Report> {
+    // The cases file first: it is cheap to check and its mistakes are the reviewer's.
+    let cases = cases::load(cases_file)?;
+    let name = file.display().to_string();
+    let runtime = Runtime::new(cache_dir, true)?;
+    let loaded = runtime.load(wasm, &strict_sandbox(grants)).map_err(|e| match e {
         LoadError::Ungranted(imports) => anyhow::anyhow!(
             "plugin {name}: imports what it was not granted: {} (aiir test grants nothing unless asked: \
              `--grant filesystem` or `--grant sockets` links them, with nothing reachable behind them; {})",
@@ -133,25 +164,19 @@ pub async fn review(opts: &ReviewOptions) -> anyhow::Result<Verdict> {
         other => anyhow::Error::new(other).context(format!("plugin {name}")),
     })?;
     let info = loaded.describe(&setup(&name, "{}", grants)).await.with_context(|| format!("plugin {name}"))?;
-    let partition = crate::role::Role::of_component(&wasm).partition;
+    let partition = crate::role::Role::of_component(wasm).partition;
     let mut results = Vec::new();
     for case in &cases.cases {
         results.push(run_case(&loaded, (&info.name, grants), partition, case).await);
     }
     let mut soaks = Vec::new();
-    for case in cases.cases.iter().filter(|_| opts.soak.is_some()) {
-        let rounds = opts.soak.unwrap_or_default();
+    for case in cases.cases.iter().filter(|_| soak.is_some()) {
+        let rounds = soak.unwrap_or_default();
         soaks.push(soak::soak(&loaded, setup(&info.name, &case.settings, grants), partition, case, rounds).await);
     }
-    let plugin = PluginSummary::new(&opts.plugin, &info, &loaded);
+    let plugin = PluginSummary::new(file, &info, &loaded);
     let grants = grants.iter().map(|g| g.name()).collect();
-    let report = Report { plugin, grants, cases_file: opts.cases.clone(), cases: results, soaks };
-    if opts.json {
-        crate::output::print_json(&report.json())
-    } else {
-        crate::output::print_text(&report.text())
-    }
-    Ok(if report.failed() + report.soaks_failed() == 0 { Verdict::Passed } else { Verdict::Failed })
+    Ok(Report { plugin, grants, cases_file: cases_file.to_owned(), cases: results, soaks })
 }
 
 fn setup(name: &str, settings: &str, grants: &[Grant]) -> Setup {
