@@ -117,6 +117,9 @@ fn config_error(file: Option<&Path>, problems: Vec<config::Problem>) -> ConfigEr
 /// Run the detectors over the inputs, until their end or, when following, until
 /// SIGINT or SIGTERM (the line in hand is finished first).
 pub async fn run(opts: &RunOptions) -> anyhow::Result<Outcome> {
+    // Before anything slow (compiling the plugins): a SIGTERM while starting must still
+    // end the run with its summary, not kill it.
+    let stop = stop_signal();
     let inputs = if opts.inputs.is_empty() { vec![PathBuf::from("-")] } else { opts.inputs.clone() };
     if opts.follow.is_some() && inputs.iter().any(|p| p == Path::new("-")) {
         anyhow::bail!("--follow reads files, not stdin");
@@ -139,7 +142,7 @@ pub async fn run(opts: &RunOptions) -> anyhow::Result<Outcome> {
     };
     let live = opts.follow.is_some() || inputs.iter().any(|p| p == Path::new("-"));
     let (queue, readers) = feed::spawn(&inputs, mode, opts.queue);
-    let result = job.drain(queue, &inputs, opts.format, live, stop_signal()).await;
+    let result = job.drain(queue, &inputs, opts.format, live, stop).await;
     drop(readers);
     progress.finish();
     job.finish(result)
@@ -291,6 +294,9 @@ impl Job {
                     *watched.lock().unwrap_or_else(|e| e.into_inner()) = self.watched_files(&opts);
                 }
                 let names = self.plugin_names();
+                if let Some(metrics) = &self.out.metrics {
+                    metrics.reloaded(names.clone());
+                }
                 output::diagnostic(&format!(
                     "aiir: reloaded {}: {} detectors ({}); unchanged, keeping their state: {}",
                     file.display(),
@@ -299,10 +305,15 @@ impl Job {
                     if kept.is_empty() { "none".to_owned() } else { kept.join(", ") },
                 ));
             }
-            Err(e) => output::diagnostic(&format!(
-                "aiir: reload of {} refused, the running chain goes on: {e:#}",
-                file.display()
-            )),
+            Err(e) => {
+                if let Some(metrics) = &self.out.metrics {
+                    metrics.reload_refused();
+                }
+                output::diagnostic(&format!(
+                    "aiir: reload of {} refused, the running chain goes on: {e:#}",
+                    file.display()
+                ));
+            }
         }
         Ok(())
     }

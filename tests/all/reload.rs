@@ -154,3 +154,40 @@ fn a_detector_that_fails_the_cases_its_config_names_does_not_start() {
     let (_dir, passed) = with(&root().join("plugins/detectors/prompt-injection/cases.toml"));
     assert_eq!(passed.code, 0, "{}", passed.stderr);
 }
+
+#[test]
+fn serve_with_watch_picks_up_an_edited_setting_within_two_seconds() {
+    use crate::serve::{Server, fixture_line, metric};
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("aiir.toml");
+    std::fs::write(&conf, "[[detector]]\nname = \"prompt-injection\"\n").unwrap();
+    let server = Server::start(&["--watch", "--no-grpc", "-c", conf.to_str().unwrap()]);
+    assert_eq!(server.post("application/json", "", fixture_line().as_bytes()).0, 200);
+    let findings = |text: &str| metric(text, r#"aiir_findings_total{plugin="prompt-injection",severity="medium"}"#);
+    let before = findings(&server.metrics_when(|t| findings(t).is_some())).unwrap();
+
+    // An edited setting: running within 2 s, the plugin's counters carried over.
+    let edited = Instant::now();
+    std::fs::write(&conf, "[[detector]]\nname = \"prompt-injection\"\n[detector.settings]\nmin_confidence = 0.6\n")
+        .unwrap();
+    let reloaded = |t: &str| metric(t, r#"aiir_reloads_total{result="done"}"#) == Some(1.0);
+    let text = server.metrics_when(reloaded);
+    let took = edited.elapsed();
+    assert!(took < Duration::from_secs(2), "the edit took {took:?} to load");
+    assert_eq!(findings(&text), Some(before), "{text}");
+    assert_eq!(metric(&text, "aiir_reload_refused"), Some(0.0));
+
+    // A broken one is refused; the running chain still inspects what comes.
+    std::fs::write(&conf, "[[detector]]\nname = 5\n").unwrap();
+    let refused = |t: &str| metric(t, r#"aiir_reloads_total{result="refused"}"#) == Some(1.0);
+    let text = server.metrics_when(refused);
+    assert_eq!(metric(&text, "aiir_reload_refused"), Some(1.0));
+    assert_eq!(server.post("application/json", "", fixture_line().as_bytes()).0, 200);
+    let text = server.metrics_when(|t| findings(t) > Some(before));
+    assert!(findings(&text) > Some(before), "{text}");
+
+    let run = server.stop();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("aiir: reloaded"), "{}", run.stderr);
+    assert!(run.stderr.contains("refused, the running chain goes on: invalid configuration"), "{}", run.stderr);
+}

@@ -266,6 +266,11 @@ struct ServeArgs {
     /// call is inspected with what has arrived (exporters send traces and logs apart).
     #[arg(long, value_name = "TIME", default_value = "10s", value_parser = parse_interval)]
     join_wait: Duration,
+    /// With a config: reload the chain when the config file or a plugin file it names
+    /// changes, as SIGHUP does; a config with any problem is refused and the running
+    /// chain goes on (`[serve]` changes need a restart).
+    #[arg(long)]
+    watch: bool,
 }
 
 #[derive(Debug, Args)]
@@ -403,6 +408,7 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_body: args.max_body_bytes,
         queue: Bounds { requests: args.queue as usize, events: args.queue_events as usize, bytes: args.queue_bytes },
         join_wait: args.join_wait,
+        watch: args.watch,
     };
     serve(&opts).await?;
     // Rejected requests and plugin failures were answered and counted as they came;

@@ -33,6 +33,10 @@ pub struct Metrics {
 #[derive(Debug, Default)]
 struct State {
     plugins: Vec<String>,
+    /// Reloads of the chain, refused and done.
+    reloads: BTreeMap<&'static str, u64>,
+    /// Whether the last reload was refused (the running chain is not the config's).
+    reload_refused: bool,
     fuel_metered: bool,
     events_in: BTreeMap<(String, &'static str), u64>,
     rejected: BTreeMap<&'static str, u64>,
@@ -89,6 +93,34 @@ impl Metrics {
         *s.rejected.entry(format).or_default() += rejected;
         drop(s);
         self.queue_depth.fetch_add(events.len() as i64, Ordering::Relaxed);
+    }
+
+    /// The chain was reloaded: its plugins are now `plugins`. Each plugin's counters
+    /// follow it by name; those of a plugin no longer in the chain are dropped (a
+    /// Prometheus counter that disappears reads as a reset).
+    pub fn reloaded(&self, plugins: Vec<String>) {
+        let mut s = self.state();
+        let to: Vec<Option<usize>> = s.plugins.iter().map(|old| plugins.iter().position(|p| p == old)).collect();
+        s.findings =
+            std::mem::take(&mut s.findings).into_iter().filter_map(|((i, k), n)| Some(((to[i]?, k), n))).collect();
+        s.errors = std::mem::take(&mut s.errors).into_iter().filter_map(|((i, k), n)| Some(((to[i]?, k), n))).collect();
+        let (mut latency, mut fuel) = (vec![Histogram::default(); plugins.len()], vec![0; plugins.len()]);
+        for (old, new) in to.iter().enumerate() {
+            if let Some(new) = *new {
+                latency[new] = s.latency[old].clone();
+                fuel[new] = s.fuel[old];
+            }
+        }
+        (s.latency, s.fuel, s.plugins) = (latency, fuel, plugins);
+        *s.reloads.entry("done").or_default() += 1;
+        s.reload_refused = false;
+    }
+
+    /// A reload was refused: the running chain goes on.
+    pub fn reload_refused(&self) {
+        let mut s = self.state();
+        *s.reloads.entry("refused").or_default() += 1;
+        s.reload_refused = true;
     }
 
     /// One queued event has gone through the chain.
@@ -186,6 +218,13 @@ impl Metrics {
         for (reason, n) in &s.connections_closed {
             sample(&mut out, name, &[("reason", reason)], *n);
         }
+        family(&mut out, "aiir_reloads_total", "counter", "Reloads of the chain (SIGHUP, --watch), done or refused.");
+        for (result, n) in &s.reloads {
+            sample(&mut out, "aiir_reloads_total", &[("result", result)], *n);
+        }
+        let name = "aiir_reload_refused";
+        family(&mut out, name, "gauge", "1 while the last reload was refused: the running chain is not the config's.");
+        sample(&mut out, name, &[], u64::from(s.reload_refused));
         family(&mut out, "aiir_findings_total", "counter", "Findings written, by plugin and severity.");
         for ((p, severity), n) in &s.findings {
             sample(&mut out, "aiir_findings_total", &[("plugin", plugin(p)), ("severity", severity)], *n);

@@ -63,6 +63,8 @@ pub struct ServeOptions {
     pub queue: Bounds,
     /// How long a call's span or log records wait for the others.
     pub join_wait: Duration,
+    /// With a config: reload it when it or a plugin file changes, not only on SIGHUP.
+    pub watch: bool,
 }
 
 /// The default listening address: loopback only.
@@ -124,6 +126,9 @@ pub async fn serve(opts: &ServeOptions) -> anyhow::Result<Outcome> {
     let mut job = Job::start(&opts.job, &config, State::Kept, Arc::new(Counters::default())).await?;
     let metrics = Arc::new(Metrics::new(job.plugin_names(), opts.queue));
     job.count_with(metrics.clone());
+    if opts.job.config.is_some() {
+        job.reload_on(opts.job.clone(), opts.watch);
+    }
     let signal = shutdown_signal()?;
     let listener = listen(opts.listen, &access, |bound| {
         let scheme = if tls.is_some() { "https" } else { "http" };
