@@ -82,10 +82,9 @@ def detector(info: PluginInfo) -> Callable[[Callable[[Event], list[Finding]]], t
     return wrap
 
 
-class NativeExport:
-    """What ``export_detector`` returns outside the component: the export's three
-    calls in the SDK's types (errors raised as ``SettingsErrors`` and
-    ``PluginError``), so the app module imports and runs under pytest too."""
+class NativeBase:
+    """The calls both worlds export, outside the component: ``info`` and
+    ``configure`` in the SDK's types (settings errors raised as ``SettingsErrors``)."""
 
     plugin: Optional[_adapter.Plugin] = None
 
@@ -100,6 +99,12 @@ class NativeExport:
         errors = self.plugin.configure(settings)
         if errors is not None:
             raise SettingsErrors(errors)
+
+
+class NativeExport(NativeBase):
+    """What ``export_detector`` returns outside the component: the export's three
+    calls in the SDK's types (errors raised as ``SettingsErrors`` and
+    ``PluginError``), so the app module imports and runs under pytest too."""
 
     def inspect(self, event: Event) -> list[Finding]:
         assert self.plugin is not None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Optional, Protocol
 
 from . import _adapter, _runtime
+from ._detector import NativeBase
 from .incidents import Incident, IncidentFinding, LineageImpact, ModelVersion, Proposal
 from .settings import Settings
 from .types import PluginInfo
@@ -65,24 +66,11 @@ class Responder:
         raise NotImplementedError(f"{type(self).__name__}.respond")
 
 
-class NativeExport:
+class NativeExport(NativeBase):
     """What ``export_responder`` returns outside the component (see
     ``detector.NativeExport``); ``store`` stands in for the host's."""
 
-    plugin: Optional[_adapter.Plugin] = None
     store: Optional[StoreView] = None
-
-    def info(self) -> PluginInfo:
-        assert self.plugin is not None
-        return self.plugin.info
-
-    def configure(self, settings: str) -> None:
-        from .settings import SettingsErrors
-
-        assert self.plugin is not None
-        errors = self.plugin.configure(settings)
-        if errors is not None:
-            raise SettingsErrors(errors)
 
     def respond(self, incident: Incident) -> list[Proposal]:
         from .testing import Store
