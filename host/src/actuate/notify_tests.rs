@@ -92,8 +92,11 @@ async fn a_4xx_is_not_retried() {
 
 #[tokio::test]
 async fn a_server_that_is_down_fails_clearly_and_soon() {
-    // A port that was just free: bind, note it, close.
-    let port = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
+    // A socket bound but never listening refuses connections, and holding it keeps a
+    // parallel test's server from taking the port (a closed port could be reused).
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = socket.local_addr().unwrap().port();
     let url = format!("http://127.0.0.1:{port}/hook");
     let started = Instant::now();
     let err = notifier("127.0.0.1").post(&url, BODY).await.unwrap_err();
