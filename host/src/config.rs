@@ -12,6 +12,10 @@
 //! wasm = "plugins/acme_canary.wasm"   # relative to this file
 //! sha256 = "9f86d081…"                # optional pin: refuse to load anything else
 //!
+//! [[detector]]
+//! name = "acme-exfil"
+//! wasm = "oci://registry.example/acme/exfil:1.4"   # a tag, resolved at every load; or @sha256:…
+//!
 //! [store]
 //! path = "aiir.db"                    # the incident store, relative to this file
 //!
@@ -28,6 +32,7 @@
 
 use crate::actuate::scope::{Grants, Reach};
 use crate::correlate::{Correlation, Family};
+use crate::oci::{self, Reference};
 use crate::pack;
 use crate::policy::{BreakerConfig, OnError};
 pub use crate::problem::Problem;
@@ -92,7 +97,8 @@ fn state_store(xdg_state_home: Option<OsString>, home: Option<OsString>) -> Path
 struct RawDetector {
     /// `name = "prompt-injection"`: unique; names a built-in plugin when `wasm` is absent.
     name: String,
-    /// `wasm = "path/to/plugin.wasm"`: a component file, relative to the config file.
+    /// `wasm = "path/to/plugin.wasm"`: a component file, relative to the config file,
+    /// or `"oci://HOST/REPO:TAG"` (or `@sha256:…`): a plugin in an OCI registry.
     wasm: Option<PathBuf>,
     /// `sha256 = "…"`: the component's expected sha256, hex; a mismatch refuses to load.
     sha256: Option<String>,
@@ -131,7 +137,8 @@ struct RawDetector {
 struct RawResponder {
     /// `name = "rollback"`: unique; names a built-in responder when `wasm` is absent.
     name: String,
-    /// `wasm = "path/to/responder.wasm"`: a component file, relative to the config file.
+    /// `wasm = "path/to/responder.wasm"`: a component file, relative to the config
+    /// file, or an `oci://` reference.
     wasm: Option<PathBuf>,
     /// `sha256 = "…"`: the component's expected sha256, hex.
     sha256: Option<String>,
@@ -179,7 +186,8 @@ pub struct DetectorConfig {
     pub path: String,
     /// The component's bytes.
     pub wasm: Vec<u8>,
-    /// Where the bytes came from: a file, or `built-in`.
+    /// Where the bytes came from: a file, `built-in`, or an `oci://` reference pinned
+    /// to the digest it resolved to.
     pub origin: String,
     /// Its name, settings, limits and sandbox.
     pub setup: Setup,
@@ -590,7 +598,10 @@ impl Component<'_> {
             problems.push(Problem::new(format!("{path}.name"), problem));
         }
         let (wasm, origin) = match self.wasm {
-            Some(file) => read_wasm(&base.join(file), path, problems)?,
+            Some(file) => match file.to_str().filter(|f| Reference::is_oci(f)) {
+                Some(reference) => pull_wasm(reference, path, problems)?,
+                None => read_wasm(&base.join(file), path, problems)?,
+            },
             None => builtin(self.builtins, self.name, path, problems)?,
         };
         if let Some(expected) = self.sha256 {
@@ -608,6 +619,25 @@ fn read_wasm(file: &Path, path: &str, problems: &mut Vec<Problem>) -> Option<(Ve
         Ok(bytes) => Some((bytes, file.display().to_string())),
         Err(e) => {
             problems.push(Problem::new(format!("{path}.wasm"), format!("cannot read {}: {e}", file.display())));
+            None
+        }
+    }
+}
+
+/// A plugin from a registry: a tag resolved to its digest now, every time the config
+/// is read; the origin is the reference pinned to that digest.
+fn pull_wasm(reference: &str, path: &str, problems: &mut Vec<Problem>) -> Option<(Vec<u8>, String)> {
+    let pulled = Reference::parse(reference).map_err(anyhow::Error::msg).and_then(|reference| {
+        let store = oci::Store::default_dir().map(oci::Store::new);
+        oci::blocking(oci::pull(&reference, store.as_ref()))
+    });
+    match pulled {
+        Ok(pulled) => {
+            tracing::info!(plugin = path, reference, digest = %pulled.digest, "pulled");
+            Some((pulled.wasm, pulled.reference.to_string()))
+        }
+        Err(e) => {
+            problems.push(Problem::new(format!("{path}.wasm"), format!("cannot pull {reference}: {e:#}")));
             None
         }
     }

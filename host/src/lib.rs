@@ -25,6 +25,8 @@ pub mod eval;
 pub mod file;
 pub mod hint;
 pub mod ledger;
+pub mod net;
+pub mod oci;
 pub mod output;
 pub mod pack;
 pub mod pipeline;

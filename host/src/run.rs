@@ -8,6 +8,7 @@ use crate::correlate::{self, Family};
 use crate::decode::{Format, decode};
 use crate::hint::Blind;
 use crate::ledger::{Hit, Inspection, Ledger};
+use crate::oci::Reference;
 use crate::output::{self, FindingRecord, Sink, Style, Summary};
 use crate::pipeline::{Inspected, Pipeline};
 use crate::progress::{Counters, Progress};
@@ -275,7 +276,9 @@ impl Job {
 
     /// The config file and the plugin files of the running chain.
     fn watched_files(&self, opts: &JobOptions) -> Vec<PathBuf> {
-        let plugins = self.detectors.iter().filter(|d| d.origin != config::BUILT_IN).map(|d| PathBuf::from(&d.origin));
+        // A plugin from a registry has no file to watch: SIGHUP resolves its tag again.
+        let files = self.detectors.iter().filter(|d| d.origin != config::BUILT_IN && !Reference::is_oci(&d.origin));
+        let plugins = files.map(|d| PathBuf::from(&d.origin));
         opts.config.iter().cloned().chain(plugins).collect()
     }
 
@@ -405,6 +408,7 @@ impl Job {
     /// Print the summary and what was kept in the store; how the run ended.
     pub(crate) fn finish(self, result: anyhow::Result<()>) -> anyhow::Result<Outcome> {
         self.out.summary.print(&self.pipeline.chain().plugins());
+        print_pulled(&self.detectors);
         if let Some(path) = &self.store {
             print_tally(path, &self.ledger);
         }
@@ -452,6 +456,14 @@ impl Job {
             done.extend(self.pipeline.push(event, &at).await);
         }
         settle(done, inputs, &self.pipeline, &mut self.ledger, &mut self.out).await
+    }
+}
+
+/// The digests the registry plugins ran at, on stderr after the summary: a tag may
+/// move, the digest says what ran.
+fn print_pulled(detectors: &[config::DetectorConfig]) {
+    for d in detectors.iter().filter(|d| Reference::is_oci(&d.origin)) {
+        output::diagnostic(&format!("  {} ran {}", d.name(), d.origin));
     }
 }
 

@@ -1,14 +1,8 @@
 //! The `notify` actuator: POST a JSON notice to a webhook whose host the operator
 //! allowed, with timeouts and retries.
 //!
-//! Only `http://` URLs: TLS would add a TLS stack and its root certificates to every
-//! build for what is, in the deployments aiir targets, a hook on the local network or
-//! a relay on loopback. An `https://` URL is refused with a message that says so.
-//!
-//! The client is hyper's HTTP/1 connection over a tokio `TcpStream` that we open
-//! ourselves: hyper is shared with the OTLP server, and owning the connect step keeps
-//! the allow-list check, the connect timeout and the "connection refused" message in
-//! plain sight instead of behind a pooled client's connector.
+//! `http://` and `https://` URLs (the system's trusted roots); the client is
+//! [`crate::net`]'s: one connection we open ourselves per attempt.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), aiir_host::actuate::notify::NotifyError> {
@@ -19,13 +13,12 @@
 //! # Ok(()) }
 //! ```
 
+use crate::net::{self, Endpoint};
 use crate::output::terminal;
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::Full;
 use hyper::{Request, StatusCode, Uri};
-use hyper_util::rt::TokioIo;
 use std::time::Duration;
-use tokio::net::TcpStream;
 
 /// Where and how notices may be posted. The defaults: nothing allowed, 2 s to
 /// connect, 5 s for the response, 3 attempts 0.2 s then 0.4 s apart.
@@ -105,8 +98,7 @@ pub enum NotifyError {
 /// A checked URL: where to connect and what to ask for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Target {
-    host: String,
-    port: u16,
+    endpoint: Endpoint,
     path: String,
 }
 
@@ -176,17 +168,17 @@ impl Notifier {
     fn target(&self, url: &str) -> Result<Target, NotifyError> {
         let bad = |reason: &str| NotifyError::BadUrl { url: url.to_owned(), reason: reason.to_owned() };
         let uri: Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| bad(&e.to_string()))?;
-        match uri.scheme_str() {
-            Some("http") => {}
-            Some("https") => return Err(bad("https is not supported; use an http:// URL (a relay on loopback)")),
-            _ => return Err(bad("only http:// URLs are supported")),
-        }
+        let tls = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
+            _ => return Err(bad("only http:// and https:// URLs are supported")),
+        };
         let authority = uri.authority().ok_or_else(|| bad("it has no host"))?;
         if authority.as_str().contains('@') {
             return Err(bad("user names and passwords in the URL are not supported"));
         }
         let host = authority.host().to_ascii_lowercase();
-        let port = uri.port_u16().unwrap_or(80);
+        let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
         if !self.allows(&host, port) {
             let allowed = if self.allow_hosts.is_empty() {
                 "allow_hosts is empty".to_owned()
@@ -196,7 +188,7 @@ impl Notifier {
             return Err(NotifyError::NotAllowed { url: url.to_owned(), host: format!("{host}:{port}"), allowed });
         }
         let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
-        Ok(Target { host, port, path })
+        Ok(Target { endpoint: Endpoint { host, port, tls }, path })
     }
 
     /// Whether an entry of the allow-list names this host, with this port or none.
@@ -207,16 +199,16 @@ impl Notifier {
 
     /// One connection, one request, the whole response.
     async fn attempt(&self, target: &Target, body: Bytes) -> Result<StatusCode, Attempt> {
-        let address = (target.host.trim_start_matches('[').trim_end_matches(']'), target.port);
-        let stream = match tokio::time::timeout(self.connect_timeout, TcpStream::connect(address)).await {
-            Ok(Ok(stream)) => stream,
-            Ok(Err(e)) => return Err(Attempt::Retry(io_cause(&e))),
-            Err(_) => return Err(Attempt::Retry(format!("no connection within {:?}", self.connect_timeout))),
-        };
-        let exchange = exchange(stream, target, body);
-        let status = match tokio::time::timeout(self.read_timeout, exchange).await {
-            Ok(Ok(status)) => status,
-            Ok(Err(e)) => return Err(Attempt::Retry(hyper_cause(&e))),
+        let io = net::connect(&target.endpoint, self.connect_timeout).await.map_err(Attempt::Retry)?;
+        let request = Request::post(target.path.as_str())
+            .header(hyper::header::HOST, target.endpoint.authority())
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .header(hyper::header::USER_AGENT, concat!("aiir/", env!("CARGO_PKG_VERSION")))
+            .body(Full::new(body))
+            .expect("a request from a checked URL is valid");
+        let status = match tokio::time::timeout(self.read_timeout, net::exchange(io, request, MAX_ANSWER)).await {
+            Ok(Ok(response)) => response.status(),
+            Ok(Err(cause)) => return Err(Attempt::Retry(cause)),
             Err(_) => return Err(Attempt::Retry(format!("no response within {:?}", self.read_timeout))),
         };
         match status {
@@ -227,54 +219,11 @@ impl Notifier {
     }
 }
 
-/// Send the request over `stream` and read the response to its end.
-async fn exchange(stream: TcpStream, target: &Target, body: Bytes) -> Result<StatusCode, hyper::Error> {
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    // The connection runs until the response is read and `sender` is dropped.
-    let driver = tokio::spawn(connection);
-    let request = Request::post(target.path.as_str())
-        .header(hyper::header::HOST, host_header(target))
-        .header(hyper::header::CONTENT_TYPE, "application/json")
-        .header(hyper::header::USER_AGENT, concat!("aiir/", env!("CARGO_PKG_VERSION")))
-        .body(Full::new(body))
-        .expect("a request from a checked URL is valid");
-    let response = sender.send_request(request).await;
-    let result = match response {
-        Ok(response) => {
-            let status = response.status();
-            response.into_body().collect().await.map(|_| status)
-        }
-        Err(e) => Err(e),
-    };
-    drop(sender);
-    driver.abort();
-    result
-}
-
-fn host_header(target: &Target) -> String {
-    if target.port == 80 { target.host.clone() } else { format!("{}:{}", target.host, target.port) }
-}
+/// The most of a webhook's answer that is read: its body is not used.
+const MAX_ANSWER: usize = 64 * 1024;
 
 fn status_line(status: StatusCode) -> String {
     format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""))
-}
-
-/// A connect error, lowercase, without the OS error number.
-fn io_cause(e: &std::io::Error) -> String {
-    use std::io::ErrorKind;
-    match e.kind() {
-        ErrorKind::ConnectionRefused => "connection refused".to_owned(),
-        ErrorKind::ConnectionReset => "connection reset".to_owned(),
-        ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => "host unreachable".to_owned(),
-        _ => e.to_string(),
-    }
-}
-
-fn hyper_cause(e: &hyper::Error) -> String {
-    match std::error::Error::source(e) {
-        Some(source) => format!("{e}: {source}"),
-        None => e.to_string(),
-    }
 }
 
 #[cfg(test)]

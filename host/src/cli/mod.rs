@@ -4,6 +4,7 @@
 mod incidents;
 mod lineage;
 mod models;
+mod registry;
 mod store;
 
 use crate::decode::Format;
@@ -96,6 +97,18 @@ enum Command {
     /// Exit status: 0 when the two agree on every event, 1 when they differ, 2 on an
     /// error.
     Shadow(ShadowArgs),
+    /// Push a component to an OCI registry as a Wasm artifact (an
+    /// `application/wasm` layer, the layout wkg and Spin use) and print the reference
+    /// pinned to its digest, for a config's `wasm = "oci://…"`.
+    ///
+    /// Registries on loopback are spoken to in plain HTTP, others over HTTPS unless
+    /// `AIIR_REGISTRY_PLAIN_HTTP=HOST[:PORT],…` lists them; credentials, when asked
+    /// for, come from `AIIR_REGISTRY_USERNAME` and `AIIR_REGISTRY_PASSWORD`.
+    Push(registry::PushArgs),
+    /// Pull a plugin from an OCI registry into a file and print the reference pinned to
+    /// the digest its tag resolved to. Pulled plugins are cached by digest (under the
+    /// cache directory's `oci/`), so a digest once pulled needs no registry.
+    Pull(registry::PullArgs),
 }
 
 #[derive(Debug, Args)]
@@ -376,6 +389,8 @@ impl Cli {
             Command::Token => token().map(|()| ExitCode::SUCCESS),
             Command::New(args) => new(args).map(|()| ExitCode::SUCCESS),
             Command::Shadow(args) => shadow(args).await,
+            Command::Push(args) => registry::push(args).await.map(|()| ExitCode::SUCCESS),
+            Command::Pull(args) => registry::pull(args).await.map(|()| ExitCode::SUCCESS),
         };
         result.unwrap_or_else(|e| {
             diagnostic(&format!("aiir: error: {e:#}"));

@@ -101,7 +101,7 @@ fn evict(dir: &Path, cap: u64) -> std::io::Result<()> {
 }
 
 /// Write through a temporary file and rename, so a crash never leaves half an entry.
-fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().expect("cache entries live in a directory");
     std::fs::create_dir_all(dir)?;
     let name = path.file_name().expect("cache entries have names").to_string_lossy();

@@ -36,6 +36,7 @@ pub use bindings::aiir::plugin::types::{
 pub use bindings::responder::aiir::plugin::incidents::{
     Incident, IncidentFinding, LineageImpact, ModelVersion, Scope, State,
 };
+pub(crate) use cache::write_atomic;
 pub use cache::{Cache, MAX_CACHE_BYTES, sha256_hex};
 pub use error::BUILD_WITHOUT;
 pub(crate) use error::name_list;

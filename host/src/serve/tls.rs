@@ -14,10 +14,7 @@ use tokio_rustls::TlsAcceptor;
 
 /// The acceptor for `files`, offering `alpn` (`http/1.1`, `h2`).
 pub fn acceptor(files: &TlsFiles, alpn: &[&[u8]]) -> anyhow::Result<TlsAcceptor> {
-    // ring builds with cc alone; aws-lc-rs, which adds post-quantum key exchange,
-    // needs cmake and doubles the TLS build. Classical key exchange is the trade.
-    #[expect(deprecated, reason = "ring offers no post-quantum key exchange; see above")]
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = crate::net::tls_provider();
     let certs = read_certs(&files.cert)?;
     let key = PrivateKeyDer::from_pem_file(&files.key)
         .with_context(|| format!("cannot read a private key from {}", files.key.display()))?;
