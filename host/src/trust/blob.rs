@@ -37,13 +37,7 @@ pub(super) fn decode_signature(text: &str) -> Result<Vec<u8>, SignatureError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ops() -> (SigningKey, Keys) {
-        let key = SigningKey::generate().unwrap();
-        let mut keys = Keys::default();
-        keys.add("ops".into(), key.public_key()).unwrap();
-        (key, keys)
-    }
+    use crate::trust::trusted_ops as ops;
 
     #[test]
     fn a_blob_signature_verifies_with_or_without_a_newline() {

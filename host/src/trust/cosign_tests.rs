@@ -1,4 +1,5 @@
 use super::*;
+use crate::trust::trusted_ops as ops;
 
 const HEX: &str = "d34db33fd34db33fd34db33fd34db33fd34db33fd34db33fd34db33fd34db33f";
 
@@ -8,13 +9,6 @@ fn digest() -> Digest {
 
 fn repo(name: &str) -> Repository {
     Repository::parse(name).unwrap()
-}
-
-fn ops() -> (SigningKey, Keys) {
-    let key = SigningKey::generate().unwrap();
-    let mut keys = Keys::default();
-    keys.add("ops".into(), key.public_key()).unwrap();
-    (key, keys)
 }
 
 /// `text` signed by `key`, verified as an artifact of `example.com/test/image`.

@@ -8,7 +8,7 @@
 //! signs an image: the key signs a small JSON "simple signing" [`payload`] naming the
 //! repository and the manifest digest, and [`verify_payload`] checks both the
 //! signature and what the payload names. [`key`] reads and writes the key files,
-//! [`Keys`] is the set the operator trusts, and [`reference`] validates what a
+//! [`Keys`] is the set the operator trusts, and [`reference`](mod@reference) validates what a
 //! payload names.
 //!
 //! ```
@@ -90,6 +90,15 @@ pub(crate) fn shown(text: &str) -> String {
     let cut: String = text.chars().take(100).collect();
     let more = if text.chars().nth(100).is_some() { "…" } else { "" };
     format!("\"{}{more}\"", cut.escape_debug())
+}
+
+/// A fresh key and the set trusting it alone, as `ops`.
+#[cfg(test)]
+fn trusted_ops() -> (key::SigningKey, Keys) {
+    let key = key::SigningKey::generate().unwrap();
+    let mut keys = Keys::default();
+    keys.add("ops".into(), key.public_key()).unwrap();
+    (key, keys)
 }
 
 #[cfg(test)]
