@@ -12,7 +12,8 @@
 //! the chain of detectors over worker threads and hands events back in input order;
 //! [`run`] wires the stages into the `aiir run` job; [`review`] runs a plugin over a
 //! cases file for `aiir test`; [`serve`] takes OTLP/HTTP traces for `aiir serve`;
-//! [`cli`] is the command line.
+//! [`trust`] signs plugin artifacts and verifies their signatures with the
+//! operator's keys (cosign's keyed format); [`cli`] is the command line.
 #![deny(missing_docs)]
 
 pub mod actuate;
@@ -45,3 +46,4 @@ pub mod serve;
 pub mod shadow;
 pub mod source;
 pub mod store;
+pub mod trust;

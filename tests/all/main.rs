@@ -38,4 +38,5 @@ mod senders;
 mod serve;
 mod serve_faults;
 mod shadow;
+mod signatures;
 mod telemetry;

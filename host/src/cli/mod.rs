@@ -1,10 +1,12 @@
 //! The command line: `aiir run`, `aiir serve`, `aiir inspect`, `aiir test`, `aiir eval`,
-//! `aiir new` and the store's `incidents` and `models`.
+//! `aiir new`, the store's `incidents` and `models`, and plugin signatures (`keygen`,
+//! `sign-blob`, `verify-blob`).
 
 mod incidents;
 mod lineage;
 mod models;
 mod registry;
+mod sign;
 mod store;
 
 use crate::decode::Format;
@@ -109,6 +111,26 @@ enum Command {
     /// the digest its tag resolved to. Pulled plugins are cached by digest (under the
     /// cache directory's `oci/`), so a digest once pulled needs no registry.
     Pull(registry::PullArgs),
+    /// Make a key pair for signing plugins: PREFIX.key, the private key (PKCS#8 PEM,
+    /// mode 0600), and PREFIX.pub, the public key (SPKI PEM) for the config's
+    /// `[trust] keys` and for `cosign verify --key`. Refuses to overwrite either file.
+    ///
+    /// The key is ECDSA P-256, the kind cosign's keyed signatures use, unencrypted:
+    /// keep PREFIX.key where only the signer reads it.
+    #[command(after_long_help = sign::KEYGEN_EXAMPLES)]
+    Keygen(sign::KeygenArgs),
+    /// Sign a plugin file: prints the signature (base64 of an ECDSA P-256 signature
+    /// over the file's SHA-256), the one `cosign sign-blob --key` makes.
+    #[command(after_long_help = sign::SIGN_EXAMPLES)]
+    SignBlob(sign::SignBlobArgs),
+    /// Check a plugin file's signature against trusted public keys, offline, and say
+    /// which key signed it. Reads signatures made by `aiir sign-blob`,
+    /// `cosign sign-blob --key` and `openssl dgst -sha256 -sign` (in base64).
+    ///
+    /// Exit status: 0 when a given key signed the file, 1 when none did, 2 when a key,
+    /// the signature or the file cannot be read.
+    #[command(after_long_help = sign::VERIFY_EXAMPLES)]
+    VerifyBlob(sign::VerifyBlobArgs),
 }
 
 #[derive(Debug, Args)]
@@ -391,6 +413,9 @@ impl Cli {
             Command::Shadow(args) => shadow(args).await,
             Command::Push(args) => registry::push(args).await.map(|()| ExitCode::SUCCESS),
             Command::Pull(args) => registry::pull(args).await.map(|()| ExitCode::SUCCESS),
+            Command::Keygen(args) => sign::keygen(args).map(|()| ExitCode::SUCCESS),
+            Command::SignBlob(args) => sign::sign(args).map(|()| ExitCode::SUCCESS),
+            Command::VerifyBlob(args) => sign::verify(args),
         };
         result.unwrap_or_else(|e| {
             diagnostic(&format!("aiir: error: {e:#}"));

@@ -13,6 +13,7 @@ pub mod layout;
 pub mod reference;
 pub mod store;
 
+use crate::trust::{MAX_PAYLOAD_BYTES, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE, signature_tag};
 use anyhow::Context as _;
 use bytes::Bytes;
 pub use client::{Client, RegistryError};
@@ -22,12 +23,6 @@ use std::collections::BTreeMap;
 use std::future::Future;
 pub use store::Store;
 
-/// The media type of a cosign signature layer: the signed payload.
-pub const SIGNATURE_LAYER_TYPE: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
-/// The annotation of a signature layer that holds the base64 signature.
-pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
-/// The most a signature payload may take: a simple-signing payload is a few hundred bytes.
-const MAX_PAYLOAD_BYTES: usize = 64 << 10;
 /// Signatures read for one artifact.
 const MAX_SIGNATURES: usize = 64;
 
@@ -97,11 +92,6 @@ pub async fn push(wasm: &[u8], reference: &Reference, title: Option<&str>) -> an
     Ok(digest)
 }
 
-/// The tag cosign keeps an artifact's signatures at: `sha256-<hex>.sig`.
-pub fn signature_tag(digest: &Digest) -> String {
-    format!("sha256-{}.sig", digest.hex())
-}
-
 /// The cosign signatures stored beside the artifact `digest` in `reference`'s
 /// repository; none when there is no signature manifest. Layers that are not
 /// signatures are skipped; at most [`MAX_SIGNATURES`] are read.
@@ -112,7 +102,7 @@ pub async fn signatures(reference: &Reference, digest: &Digest) -> anyhow::Resul
     };
     let manifest = Manifest::parse(&bytes).map_err(|e| anyhow::anyhow!("the signature manifest of {digest}: {e}"))?;
     let mut found = Vec::new();
-    for layer in manifest.layers.iter().filter(|l| l.media_type == SIGNATURE_LAYER_TYPE).take(MAX_SIGNATURES) {
+    for layer in manifest.layers.iter().filter(|l| l.media_type == SIMPLE_SIGNING_MEDIA_TYPE).take(MAX_SIGNATURES) {
         let (Some(signature), Ok(layer_digest)) = (layer.annotations.get(SIGNATURE_ANNOTATION), layer.digest()) else {
             continue;
         };
@@ -134,7 +124,7 @@ pub async fn attach_signature(reference: &Reference, digest: &Digest, signed: &S
         }
         None => Vec::new(),
     };
-    let mut layer = Descriptor::of(SIGNATURE_LAYER_TYPE, &signed.payload);
+    let mut layer = Descriptor::of(SIMPLE_SIGNING_MEDIA_TYPE, &signed.payload);
     layer.annotations = BTreeMap::from([(SIGNATURE_ANNOTATION.to_owned(), signed.signature.clone())]);
     if !layers.contains(&layer) {
         layers.push(layer);

@@ -223,4 +223,20 @@ mod tests {
             assert!(err.contains(why), "{text}: {err}");
         }
     }
+
+    #[test]
+    fn digests_are_sha256_in_lowercase_hex() {
+        let good = format!("sha256:{}", "0f".repeat(32));
+        assert_eq!(Digest::parse(&good).unwrap().hex(), "0f".repeat(32));
+        for bad in [
+            "sha256:".to_owned(),
+            good.to_uppercase(),
+            format!("sha512:{}", "0f".repeat(32)),
+            format!("{good}0"),
+            "0f".repeat(32),
+        ] {
+            assert!(Digest::parse(&bad).is_err(), "{bad}");
+        }
+        assert_eq!(Digest::of(b"").as_str(), "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    }
 }
