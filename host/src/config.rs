@@ -40,6 +40,8 @@ use crate::role::{Partition, Role};
 use crate::runtime::{Grant, KeyedState, Limits, Sandbox, Setup};
 use crate::serve::auth::Access;
 use crate::store::Mode;
+use crate::trust::policy::{self, Trust};
+use crate::trust::{KeyId, Keys};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -62,6 +64,8 @@ struct RawConfig {
     responder: Vec<toml::Value>,
     /// `[serve]`: who may send to `aiir serve`, and its TLS.
     serve: Option<toml::Value>,
+    /// `[trust]`: the keys plugins are signed by, and whether they must be.
+    trust: Option<toml::Value>,
 }
 
 /// The `[store]` table as written.
@@ -129,6 +133,9 @@ struct RawDetector {
     /// `cases = "acme/cases.toml"`: a cases file the plugin must pass, as `aiir test`
     /// runs it, before it runs (at start and at every reload); relative to the config.
     cases: Option<PathBuf>,
+    /// `signed_by = ["release"]`: it must be signed by one of these `[trust] keys`.
+    #[serde(default)]
+    signed_by: Vec<String>,
 }
 
 /// One `[[responder]]` entry as written.
@@ -161,6 +168,9 @@ struct RawResponder {
     /// `[responder.limits]`: CPU, memory and output caps per call.
     #[serde(default)]
     limits: Limits,
+    /// `signed_by = ["release"]`: it must be signed by one of these `[trust] keys`.
+    #[serde(default)]
+    signed_by: Vec<String>,
 }
 
 /// A validated configuration.
@@ -382,23 +392,24 @@ pub fn parse_checked(text: &str, base: &Path) -> Result<Checked, Vec<Problem>> {
     let value: toml::Value = toml::from_str(text).map_err(|e| vec![toml_problem(&e)])?;
     let mut problems = Vec::new();
     let raw: Option<RawConfig> = parse_lenient(value, "", &mut problems);
-    let (detector, store, correlate, responder, serve) =
-        raw.map(|r| (r.detector, r.store, r.correlate, r.responder, r.serve)).unwrap_or_default();
+    let (detector, store, correlate, responder, serve, trust) =
+        raw.map(|r| (r.detector, r.store, r.correlate, r.responder, r.serve, r.trust)).unwrap_or_default();
     let store = parse_store(store, base, &mut problems);
+    let trust = crate::trust::policy::parse(trust, base, &mut problems);
     let serve = crate::serve::auth::parse(serve, base, &mut problems);
     let correlate = parse_correlate(correlate, &mut problems);
     let mut detectors = Vec::new();
     for (i, value) in detector.into_iter().enumerate() {
         let path = format!("detector[{i}]");
         if let Some(d) = parse_lenient(value, &path, &mut problems) {
-            detectors.extend(resolve(d, path, base, &mut problems));
+            detectors.extend(resolve(d, path, base, &trust, &mut problems));
         }
     }
     let mut responders = Vec::new();
     for (i, value) in responder.into_iter().enumerate() {
         let path = format!("responder[{i}]");
         if let Some(r) = parse_lenient(value, &path, &mut problems) {
-            responders.extend(resolve_responder(r, path, base, &mut problems));
+            responders.extend(resolve_responder(r, path, base, &trust, &mut problems));
         }
     }
     check_names(detectors.iter().map(|d| (d.name(), d.path.as_str())), &mut problems);
@@ -487,7 +498,13 @@ pub fn join(base: &str, sub: &str) -> String {
 }
 
 /// Turn a parsed entry into a detector to run, or record why it cannot be.
-fn resolve(d: RawDetector, path: String, base: &Path, problems: &mut Vec<Problem>) -> Option<DetectorConfig> {
+fn resolve(
+    d: RawDetector,
+    path: String,
+    base: &Path,
+    trust: &Trust,
+    problems: &mut Vec<Problem>,
+) -> Option<DetectorConfig> {
     let before = problems.len();
     let component = Component {
         name: &d.name,
@@ -495,6 +512,8 @@ fn resolve(d: RawDetector, path: String, base: &Path, problems: &mut Vec<Problem
         wasm: d.wasm.as_deref(),
         sha256: d.sha256.as_deref(),
         limits: &d.limits,
+        signed_by: &d.signed_by,
+        trust,
     };
     let (wasm, origin) = component.resolve(&path, base, problems)?;
     let role = role(&d, &wasm, &path, problems);
@@ -547,6 +566,7 @@ fn resolve_responder(
     r: RawResponder,
     path: String,
     base: &Path,
+    trust: &Trust,
     problems: &mut Vec<Problem>,
 ) -> Option<ResponderConfig> {
     let before = problems.len();
@@ -564,6 +584,8 @@ fn resolve_responder(
         wasm: r.wasm.as_deref(),
         sha256: r.sha256.as_deref(),
         limits: &r.limits,
+        signed_by: &r.signed_by,
+        trust,
     };
     let (wasm, origin) = component.resolve(&path, base, problems)?;
     let settings = serde_json::to_string(&r.settings).expect("a TOML table is valid JSON");
@@ -582,13 +604,15 @@ fn resolve_responder(
 }
 
 /// What detector and responder entries share: a name, where the component comes from,
-/// its pin and its limits.
+/// its pin, its limits and who must have signed it.
 struct Component<'a> {
     name: &'a str,
     builtins: pack::Table,
     wasm: Option<&'a Path>,
     sha256: Option<&'a str>,
     limits: &'a Limits,
+    signed_by: &'a [String],
+    trust: &'a Trust,
 }
 
 impl Component<'_> {
@@ -597,11 +621,19 @@ impl Component<'_> {
         if let Err(problem) = aiir_boundary::validate_name(self.name) {
             problems.push(Problem::new(format!("{path}.name"), problem));
         }
+        let keys = self.trust.keys_for(self.signed_by, path, problems);
         let (wasm, origin) = match self.wasm {
             Some(file) => match file.to_str().filter(|f| Reference::is_oci(f)) {
-                Some(reference) => pull_wasm(reference, path, problems)?,
-                None => read_wasm(&base.join(file), path, problems)?,
+                Some(reference) => pull_wasm(reference, keys.as_ref(), path, problems)?,
+                None => read_wasm(&base.join(file), keys.as_ref(), path, problems)?,
             },
+            None if !self.signed_by.is_empty() => {
+                problems.push(Problem::new(
+                    format!("{path}.signed_by"),
+                    "a built-in plugin carries no signature: signed_by applies to a wasm = entry",
+                ));
+                return None;
+            }
             None => builtin(self.builtins, self.name, path, problems)?,
         };
         if let Some(expected) = self.sha256 {
@@ -614,33 +646,55 @@ impl Component<'_> {
     }
 }
 
-fn read_wasm(file: &Path, path: &str, problems: &mut Vec<Problem>) -> Option<(Vec<u8>, String)> {
-    match crate::runtime::read_component(file) {
-        Ok(bytes) => Some((bytes, file.display().to_string())),
-        Err(e) => {
-            problems.push(Problem::new(format!("{path}.wasm"), format!("cannot read {}: {e}", file.display())));
-            None
-        }
-    }
+/// A plugin file, and its signature when `keys` must have signed it.
+fn read_wasm(file: &Path, keys: Option<&Keys>, path: &str, problems: &mut Vec<Problem>) -> Option<(Vec<u8>, String)> {
+    let origin = file.display().to_string();
+    let checked = crate::runtime::read_component(file)
+        .map_err(|e| format!("cannot read {origin}: {e}"))
+        .and_then(|bytes| signed(keys, &origin, bytes, |keys, bytes| policy::check_file(keys, file, bytes)));
+    wasm_problem(checked.map(|bytes| (bytes, origin)), path, problems)
+}
+
+/// The value, or its error recorded at `{path}.wasm`.
+fn wasm_problem<T>(result: Result<T, String>, path: &str, problems: &mut Vec<Problem>) -> Option<T> {
+    result.map_err(|message| problems.push(Problem::new(format!("{path}.wasm"), message))).ok()
+}
+
+/// `bytes` when no signature is asked for or `check` finds a trusted signer, who is
+/// logged; else why not, naming `origin`.
+fn signed(
+    keys: Option<&Keys>,
+    origin: &str,
+    bytes: Vec<u8>,
+    check: impl FnOnce(&Keys, &[u8]) -> Result<KeyId, String>,
+) -> Result<Vec<u8>, String> {
+    let Some(keys) = keys else { return Ok(bytes) };
+    let signer = check(keys, &bytes).map_err(|e| format!("{origin}: {e}: refusing to load it"))?;
+    tracing::info!(plugin = origin, %signer, "signature verified");
+    Ok(bytes)
 }
 
 /// A plugin from a registry: a tag resolved to its digest now, every time the config
-/// is read; the origin is the reference pinned to that digest.
-fn pull_wasm(reference: &str, path: &str, problems: &mut Vec<Problem>) -> Option<(Vec<u8>, String)> {
-    let pulled = Reference::parse(reference).map_err(anyhow::Error::msg).and_then(|reference| {
-        let store = oci::Store::default_dir().map(oci::Store::new);
-        oci::blocking(oci::pull(&reference, store.as_ref()))
+/// is read; the origin is the reference pinned to that digest. When `keys` must have
+/// signed it, a cosign signature of that digest must verify.
+fn pull_wasm(
+    reference: &str,
+    keys: Option<&Keys>,
+    path: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<(Vec<u8>, String)> {
+    let store = oci::Store::default_dir().map(oci::Store::new);
+    let pulled = Reference::parse(reference)
+        .map_err(anyhow::Error::msg)
+        .and_then(|reference| oci::blocking(oci::pull(&reference, store.as_ref())))
+        .map_err(|e| format!("cannot pull {reference}: {e:#}"));
+    let checked = pulled.and_then(|pulled| {
+        tracing::info!(plugin = path, reference, digest = %pulled.digest, "pulled");
+        let origin = pulled.reference.to_string();
+        let check = |keys: &Keys, _: &[u8]| policy::check_pulled(keys, &pulled, store.as_ref());
+        signed(keys, &origin, pulled.wasm.clone(), check).map(|wasm| (wasm, origin))
     });
-    match pulled {
-        Ok(pulled) => {
-            tracing::info!(plugin = path, reference, digest = %pulled.digest, "pulled");
-            Some((pulled.wasm, pulled.reference.to_string()))
-        }
-        Err(e) => {
-            problems.push(Problem::new(format!("{path}.wasm"), format!("cannot pull {reference}: {e:#}")));
-            None
-        }
-    }
+    wasm_problem(checked, path, problems)
 }
 
 fn builtin(table: pack::Table, name: &str, path: &str, problems: &mut Vec<Problem>) -> Option<(Vec<u8>, String)> {
@@ -722,8 +776,8 @@ mod tests {
         assert_eq!(
             got,
             [
-                "top: unknown field `top`, expected one of `detector`, `store`, `correlate`, `responder`, `serve`",
-                "detector[0].extra: unknown field `extra`, expected one of `name`, `wasm`, `sha256`, `settings`, `grants`, `deterministic`, `on_error`, `limits`, `breaker`, `family`, `partition`, `cases`",
+                "top: unknown field `top`, expected one of `detector`, `store`, `correlate`, `responder`, `serve`, `trust`",
+                "detector[0].extra: unknown field `extra`, expected one of `name`, `wasm`, `sha256`, `settings`, `grants`, `deterministic`, `on_error`, `limits`, `breaker`, `family`, `partition`, `cases`, `signed_by`",
                 "detector[0].name: invalid type: integer `5`, expected a string",
                 "detector[0].wasm: invalid type: integer `6`, expected path string",
             ]

@@ -29,6 +29,7 @@ mod parallel;
 mod plugin_errors;
 mod plugin_index;
 mod reads;
+mod registry;
 mod reload;
 mod respond;
 mod responder;

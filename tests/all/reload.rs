@@ -38,7 +38,7 @@ fn event(i: usize) -> String {
     format!("{event}\n")
 }
 
-fn wait_until(what: &str, child: &mut std::process::Child, stderr: &Path, done: impl Fn() -> bool) -> Duration {
+pub fn wait_until(what: &str, child: &mut std::process::Child, stderr: &Path, done: impl Fn() -> bool) -> Duration {
     let started = Instant::now();
     while !done() {
         let err = std::fs::read_to_string(stderr).unwrap_or_default();

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// `openssl ARGS…` in `dir`, asserting it succeeded; its stdout.
-fn openssl(dir: &Path, args: &[&str]) -> String {
+pub fn openssl(dir: &Path, args: &[&str]) -> String {
     let output = Command::new("openssl").current_dir(dir).args(args).output().unwrap_or_else(|e| {
         panic!("these tests check aiir against OpenSSL, which cannot be run ({e}): install it (Debian: apt-get install openssl)")
     });

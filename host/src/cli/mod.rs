@@ -111,6 +111,17 @@ enum Command {
     /// the digest its tag resolved to. Pulled plugins are cached by digest (under the
     /// cache directory's `oci/`), so a digest once pulled needs no registry.
     Pull(registry::PullArgs),
+    /// Sign a plugin in an OCI registry: a cosign signature of its manifest digest,
+    /// stored beside it (tag `sha256-<hex>.sig`), which `cosign verify --key` and
+    /// containers/image's `sigstoreSigned` policy check too. Prints the reference
+    /// pinned to the digest signed.
+    Sign(registry::SignArgs),
+    /// Check a plugin in an OCI registry against trusted public keys, offline (no
+    /// transparency log), and say which key signed it.
+    ///
+    /// Exit status: 0 when a given key signed it, 1 when none did, 2 when the plugin,
+    /// a key or the registry cannot be read.
+    Verify(registry::VerifyArgs),
     /// Make a key pair for signing plugins: PREFIX.key, the private key (PKCS#8 PEM,
     /// mode 0600), and PREFIX.pub, the public key (SPKI PEM) for the config's
     /// `[trust] keys` and for `cosign verify --key`. Refuses to overwrite either file.
@@ -413,6 +424,8 @@ impl Cli {
             Command::Shadow(args) => shadow(args).await,
             Command::Push(args) => registry::push(args).await.map(|()| ExitCode::SUCCESS),
             Command::Pull(args) => registry::pull(args).await.map(|()| ExitCode::SUCCESS),
+            Command::Sign(args) => registry::sign(args).await.map(|()| ExitCode::SUCCESS),
+            Command::Verify(args) => registry::verify(args).await,
             Command::Keygen(args) => sign::keygen(args).map(|()| ExitCode::SUCCESS),
             Command::SignBlob(args) => sign::sign(args).map(|()| ExitCode::SUCCESS),
             Command::VerifyBlob(args) => sign::verify(args),

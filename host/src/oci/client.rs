@@ -37,7 +37,7 @@ pub struct RegistryError {
     pub status: Option<StatusCode>,
 }
 
-/// One registry, spoken to by [`Client::send`].
+/// One registry: its endpoint and the bearer token it last gave.
 #[derive(Debug)]
 pub struct Client {
     endpoint: Endpoint,

@@ -93,9 +93,42 @@ pub async fn push(wasm: &[u8], reference: &Reference, title: Option<&str>) -> an
 }
 
 /// The cosign signatures stored beside the artifact `digest` in `reference`'s
-/// repository; none when there is no signature manifest. Layers that are not
-/// signatures are skipped; at most [`MAX_SIGNATURES`] are read.
-pub async fn signatures(reference: &Reference, digest: &Digest) -> anyhow::Result<Vec<Signed>> {
+/// repository, none when there is no signature manifest; kept in `store`, and read
+/// from it when the registry cannot be reached (they are checked against the keys
+/// either way, so a cached copy can only lose a signature added since, not forge one).
+pub async fn signatures(reference: &Reference, digest: &Digest, store: Option<&Store>) -> anyhow::Result<Vec<Signed>> {
+    use base64::{Engine as _, engine::general_purpose::STANDARD};
+    let name = format!("{}@{}", reference.name(), signature_tag(digest));
+    let encode = |found: &[Signed]| {
+        let list: Vec<[String; 2]> = found.iter().map(|s| [STANDARD.encode(&s.payload), s.signature.clone()]).collect();
+        serde_json::to_vec(&list).expect("strings serialise")
+    };
+    let decode = |bytes: Vec<u8>| -> Option<Vec<Signed>> {
+        let list: Vec<[String; 2]> = serde_json::from_slice(&bytes).ok()?;
+        list.into_iter()
+            .map(|[payload, signature]| Some(Signed { payload: STANDARD.decode(payload).ok()?, signature }))
+            .collect()
+    };
+    match fetch_signatures(reference, digest).await {
+        Ok(found) => {
+            if let Some(store) = store {
+                store.put_named(&name, &encode(&found));
+            }
+            Ok(found)
+        }
+        Err(e) => match store.and_then(|s| s.get_named(&name)).and_then(decode) {
+            Some(cached) => {
+                tracing::warn!(%reference, "reading the signatures kept from the last pull: {e:#}");
+                Ok(cached)
+            }
+            None => Err(e),
+        },
+    }
+}
+
+/// The signatures in the registry: layers that are not signatures are skipped; at
+/// most [`MAX_SIGNATURES`] are read.
+async fn fetch_signatures(reference: &Reference, digest: &Digest) -> anyhow::Result<Vec<Signed>> {
     let client = Client::new(&reference.registry);
     let Some((bytes, _, _)) = client.try_manifest(&reference.repository, &signature_tag(digest)).await? else {
         return Ok(Vec::new());

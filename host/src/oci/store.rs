@@ -3,7 +3,7 @@
 //! request. A file whose bytes no longer hash to its name is removed, not used.
 
 use super::reference::Digest;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The blobs directory under the cache: `<cache>/oci/blobs/sha256/<hex>`.
 #[derive(Debug, Clone)]
@@ -38,15 +38,34 @@ impl Store {
         None
     }
 
-    /// Keep these bytes under their digest; a failure only costs a later download.
+    /// Keep these bytes under their digest.
     pub fn put(&self, bytes: &[u8]) {
         let path = self.path(&Digest::of(bytes));
-        if path.exists() {
-            return;
+        if !path.exists() {
+            write(&path, bytes);
         }
-        if let Err(e) = crate::runtime::write_atomic(&path, bytes) {
-            tracing::warn!(path = %path.display(), "cannot write the OCI cache: {e:#}");
-        }
+    }
+
+    /// What was kept under `name` by [`put_named`](Self::put_named): content that has
+    /// no digest of its own to be found by (a tag's signatures).
+    pub fn get_named(&self, name: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.named_path(name)).ok()
+    }
+
+    /// Keep `bytes` under `name`, replacing what was there.
+    pub fn put_named(&self, name: &str, bytes: &[u8]) {
+        write(&self.named_path(name), bytes);
+    }
+
+    fn named_path(&self, name: &str) -> PathBuf {
+        self.dir.join("named").join(Digest::of(name.as_bytes()).hex())
+    }
+}
+
+/// Write whole or not at all; a failure only costs a later download.
+fn write(path: &Path, bytes: &[u8]) {
+    if let Err(e) = crate::runtime::write_atomic(path, bytes) {
+        tracing::warn!(path = %path.display(), "cannot write the OCI cache: {e:#}");
     }
 }
 

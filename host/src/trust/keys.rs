@@ -23,7 +23,7 @@ impl fmt::Display for KeyId {
 }
 
 /// A set of trusted public keys, any of which may verify a signature.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Keys {
     keys: Vec<(KeyId, PublicKey)>,
 }
@@ -52,6 +52,24 @@ impl Keys {
         Ok(())
     }
 
+    /// The keys of these names alone (a plugin's `signed_by`); a name no key has is
+    /// returned as the error.
+    pub fn only(&self, names: &[String]) -> Result<Self, String> {
+        let mut chosen = Self::default();
+        for name in names {
+            let found = self.keys.iter().find(|(id, _)| &id.name == name).ok_or_else(|| name.clone())?;
+            if !chosen.keys.iter().any(|(id, _)| &id.name == name) {
+                chosen.keys.push(found.clone());
+            }
+        }
+        Ok(chosen)
+    }
+
+    /// Whether there is no key.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
     /// The keys' ids, in the order they were given.
     pub fn ids(&self) -> impl Iterator<Item = &KeyId> {
         self.keys.iter().map(|(id, _)| id)
@@ -67,7 +85,7 @@ impl Keys {
     }
 
     /// `ops, release`: the names, for a message.
-    fn names(&self) -> String {
+    pub fn names(&self) -> String {
         self.ids().map(|id| id.name.as_str()).collect::<Vec<_>>().join(", ")
     }
 }
@@ -107,6 +125,20 @@ mod tests {
         assert!(matches!(Keys::load(&twice), Err(KeyError::DuplicateName(n)) if n == "ops"));
         let same = [write_pub(dir.path(), "ops.pub", &key), write_pub(dir.path(), "release.pub", &key)];
         assert!(matches!(Keys::load(&same), Err(KeyError::DuplicateKey(a, b)) if a == "ops" && b == "release"));
+    }
+
+    #[test]
+    fn signed_by_narrows_the_keys_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ops, release) = (SigningKey::generate().unwrap(), SigningKey::generate().unwrap());
+        let keys =
+            Keys::load(&[write_pub(dir.path(), "ops.pub", &ops), write_pub(dir.path(), "release.pub", &release)])
+                .unwrap();
+        let only = keys.only(&["release".into()]).unwrap();
+        assert_eq!(only.names(), "release");
+        assert!(only.verify(b"m", &ops.sign(b"m").unwrap()).is_err());
+        assert_eq!(only.verify(b"m", &release.sign(b"m").unwrap()).unwrap().name, "release");
+        assert_eq!(keys.only(&["nobody".into()]).unwrap_err(), "nobody");
     }
 
     #[test]

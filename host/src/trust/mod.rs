@@ -28,6 +28,7 @@ mod cosign;
 pub mod key;
 mod keys;
 mod pem;
+pub mod policy;
 pub mod reference;
 
 pub use blob::{sign_blob, verify_blob};
