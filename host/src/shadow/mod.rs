@@ -1,47 +1,34 @@
-//! `aiir shadow OLD NEW LOG…`: two versions of a detector (or one with two sets of
-//! settings) over the same recorded events, and where they differ. Neither side's
-//! findings reach a store, an incident or a responder: this is how a reviewer sees what
-//! promoting a new version would change before it goes live.
+//! Two versions of a detector (or one with two sets of settings) over the same events,
+//! and where they differ: how a reviewer sees what promoting a new version would
+//! change before it acts on anything. Neither side's findings reach a store, an
+//! incident or a responder.
+//!
+//! [`offline`] is `aiir shadow OLD NEW LOG…` over recorded logs; the counting here
+//! does not depend on where the two sides run.
 //!
 //! Findings are compared by event and by rule slug (the part after `<plugin>/`, so a
 //! renamed plugin still lines up); per slug, the events where both found it, only the old
 //! version, only the new one; the cost of each side is the wall time of its calls.
 
-use crate::decode::{Format, decode};
-use crate::role::{Partition, Role};
-use crate::runtime::{Plugin, Runtime, Sandbox, Setup, sha256_hex};
-use anyhow::Context as _;
+pub mod offline;
+
+pub use offline::{ShadowOptions, Side, shadow};
+
+use crate::runtime::{Finding, PluginError};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::BufRead as _;
-use std::path::PathBuf;
+use std::time::Duration;
 
 /// Event ids kept as examples per rule and side.
 const EXAMPLES: usize = 5;
 
-/// One side of the comparison, as asked.
-#[derive(Debug, Clone)]
-pub struct Side {
-    /// The component file.
-    pub wasm: PathBuf,
-    /// Its settings, as JSON text.
-    pub settings: String,
-}
+/// Distinct rule slugs a report keeps; later ones count under [`OTHER`]. A plugin
+/// names its rules itself: this bounds what a long-running shadow keeps, and the
+/// labels of its metrics.
+pub const MAX_RULES: usize = 64;
 
-/// What `aiir shadow` was asked to do.
-#[derive(Debug, Clone)]
-pub struct ShadowOptions {
-    /// The version running now.
-    pub old: Side,
-    /// The version to promote.
-    pub new: Side,
-    /// The recorded logs.
-    pub inputs: Vec<PathBuf>,
-    /// How they are written.
-    pub format: Format,
-    /// The precompiled-component cache.
-    pub cache_dir: Option<PathBuf>,
-}
+/// The slug that rules past [`MAX_RULES`] count under.
+pub const OTHER: &str = "other";
 
 /// What one side was and did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -50,7 +37,7 @@ pub struct SideReport {
     pub plugin: String,
     /// Its version.
     pub version: String,
-    /// sha256 of the component.
+    /// sha256 of the component; empty for the missing old side of a shadow of no entry.
     pub sha256: String,
     /// Events it was handed.
     pub inspected: u64,
@@ -97,89 +84,73 @@ impl ShadowReport {
     pub fn agree(&self) -> bool {
         self.rules.values().all(|r| r.only_old == 0 && r.only_new == 0)
     }
-}
 
-/// A started side: its plugin, its partition and what it has done.
-struct Running {
-    plugin: Plugin,
-    partition: Partition,
-    report: SideReport,
-}
-
-async fn start(runtime: &Runtime, side: &Side) -> anyhow::Result<Running> {
-    let name = side.wasm.display().to_string();
-    let wasm = crate::runtime::read_component(&side.wasm).with_context(|| format!("cannot read {name}"))?;
-    let loaded = runtime.load(&wasm, &Sandbox::default()).with_context(|| format!("plugin {name}"))?;
-    let described = Setup { name: name.clone(), ..Setup::default() };
-    let info = loaded.describe(&described).await.with_context(|| format!("plugin {name}"))?;
-    let setup = Setup { name: info.name.clone(), settings: side.settings.clone(), ..Setup::default() };
-    let plugin = loaded.start(setup).await.with_context(|| format!("plugin {name}"))?;
-    let report =
-        SideReport { plugin: info.name, version: info.version, sha256: sha256_hex(&wasm), ..SideReport::default() };
-    Ok(Running { plugin, partition: Role::of_component(&wasm).partition, report })
-}
-
-impl Running {
-    /// Inspect `event` if this side asks for its kind: the rule slugs it found.
-    async fn inspect(&mut self, event: &crate::runtime::Event) -> BTreeSet<String> {
-        if !self.plugin.wants(crate::route::kind(event)) {
-            return BTreeSet::new();
+    /// Count one event: the rule slugs the old side found in it and those the new one did.
+    pub fn compare(&mut self, event: &str, old: &BTreeSet<String>, new: &BTreeSet<String>) {
+        self.events += 1;
+        let (old, new) = self.fold(old, new);
+        for slug in old.union(&new) {
+            self.rules.entry(slug.clone()).or_default().count(event, old.contains(slug), new.contains(slug));
         }
-        let verdict = self.plugin.inspect(event, self.partition.key(event)).await;
-        self.report.inspected += 1;
-        self.report.wall_ms += verdict.stats.wall.as_secs_f64() * 1e3;
-        match verdict.result {
+    }
+
+    /// The two sets with every slug the report has no room for as [`OTHER`]; a slug
+    /// takes room once, whichever side found it.
+    fn fold(&self, old: &BTreeSet<String>, new: &BTreeSet<String>) -> (BTreeSet<String>, BTreeSet<String>) {
+        let mut room = MAX_RULES.saturating_sub(self.rules.len());
+        let mut keys = BTreeMap::new();
+        for slug in old.union(new) {
+            let kept = self.rules.contains_key(slug) || room > 0;
+            if kept && !self.rules.contains_key(slug) {
+                room -= 1;
+            }
+            keys.insert(slug, if kept { slug.clone() } else { OTHER.to_owned() });
+        }
+        let of = |set: &BTreeSet<String>| set.iter().map(|s| keys[s].clone()).collect();
+        (of(old), of(new))
+    }
+}
+
+impl SideReport {
+    /// Count one call of this side: the rule slugs it found, none when it failed.
+    pub fn record(&mut self, result: &Result<Vec<Finding>, PluginError>, wall: Duration) -> BTreeSet<String> {
+        self.inspected += 1;
+        self.wall_ms += wall.as_secs_f64() * 1e3;
+        match result {
             Ok(findings) => {
-                self.report.findings += findings.len() as u64;
+                self.findings += findings.len() as u64;
                 findings.iter().map(|f| f.rule.split_once('/').map_or(f.rule.as_str(), |(_, s)| s).to_owned()).collect()
             }
             Err(e) => {
-                *self.report.errors.entry(e.reason.code().to_owned()).or_default() += 1;
+                *self.errors.entry(e.reason.code().to_owned()).or_default() += 1;
                 BTreeSet::new()
             }
         }
     }
-}
 
-/// Run both sides over every event of the inputs and compare them.
-pub async fn shadow(opts: &ShadowOptions) -> anyhow::Result<ShadowReport> {
-    let runtime = Runtime::new(opts.cache_dir.clone(), false)?;
-    let mut old = start(&runtime, &opts.old).await?;
-    let mut new = start(&runtime, &opts.new).await?;
-    let mut report = ShadowReport::default();
-    for input in &opts.inputs {
-        let file = std::fs::File::open(input).with_context(|| format!("cannot read {}", input.display()))?;
-        for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
-            let line = line.with_context(|| format!("cannot read {} line {}", input.display(), n + 1))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let events = match decode(opts.format, &line) {
-                Ok(decoded) => decoded.events,
-                Err(e) => {
-                    report.rejected += 1;
-                    crate::output::diagnostic(&format!("aiir: {}:{}: {e}", input.display(), n + 1));
-                    continue;
-                }
-            };
-            for event in &events {
-                report.events += 1;
-                let (by_old, by_new) = (old.inspect(event).await, new.inspect(event).await);
-                for slug in by_old.union(&by_new) {
-                    report.rules.entry(slug.clone()).or_default().count(
-                        &event.id,
-                        by_old.contains(slug),
-                        by_new.contains(slug),
-                    );
-                }
-            }
+    /// Its line of the text report, after `label`.
+    fn line(&self, label: &str) -> String {
+        use crate::output::terminal::line;
+        if self.sha256.is_empty() {
+            return format!("{label}       none: a shadow of no entry, all it finds is its own");
         }
+        let per_event = if self.inspected == 0 { 0.0 } else { self.wall_ms * 1e3 / self.inspected as f64 };
+        let errors: Vec<String> = self.errors.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        let errors = if errors.is_empty() { "no errors".to_owned() } else { format!("errors: {}", errors.join(", ")) };
+        format!(
+            "{label}       {} {}  sha256 {}…  inspected {}  findings {}  {:.2} ms ({per_event:.1} µs an event)  {errors}",
+            line(&self.plugin),
+            line(&self.version),
+            &self.sha256[..12],
+            self.inspected,
+            self.findings,
+            self.wall_ms,
+        )
     }
-    (report.old, report.new) = (old.report, new.report);
-    Ok(report)
 }
 
 impl RuleDiff {
+    /// One event where the old side found the rule (`old`), the new one (`new`), or both.
     fn count(&mut self, event: &str, old: bool, new: bool) {
         let keep = |list: &mut Vec<String>| {
             if list.len() < EXAMPLES {
@@ -204,22 +175,8 @@ impl std::fmt::Display for ShadowReport {
     /// The text report: each side, the rules side by side, the diverging events.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         use crate::output::terminal::line;
-        for (label, side) in [("old", &self.old), ("new", &self.new)] {
-            let per_event = if side.inspected == 0 { 0.0 } else { side.wall_ms * 1e3 / side.inspected as f64 };
-            let errors: Vec<String> = side.errors.iter().map(|(r, n)| format!("{r} {n}")).collect();
-            let errors =
-                if errors.is_empty() { "no errors".to_owned() } else { format!("errors: {}", errors.join(", ")) };
-            writeln!(
-                f,
-                "{label}       {} {}  sha256 {}…  inspected {}  findings {}  {:.2} ms ({per_event:.1} µs an event)  {errors}",
-                line(&side.plugin),
-                line(&side.version),
-                &side.sha256[..12],
-                side.inspected,
-                side.findings,
-                side.wall_ms,
-            )?;
-        }
+        writeln!(f, "{}", self.old.line("old"))?;
+        writeln!(f, "{}", self.new.line("new"))?;
         writeln!(f, "events    {} read, {} lines rejected\n", self.events, self.rejected)?;
         let width = self.rules.keys().map(|k| line(k).chars().count()).max().unwrap_or(4).max(4);
         writeln!(f, "{:<width$}  {:>8}  {:>8}  {:>8}", "rule", "both", "only old", "only new")?;
@@ -244,5 +201,42 @@ impl std::fmt::Display for ShadowReport {
             0 => write!(f, "\nverdict   the two agree on every event"),
             n => write!(f, "\n\nverdict   the two differ on {n} rule(s)"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(slugs: &[&str]) -> BTreeSet<String> {
+        slugs.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn each_rule_counts_the_events_both_or_one_side_found_it_in() {
+        let mut report = ShadowReport::default();
+        report.compare("e1", &set(&["direct"]), &set(&["direct", "encoded"]));
+        report.compare("e2", &set(&["direct"]), &set(&[]));
+        report.compare("e3", &set(&[]), &set(&[]));
+        let direct = &report.rules["direct"];
+        assert_eq!((direct.both, direct.only_old, direct.only_new), (1, 1, 0));
+        assert_eq!(
+            (direct.only_old_events.as_slice(), report.rules["encoded"].only_new_events.as_slice()),
+            (&["e2".to_owned()][..], &["e1".to_owned()][..])
+        );
+        assert_eq!((report.events, report.agree()), (3, false));
+    }
+
+    #[test]
+    fn rules_past_the_cap_count_once_an_event_as_other() {
+        let mut report = ShadowReport::default();
+        let first: Vec<String> = (0..MAX_RULES - 1).map(|i| format!("r{i}")).collect();
+        report.compare("e0", &first.iter().cloned().collect(), &BTreeSet::new());
+        report.compare("e1", &set(&["late-a", "late-b"]), &set(&["late-c", "r0"]));
+        assert_eq!(report.rules.len(), MAX_RULES + 1, "{:?}", report.rules.keys());
+        let other = &report.rules[OTHER];
+        assert_eq!((other.both, other.only_old, other.only_new), (1, 0, 0), "late-b and late-c fold into one");
+        assert_eq!(report.rules["late-a"].only_old, 1);
+        assert_eq!(report.rules["r0"].only_new, 1);
     }
 }
