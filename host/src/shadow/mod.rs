@@ -3,13 +3,15 @@
 //! change before it acts on anything. Neither side's findings reach a store, an
 //! incident or a responder.
 //!
-//! [`offline`] is `aiir shadow OLD NEW LOG…` over recorded logs; the counting here
-//! does not depend on where the two sides run.
+//! Two forms share the counting here: [`offline`], `aiir shadow OLD NEW LOG…` over
+//! recorded logs, and [`live`], a config's `shadow = "NAME"` entry running in the chain
+//! of `aiir run` and `aiir serve` beside the entry it shadows.
 //!
 //! Findings are compared by event and by rule slug (the part after `<plugin>/`, so a
 //! renamed plugin still lines up); per slug, the events where both found it, only the old
 //! version, only the new one; the cost of each side is the wall time of its calls.
 
+pub mod live;
 pub mod offline;
 
 pub use offline::{ShadowOptions, Side, shadow};
