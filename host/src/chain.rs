@@ -17,11 +17,13 @@ struct Slot {
     on_error: OnError,
     breaker: Breaker,
     pace: Pace,
+    /// Whether its entry is a shadow: its findings are only compared.
+    shadow: bool,
 }
 
 impl Slot {
-    fn new(plugin: Plugin, role: Role, on_error: OnError, breaker: BreakerConfig) -> Self {
-        Self { plugin, role, on_error, breaker: Breaker::new(breaker), pace: Pace::new(breaker) }
+    fn new(plugin: Plugin, role: Role, on_error: OnError, breaker: BreakerConfig, shadow: bool) -> Self {
+        Self { plugin, role, on_error, breaker: Breaker::new(breaker), pace: Pace::new(breaker), shadow }
     }
 
     /// One call, held to the plugin's time budget: a call that keeps the median of
@@ -74,7 +76,7 @@ impl Chain {
         let mut problems = Vec::new();
         for d in &config.detectors {
             match start_one(runtime, d).await {
-                Ok(plugin) => slots.push(Slot::new(plugin, d.role, d.on_error, d.breaker)),
+                Ok(plugin) => slots.push(Slot::new(plugin, d.role, d.on_error, d.breaker, d.shadow.is_some())),
                 Err(e) => problems.extend(problems_of(&d.path, d.name(), &d.origin, e)),
             }
         }
@@ -105,6 +107,18 @@ impl Chain {
         self.slots.iter().map(|s| s.role)
     }
 
+    /// Whether the plugin at `index` is a shadow entry's.
+    pub fn is_shadow(&self, index: usize) -> bool {
+        self.slots[index].shadow
+    }
+
+    /// The replies whose findings count: all but the shadows'. The one filter between
+    /// a shadow's findings and the store, incidents, responders, output and counts;
+    /// bound to the config entry, not to anything the plugin says.
+    pub fn counted<'a>(&'a self, replies: &'a [Reply]) -> impl Iterator<Item = &'a Reply> {
+        replies.iter().filter(|r| !self.is_shadow(r.plugin))
+    }
+
     /// Whether the plugin at `index` fails closed.
     pub fn fails_closed(&self, index: usize) -> bool {
         self.slots[index].on_error == OnError::FailClosed
@@ -123,7 +137,7 @@ impl Chain {
             let plugin = s.plugin.replica().await.map_err(|e| {
                 PluginError::new(e.reason, format!("plugin {:?} cannot start another instance: {e}", s.plugin.name()))
             })?;
-            slots.push(Slot::new(plugin, s.role, s.on_error, s.breaker.config()));
+            slots.push(Slot::new(plugin, s.role, s.on_error, s.breaker.config(), s.shadow));
         }
         let routes = Routes::new(&slots.iter().map(|s| s.plugin.info()).collect::<Vec<_>>());
         Ok(Self { slots, routes })

@@ -136,6 +136,50 @@ struct RawDetector {
     /// `signed_by = ["release"]`: it must be signed by one of these `[trust] keys`.
     #[serde(default)]
     signed_by: Vec<String>,
+    /// `shadow = "prompt-injection"`: a candidate version of that entry, compared with
+    /// it on the same events, its findings kept out of everything that acts on them;
+    /// `shadow = true`: a candidate compared with nothing.
+    shadow: Option<Shadow>,
+}
+
+/// What a shadow entry is compared with, as `shadow =` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shadow {
+    /// `shadow = "NAME"`: the detector entry of that name, which it may replace.
+    Entry(String),
+    /// `shadow = true`: no entry; everything it finds is its own.
+    Alone,
+}
+
+impl Shadow {
+    /// The name of the entry it is compared with, if any.
+    pub fn entry(&self) -> Option<&str> {
+        match self {
+            Self::Entry(name) => Some(name),
+            Self::Alone => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Shadow {
+    /// A string (the entry's name) or `true`; `false` is refused rather than read as
+    /// "not a shadow", so that the key is never written in vain.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Shadow;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("the name of the detector entry it shadows, or true")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Shadow, E> {
+                Ok(Shadow::Entry(name.to_owned()))
+            }
+            fn visit_bool<E: serde::de::Error>(self, flag: bool) -> Result<Shadow, E> {
+                flag.then_some(Shadow::Alone).ok_or_else(|| E::invalid_value(serde::de::Unexpected::Bool(flag), &self))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// One `[[responder]]` entry as written.
@@ -209,6 +253,9 @@ pub struct DetectorConfig {
     pub role: Role,
     /// The cases file it must pass before it runs, if the config names one.
     pub cases: Option<PathBuf>,
+    /// When it is a shadow: what it is compared with. A shadow's findings reach no
+    /// store, incident, responder, output or count: only the divergence report.
+    pub shadow: Option<Shadow>,
 }
 
 /// One responder to run.
@@ -338,6 +385,7 @@ pub fn pack_config(chosen: impl Fn(&str) -> bool) -> Config {
             breaker: BreakerConfig::default(),
             role: Role::of_pack(name).unwrap_or(Role::UNKNOWN),
             cases: None,
+            shadow: None,
         })
         .collect();
     // Responders only record what they would do until the operator chooses a mode.
@@ -399,9 +447,11 @@ pub fn parse_checked(text: &str, base: &Path) -> Result<Checked, Vec<Problem>> {
     let serve = crate::serve::auth::parse(serve, base, &mut problems);
     let correlate = parse_correlate(correlate, &mut problems);
     let mut detectors = Vec::new();
+    let mut entries = Vec::new();
     for (i, value) in detector.into_iter().enumerate() {
         let path = format!("detector[{i}]");
-        if let Some(d) = parse_lenient(value, &path, &mut problems) {
+        if let Some(d) = parse_lenient::<RawDetector>(value, &path, &mut problems) {
+            entries.push(Entry { name: d.name.clone(), path: path.clone(), shadow: d.shadow.clone() });
             detectors.extend(resolve(d, path, base, &trust, &mut problems));
         }
     }
@@ -414,6 +464,7 @@ pub fn parse_checked(text: &str, base: &Path) -> Result<Checked, Vec<Problem>> {
     }
     check_names(detectors.iter().map(|d| (d.name(), d.path.as_str())), &mut problems);
     check_names(responders.iter().map(|r| (r.setup.name.as_str(), r.path.as_str())), &mut problems);
+    check_shadows(&entries, &mut problems);
     if detectors.is_empty() && problems.is_empty() {
         problems.push(Problem::new("detector", "no detectors configured: add a [[detector]] entry"));
     }
@@ -534,6 +585,7 @@ fn resolve(
         breaker: d.breaker,
         role,
         cases,
+        shadow: d.shadow,
     })
 }
 
@@ -731,6 +783,40 @@ fn check_names<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>, problems: 
     }
 }
 
+/// A detector entry as parsed, before its component is read: what shadow checks need.
+/// Its problems elsewhere do not hide it, so a shadow of it is not refused for naming
+/// nothing.
+#[derive(Debug)]
+struct Entry {
+    name: String,
+    path: String,
+    shadow: Option<Shadow>,
+}
+
+/// A shadow names another entry of the config, one that is not itself a shadow: it is
+/// compared with what runs in the chain.
+fn check_shadows(entries: &[Entry], problems: &mut Vec<Problem>) {
+    for entry in entries {
+        let Some(target) = entry.shadow.as_ref().and_then(Shadow::entry) else { continue };
+        let at = format!("{}.shadow", entry.path);
+        let message = match entries.iter().find(|e| e.name == target) {
+            _ if target == entry.name => "an entry cannot shadow itself".to_owned(),
+            None => {
+                let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+                format!("no detector entry is named {target:?} (entries: {})", names.join(", "))
+            }
+            Some(other) if other.shadow.is_some() => {
+                format!(
+                    "{target:?} ({}) is a shadow itself: a shadow is compared with an entry of the chain",
+                    other.path
+                )
+            }
+            Some(_) => continue,
+        };
+        problems.push(Problem::new(at, message));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -777,7 +863,7 @@ mod tests {
             got,
             [
                 "top: unknown field `top`, expected one of `detector`, `store`, `correlate`, `responder`, `serve`, `trust`",
-                "detector[0].extra: unknown field `extra`, expected one of `name`, `wasm`, `sha256`, `settings`, `grants`, `deterministic`, `on_error`, `limits`, `breaker`, `family`, `partition`, `cases`, `signed_by`",
+                "detector[0].extra: unknown field `extra`, expected one of `name`, `wasm`, `sha256`, `settings`, `grants`, `deterministic`, `on_error`, `limits`, `breaker`, `family`, `partition`, `cases`, `signed_by`, `shadow`",
                 "detector[0].name: invalid type: integer `5`, expected a string",
                 "detector[0].wasm: invalid type: integer `6`, expected path string",
             ]
@@ -841,6 +927,45 @@ mod tests {
         assert!(
             got[1].starts_with("responder[0].scope: unknown variant `all`, expected `incident` or `any`"),
             "{got:#?}"
+        );
+    }
+
+    #[test]
+    fn a_shadow_names_the_entry_it_is_compared_with_or_none() {
+        let text = "[[detector]]\nname = \"prompt-injection\"\n\
+                    [[detector]]\nname = \"candidate\"\nwasm = \"x.wasm\"\nshadow = \"prompt-injection\"\n";
+        let got = problems(text);
+        assert_eq!(got.len(), 1, "only the missing file: {got:#?}");
+        let config = parse(
+            "[[detector]]\nname = \"jailbreak\"\n[[detector]]\nname = \"prompt-injection\"\nshadow = \"jailbreak\"\n\
+                            [[detector]]\nname = \"exfiltration\"\nshadow = true\n",
+            Path::new("."),
+        )
+        .unwrap();
+        let shadows: Vec<Option<Shadow>> = config.detectors.iter().map(|d| d.shadow.clone()).collect();
+        assert_eq!(shadows, [None, Some(Shadow::Entry("jailbreak".into())), Some(Shadow::Alone)]);
+    }
+
+    #[test]
+    fn a_shadow_of_nothing_of_itself_or_of_a_shadow_is_refused_at_its_path() {
+        let got = problems(
+            "[[detector]]\nname = \"jailbreak\"\n\
+             [[detector]]\nname = \"prompt-injection\"\nshadow = \"prompt-injection\"\n\
+             [[detector]]\nname = \"exfiltration\"\nshadow = \"jailbrake\"\n\
+             [[detector]]\nname = \"tool-abuse\"\nshadow = true\n\
+             [[detector]]\nname = \"model-extraction\"\nshadow = \"tool-abuse\"\n\
+             [[detector]]\nname = \"data-poisoning\"\nshadow = false\n\
+             [[detector]]\nname = \"model-integrity\"\nshadow = 3\n",
+        );
+        assert_eq!(
+            got,
+            [
+                "detector[5].shadow: invalid value: boolean `false`, expected the name of the detector entry it shadows, or true",
+                "detector[6].shadow: invalid type: integer `3`, expected the name of the detector entry it shadows, or true",
+                "detector[1].shadow: an entry cannot shadow itself",
+                "detector[2].shadow: no detector entry is named \"jailbrake\" (entries: jailbreak, prompt-injection, exfiltration, tool-abuse, model-extraction, data-poisoning, model-integrity)",
+                "detector[4].shadow: \"tool-abuse\" (detector[3]) is a shadow itself: a shadow is compared with an entry of the chain",
+            ]
         );
     }
 

@@ -298,8 +298,9 @@ impl Summary {
         self.already_stored += u64::from(record.already_stored);
     }
 
-    /// Print the summary to stderr.
-    pub fn print(&self, plugins: &[&Plugin]) {
+    /// Print the summary to stderr, with a row for each of `plugins` (index in the
+    /// chain, plugin).
+    pub fn print<'a>(&self, plugins: impl Iterator<Item = (usize, &'a Plugin)>) {
         let total: u64 = self.by_severity.iter().sum();
         let names = ["info", "low", "medium", "high", "critical"];
         let by: Vec<String> = (0..5)
@@ -326,7 +327,8 @@ impl Summary {
             "plugin", "version", "load", "inspected", "findings"
         );
         text.push_str(&header);
-        for (p, c) in plugins.iter().zip(&self.plugins) {
+        for (i, p) in plugins {
+            let c = &self.plugins[i];
             let load = load_label(p.stats().cached, p.stats().load_time);
             let row = format!(
                 "  {:<20} {:<8} {:<20} {:>9} {:>8}  {}\n",

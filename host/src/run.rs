@@ -15,6 +15,7 @@ use crate::progress::{Counters, Progress};
 use crate::respond::Responders;
 use crate::runtime::Runtime;
 use crate::serve::metrics::Metrics;
+use crate::shadow::live::Shadows;
 use crate::source::Position;
 use crate::source::feed::{self, Fed, Mode};
 use crate::store::PluginWrite;
@@ -257,6 +258,7 @@ impl Job {
         let out = Out {
             sink,
             summary,
+            shadows: Shadows::new(&config.detectors, pipeline.chain()),
             counters,
             metrics: None,
             blind: Blind::default(),
@@ -359,12 +361,17 @@ impl Job {
         let mut counts = std::mem::take(&mut self.out.summary.plugins);
         let mut by_name = |name: &String| before.iter().position(|b| b == name).map(|i| std::mem::take(&mut counts[i]));
         self.out.summary.plugins = self.plugin_names().iter().map(|n| by_name(n).unwrap_or_default()).collect();
+        let running = &self.detectors;
+        let unchanged = |d: &config::DetectorConfig| running.iter().any(|old| unchanged(old, d));
+        self.out.shadows.reload(&config.detectors, self.pipeline.chain(), unchanged);
         self.detectors = config.detectors;
         kept
     }
 
-    /// Count every plugin reply, event and blind call in `metrics` too.
+    /// Count every plugin reply, event and blind call in `metrics` too, and show the
+    /// shadows' comparisons there.
     pub(crate) fn count_with(&mut self, metrics: Arc<Metrics>) {
+        self.out.shadows.share(metrics.shadows());
         self.out.metrics = Some(metrics);
     }
 
@@ -407,11 +414,14 @@ impl Job {
 
     /// Print the summary and what was kept in the store; how the run ended.
     pub(crate) fn finish(self, result: anyhow::Result<()>) -> anyhow::Result<Outcome> {
-        self.out.summary.print(&self.pipeline.chain().plugins());
+        let chain = self.pipeline.chain();
+        let counted = (0..chain.plugins().len()).filter(|&i| !chain.is_shadow(i));
+        self.out.summary.print(counted.map(|i| (i, chain.plugin(i))));
         print_pulled(&self.detectors);
         if let Some(path) = &self.store {
             print_tally(path, &self.ledger);
         }
+        self.out.shadows.print();
         result?;
         let summary = &self.out.summary;
         let failed = summary.rejected > 0 || summary.plugins.iter().any(|p| !p.errors.is_empty());
@@ -443,6 +453,7 @@ impl Job {
             }
             Err(message) => {
                 out.summary.rejected += 1;
+                out.shadows.rejected();
                 // A decode error may quote the line, which is anyone's text.
                 output::diagnostic(&format!("aiir: {at}: {}", output::terminal::line(&message)));
                 Vec::new()
@@ -486,6 +497,8 @@ fn print_tally(store: &Path, ledger: &Ledger) {
 struct Out {
     sink: Sink,
     summary: Summary,
+    /// The shadow entries' comparisons: where their findings go instead.
+    shadows: Shadows,
     counters: Arc<Counters>,
     metrics: Option<Arc<Metrics>>,
     blind: Blind,
@@ -543,11 +556,13 @@ async fn settle(
             }
         }
         let Some((event, replies)) = done.next() else { return Ok(()) };
+        let chain = pipeline.chain();
+        out.shadows.count(&event, &replies);
         if let Some(metrics) = &out.metrics {
-            replies.iter().for_each(|r| metrics.reply(r, pipeline.chain().fails_closed(r.plugin)));
+            replies.iter().for_each(|r| metrics.reply(r, chain.fails_closed(r.plugin), chain.is_shadow(r.plugin)));
             metrics.dequeued();
         }
-        let mut hits: Vec<Hit> = replies.iter().flat_map(|r| found(r, pipeline.chain(), &mut out.summary)).collect();
+        let mut hits: Vec<Hit> = chain.counted(&replies).flat_map(|r| found(r, chain, &mut out.summary)).collect();
         hits.extend(ledger.guard(&event).into_iter().map(|finding| Hit {
             plugin: crate::actuate::guard::HOST_PLUGIN.into(),
             family: correlate::host_family(&finding.rule),

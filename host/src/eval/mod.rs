@@ -92,11 +92,11 @@ async fn inspect_all(chain: &mut Chain, dataset: &Dataset, file: &Path) -> Vec<V
         let mut found = Vec::new();
         for event in events {
             let replies = chain.inspect(event, &at).await;
-            let findings = replies.into_iter().filter_map(|r| r.result.ok()).flatten();
+            let findings = chain.counted(&replies).filter_map(|r| r.result.as_ref().ok()).flatten();
             found.extend(findings.map(|f| Found {
                 evidence: f.evidence.len().max(1),
                 confidence: f.confidence,
-                rule: f.rule,
+                rule: f.rule.clone(),
             }));
         }
         all.push(found);

@@ -6,7 +6,7 @@
 //!
 //! ```toml
 //! [serve]
-//! metrics = "open"                  # or "senders": /metrics and /healthz need a credential too
+//! metrics = "open"                  # or "senders": /metrics, /healthz and /api/v1/shadow need a credential too
 //!
 //! [serve.tls]
 //! cert = "server.pem"               # the server's certificate chain and key (PEM)
@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 pub struct Access {
     /// The senders; none leaves ingest open.
     pub senders: Vec<Sender>,
-    /// Whether `/metrics` and `/healthz` answer without a credential.
+    /// Whether `/metrics`, `/healthz` and `/api/v1/shadow` answer without a credential.
     pub metrics_open: bool,
     /// The server's TLS files, when it speaks TLS.
     pub tls: Option<TlsFiles>,

@@ -1,7 +1,7 @@
 //! One HTTP request of `aiir serve`: OTLP/HTTP export of traces (`POST /v1/traces`)
 //! and logs (`POST /v1/logs`), answered as the OTLP/HTTP specification says; OpenLineage
-//! run events (`POST /api/v1/lineage`, [`lineage`]); `GET /metrics` and
-//! `GET /healthz`.
+//! run events (`POST /api/v1/lineage`, [`lineage`]); `GET /metrics`, `GET /healthz`
+//! and `GET /api/v1/shadow`, the shadow entries' divergence.
 
 use super::Batch;
 use super::auth::{Access, Refusal, Sender};
@@ -59,7 +59,9 @@ const UNAUTHENTICATED: i32 = 16;
 pub async fn handle(req: Request<Incoming>, shared: &Shared, peer: Option<&[u8; 32]>) -> Reply {
     let path = req.uri().path().to_owned();
     let route = route(&path);
-    let open = route == "other" || (shared.access.metrics_open && matches!(route, "/metrics" | "/healthz"));
+    // The shadows' divergence is operator data like the metrics it is also part of.
+    let operator = matches!(route, "/metrics" | "/healthz" | SHADOW);
+    let open = route == "other" || (shared.access.metrics_open && operator);
     let authorization = req.headers().get(AUTHORIZATION).map(HeaderValue::as_bytes);
     let sender = match shared.access.identify(authorization, peer) {
         Ok(sender) => sender,
@@ -76,6 +78,7 @@ pub async fn handle(req: Request<Incoming>, shared: &Shared, peer: Option<&[u8; 
         (&Method::POST, lineage::ROUTE) => lineage::post(req, sender, shared).await,
         (&Method::GET, "/metrics") => text(StatusCode::OK, metrics::CONTENT_TYPE, shared.metrics.render()),
         (&Method::GET, "/healthz") => text(StatusCode::OK, "text/plain", "ok\n".into()),
+        (&Method::GET, SHADOW) => shadow(shared),
         (_, "other") => text(StatusCode::NOT_FOUND, "text/plain", format!("no such path {path:?}\n")),
         (method, _) => text(StatusCode::METHOD_NOT_ALLOWED, "text/plain", format!("{method} not allowed here\n")),
     };
@@ -93,9 +96,19 @@ fn unauthorized(req: &Request<Incoming>, why: &str) -> Reply {
     reply
 }
 
+/// The route of the shadows' divergence report.
+pub const SHADOW: &str = "/api/v1/shadow";
+
+/// `GET /api/v1/shadow`: each shadow entry's comparison, as `aiir shadow --json` writes
+/// one, with the names of its two entries.
+fn shadow(shared: &Shared) -> Reply {
+    let body = json!({ "shadows": shared.metrics.shadows().snapshot() });
+    bytes(StatusCode::OK, "application/json", body.to_string().into_bytes())
+}
+
 /// The route's label in metrics; `other` for unknown paths, so clients cannot add labels.
 fn route(path: &str) -> &'static str {
-    ["/v1/traces", "/v1/logs", lineage::ROUTE, "/metrics", "/healthz"]
+    ["/v1/traces", "/v1/logs", lineage::ROUTE, "/metrics", "/healthz", SHADOW]
         .into_iter()
         .find(|r| *r == path)
         .unwrap_or("other")

@@ -4,6 +4,8 @@
 use super::ingest::Bounds;
 use crate::chain::Reply;
 use crate::runtime::{Event, Reason};
+use crate::shadow::SideReport;
+use crate::shadow::live::{Board, Comparison};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
@@ -28,6 +30,8 @@ pub struct Metrics {
     state: Mutex<State>,
     queue_depth: AtomicI64,
     queue_capacity: Bounds,
+    /// The shadow entries' comparisons, counted by the job.
+    shadows: Board,
 }
 
 #[derive(Debug, Default)]
@@ -74,7 +78,12 @@ impl Metrics {
     pub fn new(plugins: Vec<String>, queue_capacity: Bounds) -> Self {
         let n = plugins.len();
         let state = State { plugins, latency: vec![Histogram::default(); n], fuel: vec![0; n], ..State::default() };
-        Self { state: Mutex::new(state), queue_depth: AtomicI64::new(0), queue_capacity }
+        Self { state: Mutex::new(state), queue_depth: AtomicI64::new(0), queue_capacity, shadows: Board::default() }
+    }
+
+    /// Where the job shows its shadows' comparisons, for `/metrics` and `/api/v1/shadow`.
+    pub fn shadows(&self) -> Board {
+        self.shadows.clone()
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -129,10 +138,13 @@ impl Metrics {
     }
 
     /// What one plugin call did; `fails_closed` when a failure is written as a finding.
-    pub fn reply(&self, reply: &Reply, fails_closed: bool) {
+    /// A shadow entry's call (`shadow`) is counted like any other, what it found is not:
+    /// only compared.
+    pub fn reply(&self, reply: &Reply, fails_closed: bool, shadow: bool) {
         let mut s = self.state();
         let p = reply.plugin;
         match &reply.result {
+            Ok(_) if shadow => {}
             Ok(findings) => {
                 for f in findings {
                     *s.findings.entry((p, f.severity.name())).or_default() += 1;
@@ -140,7 +152,7 @@ impl Metrics {
             }
             Err(e) => {
                 *s.errors.entry((p, e.reason)).or_default() += 1;
-                if fails_closed {
+                if fails_closed && !shadow {
                     *s.findings.entry((p, "high")).or_default() += 1;
                 }
             }
@@ -256,6 +268,8 @@ impl Metrics {
         for ((route, status), n) in &s.requests {
             sample(&mut out, "aiir_http_requests_total", &[("route", route), ("status", &status.to_string())], *n);
         }
+        drop(s);
+        shadows(&mut out, &self.shadows.snapshot());
         out
     }
 }
@@ -265,6 +279,39 @@ impl Metrics {
 fn label(source: &str, kept: usize, known: impl Fn(&str) -> bool) -> String {
     let capped = aiir_boundary::cap(source, MAX_SOURCE_BYTES).into_owned();
     if kept < MAX_SOURCES || known(&capped) { capped } else { "other".into() }
+}
+
+/// The shadow entries' divergence: per rule slug (at most
+/// [`MAX_RULES`](crate::shadow::MAX_RULES) a shadow, the rest as `other`), the events
+/// both sides found it in and those only one did; per side, its calls and their time.
+fn shadows(out: &mut String, comparisons: &[Comparison]) {
+    let name = "aiir_shadow_findings_total";
+    let help = "Events a shadow entry and the entry it shadows found a rule in: both, only the old, only the new.";
+    family(out, name, "counter", help);
+    for c in comparisons {
+        let shadows = c.shadows.as_deref().unwrap_or("");
+        for (rule, d) in &c.report.rules {
+            for (side, n) in [("both", d.both), ("old_only", d.only_old), ("new_only", d.only_new)] {
+                let labels = [("detector", c.detector.as_str()), ("shadows", shadows), ("rule", rule), ("side", side)];
+                sample(out, name, &labels, n);
+            }
+        }
+    }
+    let help = "Calls of each side of a shadow comparison.";
+    shadow_sides(out, "aiir_shadow_calls_total", help, comparisons, |r| r.inspected as f64);
+    let help = "Wall-clock time of the calls of each side of a shadow comparison.";
+    shadow_sides(out, "aiir_shadow_call_seconds_total", help, comparisons, |r| r.wall_ms / 1e3);
+}
+
+/// One family with a sample per side of each comparison: `value` of that side.
+fn shadow_sides(out: &mut String, name: &str, help: &str, comparisons: &[Comparison], value: fn(&SideReport) -> f64) {
+    family(out, name, "counter", help);
+    for c in comparisons {
+        let shadows = c.shadows.as_deref().unwrap_or("");
+        for (side, r) in [("old", &c.report.old), ("new", &c.report.new)] {
+            sample(out, name, &[("detector", c.detector.as_str()), ("shadows", shadows), ("side", side)], value(r));
+        }
+    }
 }
 
 fn latency(out: &mut String, s: &State) {
@@ -330,9 +377,13 @@ mod tests {
     fn counters_histograms_and_labels_render_in_text_format() {
         let m = Metrics::new(vec!["a".into(), "b\"q".into()], Bounds { requests: 8, ..BOUNDS });
         let stats = CallStats { fuel: Some(500), peak_memory: 0, wall: Duration::from_micros(30) };
-        m.reply(&Reply { plugin: 0, result: Ok(vec![finding(Severity::High)]), stats, state: Vec::new() }, false);
+        m.reply(
+            &Reply { plugin: 0, result: Ok(vec![finding(Severity::High)]), stats, state: Vec::new() },
+            false,
+            false,
+        );
         let err = PluginError::new(Reason::Fuel, "out of fuel");
-        m.reply(&Reply { plugin: 1, result: Err(err), stats: CallStats::default(), state: Vec::new() }, true);
+        m.reply(&Reply { plugin: 1, result: Err(err), stats: CallStats::default(), state: Vec::new() }, true, false);
         m.request("/v1/traces", 200);
         let text = m.render();
         for line in [
@@ -346,6 +397,27 @@ mod tests {
             r#"aiir_http_requests_total{route="/v1/traces",status="200"} 1"#,
             "# TYPE aiir_plugin_call_duration_seconds histogram",
             "aiir_queue_capacity 8",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn a_shadow_comparison_renders_per_rule_and_side() {
+        let mut report = crate::shadow::ShadowReport::default();
+        report.compare("e1", &["direct".to_owned()].into(), &std::collections::BTreeSet::new());
+        report.new.inspected = 2;
+        report.old.wall_ms = 1500.0;
+        let c = Comparison { detector: "pi\"new".into(), shadows: Some("prompt-injection".into()), report };
+        let mut text = String::new();
+        shadows(&mut text, &[c]);
+        let labels = r#"detector="pi\"new",shadows="prompt-injection""#;
+        for line in [
+            format!(r#"aiir_shadow_findings_total{{{labels},rule="direct",side="both"}} 0"#),
+            format!(r#"aiir_shadow_findings_total{{{labels},rule="direct",side="old_only"}} 1"#),
+            format!(r#"aiir_shadow_findings_total{{{labels},rule="direct",side="new_only"}} 0"#),
+            format!(r#"aiir_shadow_calls_total{{{labels},side="new"}} 2"#),
+            format!(r#"aiir_shadow_call_seconds_total{{{labels},side="old"}} 1.5"#),
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line} in\n{text}");
         }

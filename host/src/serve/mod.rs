@@ -133,7 +133,7 @@ pub async fn serve(opts: &ServeOptions) -> anyhow::Result<Outcome> {
     let listener = listen(opts.listen, &access, |bound| {
         let scheme = if tls.is_some() { "https" } else { "http" };
         format!(
-            "aiir: listening on {bound} ({scheme}; POST /v1/traces, POST /v1/logs, POST /api/v1/lineage, GET /metrics, GET /healthz{})",
+            "aiir: listening on {bound} ({scheme}; POST /v1/traces, POST /v1/logs, POST /api/v1/lineage, GET /metrics, GET /healthz, GET /api/v1/shadow{})",
             who(&access)
         )
     })
