@@ -1,5 +1,6 @@
 //! The chain: the configured detectors, started, with their routes and failure
-//! policies. `aiir run` and `aiir eval` both push events through it.
+//! policies. `aiir run` and `aiir eval` both push events through it. A reload renews
+//! it in place ([`Renewal`]): the detectors it keeps go on in their warm instances.
 
 use crate::config::{self, Config, DetectorConfig, Problem};
 use crate::output::{self, terminal};
@@ -21,9 +22,47 @@ struct Slot {
     shadow: bool,
 }
 
+/// What the host does around a slot's calls, from its config entry: all a reload may
+/// change of a slot it keeps.
+#[derive(Debug, Clone, Copy)]
+struct Policy {
+    on_error: OnError,
+    breaker: BreakerConfig,
+    shadow: bool,
+}
+
+impl Policy {
+    fn of(d: &DetectorConfig) -> Self {
+        Self { on_error: d.on_error, breaker: d.breaker, shadow: d.shadow.is_some() }
+    }
+}
+
 impl Slot {
-    fn new(plugin: Plugin, role: Role, on_error: OnError, breaker: BreakerConfig, shadow: bool) -> Self {
+    fn new(plugin: Plugin, role: Role, policy: Policy) -> Self {
+        let Policy { on_error, breaker, shadow } = policy;
         Self { plugin, role, on_error, breaker: Breaker::new(breaker), pace: Pace::new(breaker), shadow }
+    }
+
+    fn policy(&self) -> Policy {
+        Policy { on_error: self.on_error, breaker: self.breaker.config(), shadow: self.shadow }
+    }
+
+    /// The same slot under a new entry's policy: its breaker and pace go on unless the
+    /// entry changed them, since they describe this very instance's calls.
+    fn adopt(mut self, policy: Policy) -> Self {
+        if policy.breaker != self.breaker.config() {
+            (self.breaker, self.pace) = (Breaker::new(policy.breaker), Pace::new(policy.breaker));
+        }
+        (self.on_error, self.shadow) = (policy.on_error, policy.shadow);
+        self
+    }
+
+    /// The same plugin with its own fresh instance and a closed breaker.
+    async fn replica(&self) -> Result<Self, PluginError> {
+        let plugin = self.plugin.replica().await.map_err(|e| {
+            PluginError::new(e.reason, format!("plugin {:?} cannot start another instance: {e}", self.plugin.name()))
+        })?;
+        Ok(Self::new(plugin, self.role, self.policy()))
     }
 
     /// One call, held to the plugin's time budget: a call that keeps the median of
@@ -72,19 +111,26 @@ impl Chain {
     /// Load and start every configured detector; report every one that fails, as
     /// config problems at the detector's TOML path.
     pub async fn start(runtime: &Runtime, config: &Config) -> Result<Self, Vec<Problem>> {
-        let mut slots = Vec::new();
-        let mut problems = Vec::new();
-        for d in &config.detectors {
-            match start_one(runtime, d).await {
-                Ok(plugin) => slots.push(Slot::new(plugin, d.role, d.on_error, d.breaker, d.shadow.is_some())),
-                Err(e) => problems.extend(problems_of(&d.path, d.name(), &d.origin, e)),
-            }
-        }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
+        let fresh = Renewal::start(runtime, config, &vec![None; config.detectors.len()]).await?;
+        let mut chain = Self::of(Vec::new());
+        chain.renew(fresh);
+        Ok(chain)
+    }
+
+    fn of(slots: Vec<Slot>) -> Self {
         let routes = Routes::new(&slots.iter().map(|s| s.plugin.info()).collect::<Vec<_>>());
-        Ok(Self { slots, routes })
+        Self { slots, routes }
+    }
+
+    /// Become the renewal's chain: the slots it keeps are taken over, warm instances,
+    /// breakers and pace included, in its order; the rest are dropped.
+    pub fn renew(&mut self, renewal: Renewal) {
+        let mut running: Vec<Option<Slot>> = std::mem::take(&mut self.slots).into_iter().map(Some).collect();
+        let slots = renewal.0.into_iter().map(|part| match part {
+            Renewed::Fresh(slot) => *slot,
+            Renewed::Kept { from, policy } => running[from].take().expect("a running slot kept once").adopt(policy),
+        });
+        *self = Self::of(slots.collect());
     }
 
     /// The plugins, in config order.
@@ -134,13 +180,9 @@ impl Chain {
     pub async fn replica(&self) -> Result<Chain, PluginError> {
         let mut slots = Vec::with_capacity(self.slots.len());
         for s in &self.slots {
-            let plugin = s.plugin.replica().await.map_err(|e| {
-                PluginError::new(e.reason, format!("plugin {:?} cannot start another instance: {e}", s.plugin.name()))
-            })?;
-            slots.push(Slot::new(plugin, s.role, s.on_error, s.breaker.config(), s.shadow));
+            slots.push(s.replica().await?);
         }
-        let routes = Routes::new(&slots.iter().map(|s| s.plugin.info()).collect::<Vec<_>>());
-        Ok(Self { slots, routes })
+        Ok(Self::of(slots))
     }
 
     /// Send an event to every plugin that wants it. A plugin whose breaker is open
@@ -154,6 +196,55 @@ impl Chain {
     /// wants the event), as [`Chain::inspect`] does.
     pub async fn inspect_only(&mut self, plugins: &[usize], event: &Event, at: &str) -> Vec<Reply> {
         inspect_with(&mut self.slots, plugins, event, at).await
+    }
+}
+
+/// What a reload makes of one detector of the new config.
+#[derive(Debug)]
+enum Renewed {
+    /// It goes on in the running chain's slot `from`, under its new entry's policy.
+    Kept { from: usize, policy: Policy },
+    /// It starts afresh (boxed: a slot holds a whole plugin).
+    Fresh(Box<Slot>),
+}
+
+/// A new config's chain as a reload builds it before the running chain is touched:
+/// its changed and added detectors started, the others named by their running slot.
+/// [`Chain::renew`] puts it in place, between two events.
+#[derive(Debug)]
+pub struct Renewal(Vec<Renewed>);
+
+impl Renewal {
+    /// Start every detector of `config` that `keep` maps to no running slot (`keep[i]`
+    /// is the index, in the running chain, of the slot detector `i` goes on in);
+    /// report every one that fails, as [`Chain::start`] does.
+    pub async fn start(runtime: &Runtime, config: &Config, keep: &[Option<usize>]) -> Result<Self, Vec<Problem>> {
+        let mut parts = Vec::with_capacity(config.detectors.len());
+        let mut problems = Vec::new();
+        for (d, &from) in config.detectors.iter().zip(keep) {
+            let policy = Policy::of(d);
+            match from {
+                Some(from) => parts.push(Renewed::Kept { from, policy }),
+                None => match start_one(runtime, d).await {
+                    Ok(plugin) => parts.push(Renewed::Fresh(Box::new(Slot::new(plugin, d.role, policy)))),
+                    Err(e) => problems.extend(problems_of(&d.path, d.name(), &d.origin, e)),
+                },
+            }
+        }
+        if problems.is_empty() { Ok(Self(parts)) } else { Err(problems) }
+    }
+
+    /// The same renewal for another replica of the chain: its fresh plugins each with
+    /// their own instance.
+    pub async fn replica(&self) -> Result<Self, PluginError> {
+        let mut parts = Vec::with_capacity(self.0.len());
+        for part in &self.0 {
+            parts.push(match part {
+                Renewed::Kept { from, policy } => Renewed::Kept { from: *from, policy: *policy },
+                Renewed::Fresh(slot) => Renewed::Fresh(Box::new(slot.replica().await?)),
+            });
+        }
+        Ok(Self(parts))
     }
 }
 

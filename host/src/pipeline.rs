@@ -17,15 +17,20 @@
 //!
 //! Each worker's chain has its own circuit breakers: a breaker counts the failures of
 //! its plugin in that worker, and disables the plugin in that worker only.
+//!
+//! A reload renews every chain in place ([`Pipeline::renew`]): the workers hand their
+//! chains back, and go on with them renewed, so the detectors a reload keeps stay in
+//! their warm instances, each on the worker that had it. A plugin's worker depends on
+//! its name and the event, never on its place in the chain.
 
-use crate::chain::{Chain, Reply};
+use crate::chain::{Chain, Renewal, Reply};
 use crate::role::Partition;
 use crate::runtime::Event;
 use anyhow::Context as _;
 use std::collections::VecDeque;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// The most workers `aiir run` starts without being told.
 pub const MAX_DEFAULT_WORKERS: usize = 8;
@@ -44,12 +49,10 @@ pub fn default_workers() -> usize {
 }
 
 impl Partition {
-    /// The worker, of `workers`, that inspects `event` for plugin `index`.
-    fn worker(self, index: usize, event: &Event, workers: usize) -> usize {
-        if self == Self::Global {
-            return index % workers;
-        }
-        usize::try_from(fnv1a(self.key(event).as_bytes()) % workers as u64).unwrap_or(0)
+    /// The worker, of `workers`, that inspects `event` for the plugin called `name`.
+    fn worker(self, name: &str, event: &Event, workers: usize) -> usize {
+        let key = if self == Self::Global { name } else { self.key(event) };
+        usize::try_from(fnv1a(key.as_bytes()) % workers as u64).unwrap_or(0)
     }
 }
 
@@ -77,6 +80,33 @@ impl Pipeline {
     /// The chain's plugins and policies, for writing replies.
     pub fn chain(&self) -> &Chain {
         &self.chain
+    }
+
+    /// Start, for each worker, its own instances of what `renewal` starts afresh, so
+    /// that [`Pipeline::renew`] has only to put them in place.
+    pub async fn prepare(&self, renewal: Renewal) -> anyhow::Result<Renewals> {
+        let mut workers = Vec::new();
+        if self.parallel.is_some() {
+            for _ in 0..self.workers() {
+                workers.push(renewal.replica().await.context("cannot start a worker")?);
+            }
+        }
+        Ok(Renewals { chain: renewal, workers })
+    }
+
+    /// Put a reload's chains in place, with nothing in flight (the caller has flushed):
+    /// each worker hands its chain back and goes on with it renewed. Fails only when a
+    /// worker died, which ends the job.
+    pub async fn renew(&mut self, renewals: Renewals) -> anyhow::Result<()> {
+        self.chain.renew(renewals.chain);
+        let Some(parallel) = &mut self.parallel else { return Ok(()) };
+        debug_assert!(parallel.slots.is_empty(), "a renewal with events in flight");
+        let mut chains = parallel.stop().await?;
+        for (chain, renewal) in chains.iter_mut().zip(renewals.workers) {
+            chain.renew(renewal);
+        }
+        *parallel = Parallel::run(chains, &self.chain)?;
+        Ok(())
     }
 
     /// How many workers inspect events.
@@ -119,6 +149,13 @@ impl Pipeline {
     }
 }
 
+/// The renewal of each chain a pipeline runs: its own, and one per worker.
+#[derive(Debug)]
+pub struct Renewals {
+    chain: Renewal,
+    workers: Vec<Renewal>,
+}
+
 /// A plugin's share of an event, for one worker.
 struct Job {
     seq: u64,
@@ -142,11 +179,14 @@ struct Slot {
     replies: Vec<Reply>,
 }
 
-/// The workers' queues, the queue they answer on, and the reorder buffer.
+/// The workers' queues, the queue they answer on, where they hand their chains back,
+/// and the reorder buffer.
 struct Parallel {
     jobs: Vec<mpsc::Sender<Job>>,
     done: mpsc::Receiver<Vec<Part>>,
-    partitions: Vec<Partition>,
+    back: Vec<oneshot::Receiver<Chain>>,
+    /// Each plugin's partition and name, which pick its worker.
+    routes: Vec<(Partition, String)>,
     /// Events in flight, oldest first; `slots[0]` has sequence number `first`.
     slots: VecDeque<Slot>,
     first: u64,
@@ -161,19 +201,41 @@ impl std::fmt::Debug for Parallel {
 
 impl Parallel {
     async fn start(chain: &Chain, workers: usize) -> anyhow::Result<Self> {
+        let mut replicas = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            replicas.push(chain.replica().await.context("cannot start a worker")?);
+        }
+        Self::run(replicas, chain)
+    }
+
+    /// One worker for each of `replicas`, routing by the plugins of `chain`.
+    fn run(replicas: Vec<Chain>, chain: &Chain) -> anyhow::Result<Self> {
+        let workers = replicas.len();
         let limit = IN_FLIGHT_PER_WORKER * workers;
         // Room for every part of every event in flight: a worker never waits to answer,
         // so the caller waiting for room in a worker's queue always gets it.
         let (done_tx, done) = mpsc::channel(limit * workers);
-        let mut jobs = Vec::with_capacity(workers);
-        for index in 0..workers {
-            let replica = chain.replica().await.context("cannot start a worker")?;
+        let (mut jobs, mut back) = (Vec::with_capacity(workers), Vec::with_capacity(workers));
+        for (index, replica) in replicas.into_iter().enumerate() {
             let (tx, rx) = mpsc::channel(IN_FLIGHT_PER_WORKER);
-            spawn_worker(index, replica, rx, done_tx.clone())?;
+            let (back_tx, back_rx) = oneshot::channel();
+            spawn_worker(index, replica, rx, done_tx.clone(), back_tx)?;
             jobs.push(tx);
+            back.push(back_rx);
         }
-        let partitions = chain.roles().map(|r| r.partition).collect();
-        Ok(Self { jobs, done, partitions, slots: VecDeque::with_capacity(limit), first: 0, limit })
+        let names = chain.plugins().into_iter().map(|p| p.name().to_owned());
+        let routes = chain.roles().map(|r| r.partition).zip(names).collect();
+        Ok(Self { jobs, done, back, routes, slots: VecDeque::with_capacity(limit), first: 0, limit })
+    }
+
+    /// Close the workers' queues and take their chains back, in worker order.
+    async fn stop(&mut self) -> anyhow::Result<Vec<Chain>> {
+        self.jobs.clear();
+        let mut chains = Vec::with_capacity(self.back.len());
+        for back in self.back.drain(..) {
+            chains.push(back.await.context("a pipeline worker died")?);
+        }
+        Ok(chains)
     }
 
     async fn push(&mut self, chain: &Chain, event: Event, at: &str) -> Vec<Inspected> {
@@ -192,7 +254,8 @@ impl Parallel {
         let workers = self.jobs.len();
         let mut shares: Vec<Vec<usize>> = vec![Vec::new(); workers];
         for &i in chain.targets(&event) {
-            shares[self.partitions[i].worker(i, &event, workers)].push(i);
+            let (partition, name) = &self.routes[i];
+            shares[partition.worker(name, &event, workers)].push(i);
         }
         let event = Arc::new(event);
         let at: Arc<str> = Arc::from(at);
@@ -250,6 +313,7 @@ fn spawn_worker(
     mut chain: Chain,
     mut jobs: mpsc::Receiver<Job>,
     done: mpsc::Sender<Vec<Part>>,
+    back: oneshot::Sender<Chain>,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -269,6 +333,8 @@ fn spawn_worker(
                     break;
                 }
             }
+            // Its queue closed: the pipeline takes the chain back, or has gone.
+            let _ = back.send(chain);
         });
     };
     std::thread::Builder::new()
@@ -311,7 +377,7 @@ mod tests {
     }
 
     fn workers_of(partition: Partition, events: &[Event], workers: usize) -> Vec<usize> {
-        events.iter().map(|e| partition.worker(3, e, workers)).collect()
+        events.iter().map(|e| partition.worker("model-extraction", e, workers)).collect()
     }
 
     #[test]
@@ -353,6 +419,7 @@ mod tests {
     #[test]
     fn a_global_plugin_stays_on_one_worker() {
         let events: Vec<Event> = (0..20).map(|n| event(&format!("e{n}"), Some(&format!("s{n}")), None, "m")).collect();
-        assert_eq!(workers_of(Partition::Global, &events, 4), vec![3; 20]);
+        let home = usize::try_from(fnv1a(b"model-extraction") % 4).unwrap();
+        assert_eq!(workers_of(Partition::Global, &events, 4), vec![home; 20]);
     }
 }

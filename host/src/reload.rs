@@ -1,7 +1,8 @@
 //! When to reload the chain of a running `aiir run --follow`: on SIGHUP and, with
 //! `--watch`, when the config file or a plugin file it names changes (polled, so it
-//! works on every file system). The reload itself is [`Job::reload`](crate::run): the
-//! whole new chain is built and checked before it replaces the running one.
+//! works on every file system). The reload itself is [`Job::reload`](crate::run): all
+//! that the new config changes is started and checked before the running chain is
+//! renewed with it; unchanged detectors go on in their warm instances.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

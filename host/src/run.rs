@@ -2,7 +2,7 @@
 //! findings → the store, where they become incidents that responders answer, with
 //! each plugin's failure policy applied to the events it fails on.
 
-use crate::chain::{Chain, Reply};
+use crate::chain::{Chain, Renewal, Reply};
 use crate::config::{self, Config, ConfigError};
 use crate::correlate::{self, Family};
 use crate::decode::{Format, decode};
@@ -10,7 +10,7 @@ use crate::hint::Blind;
 use crate::ledger::{Hit, Inspection, Ledger};
 use crate::oci::Reference;
 use crate::output::{self, FindingRecord, Sink, Style, Summary};
-use crate::pipeline::{Inspected, Pipeline};
+use crate::pipeline::{Inspected, Pipeline, Renewals};
 use crate::progress::{Counters, Progress};
 use crate::respond::Responders;
 use crate::runtime::Runtime;
@@ -284,17 +284,17 @@ impl Job {
         opts.config.iter().cloned().chain(plugins).collect()
     }
 
-    /// Finish what is in flight with the running chain, then build the chain of the
-    /// config as it is now and, only if all of it starts, put it in its place. A
-    /// config with any problem is refused whole, and the running chain goes on.
+    /// Finish what is in flight with the running chain, then start what the config as
+    /// it is now changes and, only if all of it starts, renew the running chain with it.
+    /// A config with any problem is refused whole, and the running chain goes on.
     async fn reload(&mut self, inputs: &[PathBuf]) -> anyhow::Result<()> {
         self.catch_up(inputs).await?;
         let Some(reload) = self.reload.as_ref() else { return Ok(()) };
         let file = reload.opts.config.clone().unwrap_or_default();
         let opts = reload.opts.clone();
         match self.next_chain(&opts).await {
-            Ok((config, pipeline, responders)) => {
-                let kept = self.swap(config, pipeline, responders);
+            Ok((config, renewals, responders)) => {
+                let kept = self.swap(config, renewals, responders).await?;
                 if let Some(watched) = self.reload.as_ref().and_then(|r| r.watched.clone()) {
                     *watched.lock().unwrap_or_else(|e| e.into_inner()) = self.watched_files(&opts);
                 }
@@ -323,10 +323,11 @@ impl Job {
         Ok(())
     }
 
-    /// The chain, pipeline and responders of the config as it is now; unchanged
-    /// detectors (same name, component and settings) share their keyed state with the
-    /// running ones.
-    async fn next_chain(&self, opts: &JobOptions) -> anyhow::Result<(Config, Pipeline, Option<Responders>)> {
+    /// The config as it is now, what renews the running chain into its chain, and its
+    /// responders: unchanged detectors (same name, component and settings) share their
+    /// keyed state with the running ones, and those whose limits, sandbox and role are
+    /// the same too go on in their running instances; the rest are started here.
+    async fn next_chain(&self, opts: &JobOptions) -> anyhow::Result<(Config, Renewals, Option<Responders>)> {
         let file = opts.config.as_deref().context("no config to reload")?;
         let config::Checked { mut config, problems } = config::load_checked(file)?;
         if !problems.is_empty() {
@@ -339,22 +340,29 @@ impl Job {
         }
         pass_cases(&config, opts.cache_dir.clone()).await.map_err(|p| config_error(Some(file), p))?;
         let runtime = runtime_for(&config, opts.cache_dir.clone())?;
-        let chain = Chain::start(&runtime, &config).await.map_err(|p| config_error(Some(file), p))?;
+        let keep: Vec<Option<usize>> =
+            config.detectors.iter().map(|d| self.detectors.iter().position(|old| warm(old, d))).collect();
+        let renewal = Renewal::start(&runtime, &config, &keep).await.map_err(|p| config_error(Some(file), p))?;
         let responders = match self.store {
             Some(_) => Some(Responders::start(&runtime, &config).await.map_err(|p| config_error(Some(file), p))?),
             None => None,
         };
-        let pipeline = Pipeline::start(chain, opts.workers).await?;
-        Ok((config, pipeline, responders))
+        let renewals = self.pipeline.prepare(renewal).await?;
+        Ok((config, renewals, responders))
     }
 
-    /// Put the new chain in place; the counts of the summary follow each plugin by
-    /// name. The names of the detectors that kept their state.
-    fn swap(&mut self, config: Config, pipeline: Pipeline, responders: Option<Responders>) -> Vec<String> {
+    /// Renew the running chain; the counts of the summary follow each plugin by name.
+    /// The names of the detectors that kept their state.
+    async fn swap(
+        &mut self,
+        config: Config,
+        renewals: Renewals,
+        responders: Option<Responders>,
+    ) -> anyhow::Result<Vec<String>> {
         let before = self.plugin_names();
         let kept = config.detectors.iter().filter(|d| self.detectors.iter().any(|old| unchanged(old, d)));
         let kept = kept.map(|d| d.name().to_owned()).collect();
-        self.pipeline = pipeline;
+        self.pipeline.renew(renewals).await?;
         if let Some(responders) = responders {
             self.ledger.answer_with(responders);
         }
@@ -365,7 +373,7 @@ impl Job {
         let unchanged = |d: &config::DetectorConfig| running.iter().any(|old| unchanged(old, d));
         self.out.shadows.reload(&config.detectors, self.pipeline.chain(), unchanged);
         self.detectors = config.detectors;
-        kept
+        Ok(kept)
     }
 
     /// Count every plugin reply, event and blind call in `metrics` too, and show the
@@ -683,6 +691,15 @@ fn unchanged(old: &config::DetectorConfig, new: &config::DetectorConfig) -> bool
     old.name() == new.name() && old.wasm == new.wasm && old.setup.settings == new.setup.settings
 }
 
+/// Whether a detector of a new config may go on in the running one's instances: it is
+/// unchanged, and so are its limits, sandbox and role (a new partition moves its state).
+fn warm(old: &config::DetectorConfig, new: &config::DetectorConfig) -> bool {
+    unchanged(old, new)
+        && old.setup.limits == new.setup.limits
+        && old.setup.sandbox == new.setup.sandbox
+        && old.role == new.role
+}
+
 fn stop_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
     let (term, int) = {
@@ -711,4 +728,33 @@ fn stop_signal() -> impl Future<Output = ()> {
 /// A findings destination for messages: the file, or `stdout`.
 pub(crate) fn display(path: Option<&Path>) -> String {
     path.map_or("stdout".into(), |p| p.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::role::Partition;
+
+    #[test]
+    fn a_detector_stays_warm_only_when_its_instance_would_be_the_same() {
+        let old = config::default_config().detectors.remove(0);
+        assert!(warm(&old, &old.clone()));
+        // The host's policy around its calls is not the instance's.
+        let mut breaker = old.clone();
+        breaker.breaker.failures += 1;
+        assert!(warm(&old, &breaker));
+        let mut settings = old.clone();
+        settings.setup.settings = r#"{"extra_patterns":["x"]}"#.into();
+        let mut limits = old.clone();
+        limits.setup.limits.memory_mib += 1;
+        let mut partition = old.clone();
+        partition.role.partition = Partition::Global;
+        for changed in [settings, limits, partition] {
+            assert!(!warm(&old, &changed), "{changed:?}");
+        }
+        // Limits alone do not touch the keyed state.
+        let mut limits = old.clone();
+        limits.setup.limits.timeout_ms += 1;
+        assert!(unchanged(&old, &limits));
+    }
 }

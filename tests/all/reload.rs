@@ -2,10 +2,10 @@
 //! steady stream goes on, when the config changes (within 2 s) or on SIGHUP. Every event
 //! is inspected once, by the old chain or by the new one, never by both or neither; a
 //! broken config is refused and the running chain goes on; an unchanged detector keeps
-//! its keyed state.
+//! its keyed state and its warm instance, on one worker or several.
 
 use crate::follow::{checkpoint, hangup, terminate};
-use crate::support::{aiir_cmd, root, shared_cache};
+use crate::support::{aiir_cmd, guest, root, shared_cache};
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::io::Write as _;
@@ -137,6 +137,79 @@ fn a_reload_under_a_steady_stream_loses_and_doubles_nothing() {
     }
     let at = switched.expect("the new chain inspected events");
     assert!((200..EVENTS).contains(&at), "switched at {at}");
+}
+
+/// Two `counter` guests, `kept` and `changed`, the latter labelled `label`.
+fn counters(label: &str) -> String {
+    let wasm = guest("counter");
+    let entry = |name: &str, label: &str| {
+        format!("[[detector]]\nname = {name:?}\nwasm = {wasm:?}\n[detector.settings]\nlabel = {label:?}\n")
+    };
+    entry("kept", "kept") + &entry("changed", label)
+}
+
+/// The titles of each plugin's findings, in event order.
+fn titles(out: &Path) -> BTreeMap<String, Vec<String>> {
+    let mut titles: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in std::fs::read_to_string(out).unwrap_or_default().lines() {
+        let f: serde_json::Value = serde_json::from_str(line).unwrap();
+        titles
+            .entry(f["plugin"].as_str().unwrap().to_owned())
+            .or_default()
+            .push(f["title"].as_str().unwrap().to_owned());
+    }
+    titles
+}
+
+/// Issue 14: a reload that changes one detector leaves the others in their warm
+/// instances. `counter` counts its calls in instance memory: the unchanged one's count
+/// goes on across the reload, the changed one's starts again, with one worker or two.
+#[test]
+fn issue_14_an_unchanged_detector_keeps_its_warm_instance_across_a_reload() {
+    for workers in ["1", "2"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (conf, log, out, err) = (
+            dir.path().join("aiir.toml"),
+            dir.path().join("log.jsonl"),
+            dir.path().join("out.jsonl"),
+            dir.path().join("err.txt"),
+        );
+        std::fs::write(&conf, counters("before")).unwrap();
+        std::fs::write(&log, "").unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_aiir"))
+            .args(["run", "--cache-dir", shared_cache().to_str().unwrap(), "--follow", "--poll-interval", "20ms"])
+            .args(["--workers", workers, "-c", conf.to_str().unwrap(), "--output", out.to_str().unwrap()])
+            .args(["--store", dir.path().join("aiir.db").to_str().unwrap()])
+            .arg(&log)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&err).unwrap())
+            .spawn()
+            .unwrap();
+        let append = |range: std::ops::Range<usize>| {
+            // One session, so that with two workers every call of a plugin is on one of them.
+            let text: String = range.map(|i| event(i * 50)).collect();
+            OpenOptions::new().append(true).open(&log).unwrap().write_all(text.as_bytes()).unwrap();
+        };
+        let written = out.as_path();
+        let found = |n: usize| move || titles(written).get("kept").is_some_and(|t| t.len() >= n);
+        append(0..3);
+        wait_until("the first findings", &mut child, &err, found(3));
+        std::fs::write(&conf, counters("after")).unwrap();
+        hangup(child.id());
+        let stderr = || std::fs::read_to_string(&err).unwrap_or_default();
+        wait_until("the reload", &mut child, &err, || stderr().contains("aiir: reloaded"));
+        append(3..5);
+        wait_until("the later findings", &mut child, &err, found(5));
+        terminate(child.id());
+        child.wait().unwrap();
+
+        let calls = |label: &str, n: std::ops::RangeInclusive<u64>| -> Vec<String> {
+            n.map(|n| format!("call {n} of instance {label}")).collect()
+        };
+        let titles = titles(&out);
+        assert_eq!(titles["kept"], calls("kept", 1..=5), "{workers} workers:\n{}", stderr());
+        assert_eq!(titles["changed"], [calls("before", 1..=3), calls("after", 1..=2)].concat(), "{workers} workers");
+    }
 }
 
 #[test]
