@@ -24,8 +24,12 @@ struct Config {
 
 impl Detector for Counter {
     fn info() -> PluginInfo {
-        PluginInfo::new("counter", env!("CARGO_PKG_VERSION"), "counts its calls, to tell a warm instance from a new one")
-            .kinds([EventKind::Inference])
+        PluginInfo::new(
+            "counter",
+            env!("CARGO_PKG_VERSION"),
+            "counts its calls, to tell a warm instance from a new one",
+        )
+        .kinds([EventKind::Inference])
     }
 
     fn configure(&mut self, settings: Settings) -> Result<(), Vec<SettingsError>> {
