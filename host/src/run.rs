@@ -87,7 +87,7 @@ pub(crate) async fn load_config(
     responders: bool,
 ) -> anyhow::Result<Config> {
     let Some(file) = file else { return Ok(config::default_config()) };
-    let config::Checked { config, mut problems } = config::load_checked(file)?;
+    let config::Checked { config, mut problems } = read_config(file).await?;
     if problems.is_empty() {
         return Ok(config);
     }
@@ -97,6 +97,13 @@ pub(crate) async fn load_config(
         problems.extend(Responders::start(&runtime, &config).await.err().unwrap_or_default());
     }
     Err(ConfigError::new(Some(file), problems).into())
+}
+
+/// [`config::load_checked`] off the async workers: reading a config may pull plugins
+/// from a registry and wait on the network, which must not stall `serve`'s other work.
+async fn read_config(file: &Path) -> anyhow::Result<config::Checked> {
+    let file = file.to_owned();
+    Ok(tokio::task::spawn_blocking(move || config::load_checked(&file)).await??)
 }
 
 /// Start the chain of a configuration that is already read.
@@ -329,7 +336,7 @@ impl Job {
     /// the same too go on in their running instances; the rest are started here.
     async fn next_chain(&self, opts: &JobOptions) -> anyhow::Result<(Config, Renewals, Option<Responders>)> {
         let file = opts.config.as_deref().context("no config to reload")?;
-        let config::Checked { mut config, problems } = config::load_checked(file)?;
+        let config::Checked { mut config, problems } = read_config(file).await?;
         if !problems.is_empty() {
             return Err(config_error(Some(file), problems).into());
         }
