@@ -8,6 +8,7 @@
 
 use super::reference::Digest;
 use crate::net::{self, Endpoint};
+use crate::output::terminal::quoted;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{self, HeaderMap, HeaderValue};
@@ -134,7 +135,8 @@ impl Client {
         let location = text_header(started.headers(), header::LOCATION).ok_or_else(|| {
             self.error("POST", &format!("/v2/{repository}/blobs/uploads/"), "no upload Location in the answer".into())
         })?;
-        let path = upload_path(&location, &digest).map_err(|cause| self.error("PUT", &location, cause))?;
+        let uploads = format!("/v2/{repository}/blobs/uploads/");
+        let path = upload_path(&location, &digest).map_err(|cause| self.error("PUT", &uploads, cause))?;
         let put = Call { method: Method::PUT, body: bytes, ..Call::get(path, 64 << 10) }
             .header(header::CONTENT_TYPE, "application/octet-stream");
         self.expect(put, StatusCode::CREATED).await?;
@@ -220,7 +222,7 @@ impl Client {
     /// A redirect's target, fetched without the registry's credentials when it is
     /// another host.
     async fn follow(&self, location: &str, max: usize) -> Result<Response<Bytes>, String> {
-        let uri: Uri = location.parse().map_err(|e| format!("a redirect to {location:?}: {e}"))?;
+        let uri: Uri = location.parse().map_err(|e| format!("a redirect to {}: {e}", quoted(location)))?;
         let endpoint = match uri.authority() {
             Some(authority) => {
                 let tls = uri.scheme_str() != Some("http");
@@ -259,7 +261,7 @@ impl Client {
             .map(|(k, v)| format!("{k}={}", percent_encode(v)))
             .collect();
         let url = if query.is_empty() { realm.to_owned() } else { format!("{realm}?{}", query.join("&")) };
-        let uri: Uri = url.parse().map_err(|e| format!("the token realm {realm:?}: {e}"))?;
+        let uri: Uri = url.parse().map_err(|e| format!("the token realm {}: {e}", quoted(realm)))?;
         let authority = uri.authority().ok_or("the token realm has no host")?;
         let tls = uri.scheme_str() != Some("http");
         let endpoint = Endpoint {
@@ -343,7 +345,7 @@ fn text_header(headers: &HeaderMap, name: header::HeaderName) -> Option<String> 
 /// The upload URL's path and query with `digest=` added; an absolute Location must
 /// stay on the registry's own path space (we keep our endpoint and its credentials).
 fn upload_path(location: &str, digest: &Digest) -> Result<String, String> {
-    let uri: Uri = location.parse().map_err(|e| format!("the upload Location {location:?}: {e}"))?;
+    let uri: Uri = location.parse().map_err(|e| format!("the upload Location {}: {e}", quoted(location)))?;
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let separator = if path.contains('?') { '&' } else { '?' };
     Ok(format!("{path}{separator}digest={}", percent_encode(digest.as_str())))
@@ -382,7 +384,7 @@ fn challenge_params(text: &str) -> Vec<(String, String)> {
     while let Some((key, after)) = rest.split_once('=') {
         let key = key.trim().trim_start_matches(',').trim().to_ascii_lowercase();
         let (value, next) = match after.strip_prefix('"') {
-            Some(quoted) => quoted.split_once('"').unwrap_or((quoted, "")),
+            Some(inner) => inner.split_once('"').unwrap_or((inner, "")),
             None => after.split_once(',').unwrap_or((after, "")),
         };
         params.push((key, value.to_owned()));

@@ -4,6 +4,7 @@
 //! cosign's signature manifest beside it.
 
 use super::reference::Digest;
+use crate::output::terminal::quoted;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -76,7 +77,7 @@ impl Manifest {
         let manifest: Self = serde_json::from_slice(bytes).map_err(|e| format!("the manifest does not parse: {e}"))?;
         match manifest.media_type.as_deref() {
             None | Some(MANIFEST_TYPE) => Ok(manifest),
-            Some(other) => Err(format!("the manifest is a {other}, not an OCI image manifest")),
+            Some(other) => Err(format!("the manifest is a {}, not an OCI image manifest", quoted(other))),
         }
     }
 
@@ -91,8 +92,9 @@ impl Manifest {
         match (wasm.next(), wasm.next()) {
             (Some(layer), None) => Ok(layer),
             (None, _) => {
-                let types: Vec<&str> = self.layers.iter().map(|l| l.media_type.as_str()).collect();
-                Err(format!("the manifest has no {WASM_LAYER_TYPE} layer (its layers: {types:?}): it is not a plugin"))
+                let types: Vec<String> = self.layers.iter().take(8).map(|l| quoted(&l.media_type)).collect();
+                let types = types.join(", ");
+                Err(format!("the manifest has no {WASM_LAYER_TYPE} layer (its layers: {types}): it is not a plugin"))
             }
             (Some(_), Some(_)) => {
                 Err(format!("the manifest has several {WASM_LAYER_TYPE} layers: which is the plugin?"))
@@ -166,6 +168,14 @@ mod tests {
             vec![Descriptor::of("application/vnd.oci.image.layer.v1.tar+gzip", b"t")],
         );
         assert!(image.wasm_layer().unwrap_err().contains("not a plugin"));
+        // A registry's strings reach the operator cut short and escaped.
+        let hostile = format!("\u{1b}[31m{}", "x".repeat(100_000));
+        let index = serde_json::json!({"schemaVersion": 2, "mediaType": hostile, "config": {"mediaType": "x", "digest": "d", "size": 0}, "layers": []});
+        let message = Manifest::parse(index.to_string().as_bytes()).unwrap_err();
+        assert!(message.len() < 300 && !message.contains('\u{1b}'), "{message}");
+        let layers = (0..100).map(|_| Descriptor::of(&hostile, b"t")).collect();
+        let message = Manifest::new(Descriptor::of("x", b"{}"), layers).wasm_layer().unwrap_err();
+        assert!(message.len() < 2000 && !message.contains('\u{1b}'), "{}", message.len());
         let two = Manifest::new(
             Descriptor::of("x", b"{}"),
             vec![Descriptor::of(WASM_LAYER_TYPE, b"a"), Descriptor::of(WASM_LAYER_TYPE, b"b")],

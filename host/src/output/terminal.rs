@@ -18,6 +18,15 @@ pub use aiir_boundary::is_unsafe;
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+/// Someone else's text, for a message: at most 100 characters, control characters
+/// and quotes escaped, in quotes, so a hostile registry or payload can neither flood
+/// nor drive a terminal.
+pub fn quoted(text: &str) -> String {
+    let cut: String = text.chars().take(100).collect();
+    let more = if text.chars().nth(100).is_some() { "…" } else { "" };
+    format!("\"{}{more}\"", cut.escape_debug())
+}
+
 /// One line: every control shown, `\n`, `\r` and `\t` as such.
 pub fn line(text: &str) -> Cow<'_, str> {
     escape(text, Form::Line)

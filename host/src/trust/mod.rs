@@ -85,13 +85,8 @@ pub enum SignatureError {
     },
 }
 
-/// Someone else's text, for a message: at most 100 characters, control characters
-/// and quotes escaped, so a hostile payload cannot flood or drive a terminal.
-pub(crate) fn shown(text: &str) -> String {
-    let cut: String = text.chars().take(100).collect();
-    let more = if text.chars().nth(100).is_some() { "…" } else { "" };
-    format!("\"{}{more}\"", cut.escape_debug())
-}
+/// Someone else's text, for a message: cut short and escaped.
+pub(crate) use crate::output::terminal::quoted as shown;
 
 /// A fresh key and the set trusting it alone, as `ops`.
 #[cfg(test)]
