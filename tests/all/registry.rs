@@ -297,7 +297,7 @@ fn fingerprint(dir: &Path, public: &str) -> String {
 }
 
 #[test]
-fn a_reload_refused_for_a_signature_or_an_unreachable_registry_keeps_the_running_chain() {
+fn a_reload_refused_for_failing_cases_a_signature_or_an_unreachable_registry_keeps_the_running_chain() {
     let mut registry = Registry::start();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -318,25 +318,32 @@ fn a_reload_refused_for_a_signature_or_an_unreachable_registry_keeps_the_running
     let stderr = || std::fs::read_to_string(&err).unwrap_or_default();
     wait_until("the first event", &mut child, &err, || checkpoint(&db).is_some_and(|c| c.line >= 1));
 
-    // A config that asks for a signature the plugin does not have is refused, and the
-    // running chain goes on.
+    // A config whose plugin fails the cases it names is refused, and the running chain
+    // goes on.
+    let wrong = crate::support::root().join("tests/fixtures/wrong-cases.toml");
+    let failing = format!("[[detector]]\nname = \"pi\"\nwasm = \"{tagged}\"\ncases = {wrong:?}\n");
+    std::fs::write(d.join("aiir.toml"), failing).unwrap();
+    hangup(child.id());
+    let refusals = |n: usize| move || stderr().matches("refused, the running chain goes on").count() >= n;
+    wait_until("the refusal of failing cases", &mut child, &err, refusals(1));
+    assert!(stderr().contains("detector[0].cases: fails"), "{}", stderr());
+    // So is one that asks for a signature the plugin does not have.
     ok(aiir_in(d, &["keygen", "ops"]));
     config(d, &tagged, "[trust]\nkeys = [\"ops.pub\"]\nrequire = true\n");
     hangup(child.id());
-    let refusals = |n: usize| move || stderr().matches("refused, the running chain goes on").count() >= n;
-    wait_until("the first refusal", &mut child, &err, refusals(1));
+    wait_until("the refusal of a missing signature", &mut child, &err, refusals(2));
     assert!(stderr().contains("the registry holds no signature"), "{}", stderr());
     // So is one signed by a key the config does not trust.
     ok(aiir_in(d, &["keygen", "intruder"]));
     ok(aiir_in(d, &["sign", "--key", "intruder.key", &tagged]));
     hangup(child.id());
-    wait_until("the second refusal", &mut child, &err, refusals(2));
+    wait_until("the refusal of a wrong signature", &mut child, &err, refusals(3));
     assert!(stderr().contains("does not verify with any of the trusted keys (ops)"), "{}", stderr());
     // So is one whose registry cannot be reached.
     config(d, &tagged, "");
     registry.stop();
     hangup(child.id());
-    wait_until("the third refusal", &mut child, &err, refusals(3));
+    wait_until("the refusal of an unreachable registry", &mut child, &err, refusals(4));
     assert!(stderr().contains("connection refused"), "{}", stderr());
     let more = LOG.replace("\"e1\"", "\"e2\"");
     std::fs::OpenOptions::new().append(true).open(&log).unwrap().write_all(more.as_bytes()).unwrap();
