@@ -7,7 +7,7 @@
 
 use super::{DecodeError, describe, text_of};
 use crate::runtime::{self as wit};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -16,6 +16,12 @@ use time::format_description::well_known::Rfc3339;
 pub fn decode_line(line: &str) -> Result<wit::Event, DecodeError> {
     let raw: RawEvent = serde_json::from_str(line).map_err(|e| DecodeError::new(describe(&e)))?;
     raw.into_event()
+}
+
+/// Write an event as one line of aiir JSON Lines, which [`decode_line`] reads back as
+/// the same event: how events travel between `aiir` processes.
+pub fn encode_line(event: &wit::Event) -> String {
+    serde_json::to_string(&RawEvent::from(event)).expect("an event is JSON")
 }
 
 /// Decode one event given as a JSON value. A value has no columns, so the error
@@ -28,7 +34,7 @@ pub fn decode_value(value: serde_json::Value) -> Result<wit::Event, DecodeError>
     raw.into_event()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RawEvent {
     id: String,
@@ -42,7 +48,7 @@ struct RawEvent {
     attributes: BTreeMap<String, String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RawModel {
     name: String,
@@ -50,7 +56,7 @@ struct RawModel {
     digest: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 enum RawPayload {
     Inference(RawInference),
@@ -61,7 +67,7 @@ enum RawPayload {
     Custom(RawCustom),
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RawInference {
     #[serde(default)]
@@ -74,14 +80,14 @@ struct RawInference {
     output_tokens: Option<u32>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RawMessage {
     role: RawRole,
     content: String,
 }
 
-#[derive(Deserialize, Clone, Copy)]
+#[derive(Deserialize, Serialize, Clone, Copy)]
 #[serde(rename_all = "snake_case")]
 enum RawRole {
     System,
@@ -90,7 +96,7 @@ enum RawRole {
     Tool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RawDocument {
     id: String,
@@ -98,7 +104,7 @@ struct RawDocument {
     content: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RawToolCall {
     tool: String,
@@ -107,7 +113,7 @@ struct RawToolCall {
     result: Option<serde_json::Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RawLifecycle {
     action: String,
@@ -115,7 +121,7 @@ struct RawLifecycle {
     registry: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RawTrainingData {
     dataset: String,
@@ -124,7 +130,7 @@ struct RawTrainingData {
     records: Vec<RawRecord>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RawTrainingRun {
     run: String,
@@ -136,7 +142,7 @@ struct RawTrainingRun {
     output: Option<RawModel>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RawDatasetInput {
     dataset: String,
@@ -145,7 +151,7 @@ struct RawDatasetInput {
     batches: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RawRecord {
     text: String,
@@ -153,7 +159,7 @@ struct RawRecord {
     source: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RawCustom {
     kind: String,
@@ -173,6 +179,29 @@ impl RawEvent {
             attributes: self.attributes.into_iter().collect(),
         })
     }
+}
+
+impl From<&wit::Event> for RawEvent {
+    fn from(e: &wit::Event) -> Self {
+        RawEvent {
+            id: e.id.clone(),
+            time: format_time(e.time_unix_nano),
+            source: e.source.clone(),
+            model: e.model.as_ref().map(Into::into),
+            principal: e.principal.clone(),
+            session: e.session.clone(),
+            payload: (&e.payload).into(),
+            attributes: e.attributes.iter().cloned().collect(),
+        }
+    }
+}
+
+/// Nanoseconds since 1970 as RFC 3339, to the nanosecond.
+fn format_time(nanos: u64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos))
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .expect("an event's time is within RFC 3339's range")
 }
 
 pub(crate) fn parse_time(text: &str) -> Result<u64, DecodeError> {
@@ -275,6 +304,83 @@ impl From<RawRecord> for wit::LabeledRecord {
     }
 }
 
+impl From<&wit::Payload> for RawPayload {
+    fn from(p: &wit::Payload) -> Self {
+        match p {
+            wit::Payload::Inference(i) => RawPayload::Inference(RawInference {
+                input: i.input.iter().map(Into::into).collect(),
+                output: i.output.iter().map(Into::into).collect(),
+                retrieved: i.retrieved.iter().map(Into::into).collect(),
+                input_tokens: i.input_tokens,
+                output_tokens: i.output_tokens,
+            }),
+            wit::Payload::ToolCall(t) => RawPayload::ToolCall(RawToolCall {
+                tool: t.tool.clone(),
+                arguments: t.arguments.clone().into(),
+                result: t.result.clone().map(Into::into),
+            }),
+            wit::Payload::ModelLifecycle(l) => RawPayload::ModelLifecycle(RawLifecycle {
+                action: l.action.clone(),
+                model: (&l.model).into(),
+                registry: l.registry.clone(),
+            }),
+            wit::Payload::TrainingData(d) => RawPayload::TrainingData(RawTrainingData {
+                dataset: d.dataset.clone(),
+                batch: d.batch.clone(),
+                revision: d.revision.clone(),
+                records: d.records.iter().map(Into::into).collect(),
+            }),
+            wit::Payload::TrainingRun(r) => RawPayload::TrainingRun(RawTrainingRun {
+                run: r.run.clone(),
+                job: r.job.clone(),
+                state: r.state.clone(),
+                inputs: r.inputs.iter().map(Into::into).collect(),
+                base: r.base.as_ref().map(Into::into),
+                output: r.output.as_ref().map(Into::into),
+            }),
+            wit::Payload::Custom(c) => {
+                RawPayload::Custom(RawCustom { kind: c.kind.clone(), data: c.data.clone().into() })
+            }
+        }
+    }
+}
+
+impl From<&wit::DatasetInput> for RawDatasetInput {
+    fn from(i: &wit::DatasetInput) -> Self {
+        RawDatasetInput { dataset: i.dataset.clone(), revision: i.revision.clone(), batches: i.batches.clone() }
+    }
+}
+
+impl From<&wit::Message> for RawMessage {
+    fn from(m: &wit::Message) -> Self {
+        let role = match m.role {
+            wit::Role::System => RawRole::System,
+            wit::Role::User => RawRole::User,
+            wit::Role::Assistant => RawRole::Assistant,
+            wit::Role::Tool => RawRole::Tool,
+        };
+        RawMessage { role, content: m.content.clone() }
+    }
+}
+
+impl From<&wit::ModelRef> for RawModel {
+    fn from(m: &wit::ModelRef) -> Self {
+        RawModel { name: m.name.clone(), version: m.version.clone(), digest: m.digest.clone() }
+    }
+}
+
+impl From<&wit::Document> for RawDocument {
+    fn from(d: &wit::Document) -> Self {
+        RawDocument { id: d.id.clone(), source: d.source.clone(), content: d.content.clone() }
+    }
+}
+
+impl From<&wit::LabeledRecord> for RawRecord {
+    fn from(r: &wit::LabeledRecord) -> Self {
+        RawRecord { text: r.text.clone(), label: r.label.clone(), source: r.source.clone() }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,6 +394,21 @@ mod tests {
         let wit::Payload::Inference(i) = event.payload else { panic!("not an inference") };
         assert_eq!(i.input[0].content, "hi");
         assert!(i.output.is_empty() && i.retrieved.is_empty());
+    }
+
+    #[test]
+    fn an_encoded_event_decodes_to_itself() {
+        let lines = [
+            MINIMAL.replace("13:00:00Z", "13:00:00.123456789Z"),
+            r#"{"id":"e","time":"2026-11-27T13:00:00Z","source":"s","session":"x","payload":{"tool_call":{"tool":"t","arguments":{"a":[1,"b"]},"result":"ok"}},"attributes":{"k":"v"}}"#.into(),
+            r#"{"id":"d","time":"2026-11-27T13:00:00Z","source":"s","payload":{"training_run":{"run":"r","job":"j","state":"COMPLETE","inputs":[{"dataset":"d","batches":["b1"]}],"output":{"name":"m","version":"2"}}}}"#.into(),
+        ];
+        for line in lines {
+            let event = decode_line(&line).unwrap();
+            let again = decode_line(&encode_line(&event)).unwrap();
+            // wit types have no PartialEq; their Debug text shows every field.
+            assert_eq!(format!("{again:?}"), format!("{event:?}"), "{line}");
+        }
     }
 
     #[test]

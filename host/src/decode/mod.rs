@@ -22,7 +22,7 @@ pub mod openai;
 pub mod openlineage;
 pub mod otel;
 
-pub use aiir::{decode_line, decode_value};
+pub use aiir::{decode_line, decode_value, encode_line};
 
 use crate::runtime as wit;
 
