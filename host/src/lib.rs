@@ -19,6 +19,7 @@
 pub mod actuate;
 pub mod chain;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod correlate;
 pub mod decode;

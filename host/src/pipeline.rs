@@ -56,6 +56,19 @@ impl Partition {
     }
 }
 
+impl Partition {
+    /// The partition, of `n`, that `event` falls in for this class (the global class
+    /// has one): what `aiir worker`s share out.
+    pub fn bucket(self, event: &Event, n: u16) -> u16 {
+        if self == Self::Global { 0 } else { bucket_of(self.key(event), n) }
+    }
+}
+
+/// The partition, of `n`, of the key `key`.
+pub fn bucket_of(key: &str, n: u16) -> u16 {
+    u16::try_from(fnv1a(key.as_bytes()) % u64::from(n.max(1))).unwrap_or(0)
+}
+
 /// A stable hash (the same in every run and build), unlike std's.
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))

@@ -443,8 +443,29 @@ impl Job {
         Ok(if failed { Outcome::Partial } else { Outcome::Clean })
     }
 
+    /// Take a line whose events were inspected elsewhere (by `aiir worker`s), with their
+    /// replies in config order: it goes on to the ledger as a line inspected here would.
+    pub(crate) async fn take(
+        &mut self,
+        input: usize,
+        at: Position,
+        done: Vec<Inspected>,
+        inputs: &[PathBuf],
+    ) -> anyhow::Result<()> {
+        let out = &mut self.out;
+        out.summary.events += done.len() as u64;
+        out.counters.events.fetch_add(done.len() as u64, Ordering::Relaxed);
+        out.lines.push_back(Line { input, at, waiting: done.len(), inspections: Vec::new(), receipt: None });
+        settle(done, inputs, &self.pipeline, &mut self.ledger, &mut self.out).await
+    }
+
+    /// The chain the replies are read against.
+    pub(crate) fn chain(&self) -> &Chain {
+        self.pipeline.chain()
+    }
+
     /// Wait for every event in flight, then store (and answer) what is pending.
-    async fn catch_up(&mut self, inputs: &[PathBuf]) -> anyhow::Result<()> {
+    pub(crate) async fn catch_up(&mut self, inputs: &[PathBuf]) -> anyhow::Result<()> {
         let done = self.pipeline.flush().await;
         settle(done, inputs, &self.pipeline, &mut self.ledger, &mut self.out).await?;
         let out = &mut self.out;
@@ -707,7 +728,7 @@ fn warm(old: &config::DetectorConfig, new: &config::DetectorConfig) -> bool {
         && old.role == new.role
 }
 
-fn stop_signal() -> impl Future<Output = ()> {
+pub(crate) fn stop_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
     let (term, int) = {
         use tokio::signal::unix::{SignalKind, signal};

@@ -2,6 +2,7 @@
 //! `aiir new`, the store's `incidents` and `models`, and plugin signatures (`keygen`,
 //! `sign-blob`, `verify-blob`).
 
+mod cluster;
 mod incidents;
 mod lineage;
 mod models;
@@ -107,6 +108,16 @@ enum Command {
     /// `AIIR_REGISTRY_PLAIN_HTTP=HOST[:PORT],…` lists them; credentials, when asked
     /// for, come from `AIIR_REGISTRY_USERNAME` and `AIIR_REGISTRY_PASSWORD`.
     Push(registry::PushArgs),
+    /// Inspect the events that `aiir run --publish` sends to a NATS JetStream stream: the
+    /// stream's partitions are shared out among the live workers, each partition's
+    /// detector state is kept in the stream's key-value bucket, and a worker that dies
+    /// has its partitions taken over (from that state) after its lease. Runs until
+    /// SIGINT or SIGTERM.
+    Worker(cluster::WorkerArgs),
+    /// Store what a stream's workers found: each line, once every partition it went to
+    /// has replied, goes through the store, correlation and responders as in `aiir run`,
+    /// in the order it was published, so incidents are global.
+    Ingest(cluster::IngestArgs),
     /// Pull a plugin from an OCI registry into a file and print the reference pinned to
     /// the digest its tag resolved to. Pulled plugins are cached by digest (under the
     /// cache directory's `oci/`), so a digest once pulled needs no registry.
@@ -221,6 +232,8 @@ struct RunArgs {
     format: Format,
     #[command(flatten)]
     stream: StreamArgs,
+    #[command(flatten)]
+    publish: cluster::PublishArgs,
     /// Log files in the `--format`; `-` or none reads stdin. A line may hold at most
     /// 16 MiB (16777216 bytes): a longer one is reported, skipped to its next newline
     /// and counted as rejected.
@@ -422,6 +435,8 @@ impl Cli {
             Command::Token => token().map(|()| ExitCode::SUCCESS),
             Command::New(args) => new(args).map(|()| ExitCode::SUCCESS),
             Command::Shadow(args) => shadow(args).await,
+            Command::Worker(args) => cluster::worker(args).await,
+            Command::Ingest(args) => cluster::ingest_command(args).await,
             Command::Push(args) => registry::push(args).await.map(|()| ExitCode::SUCCESS),
             Command::Pull(args) => registry::pull(args).await.map(|()| ExitCode::SUCCESS),
             Command::Sign(args) => registry::sign(args).await.map(|()| ExitCode::SUCCESS),
@@ -438,6 +453,9 @@ impl Cli {
 }
 
 async fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
+    if let Some(url) = args.publish.publish.clone() {
+        return cluster::publish_command(args, url).await;
+    }
     let opts = RunOptions {
         job: args.job.options(),
         inputs: args.inputs,

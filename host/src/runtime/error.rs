@@ -135,6 +135,30 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason.
+    pub const ALL: [Reason; 15] = [
+        Reason::Deadline,
+        Reason::Fuel,
+        Reason::Memory,
+        Reason::StackOverflow,
+        Reason::Panic,
+        Reason::Trap,
+        Reason::TooManyFindings,
+        Reason::TooManyProposals,
+        Reason::OutputTooLarge,
+        Reason::LogFlood,
+        Reason::ImportFlood,
+        Reason::Declined,
+        Reason::InvalidOutput,
+        Reason::Slow,
+        Reason::Disabled,
+    ];
+
+    /// The reason of a code written by [`Reason::code`].
+    pub fn parse(code: &str) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| r.code() == code)
+    }
+
     /// The code as printed and configured: `deadline`, `too-many-findings`, …
     pub fn code(self) -> &'static str {
         match self {

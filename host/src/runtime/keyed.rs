@@ -99,6 +99,25 @@ impl KeyedState {
         e.order.values().filter(|(p, _)| p == partition).map(|(_, k)| k.clone()).collect()
     }
 
+    /// The entries whose partition key `within` accepts, oldest written first.
+    pub fn export(&self, within: impl Fn(&str) -> bool) -> Vec<StateWrite> {
+        let e = self.lock();
+        let rows = e.order.iter().filter(|(_, (p, _))| within(p));
+        rows.map(|(&written, slot)| {
+            let value = e.values.get(slot).map(|(v, _)| v.clone());
+            StateWrite { partition: slot.0.clone(), key: slot.1.clone(), value, written }
+        })
+        .collect()
+    }
+
+    /// Forget, without a trace, the entries whose partition key `within` accepts: the
+    /// state of a partition another process now owns.
+    pub fn drop_where(&self, within: impl Fn(&str) -> bool) {
+        let mut e = self.lock();
+        let slots: Vec<Slot> = e.values.keys().filter(|(p, _)| within(p)).cloned().collect();
+        slots.iter().for_each(|slot| e.forget(slot));
+    }
+
     /// Apply a successful call's writes in `partition`, then forget the oldest
     /// entries while over the cap; every change made, in order.
     pub fn commit(&self, partition: &str, draft: Draft) -> Vec<StateWrite> {

@@ -15,7 +15,7 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
 
 /// A file's identity: its device and inode. It survives a rename and changes when a
 /// path comes to name a new file (log rotation).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct FileId {
     /// The device the file is on.
     pub dev: u64,
@@ -39,7 +39,7 @@ impl FileId {
 }
 
 /// Where a line ends: what a checkpoint saves to resume reading after it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Position {
     /// The file the line is in (zero for stdin).
     pub file: FileId,
