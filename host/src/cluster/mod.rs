@@ -29,6 +29,7 @@
 //! Every process must run the same config: the partitions' classes are fixed by the
 //! first publisher, and a worker or ingest whose detectors need another refuses to start.
 
+pub mod checkpoint;
 pub mod ingest;
 pub mod publish;
 pub mod wire;

@@ -1,6 +1,7 @@
 //! `aiir worker`: own a fair share of a stream's partitions, run their events through the
 //! detectors of their class, and publish the replies and the detectors' state.
 
+use super::checkpoint::{Checkpoints, Saved};
 use super::wire::{self, Done, Snapshot};
 use super::{Bus, Layout, class_of, header_u64};
 use crate::chain::Chain;
@@ -19,8 +20,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// Events inspected between two saves of a partition's state.
+/// Events fetched and inspected together; their replies travel as one message.
 const BATCH: usize = 256;
+/// How often a partition's state is saved at most: a worker that takes a partition over
+/// inspects again the events since its last save.
+const SAVE_EVERY: Duration = Duration::from_secs(1);
 
 /// What `aiir worker` was asked to do.
 #[derive(Debug, Clone)]
@@ -53,19 +57,25 @@ pub async fn work(opts: &WorkerOptions) -> anyhow::Result<()> {
     let layout = wait_for_layout(&bus, &stopping).await?;
     layout.check(config.detectors.iter().map(|d| d.role.partition))?;
     let chain = crate::run::start_config(&config, opts.config.as_deref(), opts.cache_dir.clone()).await?;
-    let states = config.detectors.iter().map(|d| (d.name().to_owned(), d.setup.state.clone())).collect();
+    let states =
+        config.detectors.iter().map(|d| (d.name().to_owned(), d.role.partition, d.setup.state.clone())).collect();
     let mut worker = Worker {
         leases: Leases::new(&bus, &opts.name, opts.lease, layout.all()).await?,
-        state: bus.state().await?,
+        checkpoints: Checkpoints::new(bus.state().await?),
         bus,
         layout,
         chain,
         states,
         owned: BTreeMap::new(),
+        saves: 0,
     };
     diagnostic(&format!("aiir: worker {} on stream {} at {}", opts.name, opts.stream, opts.url));
     let result = worker.run(&stopping).await;
-    worker.leases.release_all().await;
+    let parts: Vec<String> = worker.owned.keys().cloned().collect();
+    for part in parts {
+        worker.give_back(&part).await?;
+    }
+    worker.leases.quit().await;
     result
 }
 
@@ -88,11 +98,13 @@ struct Worker {
     bus: Bus,
     layout: Layout,
     chain: Chain,
-    /// Each configured detector's keyed state, by name.
-    states: Vec<(String, KeyedState)>,
+    /// Each configured detector's name, class and keyed state.
+    states: Vec<(String, Partition, KeyedState)>,
     leases: Leases,
-    state: kv::Store,
+    checkpoints: Checkpoints,
     owned: BTreeMap<String, Owned>,
+    /// States saved so far, which names the next save's generation.
+    saves: u64,
 }
 
 /// A partition this worker holds.
@@ -104,6 +116,9 @@ struct Owned {
     upto: u64,
     /// The revision of its saved state, 0 before any.
     revision: u64,
+    /// When it was last saved, and whether it changed since.
+    saved: Instant,
+    dirty: bool,
 }
 
 impl Worker {
@@ -114,6 +129,9 @@ impl Worker {
                 renewed = Some(Instant::now());
                 let (gained, lost) = self.leases.renew().await?;
                 lost.iter().for_each(|part| self.drop_part(part));
+                for part in self.leases.surplus().await? {
+                    self.give_back(&part).await?;
+                }
                 for part in gained {
                     self.take(&part).await.with_context(|| format!("cannot take partition {part}"))?;
                 }
@@ -132,15 +150,11 @@ impl Worker {
 
     /// Start on `part` where its saved state stands.
     async fn take(&mut self, part: &str) -> anyhow::Result<()> {
-        let entry = self.state.entry(state_key(part)).await?;
-        let (snapshot, revision) = match entry {
-            Some(e) if e.operation == kv::Operation::Put => (wire::read::<Snapshot>("state", &e.value)?, e.revision),
-            _ => (Snapshot::default(), 0),
-        };
+        let (snapshot, revision) = self.checkpoints.load(part).await?;
         let within = self.within(part);
-        for (name, state) in &self.states {
+        for (name, state) in self.states_of(part) {
             state.drop_where(&within);
-            state.restore(snapshot.entries(name)?);
+            state.adopt(snapshot.entries(name)?);
         }
         let deliver_policy = match snapshot.sequence {
             0 => DeliverPolicy::All,
@@ -155,20 +169,37 @@ impl Worker {
         };
         let consumer = self.bus.events().await?.create_consumer(config).await?;
         tracing::info!(part, from = snapshot.sequence, "took a partition");
-        self.owned
-            .insert(part.to_owned(), Owned { consumer, sequence: snapshot.sequence, upto: snapshot.upto, revision });
+        let (sequence, upto) = (snapshot.sequence, snapshot.upto);
+        let owned = Owned { consumer, sequence, upto, revision, saved: Instant::now(), dirty: false };
+        self.owned.insert(part.to_owned(), owned);
+        Ok(())
+    }
+
+    /// Save `part` and hand its lease back, for another worker to take at once.
+    async fn give_back(&mut self, part: &str) -> anyhow::Result<()> {
+        if self.save(part).await? {
+            self.leases.give_back(part).await;
+            self.drop_part(part);
+        }
         Ok(())
     }
 
     /// Forget `part`: another worker has it now.
     fn drop_part(&mut self, part: &str) {
         let within = self.within(part);
-        self.states.iter().for_each(|(_, s)| s.drop_where(&within));
+        self.states_of(part).for_each(|(_, s)| s.drop_where(&within));
         self.owned.remove(part);
         tracing::info!(part, "handed a partition over");
     }
 
-    /// Whether a state's partition key belongs to `part`.
+    /// The names and states of the detectors of `part`'s class: a partition key says
+    /// which partition an entry is in only within its class.
+    fn states_of(&self, part: &str) -> impl Iterator<Item = (&str, &KeyedState)> {
+        let class = class_of(part);
+        self.states.iter().filter(move |(_, c, _)| Some(*c) == class).map(|(n, _, s)| (n.as_str(), s))
+    }
+
+    /// Whether a state's partition key belongs to `part` (within its class).
     fn within(&self, part: &str) -> impl Fn(&str) -> bool + use<> {
         let global = class_of(part) == Some(Partition::Global);
         let n = part.rsplit_once('.').and_then(|(_, n)| n.parse::<u16>().ok()).unwrap_or(0);
@@ -218,42 +249,47 @@ impl Worker {
             return Ok(false);
         }
         done.upto = owned.upto;
+        owned.dirty = true;
+        let due = owned.saved.elapsed() >= SAVE_EVERY;
         self.bus.js.publish(self.bus.done(part), wire::write(&done)?).await?.await?;
-        self.save(part).await?;
+        if due {
+            self.save(part).await?;
+        }
         Ok(true)
     }
 
-    /// Save `part`'s state and where it stands; a partition whose state someone else
-    /// saved meanwhile is lost to this worker.
-    async fn save(&mut self, part: &str) -> anyhow::Result<()> {
-        let within = self.within(part);
-        let owned = self.owned.get_mut(part).expect("an owned partition");
+    /// Save `part`'s state and where it stands, if it changed; whether the partition is
+    /// still this worker's (a partition whose state someone else saved meanwhile is not).
+    async fn save(&mut self, part: &str) -> anyhow::Result<bool> {
+        let owned = &self.owned[part];
+        if !owned.dirty {
+            return Ok(true);
+        }
         let mut snapshot = Snapshot { sequence: owned.sequence, upto: owned.upto, ..Snapshot::default() };
-        for (name, state) in &self.states {
+        let revision = owned.revision;
+        let within = self.within(part);
+        for (name, state) in self.states_of(part) {
             let entries = state.export(&within);
             if !entries.is_empty() {
                 snapshot.put(name, entries);
             }
         }
-        let body = wire::write(&snapshot)?;
-        let saved = match owned.revision {
-            0 => self.state.create(state_key(part), body).await.map_err(anyhow::Error::from),
-            revision => self.state.update(state_key(part), body, revision).await.map_err(anyhow::Error::from),
-        };
-        match saved {
-            Ok(revision) => owned.revision = revision,
-            Err(e) => {
-                tracing::warn!(part, "lost the partition: its state moved on without this worker: {e}");
+        self.saves += 1;
+        let generation = format!("{}-{}", self.leases.me, self.saves);
+        match self.checkpoints.save(part, &snapshot, revision, &generation).await? {
+            Saved::At(revision) => {
+                let owned = self.owned.get_mut(part).expect("an owned partition");
+                (owned.revision, owned.saved, owned.dirty) = (revision, Instant::now(), false);
+                Ok(true)
+            }
+            Saved::Lost => {
+                tracing::warn!(part, "lost the partition: another worker saved its state since");
                 self.leases.forget(part);
                 self.drop_part(part);
+                Ok(false)
             }
         }
-        Ok(())
     }
-}
-
-fn state_key(part: &str) -> String {
-    format!("state.{part}")
 }
 
 /// This worker's leases on partitions, and its heartbeat.
@@ -280,8 +316,8 @@ impl Leases {
         Ok(Self { kv: bus.leases().await?, me: me.to_owned(), ttl, all, held: BTreeMap::new() })
     }
 
-    /// Beat, renew the held leases, and take or give back partitions so that each live
-    /// worker holds its share: the partitions gained and lost.
+    /// Beat, renew the held leases, and take free partitions up to this worker's share
+    /// of them: the partitions gained, and those whose lease ran out.
     async fn renew(&mut self) -> anyhow::Result<(Vec<String>, Vec<String>)> {
         self.kv.put(format!("worker.{}", self.me), self.me.clone().into()).await?;
         let mut lost = Vec::new();
@@ -292,12 +328,7 @@ impl Leases {
             }
         }
         lost.iter().for_each(|p| self.forget(p));
-        let share = self.all.len().div_ceil(self.live().await?.max(1));
-        while self.held.len() > share {
-            let (part, revision) = self.held.pop_last().expect("a held lease");
-            let _ = self.kv.delete_expect_revision(lease_key(&part), Some(revision)).await;
-            lost.push(part);
-        }
+        let share = self.share().await?;
         let mut gained = Vec::new();
         for part in &self.all {
             if self.held.len() >= share {
@@ -314,6 +345,24 @@ impl Leases {
         Ok((gained, lost))
     }
 
+    /// The partitions this worker holds beyond its share, to give back.
+    async fn surplus(&self) -> anyhow::Result<Vec<String>> {
+        let share = self.share().await?;
+        Ok(self.held.keys().rev().take(self.held.len().saturating_sub(share)).cloned().collect())
+    }
+
+    /// Each live worker's share of the partitions.
+    async fn share(&self) -> anyhow::Result<usize> {
+        Ok(self.all.len().div_ceil(self.live().await?.max(1)))
+    }
+
+    /// Hand the lease on `part` back.
+    async fn give_back(&mut self, part: &str) {
+        if let Some(revision) = self.held.remove(part) {
+            let _ = self.kv.delete_expect_revision(lease_key(part), Some(revision)).await;
+        }
+    }
+
     /// The workers whose heartbeat is younger than a lease.
     async fn live(&self) -> anyhow::Result<usize> {
         let keys: Vec<_> = self.kv.keys().await?.collect().await;
@@ -324,11 +373,8 @@ impl Leases {
         self.held.remove(part);
     }
 
-    /// Give every lease back, so that the partitions move now rather than after a lease.
-    async fn release_all(&mut self) {
-        for (part, revision) in std::mem::take(&mut self.held) {
-            let _ = self.kv.delete_expect_revision(lease_key(&part), Some(revision)).await;
-        }
+    /// Stop beating: the others count this worker out at once.
+    async fn quit(&mut self) {
         let _ = self.kv.delete(format!("worker.{}", self.me)).await;
     }
 }

@@ -87,6 +87,18 @@ impl KeyedState {
         }
     }
 
+    /// Take in entries written by another process (`aiir worker`s hand partitions
+    /// over): renumbered after this state's own writes, in their order, since their
+    /// write counter is another's.
+    pub fn adopt(&self, mut entries: Vec<StateWrite>) {
+        entries.sort_by_key(|w| w.written);
+        let next = self.lock().next;
+        for (n, w) in entries.iter_mut().enumerate() {
+            w.written = next + n as u64;
+        }
+        self.restore(entries);
+    }
+
     /// The value under `key` in `partition`.
     pub fn get(&self, partition: &str, key: &str) -> Option<Vec<u8>> {
         let e = self.lock();
@@ -261,6 +273,18 @@ mod tests {
         back.restore(kept);
         assert_eq!(back.keys("p"), ["b"]);
         assert_eq!(back.commit("p", draft(&[("c", Some("3"))]))[0].written, 4, "the counter goes on");
+    }
+
+    #[test]
+    fn adopted_entries_keep_their_order_and_collide_with_nothing() {
+        let s = KeyedState::new(1 << 20);
+        s.commit("p", draft(&[("a", Some("1")), ("b", Some("2"))]));
+        let other = KeyedState::new(1 << 20);
+        other.commit("q", draft(&[("y", Some("1")), ("x", Some("2"))]));
+        s.adopt(other.export(|p| p == "q"));
+        assert_eq!((s.keys("p"), s.keys("q")), (vec!["a".to_owned(), "b".into()], vec!["y".to_owned(), "x".into()]));
+        s.drop_where(|p| p == "q");
+        assert!(s.keys("q").is_empty() && s.get("p", "a").is_some());
     }
 
     #[test]
