@@ -143,14 +143,14 @@ pub fn checkpoint(db: &Path) -> Option<Checkpoint> {
 }
 
 /// (event, rule) of every finding in the store, sorted.
-fn stored(db: &Path) -> Vec<(String, String)> {
+pub fn stored(db: &Path) -> Vec<(String, String)> {
     let conn = rusqlite::Connection::open(db).unwrap();
     let mut stmt = conn.prepare("SELECT event_id, rule FROM findings ORDER BY event_id, rule").unwrap();
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
 }
 
 /// (family, scope, key, findings) of every incident in the store, sorted.
-fn incidents(db: &Path) -> Vec<(String, String, String, u32)> {
+pub fn incidents(db: &Path) -> Vec<(String, String, String, u32)> {
     let conn = rusqlite::Connection::open(db).unwrap();
     let mut stmt =
         conn.prepare("SELECT family, scope, key, finding_count FROM incidents ORDER BY family, scope, key").unwrap();

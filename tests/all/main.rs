@@ -11,6 +11,7 @@ mod bad_input;
 mod batches;
 mod boundary;
 mod cache;
+mod cluster;
 mod compat;
 mod config_ui;
 mod demo;

@@ -39,9 +39,7 @@ impl Registry {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .expect(
-                "cannot start docker-registry: run tests/registry/setup.sh (Debian: apt-get install docker-registry)",
-            );
+            .expect("cannot start docker-registry: run tests/services.sh (Debian: apt-get install docker-registry)");
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let address = lines
             .by_ref()
@@ -98,7 +96,7 @@ fn ok(run: Run) -> String {
 
 /// `skopeo ARGS…` against the plain-HTTP loopback registry; its stdout.
 fn skopeo(args: &[&str]) -> String {
-    let output = Command::new("skopeo").args(args).output().expect("cannot run skopeo: run tests/registry/setup.sh");
+    let output = Command::new("skopeo").args(args).output().expect("cannot run skopeo: run tests/services.sh");
     assert!(output.status.success(), "skopeo {args:?}: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).unwrap()
 }

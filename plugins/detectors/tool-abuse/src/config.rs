@@ -21,11 +21,10 @@ tunnels, paste sites); when set, for any URL or mail domain not on it.
 - `burst_calls` (integer, 1 to 10 000, default `15`) and `burst_window_secs` (integer ≥ 1, \
 default `60`): `tool-abuse/burst` fires when one session (or, without a session, one \
 principal) makes more than `burst_calls` tool calls within `burst_window_secs` by the \
-events' times; once per burst, again only after the rate has dropped back.
+events' times; once per burst, again only after the rate has dropped back. The windows \
+are kept in the host's keyed state (bounded by the host's `max_state_bytes`), so a count \
+survives a restart and moves with its session to another worker.
 - `capabilities` (table of tool name → capability, default none): what a tool does when its name and arguments do not say it, or say it wrongly: `transfer`, `credentials`, `share`, `delete`, `send`, `execute`, or `none` for a tool that does nothing sensitive. Without an entry, a tool's capability is read from its name's words (`send_money`, `updatePassword`, `share_doc`) and then its arguments' keys (`iban`, `role`, `to`).
-- `max_sessions` (integer ≥ 1, default `10000`): sessions tracked for bursts. Beyond it \
-the least recently active session is forgotten (its count starts again at zero), so \
-memory stays bounded at about `max_sessions × burst_calls` timestamps.
 
 Rules: `tool-abuse/dangerous-tool` (medium): a shell, exec or eval tool. \
 `tool-abuse/destructive-command` (high; critical for wiping `/` or home, disks, fork \
@@ -49,8 +48,6 @@ struct Raw {
     burst_calls: Option<i64>,
     /// `burst_window_secs = 60`
     burst_window_secs: Option<i64>,
-    /// `max_sessions = 10000`
-    max_sessions: Option<i64>,
     /// `capabilities = { acme_payout = "transfer", send_digest = "none" }`
     #[serde(default)]
     capabilities: BTreeMap<String, String>,
@@ -63,7 +60,6 @@ pub struct Config {
     pub allowed_hosts: HostList,
     pub burst_calls: usize,
     pub burst_window_secs: u64,
-    pub max_sessions: usize,
     /// The operator's catalogue: tool → its capability (`None`: nothing sensitive).
     pub capabilities: Vec<(String, Option<Capability>)>,
 }
@@ -75,7 +71,6 @@ impl Default for Config {
             allowed_hosts: HostList::default(),
             burst_calls: 15,
             burst_window_secs: 60,
-            max_sessions: 10_000,
             capabilities: Vec::new(),
         }
     }
@@ -95,7 +90,6 @@ impl Config {
         bounded("burst_calls", raw.burst_calls, MAX_BURST_CALLS as i64, &mut config.burst_calls);
         let mut window = config.burst_window_secs as usize;
         bounded("burst_window_secs", raw.burst_window_secs, i64::from(u32::MAX), &mut window);
-        bounded("max_sessions", raw.max_sessions, i64::from(u32::MAX), &mut config.max_sessions);
         config.burst_window_secs = window as u64;
         errors.extend(blank_entries("allowed_tools", &raw.allowed_tools));
         config.allowed_tools = raw.allowed_tools;
@@ -137,26 +131,19 @@ mod tests {
     #[test]
     fn empty_settings_give_the_defaults() {
         let config = parse("{}").unwrap();
-        assert_eq!((config.burst_calls, config.burst_window_secs, config.max_sessions), (15, 60, 10_000));
+        assert_eq!((config.burst_calls, config.burst_window_secs), (15, 60));
         assert!(config.allowed_tools.is_empty() && config.allowed_hosts.is_empty());
     }
 
     #[test]
     fn every_bad_value_is_reported_with_its_path() {
         let json = r#"{"allowed_tools": ["bash", " "], "allowed_hosts": ["http://x.example"],
-                       "burst_calls": 0, "burst_window_secs": -5, "max_sessions": 20000000000,
+                       "burst_calls": 0, "burst_window_secs": -5,
                        "capabilities": {"pay": "transfer", "x": "teleport"}}"#;
         let paths: Vec<String> = parse(json).unwrap_err().into_iter().map(|(p, _)| p).collect();
         assert_eq!(
             paths,
-            [
-                "burst_calls",
-                "burst_window_secs",
-                "max_sessions",
-                "allowed_tools[1]",
-                "allowed_hosts[0]",
-                "capabilities.x"
-            ]
+            ["burst_calls", "burst_window_secs", "allowed_tools[1]", "allowed_hosts[0]", "capabilities.x"]
         );
         assert!(parse(r#"{"burst": 3}"#).unwrap_err()[0].1.contains("unknown field"));
     }

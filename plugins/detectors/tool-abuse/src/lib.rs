@@ -49,7 +49,7 @@ pub struct ToolAbuse {
 impl Default for ToolAbuse {
     fn default() -> Self {
         let config = Config::default();
-        let bursts = Bursts::new(config.burst_calls, config.burst_window_secs, config.max_sessions);
+        let bursts = Bursts::new(config.burst_calls, config.burst_window_secs);
         Self { config, bursts }
     }
 }
@@ -69,7 +69,7 @@ impl Detector for ToolAbuse {
 
     fn configure(&mut self, settings: Settings) -> Result<(), Vec<SettingsError>> {
         let c = Config::from_settings(&settings)?;
-        self.bursts = Bursts::new(c.burst_calls, c.burst_window_secs, c.max_sessions);
+        self.bursts = Bursts::new(c.burst_calls, c.burst_window_secs);
         self.config = c;
         Ok(())
     }
