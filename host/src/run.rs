@@ -3,6 +3,7 @@
 //! each plugin's failure policy applied to the events it fails on.
 
 use crate::chain::{Chain, Renewal, Reply};
+use crate::cluster::publish::Publisher;
 use crate::config::{self, Config, ConfigError};
 use crate::correlate::{self, Family};
 use crate::decode::{Format, decode};
@@ -169,6 +170,8 @@ pub(crate) struct Job {
     detectors: Vec<config::DetectorConfig>,
     /// What reloads the chain, when something may.
     reload: Option<Reload>,
+    /// Where the events go instead of the detectors (`serve --publish`).
+    publish: Option<Publisher>,
 }
 
 /// How the chain of a running job is reloaded: from the config of `opts`, when
@@ -272,7 +275,13 @@ impl Job {
             lines: VecDeque::new(),
             receipts: Vec::new(),
         };
-        Ok(Self { pipeline, ledger, out, store, detectors: config.detectors.clone(), reload: None })
+        Ok(Self { pipeline, ledger, out, store, detectors: config.detectors.clone(), reload: None, publish: None })
+    }
+
+    /// Send every event to a stream for `aiir worker`s instead of the detectors; a unit's
+    /// sender is told once the stream has its events.
+    pub(crate) fn publish_to(&mut self, publisher: Publisher) {
+        self.publish = Some(publisher);
     }
 
     /// Reload the chain from `opts.config` on SIGHUP and, with `watch`, when the config
@@ -433,6 +442,9 @@ impl Job {
         let counted = (0..chain.plugins().len()).filter(|&i| !chain.is_shadow(i));
         self.out.summary.print(counted.map(|i| (i, chain.plugin(i))));
         print_pulled(&self.detectors);
+        if let Some(publisher) = &self.publish {
+            output::diagnostic(&publisher.summary());
+        }
         if let Some(path) = &self.store {
             print_tally(path, &self.ledger);
         }
@@ -497,6 +509,12 @@ impl Job {
         };
         out.summary.events += events.len() as u64;
         out.counters.events.fetch_add(events.len() as u64, Ordering::Relaxed);
+        if let Some(publisher) = &mut self.publish {
+            publisher.line(&source_name(&inputs[input]), end, &at, &events).await?;
+            publisher.settle(0).await?;
+            receipt.map(|r| r.send(()));
+            return Ok(());
+        }
         out.lines.push_back(Line { input, at: end, waiting: events.len(), inspections: Vec::new(), receipt });
         let mut done = Vec::new();
         for event in events {

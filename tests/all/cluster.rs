@@ -4,6 +4,7 @@
 //! though a worker is killed with SIGKILL mid-stream (issue 15, item 1).
 
 use crate::follow::{incidents, stored, terminate};
+use crate::serve::{Server, send_spans};
 use crate::support::{Run, aiir, root, shared_cache};
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
@@ -44,6 +45,18 @@ impl Drop for Nats {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Processes killed when dropped: a failing test leaves no worker behind.
+struct Running(Vec<Child>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -127,19 +140,22 @@ fn three_workers_and_an_ingest_find_what_one_run_finds_though_a_worker_is_killed
     assert!(published.stderr.contains("published 100000 lines (100000 events)"), "{}", published.stderr);
 
     let bus = ["--nats", nats.url.as_str(), "--stream", "e2e"];
-    let mut workers: Vec<Child> = (1..=3)
-        .map(|n| {
-            let name = format!("w{n}");
-            spawn(
-                "worker",
-                &[&bus[..], &["--name", &name, "--lease", "2s"]].concat(),
-                &dir.path().join(format!("{name}.log")),
-            )
-        })
-        .collect();
+    let mut workers = Running(
+        (1..=3)
+            .map(|n| {
+                let name = format!("w{n}");
+                spawn(
+                    "worker",
+                    &[&bus[..], &["--name", &name, "--lease", "2s"]].concat(),
+                    &dir.path().join(format!("{name}.log")),
+                )
+            })
+            .collect(),
+    );
     let (two_db, two_out) = (path("two.db"), path("two.out"));
     let ingest_args = [&bus[..], &["--once", "--store", &two_db, "-o", &two_out]].concat();
-    let mut ingest = spawn("ingest", &ingest_args, &dir.path().join("ingest.log"));
+    let mut ingest = Running(vec![spawn("ingest", &ingest_args, &dir.path().join("ingest.log"))]);
+    let ingest = &mut ingest.0[0];
 
     // Mid-stream: once a fifth of the findings are stored, one worker dies at once.
     let expected = sorted_lines(Path::new(&path("one.out")));
@@ -149,8 +165,8 @@ fn three_workers_and_an_ingest_find_what_one_run_finds_though_a_worker_is_killed
         assert!(ingest.try_wait().unwrap().is_none(), "the ingest ended early");
         std::thread::sleep(Duration::from_millis(50));
     }
-    workers[1].kill().unwrap();
-    workers[1].wait().unwrap();
+    workers.0[1].kill().unwrap();
+    workers.0[1].wait().unwrap();
 
     let status = loop {
         if let Some(status) = ingest.try_wait().unwrap() {
@@ -162,7 +178,7 @@ fn three_workers_and_an_ingest_find_what_one_run_finds_though_a_worker_is_killed
     let log = std::fs::read_to_string(dir.path().join("ingest.log")).unwrap();
     assert!(status.success(), "ingest: {status}\n{log}");
     assert!(log.contains("100000 events read"), "{log}");
-    for (n, worker) in workers.iter_mut().enumerate().filter(|(n, _)| *n != 1) {
+    for (n, worker) in workers.0.iter_mut().enumerate().filter(|(n, _)| *n != 1) {
         terminate(worker.id());
         let status = worker.wait().unwrap();
         let log = std::fs::read_to_string(dir.path().join(format!("w{}.log", n + 1))).unwrap();
@@ -193,4 +209,33 @@ fn a_worker_whose_config_needs_partitions_the_stream_lacks_is_refused() {
     assert!(worker.stderr.contains("run every process with the same config"), "{}", worker.stderr);
     let bad = aiir(&root(), &["worker", "--nats", "http://127.0.0.1:1"]);
     assert!(bad.code == 2 && bad.stderr.contains("is not a NATS URL"), "{}", bad.stderr);
+}
+
+#[test]
+fn spans_the_opentelemetry_sdk_sends_to_serve_reach_the_ingest_through_a_worker() {
+    let python = crate::support::test_python();
+    let nats = Nats::start();
+    let server = Server::start(&["--publish", &nats.url, "--stream", "spans"]);
+    let ids = send_spans(&python, &server, &["--encoding", "json"]);
+    let served = server.stop();
+    assert_eq!(served.code, 0, "{}", served.stderr);
+    assert!(served.stderr.contains("to stream spans on"), "{}", served.stderr);
+
+    let dir = tempfile::tempdir().unwrap();
+    let worker = Running(vec![spawn("worker", &["--nats", &nats.url, "--stream", "spans"], &dir.path().join("w.log"))]);
+    let store = dir.path().join("spans.db");
+    let cache = shared_cache();
+    let ingest = ["ingest", "--cache-dir", cache.to_str().unwrap(), "--nats", &nats.url, "--stream", "spans"];
+    let ingested =
+        ok(aiir(&root(), &[&ingest[..], &["--once", "--store", store.to_str().unwrap()]].concat()), "ingest");
+    drop(worker);
+    let rules = ingested.event_rules();
+    let of = |name: &str| -> Vec<String> {
+        let id = ids[name].as_str().unwrap();
+        rules.iter().filter(|(e, _)| e == id).map(|(_, r)| r.clone()).collect()
+    };
+    assert!(of("injection").contains(&"prompt-injection/direct".to_owned()), "{ids}: {rules:?}");
+    assert_eq!(of("tool"), ["tool-abuse/injection"], "{ids}: {rules:?}");
+    assert_eq!(of("benign"), Vec::<String>::new(), "{ids}");
+    assert!(ingested.stderr.contains("4 events read"), "{}", ingested.stderr);
 }

@@ -331,7 +331,7 @@ fn otlp_grpc_calls_reach_the_detectors_and_bad_calls_get_the_status_otlp_names()
 }
 
 /// Send the spans of tests/otel/send_spans.py; their ids by name.
-fn send_spans(python: &str, server: &Server, args: &[&str]) -> serde_json::Value {
+pub fn send_spans(python: &str, server: &Server, args: &[&str]) -> serde_json::Value {
     let endpoint =
         if args.contains(&"grpc") { server.grpc_endpoint() } else { format!("{}/v1/traces", server.endpoint()) };
     let out = Command::new(python)

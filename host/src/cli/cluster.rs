@@ -3,10 +3,11 @@
 
 use super::{CacheArgs, JobArgs, RunArgs, parse_interval};
 use crate::cluster::ingest::{IngestOptions, ingest};
-use crate::cluster::publish::{PublishOptions, publish};
+use crate::cluster::publish::{PublishOptions, Target, publish};
 use crate::cluster::worker::{WorkerOptions, work};
 use crate::cluster::{DEFAULT_PARTITIONS, DEFAULT_STREAM};
 use crate::run::Outcome;
+use anyhow::bail;
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,7 +18,7 @@ use std::time::Duration;
 pub(super) struct PublishArgs {
     /// Send the lines and events to a NATS JetStream stream (`nats://HOST:PORT`) for
     /// `aiir worker`s to inspect and `aiir ingest` to store, instead of inspecting them.
-    #[arg(long, value_name = "URL", conflicts_with_all = ["follow", "output", "store", "no_store", "workers"])]
+    #[arg(long, value_name = "URL")]
     pub publish: Option<String>,
     /// The stream, with --publish.
     #[arg(long, value_name = "NAME", default_value = DEFAULT_STREAM, requires = "publish")]
@@ -69,12 +70,24 @@ pub(super) struct IngestArgs {
     once: bool,
 }
 
+impl PublishArgs {
+    /// The stream to publish to, if any.
+    pub fn target(&self) -> Option<Target> {
+        let url = self.publish.clone()?;
+        Some(Target { url, stream: self.stream.clone(), partitions: self.partitions })
+    }
+}
+
 /// `aiir run --publish`.
-pub(super) async fn publish_command(args: RunArgs, url: String) -> anyhow::Result<ExitCode> {
+pub(super) async fn publish_command(args: RunArgs, target: Target) -> anyhow::Result<ExitCode> {
+    let job = &args.job;
+    if args.stream.follow || job.output.is_some() || job.store.is_some() || job.no_store || job.workers.is_some() {
+        bail!(
+            "--publish sends the events on: --follow, --output, --store, --no-store and --workers are for `aiir ingest` and `aiir worker`"
+        );
+    }
     let opts = PublishOptions {
-        url,
-        stream: args.publish.stream,
-        partitions: args.publish.partitions,
+        target,
         config: args.job.config,
         cache_dir: args.job.cache.dir(),
         inputs: if args.inputs.is_empty() { vec![PathBuf::from("-")] } else { args.inputs },

@@ -293,6 +293,8 @@ impl JobArgs {
 struct ServeArgs {
     #[command(flatten)]
     job: JobArgs,
+    #[command(flatten)]
+    publish: cluster::PublishArgs,
     /// Address to listen on; port 0 picks a free one. Anything but loopback is reachable
     /// from other machines, without authentication: say so explicitly.
     #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
@@ -453,8 +455,8 @@ impl Cli {
 }
 
 async fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
-    if let Some(url) = args.publish.publish.clone() {
-        return cluster::publish_command(args, url).await;
+    if let Some(target) = args.publish.target() {
+        return cluster::publish_command(args, target).await;
     }
     let opts = RunOptions {
         job: args.job.options(),
@@ -480,6 +482,7 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
         queue: Bounds { requests: args.queue as usize, events: args.queue_events as usize, bytes: args.queue_bytes },
         join_wait: args.join_wait,
         watch: args.watch,
+        publish: args.publish.target(),
     };
     serve(&opts).await?;
     // Rejected requests and plugin failures were answered and counted as they came;

@@ -3,9 +3,12 @@
 
 use super::wire::{self, Line, Sent};
 use super::{Bus, DEFAULT_LEASE, Layout};
+use crate::config::Config;
 use crate::decode::{Format, decode, encode_line};
 use crate::output::{self, diagnostic};
 use crate::run::source_name;
+use crate::runtime::Event;
+use crate::source::Position;
 use crate::source::feed::{self, Fed, Mode};
 use async_nats::HeaderMap;
 use async_nats::jetstream::context::PublishAckFuture;
@@ -16,15 +19,23 @@ use std::path::PathBuf;
 /// Acknowledgements awaited at most before the next publish waits for the oldest.
 const IN_FLIGHT: usize = 4096;
 
-/// What `aiir run --publish` was asked to do.
+/// Where to publish: the server, the stream, and its partitions per class when this
+/// publisher is the stream's first.
 #[derive(Debug, Clone)]
-pub struct PublishOptions {
+pub struct Target {
     /// The server, `nats://HOST:PORT`.
     pub url: String,
     /// The stream's name.
     pub stream: String,
-    /// Partitions per class, when this publisher is the stream's first.
+    /// Partitions per class.
     pub partitions: u16,
+}
+
+/// What `aiir run --publish` was asked to do.
+#[derive(Debug, Clone)]
+pub struct PublishOptions {
+    /// Where to.
+    pub target: Target,
     /// The config, whose detectors' partitions the stream is split by.
     pub config: Option<PathBuf>,
     /// The precompiled-component cache.
@@ -51,74 +62,70 @@ pub struct Published {
 /// Send every line of the inputs, and each event to its partitions.
 pub async fn publish(opts: &PublishOptions) -> anyhow::Result<Published> {
     let config = crate::run::load_config(opts.config.as_deref(), opts.cache_dir.clone(), false).await?;
-    let bus = Bus::connect(&opts.url, &opts.stream, DEFAULT_LEASE).await?;
-    let used = config.detectors.iter().map(|d| d.role.partition);
-    let layout = bus.settle_layout(Layout::new(used, opts.partitions)).await?;
-    let mut publisher = Publisher { next: bus.last_line().await? + 1, bus, layout, acks: VecDeque::new() };
+    let mut publisher = Publisher::connect(&opts.target, &config).await?;
     let (mut queue, readers) = feed::spawn(&opts.inputs, Mode::Once, opts.queue);
-    let mut sent = Published::default();
     while let Some(unit) = queue.recv().await {
-        let unit = unit?;
+        let unit: Fed = unit?;
         let input = source_name(&opts.inputs[unit.input]);
-        match publisher.line(&input, unit, opts.format).await? {
-            Some(events) => {
-                sent.lines += 1;
-                sent.events += events;
+        let place = format!("{input}:{}", unit.line.number);
+        match unit.line.text.and_then(|t| decode(opts.format, &t).map_err(|e| e.message)) {
+            Ok(decoded) => publisher.line(&input, unit.line.at, &place, &decoded.events).await?,
+            Err(message) => {
+                diagnostic(&format!("aiir: {place}: {}", output::terminal::line(&message)));
+                publisher.sent.rejected += 1;
             }
-            None => sent.rejected += 1,
         }
     }
     drop(readers);
     publisher.settle(0).await?;
-    diagnostic(&format!(
-        "aiir: published {} lines ({} events) to stream {} on {}{}",
-        sent.lines,
-        sent.events,
-        opts.stream,
-        opts.url,
-        if sent.rejected > 0 { format!("; {} lines rejected", sent.rejected) } else { String::new() }
-    ));
-    Ok(sent)
+    diagnostic(&publisher.summary());
+    Ok(publisher.sent)
 }
 
-struct Publisher {
+/// A connection that sends lines to a stream.
+#[derive(Debug)]
+pub struct Publisher {
     bus: Bus,
     layout: Layout,
+    target: Target,
     /// The next line's number on the stream.
     next: u64,
     acks: VecDeque<PublishAckFuture>,
+    /// What it sent so far.
+    pub sent: Published,
 }
 
 impl Publisher {
-    /// Send one line: its events to their partitions, then the line. The number of its
-    /// events, or `None` when it could not be read (said on stderr, as `run` does).
-    async fn line(&mut self, input: &str, unit: Fed, format: Format) -> anyhow::Result<Option<u64>> {
-        let at = format!("{input}:{}", unit.line.number);
-        let position = unit.line.at;
-        let decoded = match unit.line.text.and_then(|t| decode(format, &t).map_err(|e| e.message)) {
-            Ok(decoded) => decoded,
-            Err(message) => {
-                diagnostic(&format!("aiir: {at}: {}", output::terminal::line(&message)));
-                return Ok(None);
-            }
-        };
+    /// Connect to `target`, laying the stream out for `config`'s detectors if it is new.
+    pub async fn connect(target: &Target, config: &Config) -> anyhow::Result<Self> {
+        let bus = Bus::connect(&target.url, &target.stream, DEFAULT_LEASE).await?;
+        let used = config.detectors.iter().map(|d| d.role.partition);
+        let layout = bus.settle_layout(Layout::new(used, target.partitions)).await?;
+        let next = bus.last_line().await? + 1;
+        Ok(Self { bus, layout, target: target.clone(), next, acks: VecDeque::new(), sent: Published::default() })
+    }
+
+    /// Send one line read from `input`, ending at `at` (`place` names it in messages):
+    /// its events to their partitions, then the line.
+    pub async fn line(&mut self, input: &str, at: Position, place: &str, events: &[Event]) -> anyhow::Result<()> {
         let id = self.next;
-        let mut events = Vec::with_capacity(decoded.events.len());
-        for (index, event) in decoded.events.iter().enumerate() {
+        let mut sent = Vec::with_capacity(events.len());
+        for (index, event) in events.iter().enumerate() {
             let json = encode_line(event);
             let parts = self.layout.parts(event);
             for part in &parts {
                 let headers =
-                    headers(&[("Aiir-Line", &id.to_string()), ("Aiir-Index", &index.to_string()), ("Aiir-At", &at)]);
+                    headers(&[("Aiir-Line", &id.to_string()), ("Aiir-Index", &index.to_string()), ("Aiir-At", place)]);
                 self.send(self.bus.work(part), headers, json.clone().into()).await?;
             }
-            events.push(Sent { event: RawValue::from_string(json)?, parts });
+            sent.push(Sent { event: RawValue::from_string(json)?, parts });
         }
-        let count = events.len() as u64;
-        let line = Line { id, input: input.to_owned(), at: position, events };
+        let line = Line { id, input: input.to_owned(), at, events: sent };
         self.send(self.bus.lines(), headers(&[("Aiir-Line", &id.to_string())]), wire::write(&line)?).await?;
         self.next += 1;
-        Ok(Some(count))
+        self.sent.lines += 1;
+        self.sent.events += events.len() as u64;
+        Ok(())
     }
 
     async fn send(&mut self, subject: String, headers: HeaderMap, body: bytes::Bytes) -> anyhow::Result<()> {
@@ -127,13 +134,24 @@ impl Publisher {
         self.settle(IN_FLIGHT).await
     }
 
-    /// Wait for acknowledgements until at most `left` are outstanding.
-    async fn settle(&mut self, left: usize) -> anyhow::Result<()> {
+    /// Wait for acknowledgements until at most `left` are outstanding: with 0, every
+    /// line sent so far is on the stream.
+    pub async fn settle(&mut self, left: usize) -> anyhow::Result<()> {
         while self.acks.len() > left {
             let ack = self.acks.pop_front().expect("an acknowledgement");
             ack.await.map_err(|e| anyhow::anyhow!("the stream did not take a message: {e}"))?;
         }
         Ok(())
+    }
+
+    /// What it sent, for stderr.
+    pub fn summary(&self) -> String {
+        let Published { lines, events, rejected } = self.sent;
+        let rejected = if rejected > 0 { format!("; {rejected} lines rejected") } else { String::new() };
+        format!(
+            "aiir: published {lines} lines ({events} events) to stream {} on {}{rejected}",
+            self.target.stream, self.target.url
+        )
     }
 }
 

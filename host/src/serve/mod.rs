@@ -63,6 +63,8 @@ pub struct ServeOptions {
     pub queue: Bounds,
     /// How long a call's span or log records wait for the others.
     pub join_wait: Duration,
+    /// Send the events to this stream for `aiir worker`s instead of the detectors.
+    pub publish: Option<crate::cluster::publish::Target>,
     /// With a config: reload it when it or a plugin file changes, not only on SIGHUP.
     pub watch: bool,
 }
@@ -124,6 +126,9 @@ pub async fn serve(opts: &ServeOptions) -> anyhow::Result<Outcome> {
     let tls = access.tls.as_ref().map(|files| tls::acceptor(files, &[b"http/1.1"])).transpose()?;
     let grpc_tls = access.tls.as_ref().map(|files| tls::acceptor(files, &[b"h2"])).transpose()?;
     let mut job = Job::start(&opts.job, &config, State::Kept, Arc::new(Counters::default())).await?;
+    if let Some(target) = &opts.publish {
+        job.publish_to(crate::cluster::publish::Publisher::connect(target, &config).await?);
+    }
     let metrics = Arc::new(Metrics::new(job.plugin_names(), opts.queue));
     job.count_with(metrics.clone());
     if opts.job.config.is_some() {
