@@ -5,8 +5,7 @@
 
 use crate::follow::{incidents, stored, terminate};
 use crate::serve::{Server, send_spans};
-use crate::support::{Run, aiir, root, shared_cache};
-use std::io::{BufRead as _, BufReader};
+use crate::support::{Run, aiir, root, shared_cache, start_server};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -22,21 +21,10 @@ struct Nats {
 impl Nats {
     fn start() -> Self {
         let storage = tempfile::tempdir().unwrap();
-        let mut child = Command::new("nats-server")
-            .args(["-js", "-a", "127.0.0.1", "-p", "-1", "-sd"])
-            .arg(storage.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("cannot start nats-server: run tests/services.sh (Debian: apt-get install nats-server)");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let address = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|l| l.split("Listening for client connections on ").nth(1).map(str::to_owned))
-            .expect("nats-server never said where it listens");
-        // Keep draining its log so that it never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
+        let mut command = Command::new("nats-server");
+        command.args(["-js", "-a", "127.0.0.1", "-p", "-1", "-sd"]).arg(storage.path());
+        let missing = "cannot start nats-server: run tests/services.sh (Debian: apt-get install nats-server)";
+        let (child, address) = start_server(command, "Listening for client connections on ", missing);
         Self { child, _storage: storage, url: format!("nats://{}", address.trim()) }
     }
 }

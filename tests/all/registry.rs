@@ -11,7 +11,7 @@ use crate::signatures::openssl;
 use crate::support::{Run, pack, shared_cache};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -33,21 +33,11 @@ impl Registry {
             data.display()
         );
         std::fs::write(&config, yaml).unwrap();
-        let mut child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("cannot start docker-registry: run tests/services.sh (Debian: apt-get install docker-registry)");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let address = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|l| l.split("listening on ").nth(1).map(|a| a.split('"').next().unwrap().to_owned()))
-            .expect("the registry never said where it listens");
-        // Keep draining its log so that it never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
+        let mut command = Command::new("docker-registry");
+        command.arg("serve").arg(&config);
+        let missing = "cannot start docker-registry: run tests/services.sh (Debian: apt-get install docker-registry)";
+        let (child, rest) = crate::support::start_server(command, "listening on ", missing);
+        let address = rest.split('"').next().unwrap().to_owned();
         Self { child, storage, address }
     }
 

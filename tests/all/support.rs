@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 #[path = "../guests/artifacts.rs"]
@@ -113,6 +113,19 @@ pub fn aiir_in_state(dir: &Path, state: &Path, args: &[&str]) -> Run {
         .output()
         .expect("cannot run aiir");
     Run::from(output)
+}
+
+/// Start a server that logs where it listens on stderr: the child, and the rest of the
+/// first line that holds `says`; its log is drained from then on, so that it never
+/// blocks on a full pipe.
+pub fn start_server(mut command: Command, says: &str, missing: &str) -> (Child, String) {
+    use std::io::{BufRead as _, BufReader};
+    let mut child = command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect(missing);
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let rest = lines.by_ref().map_while(Result::ok).find_map(|l| l.split(says).nth(1).map(str::to_owned));
+    let rest = rest.unwrap_or_else(|| panic!("the server never said where it listens ({says:?})"));
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, rest)
 }
 
 /// What a run printed and how it ended.
