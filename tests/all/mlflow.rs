@@ -188,9 +188,10 @@ fn the_demo_rolls_champion_back_in_mlflow_and_a_move_onto_the_tagged_version_is_
         (v2["version"].as_str(), v2["digest"].as_str(), v2["quarantined"].as_bool()),
         (Some("2"), Some(TAMPERED), Some(true))
     );
+    assert_eq!(model["versions"][0]["known_good"], true, "the store's mark, on the version that stands for it");
     let text = ok(&["models", "--config", cfg, "list"]);
     assert!(text.contains(&format!("{MODEL} serves version 1 (champion)")), "{text}");
-    assert!(text.contains(&format!("quarantined ({tag})")), "{text}");
+    assert!(text.contains(&format!("quarantined ({tag})")) && text.contains("known-good"), "{text}");
 
     // Someone points champion at the tagged version in MLflow: the watch raises it.
     server.team(&["alias", MODEL, "champion", "2"]);

@@ -62,7 +62,7 @@ enum ModelsCommand {
 pub(super) async fn execute(args: ModelsArgs) -> anyhow::Result<()> {
     match args.command {
         ModelsCommand::List { json } => match args.store.registry()? {
-            Registry::Mlflow(mlflow) => super::mlflow::list(&mlflow, json).await,
+            Registry::Mlflow(mlflow) => super::mlflow::list(&mlflow, args.store.open_existing()?.as_ref(), json).await,
             Registry::Embedded => list(&args.store.open(Missing::Refuse)?, json),
         },
         ModelsCommand::MarkGood { model, version, digest } => {

@@ -64,6 +64,12 @@ impl StoreArgs {
         Ok(Some(config.responders.into_iter().filter(|r| r.grants.reports).map(|r| r.setup.name).collect()))
     }
 
+    /// Open the store if it exists: a command that reads a registry beyond it shows
+    /// what the store adds (known-good marks) where there is one.
+    pub(super) fn open_existing(&self) -> anyhow::Result<Option<Store>> {
+        if self.path()?.exists() { self.open(Missing::Refuse).map(Some) } else { Ok(None) }
+    }
+
     /// Open the store.
     pub(super) fn open(&self, missing: Missing) -> anyhow::Result<Store> {
         let path = self.path()?;
