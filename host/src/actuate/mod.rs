@@ -165,18 +165,23 @@ impl Actuators<'_> {
         actor: &str,
         change: impl Fn(&Tx<'_>) -> crate::store::Result<Result<Change, String>>,
     ) -> anyhow::Result<ActionStatus> {
-        let mut note = String::new();
+        let (mut note, mut planned) = (String::new(), None);
         if !matches!(self.registry, Registry::Embedded)
-            && let Ok(planned) = self.store.preview(&change)?
+            && let Ok(plan) = self.store.preview(&change)?
         {
-            match self.registry.apply(&planned.effect).await {
-                Ok(said) => note = said,
+            match self.registry.apply(&plan.effect).await {
+                Ok(said) => (note, planned) = (said, Some(plan.effect)),
                 Err(why) => return self.record(id, actor, Err(why)),
             }
         }
         let mut enforced = None;
         let status = self.store.atomically(|t| {
             let (status, result) = match change(t)? {
+                // Another writer changed the store while the registry was called: say
+                // so rather than record a change the registry did not get.
+                Ok(change) if planned.as_ref().is_some_and(|p| *p != change.effect) => {
+                    (ActionStatus::Failed, format!("the store changed while the registry was changed{note}"))
+                }
                 Ok(mut change) => {
                     change.summary.push_str(&note);
                     t.advance(&incident.id, change.state, actor, &change.summary)?;
