@@ -28,6 +28,10 @@
 //! mode = "enforce"                    # dry-run (default) | enforce | approve
 //! scope = "incident"                  # the default; "any" lets it act beyond its incident
 //! reports = false                     # may it file reports (the built-in regulator-report may)
+//!
+//! [registry]
+//! kind = "mlflow"                     # embedded (default) | mlflow: see `registry`
+//! url = "http://127.0.0.1:5000"
 //! ```
 
 use crate::actuate::scope::{Grants, Reach};
@@ -36,6 +40,7 @@ use crate::oci::{self, Reference};
 use crate::pack;
 use crate::policy::{BreakerConfig, OnError};
 pub use crate::problem::Problem;
+use crate::registry::Registry;
 use crate::role::{Partition, Role};
 use crate::runtime::{Grant, KeyedState, Limits, Sandbox, Setup};
 use crate::serve::auth::Access;
@@ -66,6 +71,8 @@ struct RawConfig {
     serve: Option<toml::Value>,
     /// `[trust]`: the keys plugins are signed by, and whether they must be.
     trust: Option<toml::Value>,
+    /// `[registry]`: where models live, aiir's own registry or MLflow's.
+    registry: Option<toml::Value>,
 }
 
 /// The `[store]` table as written.
@@ -231,6 +238,8 @@ pub struct Config {
     pub correlate: Correlation,
     /// Who may send to `aiir serve`: `[serve]`.
     pub serve: Access,
+    /// Where models live: `[registry]`, the store's own by default.
+    pub registry: Registry,
 }
 
 /// One detector to run.
@@ -406,7 +415,8 @@ pub fn pack_config(chosen: impl Fn(&str) -> bool) -> Config {
         })
         .collect();
     let serve = Access { metrics_open: true, ..Access::default() };
-    Config { detectors, responders, store: default_store(), correlate: Correlation::default(), serve }
+    let registry = Registry::Embedded;
+    Config { detectors, responders, store: default_store(), correlate: Correlation::default(), serve, registry }
 }
 
 /// The largest config file read: 16 MiB. Past it, or when the path is not a regular
@@ -440,9 +450,10 @@ pub fn parse_checked(text: &str, base: &Path) -> Result<Checked, Vec<Problem>> {
     let value: toml::Value = toml::from_str(text).map_err(|e| vec![toml_problem(&e)])?;
     let mut problems = Vec::new();
     let raw: Option<RawConfig> = parse_lenient(value, "", &mut problems);
-    let (detector, store, correlate, responder, serve, trust) =
-        raw.map(|r| (r.detector, r.store, r.correlate, r.responder, r.serve, r.trust)).unwrap_or_default();
+    let (detector, store, correlate, responder, serve, trust, registry) =
+        raw.map(|r| (r.detector, r.store, r.correlate, r.responder, r.serve, r.trust, r.registry)).unwrap_or_default();
     let store = parse_store(store, base, &mut problems);
+    let registry = crate::registry::parse(registry, &mut problems);
     let trust = crate::trust::policy::parse(trust, base, &mut problems);
     let serve = crate::serve::auth::parse(serve, base, &mut problems);
     let correlate = parse_correlate(correlate, &mut problems);
@@ -468,7 +479,7 @@ pub fn parse_checked(text: &str, base: &Path) -> Result<Checked, Vec<Problem>> {
     if detectors.is_empty() && problems.is_empty() {
         problems.push(Problem::new("detector", "no detectors configured: add a [[detector]] entry"));
     }
-    Ok(Checked { config: Config { detectors, responders, store, correlate, serve }, problems })
+    Ok(Checked { config: Config { detectors, responders, store, correlate, serve, registry }, problems })
 }
 
 fn parse_store(value: Option<toml::Value>, base: &Path, problems: &mut Vec<Problem>) -> PathBuf {
@@ -608,7 +619,7 @@ fn role(d: &RawDetector, wasm: &[u8], path: &str, problems: &mut Vec<Problem>) -
 }
 
 /// `{path}.{key}`: `name` is none of `known`.
-fn unknown<const N: usize>(path: &str, key: &str, name: &str, known: [&str; N]) -> Problem {
+pub(crate) fn unknown<const N: usize>(path: &str, key: &str, name: &str, known: [&str; N]) -> Problem {
     let known = known.map(|k| format!("{k:?}")).join(", ");
     Problem::new(format!("{path}.{key}"), format!("unknown {key} {name:?}: expected one of {known}"))
 }
@@ -862,7 +873,7 @@ mod tests {
         assert_eq!(
             got,
             [
-                "top: unknown field `top`, expected one of `detector`, `store`, `correlate`, `responder`, `serve`, `trust`",
+                "top: unknown field `top`, expected one of `detector`, `store`, `correlate`, `responder`, `serve`, `trust`, `registry`",
                 "detector[0].extra: unknown field `extra`, expected one of `name`, `wasm`, `sha256`, `settings`, `grants`, `deterministic`, `on_error`, `limits`, `breaker`, `family`, `partition`, `cases`, `signed_by`, `shadow`",
                 "detector[0].name: invalid type: integer `5`, expected a string",
                 "detector[0].wasm: invalid type: integer `6`, expected path string",

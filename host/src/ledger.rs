@@ -14,6 +14,7 @@ use crate::actuate::guard::Guard;
 use crate::config::DetectorConfig;
 use crate::correlate::{Correlation, Family};
 use crate::output::FindingRecord;
+use crate::registry::Registry;
 use crate::respond::Responders;
 use crate::runtime::{Event, Finding, Payload, PluginError};
 use crate::source::{FileId, Position};
@@ -107,6 +108,7 @@ struct Stored {
     responders: Responders,
     guard: Guard,
     reports: PathBuf,
+    registry: Registry,
     pending: Pending,
     keeps_state: bool,
 }
@@ -150,7 +152,16 @@ impl Ledger {
         let reports = path.parent().unwrap_or(Path::new(".")).join("reports");
         let (pending, responders) = (Pending::default(), Responders::default());
         Ok(Self {
-            store: Some(Stored { store, correlation, responders, guard, reports, pending, keeps_state: false }),
+            store: Some(Stored {
+                store,
+                correlation,
+                responders,
+                guard,
+                reports,
+                registry: Registry::Embedded,
+                pending,
+                keeps_state: false,
+            }),
             tally: Tally::default(),
         })
     }
@@ -159,6 +170,14 @@ impl Ledger {
     pub fn answer_with(&mut self, responders: Responders) {
         if let Some(stored) = &mut self.store {
             stored.responders = responders;
+        }
+    }
+
+    /// Carry out rollbacks and quarantines in `registry` too (the store's own alone
+    /// until this is called).
+    pub fn act_on(&mut self, registry: Registry) {
+        if let Some(stored) = &mut self.store {
+            stored.registry = registry;
         }
     }
 
@@ -266,7 +285,12 @@ impl Stored {
     }
 
     async fn respond(&mut self) -> anyhow::Result<Vec<ActionRecord>> {
-        let mut act = Actuators { store: &mut self.store, guard: &mut self.guard, reports: self.reports.clone() };
+        let mut act = Actuators {
+            store: &mut self.store,
+            guard: &mut self.guard,
+            reports: self.reports.clone(),
+            registry: self.registry.clone(),
+        };
         self.responders.respond(&mut act).await
     }
 }

@@ -13,7 +13,8 @@
 //! [`run`] wires the stages into the `aiir run` job; [`review`] runs a plugin over a
 //! cases file for `aiir test`; [`serve`] takes OTLP/HTTP traces for `aiir serve`;
 //! [`trust`] signs plugin artifacts and verifies their signatures with the
-//! operator's keys (cosign's keyed format); [`cli`] is the command line.
+//! operator's keys (cosign's keyed format); [`registry`] is where models live, the
+//! store's own registry or an MLflow Model Registry; [`cli`] is the command line.
 #![deny(missing_docs)]
 
 pub mod actuate;
@@ -35,6 +36,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod problem;
 pub mod progress;
+pub mod registry;
 pub mod reload;
 pub mod respond;
 pub mod review;

@@ -142,3 +142,13 @@ fn cause(e: hyper::Error) -> String {
         None => e.to_string(),
     }
 }
+
+/// Percent-encode everything but the unreserved characters, for a query value.
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -254,6 +254,7 @@ impl Job {
         if state == State::Kept {
             ledger.keep_state(&config.detectors)?;
         }
+        ledger.act_on(config.registry.clone());
         pass_cases(config, opts.cache_dir.clone()).await.map_err(|p| config_error(file, p))?;
         let runtime = runtime_for(config, opts.cache_dir.clone())?;
         let chain = Chain::start(&runtime, config).await.map_err(|p| config_error(file, p))?;
@@ -382,6 +383,7 @@ impl Job {
         if let Some(responders) = responders {
             self.ledger.answer_with(responders);
         }
+        self.ledger.act_on(config.registry.clone());
         let mut counts = std::mem::take(&mut self.out.summary.plugins);
         let mut by_name = |name: &String| before.iter().position(|b| b == name).map(|i| std::mem::take(&mut counts[i]));
         self.out.summary.plugins = self.plugin_names().iter().map(|n| by_name(n).unwrap_or_default()).collect();

@@ -25,6 +25,7 @@ mod incidents_cli;
 mod inspect;
 mod lineage;
 mod load;
+mod mlflow;
 mod openlineage;
 mod parallel;
 mod plugin_errors;

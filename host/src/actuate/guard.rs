@@ -3,7 +3,7 @@
 //! host's own (`aiir/quarantined-model`, `aiir/blocked-principal`), checked before the
 //! detectors see the event.
 
-use crate::runtime::{Event, Evidence, Finding, Severity};
+use crate::runtime::{Event, Evidence, Finding, Payload, Severity};
 use crate::store::Artifact;
 use std::collections::HashSet;
 
@@ -64,7 +64,13 @@ impl Guard {
             };
             found.push(Finding {
                 rule: "aiir/quarantined-model".into(),
-                title: format!("served by quarantined model {} {} ({excerpt})", q.model, q.version),
+                title: match &event.payload {
+                    // A registry's move (`aiir watch-registry`, a deploy log) onto it.
+                    Payload::ModelLifecycle(l) => {
+                        format!("{} onto quarantined model {} {} ({excerpt})", l.action, q.model, q.version)
+                    }
+                    _ => format!("served by quarantined model {} {} ({excerpt})", q.model, q.version),
+                },
                 severity: Severity::Critical,
                 confidence: 1.0,
                 techniques: vec!["AML.T0010.003".into(), "LLM03".into()],
@@ -100,7 +106,7 @@ impl Guard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::{Custom, ModelRef, Payload};
+    use crate::runtime::{Custom, ModelRef};
     use crate::store::Store;
 
     fn served(version: &str, digest: Option<&str>) -> Event {

@@ -7,6 +7,12 @@
 //! are made in the same transaction as the action's outcome and the incident's new
 //! state, so a crash leaves either all of them or none.
 //!
+//! With an MLflow registry (`[registry] kind = "mlflow"`) a rollback or quarantine also
+//! moves the alias or tags the version there. That call is made between two store
+//! transactions, never inside one: the change is worked out in a transaction that is
+//! rolled back, made in MLflow, and only then recorded with its outcome. MLflow
+//! failing makes the action `failed` with the cause, and the incident keeps its state.
+//!
 //! Before any of that, a proposal is checked against what the operator granted its
 //! responder ([`scope`]): one beyond it is recorded as `rejected` by `aiir`, with why,
 //! and changes nothing.
@@ -16,6 +22,7 @@ pub mod notify;
 pub mod report;
 pub mod scope;
 
+use crate::registry::{Effect, Registry};
 use crate::runtime::{Action, ModelRef, Proposal};
 use crate::store::{
     ActionKind, ActionRecord, ActionStatus, AliasMove, Artifact, Impact, IncidentRecord, Mode, NewAction, State, Store,
@@ -37,6 +44,8 @@ pub struct Actuators<'a> {
     pub guard: &'a mut Guard,
     /// Where `file-report` writes, `reports/` beside the store.
     pub reports: PathBuf,
+    /// Where models live: rollbacks and quarantines are made there too.
+    pub registry: Registry,
 }
 
 /// One responder's policy: its mode, the webhook hosts it may reach and what it may
@@ -131,10 +140,13 @@ impl Actuators<'_> {
             ActionKind::RollbackModel => {
                 let own = self.store.incident_detail(&incident.id)?.map(|d| d.artifacts).unwrap_or_default();
                 let impact = self.store.impact(&incident.id)?;
-                self.registry(id, incident, actor, |t| rollback(t, p, incident, (&own, impact.as_ref()), actor))?
+                let change = |t: &Tx<'_>| rollback(t, p, incident, (&own, impact.as_ref()), actor);
+                self.registry(id, incident, actor, change).await?
             }
-            ActionKind::QuarantineModel => self.registry(id, incident, actor, |t| quarantine(t, p, incident, actor))?,
-            ActionKind::BlockPrincipal => self.registry(id, incident, actor, |t| block(t, p, incident, actor))?,
+            ActionKind::QuarantineModel => {
+                self.registry(id, incident, actor, |t| quarantine(t, p, incident, actor)).await?
+            }
+            ActionKind::BlockPrincipal => self.registry(id, incident, actor, |t| block(t, p, incident, actor)).await?,
             ActionKind::Notify => self.record(id, actor, notify(p, allow_hosts).await)?,
             ActionKind::FileReport => {
                 let filed = report::file(&self.reports, &incident.id, &action.responder, p);
@@ -144,18 +156,34 @@ impl Actuators<'_> {
         Ok(outcome)
     }
 
-    /// A registry change, its outcome and the incident's new state, in one transaction.
-    fn registry(
+    /// A registry change, its outcome and the incident's new state, in one
+    /// transaction; first, with a registry beyond the store, the change made there.
+    async fn registry(
         &mut self,
         id: i64,
         incident: &IncidentRecord,
         actor: &str,
-        change: impl FnOnce(&Tx<'_>) -> crate::store::Result<Result<Change, String>>,
+        change: impl Fn(&Tx<'_>) -> crate::store::Result<Result<Change, String>>,
     ) -> anyhow::Result<ActionStatus> {
+        let (mut note, mut planned) = (String::new(), None);
+        if !matches!(self.registry, Registry::Embedded)
+            && let Ok(plan) = self.store.preview(&change)?
+        {
+            match self.registry.apply(&plan.effect).await {
+                Ok(said) => (note, planned) = (said, Some(plan.effect)),
+                Err(why) => return self.record(id, actor, Err(why)),
+            }
+        }
         let mut enforced = None;
         let status = self.store.atomically(|t| {
             let (status, result) = match change(t)? {
-                Ok(change) => {
+                // Another writer changed the store while the registry was called: say
+                // so rather than record a change the registry did not get.
+                Ok(change) if planned.as_ref().is_some_and(|p| *p != change.effect) => {
+                    (ActionStatus::Failed, format!("the store changed while the registry was changed{note}"))
+                }
+                Ok(mut change) => {
+                    change.summary.push_str(&note);
                     t.advance(&incident.id, change.state, actor, &change.summary)?;
                     let summary = change.summary.clone();
                     enforced = change.guard;
@@ -191,6 +219,8 @@ struct Change {
     state: State,
     summary: String,
     guard: Option<Enforced>,
+    /// The same change, for a registry beyond the store.
+    effect: Effect,
 }
 
 enum Enforced {
@@ -240,7 +270,8 @@ fn rollback(
 fn recovered(model: &str, moved: AliasMove) -> Change {
     let from = moved.from.map_or("nothing".into(), |a| a.to_string());
     let summary = format!("serving alias of {model}: {from} → {}", moved.to);
-    Change { state: State::Recovered, summary, guard: None }
+    let effect = Effect::Alias { model: model.to_owned(), to: moved.to };
+    Change { state: State::Recovered, summary, guard: None, effect }
 }
 
 fn quarantine(
@@ -259,7 +290,12 @@ fn quarantine(
         all => format!("quarantined {model} {all}"),
     };
     let guard = quarantined.into_iter().map(|a| Quarantined::of(model, a)).collect();
-    Ok(Ok(Change { state: State::Contained, summary, guard: Some(Enforced::Quarantine(guard)) }))
+    let effect = Effect::Quarantine {
+        model: model.to_owned(),
+        artifact: Artifact { version: version.to_owned(), digest: digest.filter(|d| !d.is_empty()).map(str::to_owned) },
+        incident: incident.id.clone(),
+    };
+    Ok(Ok(Change { state: State::Contained, summary, guard: Some(Enforced::Quarantine(guard)), effect }))
 }
 
 /// ` (digest)` when there is a digest.
@@ -276,7 +312,8 @@ fn block(
     let Ok(principal) = text(p, "principal") else { return Ok(Err("the action names no principal".into())) };
     t.block(principal, Some(&incident.id), actor)?;
     let summary = format!("blocked {principal}");
-    Ok(Ok(Change { state: State::Contained, summary, guard: Some(Enforced::Block(principal.into())) }))
+    let guard = Some(Enforced::Block(principal.into()));
+    Ok(Ok(Change { state: State::Contained, summary, guard, effect: Effect::None }))
 }
 
 async fn notify(p: &Value, allow_hosts: &[String]) -> Result<String, String> {

@@ -363,7 +363,7 @@ async fn approve(store: &mut Store, at: &StoreArgs, args: &ApproveArgs) -> anyho
     let allow_hosts = at.allow_hosts(&action.action.responder)?;
     let mut guard = Guard::default();
     let reports = store.path().parent().unwrap_or(Path::new(".")).join("reports");
-    let mut act = Actuators { store, guard: &mut guard, reports };
+    let mut act = Actuators { store, guard: &mut guard, reports, registry: at.registry()? };
     let status = act.execute(args.action, &incident, &allow_hosts, &actor).await?;
     let result = act.store.action(args.action)?.and_then(|a| a.result).unwrap_or_default();
     print_text(&format!("{} action {} {status}: {}", args.id, args.action, terminal::line(&result)));

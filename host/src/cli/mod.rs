@@ -5,6 +5,7 @@
 mod cluster;
 mod incidents;
 mod lineage;
+mod mlflow;
 mod models;
 mod registry;
 mod sign;
@@ -13,6 +14,7 @@ mod store;
 use crate::decode::Format;
 use crate::eval::{EvalOptions, eval};
 use crate::output::{Style, diagnostic, terminal};
+use crate::registry::watch::WatchOptions;
 use crate::review::{ReviewOptions, Verdict, review};
 use crate::run::{JobOptions, Outcome, RunOptions, run};
 use crate::runtime::{Cache, Grant, Runtime, Sandbox, Setup};
@@ -82,6 +84,14 @@ enum Command {
     Incidents(incidents::IncidentsArgs),
     /// Read and manage the model registry of the store: list, mark-good, history.
     Models(models::ModelsArgs),
+    /// Follow the MLflow Model Registry of the config's `[registry]`: every new
+    /// version, and every alias set, moved or removed, becomes a model-lifecycle event
+    /// (`registered`, `promoted` for the serving alias, `aliased`, `unaliased`) that goes
+    /// through the detectors, the host's guard and the store like a log's. A move of
+    /// the serving alias onto a quarantined version is a critical finding.
+    ///
+    /// What it saw last is kept in the store, so `--once` from cron picks up there.
+    WatchRegistry(WatchRegistryArgs),
     /// Make a bearer token for a sender of `aiir serve`: prints the token, for the
     /// sender's exporter (`Authorization: Bearer TOKEN`), and its sha256, for the
     /// config's `[[serve.sender]] token_sha256` (the config never holds the token).
@@ -290,6 +300,18 @@ impl JobArgs {
 }
 
 #[derive(Debug, Args)]
+struct WatchRegistryArgs {
+    #[command(flatten)]
+    job: JobArgs,
+    /// Time between polls: `30s`, `500ms`.
+    #[arg(long, value_name = "TIME", default_value = "30s", value_parser = parse_interval)]
+    interval: Duration,
+    /// Poll once, store what changed, and stop.
+    #[arg(long)]
+    once: bool,
+}
+
+#[derive(Debug, Args)]
 struct ServeArgs {
     #[command(flatten)]
     job: JobArgs,
@@ -433,7 +455,8 @@ impl Cli {
             Command::Test(args) => test(args).await,
             Command::Eval(args) => eval_command(args).await.map(|()| ExitCode::SUCCESS),
             Command::Incidents(args) => incidents::execute(args).await.map(|()| ExitCode::SUCCESS),
-            Command::Models(args) => models::execute(args).map(|()| ExitCode::SUCCESS),
+            Command::Models(args) => models::execute(args).await.map(|()| ExitCode::SUCCESS),
+            Command::WatchRegistry(args) => watch_registry(args).await,
             Command::Token => token().map(|()| ExitCode::SUCCESS),
             Command::New(args) => new(args).map(|()| ExitCode::SUCCESS),
             Command::Shadow(args) => shadow(args).await,
@@ -468,6 +491,17 @@ async fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
         watch: args.stream.watch,
     };
     Ok(match run(&opts).await? {
+        Outcome::Clean => ExitCode::SUCCESS,
+        Outcome::Partial => ExitCode::from(1),
+    })
+}
+
+async fn watch_registry(args: WatchRegistryArgs) -> anyhow::Result<ExitCode> {
+    if args.job.no_store {
+        anyhow::bail!("watch-registry keeps what it saw in the store: --no-store cannot be used");
+    }
+    let opts = WatchOptions { job: args.job.options(), interval: args.interval, once: args.once };
+    Ok(match crate::registry::watch::watch(&opts).await? {
         Outcome::Clean => ExitCode::SUCCESS,
         Outcome::Partial => ExitCode::from(1),
     })

@@ -1,8 +1,10 @@
 //! `aiir models`: the model registry of the store — its artifacts, the known-good
-//! marks and the serving alias's history.
+//! marks and the serving alias's history — or, when the config's `[registry]` is
+//! MLflow's, `list` shows MLflow's models, versions, aliases and tags.
 
 use super::store::{Missing, StoreArgs, operator, table};
 use crate::output::{format_time, print_json, print_text, terminal};
+use crate::registry::Registry;
 use crate::store::{Artifact, ModelVersionRow, Store, now_unix_nano};
 use anyhow::bail;
 use clap::{Args, Subcommand};
@@ -19,7 +21,8 @@ pub(super) struct ModelsArgs {
 #[derive(Debug, Subcommand)]
 enum ModelsCommand {
     /// List the models: the artifact serving, and every version (label and digest)
-    /// marked known-good, quarantined or serving.
+    /// marked known-good, quarantined or serving. With a config whose `[registry]`
+    /// is MLflow: its registered models, versions, aliases and tags.
     List {
         /// Print JSON.
         #[arg(long)]
@@ -56,9 +59,12 @@ enum ModelsCommand {
 }
 
 /// Run an `aiir models` command.
-pub(super) fn execute(args: ModelsArgs) -> anyhow::Result<()> {
+pub(super) async fn execute(args: ModelsArgs) -> anyhow::Result<()> {
     match args.command {
-        ModelsCommand::List { json } => list(&args.store.open(Missing::Refuse)?, json),
+        ModelsCommand::List { json } => match args.store.registry()? {
+            Registry::Mlflow(mlflow) => super::mlflow::list(&mlflow, args.store.open_existing()?.as_ref(), json).await,
+            Registry::Embedded => list(&args.store.open(Missing::Refuse)?, json),
+        },
         ModelsCommand::MarkGood { model, version, digest } => {
             // Naming an artifact by its digest is enough to record it, even in a new store.
             let missing = if digest.is_some() { Missing::Create } else { Missing::Refuse };

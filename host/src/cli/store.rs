@@ -49,12 +49,25 @@ impl StoreArgs {
         Ok(config.responders.into_iter().find(|r| r.setup.name == responder).map(|r| r.allow_hosts).unwrap_or_default())
     }
 
+    /// Where models live, as the config's `[registry]` says; the store's own without
+    /// a config.
+    pub(super) fn registry(&self) -> anyhow::Result<crate::registry::Registry> {
+        let Some(file) = &self.config else { return Ok(crate::registry::Registry::Embedded) };
+        Ok(crate::config::load(file)?.registry)
+    }
+
     /// The responders the config grants `reports`; `None` without a config (then
     /// an executed report shows that its responder held the grant when it filed).
     pub(super) fn reporting_responders(&self) -> anyhow::Result<Option<Vec<String>>> {
         let Some(file) = &self.config else { return Ok(None) };
         let config = crate::config::load(file)?;
         Ok(Some(config.responders.into_iter().filter(|r| r.grants.reports).map(|r| r.setup.name).collect()))
+    }
+
+    /// Open the store if it exists: a command that reads a registry beyond it shows
+    /// what the store adds (known-good marks) where there is one.
+    pub(super) fn open_existing(&self) -> anyhow::Result<Option<Store>> {
+        if self.path()?.exists() { self.open(Missing::Refuse).map(Some) } else { Ok(None) }
     }
 
     /// Open the store.

@@ -7,7 +7,7 @@
 //! Every byte read is checked against the digest it was asked by.
 
 use super::reference::Digest;
-use crate::net::{self, Endpoint};
+use crate::net::{self, Endpoint, percent_encode};
 use crate::output::terminal::quoted;
 use bytes::Bytes;
 use http_body_util::Full;
@@ -391,16 +391,6 @@ fn challenge_params(text: &str) -> Vec<(String, String)> {
         rest = next.trim_start_matches(',').trim();
     }
     params
-}
-
-/// Percent-encode everything but the unreserved characters.
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -226,6 +226,14 @@ impl Store {
         self.atomically_or(f)
     }
 
+    /// What `f` would change, with nothing changed: its transaction is rolled back. An
+    /// actuator plans a change of a registry beyond the store with it, so that no
+    /// transaction stays open across the network call that makes the change there.
+    pub fn preview<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        let tx = self.write()?;
+        f(&Tx { conn: &tx })
+    }
+
     /// [`atomically`](Self::atomically) with `f`'s own error type: `f` may do what is
     /// not the store's (write records out) before the commit, and an error of its
     /// own rolls everything back.

@@ -16,10 +16,11 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, sql: include_str!("migrations/0001_initial.sql") },
     Migration { version: 2, sql: include_str!("migrations/0002_plugin_state.sql") },
     Migration { version: 3, sql: include_str!("migrations/0003_lineage.sql") },
+    Migration { version: 4, sql: include_str!("migrations/0004_registry_watch.sql") },
 ];
 
 /// The schema version this aiir writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Bring the file to [`SCHEMA_VERSION`], or refuse a file of a newer one.
 pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

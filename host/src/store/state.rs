@@ -3,7 +3,7 @@
 
 use super::{Result, Store, int, uint};
 use crate::runtime::StateWrite;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension as _, params};
 
 /// A change to the keyed state of the configured plugin `plugin`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +23,23 @@ impl Store {
             Ok(StateWrite { partition: r.get(0)?, key: r.get(1)?, value: Some(r.get(2)?), written: uint(r.get(3)?) })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// What `aiir watch-registry` last saw of `registry`, as it saved it.
+    pub fn registry_snapshot(&self, registry: &str) -> Result<Option<String>> {
+        let q = "SELECT snapshot FROM registry_snapshots WHERE registry = ?1";
+        Ok(self.conn.prepare_cached(q)?.query_row([registry], |r| r.get(0)).optional()?)
+    }
+
+    /// Keep what `aiir watch-registry` saw of `registry` now.
+    pub fn save_registry_snapshot(&mut self, registry: &str, snapshot: &str, at: u64) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO registry_snapshots (registry, snapshot, at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (registry) DO UPDATE SET snapshot = ?2, at = ?3",
+            )?
+            .execute(params![registry, snapshot, int(at)])?;
+        Ok(())
     }
 }
 
