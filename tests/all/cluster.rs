@@ -61,13 +61,16 @@ fn spawn(subcommand: &str, args: &[&str], log: &Path) -> Child {
         .expect("cannot start aiir")
 }
 
-/// The demo log, again and again, until `events` events: each pass a day later, in
-/// sessions and principals of its own, on the same models and data sets, so that the
-/// stateful detectors' state (by model, by data set, across principals) spans passes.
-fn long_log(events: usize) -> String {
+/// The demo log, again and again, until `events` events, written to `path` a line at a
+/// time (the test process's peak memory shows in the other tests' children): each pass
+/// a day later, in sessions and principals of its own, on the same models and data
+/// sets, so that the stateful detectors' state (by model, by data set, across
+/// principals) spans passes.
+fn write_long_log(path: &Path, events: usize) {
+    use std::io::Write as _;
     let demo = std::fs::read_to_string(root().join("examples/logs/demo.jsonl")).unwrap();
     let lines: Vec<serde_json::Value> = demo.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let mut out = String::new();
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     for n in 0..events {
         let (pass, mut event) = (n / lines.len(), lines[n % lines.len()].clone());
         for key in ["id", "session", "principal"] {
@@ -80,10 +83,9 @@ fn long_log(events: usize) -> String {
         let shifted = time::Date::from_calendar_date(2026, time::Month::November, u8::try_from(day).unwrap()).unwrap()
             + time::Duration::days(pass as i64);
         event["time"] = format!("{}T{}", shifted, &time[11..]).into();
-        out.push_str(&event.to_string());
-        out.push('\n');
+        writeln!(out, "{event}").unwrap();
     }
-    out
+    out.flush().unwrap();
 }
 
 fn sorted_lines(path: &Path) -> Vec<String> {
@@ -117,7 +119,7 @@ fn three_workers_and_an_ingest_find_what_one_run_finds_though_a_worker_is_killed
     let nats = Nats::start();
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
-    std::fs::write(path("log.jsonl"), long_log(100_000)).unwrap();
+    write_long_log(Path::new(&path("log.jsonl")), 100_000);
     let cache = shared_cache();
     let cache = cache.to_str().unwrap();
 

@@ -2,9 +2,9 @@
 //! world and its imports before it is compiled, the cache is written only for what
 //! passed, and a plugin file that is not a regular file is refused without reading it.
 
-use crate::support::{Contained, aiir, aiir_run, guest, root, temp_file, wait_bounded};
+use crate::support::{Contained, aiir, aiir_run, guest, root, temp_file};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 /// What the issue allows a refusal to cost: time (of CPU) and peak memory.
@@ -34,31 +34,9 @@ fn function_bomb(functions: u32) -> Vec<u8> {
 }
 
 /// `aiir ARGS…` from the repository root, timed and measured; killed if it hangs.
-///
-/// Its peak memory is read by a small Python parent: Linux charges a child spawned
-/// straight from this test process with the test process's own peak (the address
-/// space it was spawned from), which says nothing about `aiir`.
 fn measured(args: &[&str]) -> Contained {
-    let report = tempfile::NamedTempFile::new().unwrap();
-    let child = Command::new("python3")
-        .current_dir(root())
-        .args(["-c", PEAK_RSS, report.path().to_str().unwrap(), env!("CARGO_BIN_EXE_aiir")])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 measures the peak memory of aiir");
-    let mut run = wait_bounded(child, HANG);
-    run.max_rss_kib = std::fs::read_to_string(report.path()).unwrap().trim().parse().unwrap();
-    run
+    crate::support::measured_in(&root(), args, HANG)
 }
-
-/// Run argv[2:], write the peak resident memory of that child (KiB) to argv[1], exit as it did.
-const PEAK_RSS: &str = "import resource, subprocess, sys
-code = subprocess.call(sys.argv[2:])
-open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
-sys.exit(code)";
 
 fn entries(dir: &Path) -> Vec<String> {
     match std::fs::read_dir(dir) {

@@ -4,7 +4,7 @@
 //! reader of the log or of stderr trips on: a byte order mark, a time past 2554, a
 //! missing second input, colour escapes in a file.
 
-use crate::support::{Contained, aiir_run, fresh_store, shared_cache, temp_file, wait_bounded};
+use crate::support::{Contained, aiir_run, fresh_store, shared_cache, temp_file};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -102,14 +102,9 @@ fn issue_17_a_long_line_is_skipped_to_its_end_and_counted_as_rejected() {
 
 /// `aiir run` with `config`, bounded in time.
 fn run_config(dir: &Path, config: &str) -> Contained {
-    let child = Command::new(env!("CARGO_BIN_EXE_aiir"))
-        .current_dir(dir)
-        .args(["run", "--no-store", "--cache-dir", shared_cache().to_str().unwrap(), "--config", config, "/dev/null"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot run aiir");
-    wait_bounded(child, Duration::from_secs(15))
+    let cache = shared_cache();
+    let args = ["run", "--no-store", "--cache-dir", cache.to_str().unwrap(), "--config", config, "/dev/null"];
+    crate::support::measured_in(dir, &args, Duration::from_secs(15))
 }
 
 #[test]

@@ -221,6 +221,33 @@ fn try_wait4(pid: u32) -> Option<(i32, i64, Duration)> {
     (pid > 0).then(|| (libc::WEXITSTATUS(status), usage.ru_maxrss, time(usage.ru_utime) + time(usage.ru_stime)))
 }
 
+/// `aiir ARGS…` in `dir`, timed and measured; killed past `bound`.
+///
+/// Its peak memory is read by a small Python parent: Linux charges a child spawned
+/// straight from this test process with the test process's own peak (the address
+/// space it was spawned from), which says nothing about `aiir`.
+pub fn measured_in(dir: &Path, args: &[&str], bound: Duration) -> Contained {
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let child = Command::new("python3")
+        .current_dir(dir)
+        .args(["-c", PEAK_RSS, report.path().to_str().unwrap(), env!("CARGO_BIN_EXE_aiir")])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 measures the peak memory of aiir");
+    let mut run = wait_bounded(child, bound);
+    run.max_rss_kib = std::fs::read_to_string(report.path()).unwrap().trim().parse().unwrap();
+    run
+}
+
+/// Run argv[2:], write the peak resident memory of that child (KiB) to argv[1], exit as it did.
+const PEAK_RSS: &str = "import resource, subprocess, sys
+code = subprocess.call(sys.argv[2:])
+open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(code)";
+
 /// The Python of the venv tests/otel/setup.sh installs from PyPI: the OpenTelemetry
 /// SDK and the `openai`, `anthropic` and `openlineage-python` clients, pinned in
 /// tests/otel/requirements.txt.
