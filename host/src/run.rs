@@ -285,6 +285,14 @@ impl Job {
         self.publish = Some(publisher);
     }
 
+    /// Hand the stream back, if publishing, once every event is on it.
+    pub(crate) async fn unpublish(&mut self) -> anyhow::Result<()> {
+        match &mut self.publish {
+            Some(publisher) => publisher.close().await,
+            None => Ok(()),
+        }
+    }
+
     /// Reload the chain from `opts.config` on SIGHUP and, with `watch`, when the config
     /// or a plugin file changes.
     pub(crate) fn reload_on(&mut self, opts: JobOptions, watch: bool) {

@@ -207,6 +207,12 @@ fn spans_the_opentelemetry_sdk_sends_to_serve_reach_the_ingest_through_a_worker(
     let nats = Nats::start();
     let server = Server::start(&["--publish", &nats.url, "--stream", "spans"]);
     let ids = send_spans(&python, &server, &["--encoding", "json"]);
+    let cache = shared_cache();
+    let demo = root().join("examples/logs/demo.jsonl");
+    let publish = ["run", "--cache-dir", cache.to_str().unwrap(), "--publish", &nats.url, "--stream", "spans"];
+    let publish = [&publish[..], &[demo.to_str().unwrap()]].concat();
+    let second = aiir(&root(), &publish);
+    assert!(second.code == 2 && second.stderr.contains("has a publisher already"), "{}", second.stderr);
     let served = server.stop();
     assert_eq!(served.code, 0, "{}", served.stderr);
     assert!(served.stderr.contains("to stream spans on"), "{}", served.stderr);
@@ -214,7 +220,6 @@ fn spans_the_opentelemetry_sdk_sends_to_serve_reach_the_ingest_through_a_worker(
     let dir = tempfile::tempdir().unwrap();
     let worker = Running(vec![spawn("worker", &["--nats", &nats.url, "--stream", "spans"], &dir.path().join("w.log"))]);
     let store = dir.path().join("spans.db");
-    let cache = shared_cache();
     let ingest = ["ingest", "--cache-dir", cache.to_str().unwrap(), "--nats", &nats.url, "--stream", "spans"];
     let ingested =
         ok(aiir(&root(), &[&ingest[..], &["--once", "--store", store.to_str().unwrap()]].concat()), "ingest");
@@ -228,4 +233,6 @@ fn spans_the_opentelemetry_sdk_sends_to_serve_reach_the_ingest_through_a_worker(
     assert_eq!(of("tool"), ["tool-abuse/injection"], "{ids}: {rules:?}");
     assert_eq!(of("benign"), Vec::<String>::new(), "{ids}");
     assert!(ingested.stderr.contains("4 events read"), "{}", ingested.stderr);
+    // serve gave the stream back when it stopped: the next publisher may go on.
+    ok(aiir(&root(), &publish), "the next publisher");
 }

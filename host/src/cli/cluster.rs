@@ -100,7 +100,7 @@ pub(super) async fn publish_command(args: RunArgs, target: Target) -> anyhow::Re
 
 /// `aiir worker`.
 pub(super) async fn worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
-    let name = args.name.unwrap_or_else(|| format!("{}-{}", host_name(), std::process::id()));
+    let name = args.name.unwrap_or_else(|| format!("{}-{}", crate::cluster::host_name(), std::process::id()));
     let opts = WorkerOptions {
         url: args.bus.nats,
         stream: args.bus.stream,
@@ -120,11 +120,4 @@ pub(super) async fn ingest_command(args: IngestArgs) -> anyhow::Result<ExitCode>
         Outcome::Clean => ExitCode::SUCCESS,
         Outcome::Partial => ExitCode::from(1),
     })
-}
-
-/// This machine's name, as a worker name may spell it.
-fn host_name() -> String {
-    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-    let name: String = name.trim().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
-    if name.is_empty() { "worker".into() } else { name }
 }

@@ -176,6 +176,13 @@ impl Bus {
         Ok(self.js.get_key_value(format!("{}_leases", self.name)).await?)
     }
 
+    /// How long a lease lasts unrenewed on this stream: the lease time of the process
+    /// that set the stream up, which may not be this one's.
+    pub(crate) async fn lease_time(&self) -> anyhow::Result<Duration> {
+        let mut leases = self.js.get_stream(format!("KV_{}_leases", self.name)).await?;
+        Ok(leases.info().await?.config.max_age)
+    }
+
     /// The layout and each partition's detector state.
     async fn state(&self) -> anyhow::Result<kv::Store> {
         Ok(self.js.get_key_value(format!("{}_state", self.name)).await?)
@@ -230,6 +237,13 @@ fn check_name(name: &str) -> anyhow::Result<()> {
         && name.len() <= 64
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if ok { Ok(()) } else { bail!("stream name {name:?}: use 1 to 64 letters, digits, - or _") }
+}
+
+/// This machine's name, as a worker name may spell it.
+pub fn host_name() -> String {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let name: String = name.trim().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+    if name.is_empty() { "worker".into() } else { name }
 }
 
 /// A header's value as a number.

@@ -10,8 +10,10 @@ use crate::run::source_name;
 use crate::runtime::Event;
 use crate::source::Position;
 use crate::source::feed::{self, Fed, Mode};
+use anyhow::bail;
 use async_nats::HeaderMap;
 use async_nats::jetstream::context::PublishAckFuture;
+use async_nats::jetstream::kv;
 use serde_json::value::RawValue;
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -77,10 +79,68 @@ pub async fn publish(opts: &PublishOptions) -> anyhow::Result<Published> {
         }
     }
     drop(readers);
-    publisher.settle(0).await?;
+    publisher.close().await?;
     diagnostic(&publisher.summary());
     Ok(publisher.sent)
 }
+
+/// A publisher's hold on its stream: lines are numbered by their publisher, so a
+/// second at once would interleave its numbers with the first's. A lease in the
+/// stream's lease bucket, renewed in the background, given back at the end (or lost a
+/// lease time after the process dies).
+#[derive(Debug)]
+struct Sole {
+    renewing: tokio::task::JoinHandle<()>,
+    kv: kv::Store,
+}
+
+impl Sole {
+    async fn claim(bus: &Bus, stream: &str) -> anyhow::Result<Self> {
+        let kv = bus.leases().await?;
+        let me = format!("{}-{}", super::host_name(), std::process::id());
+        let mut revision = match kv.create(PUBLISHER, me.clone().into()).await {
+            Ok(revision) => revision,
+            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {
+                let other = kv.get(PUBLISHER).await?.map(|b| String::from_utf8_lossy(&b).into_owned());
+                let other = output::terminal::quoted(other.as_deref().unwrap_or("?"));
+                bail!(
+                    "stream {stream} has a publisher already ({other}): one publisher per stream; give this one its own --stream"
+                );
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let every = bus.lease_time().await? / 4;
+        let renewer = kv.clone();
+        let renewing = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                match renewer.update(PUBLISHER, me.clone().into(), revision).await {
+                    Ok(r) => revision = r,
+                    Err(e) => {
+                        tracing::error!("lost the stream's publisher lease: {e}");
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(Self { renewing, kv })
+    }
+
+    /// Give the stream back to the next publisher.
+    async fn release(&self) {
+        self.renewing.abort();
+        let _ = self.kv.delete(PUBLISHER).await;
+    }
+}
+
+impl Drop for Sole {
+    fn drop(&mut self) {
+        self.renewing.abort();
+    }
+}
+
+/// The key of the stream's publisher lease.
+const PUBLISHER: &str = "publisher";
 
 /// A connection that sends lines to a stream.
 #[derive(Debug)]
@@ -91,6 +151,8 @@ pub struct Publisher {
     /// The next line's number on the stream.
     next: u64,
     acks: VecDeque<PublishAckFuture>,
+    /// Its hold on the stream, as its one publisher.
+    sole: Sole,
     /// What it sent so far.
     pub sent: Published,
 }
@@ -99,10 +161,12 @@ impl Publisher {
     /// Connect to `target`, laying the stream out for `config`'s detectors if it is new.
     pub async fn connect(target: &Target, config: &Config) -> anyhow::Result<Self> {
         let bus = Bus::connect(&target.url, &target.stream, DEFAULT_LEASE).await?;
+        let sole = Sole::claim(&bus, &target.stream).await?;
         let used = config.detectors.iter().map(|d| d.role.partition);
         let layout = bus.settle_layout(Layout::new(used, target.partitions)).await?;
         let next = bus.last_line().await? + 1;
-        Ok(Self { bus, layout, target: target.clone(), next, acks: VecDeque::new(), sent: Published::default() })
+        let acks = VecDeque::new();
+        Ok(Self { bus, layout, target: target.clone(), next, acks, sole, sent: Published::default() })
     }
 
     /// Send one line read from `input`, ending at `at` (`place` names it in messages):
@@ -141,6 +205,13 @@ impl Publisher {
             let ack = self.acks.pop_front().expect("an acknowledgement");
             ack.await.map_err(|e| anyhow::anyhow!("the stream did not take a message: {e}"))?;
         }
+        Ok(())
+    }
+
+    /// Wait until the stream has every line sent, and give it back to the next publisher.
+    pub async fn close(&mut self) -> anyhow::Result<()> {
+        self.settle(0).await?;
+        self.sole.release().await;
         Ok(())
     }
 

@@ -313,6 +313,8 @@ impl Leases {
         let mut all = all;
         let turn = crate::pipeline::bucket_of(me, u16::try_from(all.len().max(1)).unwrap_or(u16::MAX));
         all.rotate_left(usize::from(turn));
+        // The bucket's own lease time rules when another process set the stream up.
+        let ttl = ttl.min(bus.lease_time().await?);
         Ok(Self { kv: bus.leases().await?, me: me.to_owned(), ttl, all, held: BTreeMap::new() })
     }
 

@@ -194,6 +194,10 @@ pub async fn serve(opts: &ServeOptions) -> anyhow::Result<Outcome> {
             () = stopper => drain.await,
         }
     };
+    let result = match result {
+        Ok(()) => job.unpublish().await,
+        Err(e) => Err(e),
+    };
     job.finish(result)
 }
 
