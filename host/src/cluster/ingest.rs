@@ -122,10 +122,11 @@ impl Assembly {
             let key = (line.id, u32::try_from(index).unwrap_or(u32::MAX));
             inspected.push((event, self.waiting.remove(&key).unwrap_or_default()));
         }
-        let input = match self.inputs.iter().position(|p| p.as_os_str() == line.input.as_str()) {
+        let name = wire::place(&line.input);
+        let input = match self.inputs.iter().position(|p| p.as_os_str() == name.as_str()) {
             Some(i) => i,
             None => {
-                self.inputs.push(PathBuf::from(&line.input));
+                self.inputs.push(PathBuf::from(name));
                 self.inputs.len() - 1
             }
         };

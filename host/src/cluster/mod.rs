@@ -265,4 +265,12 @@ mod tests {
         assert!(err.contains("partitioned by dataset"), "{err}");
         assert!(check_name("aiir_prod-1").is_ok() && check_name("a.b").is_err() && check_name("").is_err());
     }
+
+    #[test]
+    fn a_place_from_the_bus_is_cut_short_and_shows_its_controls() {
+        assert_eq!(wire::place("logs/app.jsonl:12"), "logs/app.jsonl:12");
+        let hostile = format!("\u{1b}]0;pwned\u{7}{}", "x".repeat(5000));
+        let shown = wire::place(&hostile);
+        assert!(!shown.contains('\u{1b}') && !shown.contains('\u{7}') && shown.len() < 1200, "{shown:?}");
+    }
 }

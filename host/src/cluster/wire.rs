@@ -201,6 +201,16 @@ impl Snapshot {
     }
 }
 
+/// The most bytes of a place (an input's name, `file:line`) taken from the bus.
+const PLACE_BYTES: usize = 1024;
+
+/// A place named by a message (an input's name, `file:line`), as it may be shown and
+/// stored: anyone with access to the bus wrote it, so it is cut short and its control
+/// characters shown, never acted on.
+pub fn place(text: &str) -> String {
+    crate::output::terminal::line(&aiir_boundary::cap(text, PLACE_BYTES)).into_owned()
+}
+
 /// Decode a message body, naming what it should have been.
 pub fn read<T: for<'de> Deserialize<'de>>(what: &str, bytes: &[u8]) -> anyhow::Result<T> {
     serde_json::from_slice(bytes).with_context(|| format!("a {what} message that is not aiir's"))

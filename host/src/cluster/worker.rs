@@ -68,6 +68,7 @@ pub async fn work(opts: &WorkerOptions) -> anyhow::Result<()> {
         states,
         owned: BTreeMap::new(),
         saves: 0,
+        stale: false,
     };
     diagnostic(&format!("aiir: worker {} on stream {} at {}", opts.name, opts.stream, opts.url));
     let result = worker.run(&stopping).await;
@@ -105,6 +106,9 @@ struct Worker {
     owned: BTreeMap<String, Owned>,
     /// States saved so far, which names the next save's generation.
     saves: u64,
+    /// Whether partitions came or went since the instances started: a detector may
+    /// keep a cache of its keyed state in its instance, which is then stale.
+    stale: bool,
 }
 
 /// A partition this worker holds.
@@ -135,6 +139,12 @@ impl Worker {
                 for part in gained {
                     self.take(&part).await.with_context(|| format!("cannot take partition {part}"))?;
                 }
+            }
+            if std::mem::take(&mut self.stale) {
+                // Fresh instances, on the same keyed state, so that nothing an instance
+                // remembers of partitions it no longer has, or had before, survives.
+                self.chain =
+                    self.chain.replica().await.map_err(|e| anyhow::anyhow!("cannot restart the detectors: {e}"))?;
             }
             let mut idle = true;
             let parts: Vec<String> = self.owned.keys().cloned().collect();
@@ -172,6 +182,7 @@ impl Worker {
         let (sequence, upto) = (snapshot.sequence, snapshot.upto);
         let owned = Owned { consumer, sequence, upto, revision, saved: Instant::now(), dirty: false };
         self.owned.insert(part.to_owned(), owned);
+        self.stale = true;
         Ok(())
     }
 
@@ -189,6 +200,7 @@ impl Worker {
         let within = self.within(part);
         self.states_of(part).for_each(|(_, s)| s.drop_where(&within));
         self.owned.remove(part);
+        self.stale = true;
         tracing::info!(part, "handed a partition over");
     }
 
@@ -229,7 +241,7 @@ impl Worker {
                 continue;
             };
             owned.upto = line;
-            let at = headers.and_then(|h| h.get("Aiir-At")).map_or("", |v| v.as_str()).to_owned();
+            let at = wire::place(headers.and_then(|h| h.get("Aiir-At")).map_or("", |v| v.as_str()));
             let event = match std::str::from_utf8(&message.payload)
                 .map_err(|e| e.to_string())
                 .and_then(|t| decode_line(t).map_err(|e| e.message))
