@@ -74,7 +74,7 @@ fn watch(root: &Path, members: &[Member]) {
     // another checkout sharing the target directory would see the first one's files
     // unchanged and embed its pack (`.cargo/config.toml` sets the variable).
     println!("cargo:rerun-if-env-changed=AIIR_SOURCE_ROOT");
-    let fixed = ["plugins/Cargo.toml", "plugins/Cargo.lock", "sdk", "wit"].map(String::from);
+    let fixed = ["plugins/Cargo.toml", "plugins/Cargo.lock", "plugins/.cargo", "sdk", "wit"].map(String::from);
     // A member's whole folder: its sources, manifest, build script and embedded data
     // (the classifier's weights).
     let per_member = members.iter().map(|m| format!("plugins/{}", m.dir));

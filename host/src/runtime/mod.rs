@@ -93,6 +93,11 @@ fn engine_config(fuel: bool) -> Config {
     config.epoch_interruption(true);
     // Component-model async is not used; without it calls are about a quarter cheaper.
     config.concurrency_support(false);
+    // `AIIR_PROFILE=perfmap` names each plugin's compiled functions for `perf`
+    // (/tmp/perf-PID.map), so a plugin author can see where a detector spends its time.
+    if std::env::var_os("AIIR_PROFILE").is_some_and(|v| v == "perfmap") {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     config
 }
 

@@ -57,7 +57,12 @@ pub fn spawn(inputs: &[PathBuf], mode: Mode, capacity: usize) -> (Queue, JoinSet
     (rx, readers)
 }
 
+/// Lines a reader of whole files waits room for at once: woken once per this many
+/// lines taken off a full queue, not once per line.
+const READ_BATCH: usize = 64;
+
 async fn read_all(inputs: Vec<PathBuf>, tx: mpsc::Sender<anyhow::Result<Fed>>) {
+    let batch = READ_BATCH.min(tx.max_capacity());
     for (i, path) in inputs.iter().enumerate() {
         let mut input = match Input::open(path).await {
             Ok(input) => input,
@@ -67,20 +72,21 @@ async fn read_all(inputs: Vec<PathBuf>, tx: mpsc::Sender<anyhow::Result<Fed>>) {
             }
         };
         let mut counted = 0;
-        loop {
-            let line = input.next_line().await.with_context(|| format!("cannot read {}", input.name()));
-            let line = match line {
-                Ok(Some(line)) => line,
-                Ok(None) => break,
-                Err(e) => {
-                    let _ = tx.send(Err(e)).await;
-                    return;
-                }
-            };
-            let bytes = line.at.offset - counted;
-            counted = line.at.offset;
-            if tx.send(Ok(Fed { input: i, line, bytes })).await.is_err() {
-                return;
+        'lines: loop {
+            let Ok(room) = tx.reserve_many(batch).await else { return };
+            for slot in room {
+                let line = input.next_line().await.with_context(|| format!("cannot read {}", input.name()));
+                let line = match line {
+                    Ok(Some(line)) => line,
+                    Ok(None) => break 'lines,
+                    Err(e) => {
+                        slot.send(Err(e));
+                        return;
+                    }
+                };
+                let bytes = line.at.offset - counted;
+                counted = line.at.offset;
+                slot.send(Ok(Fed { input: i, line, bytes }));
             }
         }
     }
