@@ -3,6 +3,7 @@
 
 use datakit::link::{self, Url};
 use datakit::{Kind, Redacted};
+use std::cell::OnceCell;
 use std::collections::HashSet;
 
 /// Words in a row that make a piece of text a quotation of the conversation: enough
@@ -11,25 +12,30 @@ const QUOTED_WORDS: usize = 4;
 /// A URL piece shown in evidence as it is when no longer than this, else as its length.
 const SHOWN_CHARS: usize = 24;
 
-/// The texts the model was given in this call, as 4-word sequences.
+/// The texts the model was given in this call, as 4-word sequences, made only when a
+/// link or tool call is there to compare (most outputs carry none).
 #[derive(Debug, Default)]
-pub struct Conversation {
-    ngrams: HashSet<String>,
+pub struct Conversation<'a> {
+    texts: Vec<&'a str>,
+    ngrams: OnceCell<HashSet<String>>,
 }
 
-impl Conversation {
-    pub fn new<'a>(texts: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut ngrams = HashSet::new();
-        for text in texts {
-            let words = words(text);
-            ngrams.extend(words.windows(QUOTED_WORDS).map(|w| w.join(" ")));
-        }
-        Self { ngrams }
+impl<'a> Conversation<'a> {
+    pub fn new(texts: impl IntoIterator<Item = &'a str>) -> Self {
+        Self { texts: texts.into_iter().collect(), ngrams: OnceCell::new() }
+    }
+
+    fn ngrams(&self) -> &HashSet<String> {
+        self.ngrams.get_or_init(|| {
+            let sequences = |text: &&str| words(text).windows(QUOTED_WORDS).map(|w| w.join(" ")).collect::<Vec<_>>();
+            self.texts.iter().flat_map(sequences).collect()
+        })
     }
 
     /// Whether `text` repeats four words in a row of the conversation.
     fn quoted_in(&self, text: &str) -> bool {
-        !self.ngrams.is_empty() && words(text).windows(QUOTED_WORDS).any(|w| self.ngrams.contains(&w.join(" ")))
+        let ngrams = self.ngrams();
+        !ngrams.is_empty() && words(text).windows(QUOTED_WORDS).any(|w| ngrams.contains(&w.join(" ")))
     }
 }
 

@@ -92,8 +92,12 @@ impl Normalized {
             if let Some((start, space)) = pending_space.take() {
                 n.push(start, space);
             }
-            for lower in c.to_lowercase() {
-                n.push(at, lower);
+            if c.is_ascii() {
+                // Most text: one byte in, one byte out, without the general case's iterator.
+                n.text.push(c.to_ascii_lowercase());
+                n.origin.push(at);
+            } else {
+                c.to_lowercase().for_each(|lower| n.push(at, lower));
             }
         }
         if let Some((start, space)) = pending_space {
