@@ -20,12 +20,18 @@ for w in "$dir"/detector/wasm_*/; do
   name=$(basename "$w"); name=${name#wasm_}
   row "detector \`$name\`" "detector/wasm_$name" "detector/native_$name"
 done
-echo
-echo "| load | median |"
-echo "|---|---:|"
-for l in "$dir"/load/*/; do
-  echo "| $(basename "$l" | sed 's/_/ /') | $(fmt "$(median_ns "load/$(basename "$l")")") |"
-done
+# A table of one criterion group's medians: medians GROUP HEADING.
+medians() {
+  [ -d "$dir/$1" ] || return 0
+  echo
+  echo "| $2 | median |"
+  echo "|---|---:|"
+  for b in "$dir/$1"/*/; do
+    echo "| $(basename "$b" | sed 's/_/ /') | $(fmt "$(median_ns "$1/$(basename "$b")")") |"
+  done
+}
+medians load load
+medians first-call "first call of a new instance"
 if [ -d "$dir/pipeline" ]; then
   # host/benches/pipeline.rs: 1,000 events an iteration.
   echo

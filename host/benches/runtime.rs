@@ -7,6 +7,7 @@
 //!   kind's); the native figures come from `plugins/tools/bench-native`;
 //! - `classifier/wasm/prompt-classifier-1k`: the learned classifier on the 1 KB prompt
 //!   of `bench-1k-prompt`, beside `classifier/native/…` in `plugins/tools/bench-native`;
+//! - `first-call/<name>`: a new instance's first `inspect`, tables built on first use included;
 //! - `load/<name>`: `Runtime::load` from a filled precompiled cache, beside compiling.
 //!
 //! Run: `cargo bench -p aiir-host --bench runtime` (see BENCHMARKS.md).
@@ -106,6 +107,34 @@ fn classifier(c: &mut Criterion) {
     group.finish();
 }
 
+/// `first-call/<name>`: a new instance's first `inspect` of its bench event, with what
+/// the plugin builds on first use (regexes, automata, tables); loading the component
+/// from a filled cache and starting the instance stay outside the timing.
+fn first_call(c: &mut Criterion) {
+    let rt = tokio();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let runtime = Runtime::new(Some(dir.path().to_path_buf()), false).expect("a runtime");
+    let events = events();
+    let mut group = c.benchmark_group("first-call");
+    group.sample_size(10);
+    for (name, wasm) in PACK {
+        let wanted = |plugin: &Plugin| events.iter().find(|e| plugin.wants(kind(e))).expect("an event it asks for");
+        let event = wanted(&start(&rt, &runtime, name, wasm));
+        group.bench_function(*name, |b| {
+            b.iter_custom(|iters| {
+                let first = |_| {
+                    let mut plugin = start(&rt, &runtime, name, wasm);
+                    let started = Instant::now();
+                    black_box(rt.block_on(plugin.inspect(event, "")).result.expect("inspect succeeds"));
+                    started.elapsed()
+                };
+                (0..iters).map(first).sum()
+            });
+        });
+    }
+    group.finish();
+}
+
 fn load(c: &mut Criterion) {
     let wasm = aiir_host::pack::find(LOAD_PLUGIN).expect("the plugin is in the pack");
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -134,6 +163,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = overhead, detectors, classifier, load
+    targets = overhead, detectors, classifier, first_call, load
 }
 criterion_main!(benches);

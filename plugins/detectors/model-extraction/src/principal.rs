@@ -3,7 +3,7 @@
 
 use crate::recent::{BUCKETS, Recent};
 use serde::{Deserialize, Serialize};
-use statekit::{sorted_jaccard, stable_hash, words};
+use statekit::{sorted_jaccard, stable_hash, stable_hash_chars, words};
 
 /// Weight of each closed bucket in the principal's own average: about six windows.
 const ALPHA: f64 = 1.0 / (6.0 * BUCKETS as f64);
@@ -133,7 +133,7 @@ impl Principal {
 /// A prompt's words as a sorted set of hashes, digit runs made one slot `#`;
 /// `None` for prompts too short to be a template.
 fn shape(text: &str) -> Option<Vec<u64>> {
-    let mut hashes: Vec<u64> = words(text).take(TEMPLATE_WORDS).map(|w| stable_hash(slotted(w).as_bytes())).collect();
+    let mut hashes: Vec<u64> = words(text).take(TEMPLATE_WORDS).map(|w| stable_hash_chars(slotted(w))).collect();
     if hashes.len() < MIN_TEMPLATE_WORDS {
         return None;
     }
@@ -142,17 +142,19 @@ fn shape(text: &str) -> Option<Vec<u64>> {
     Some(hashes)
 }
 
-/// `NW-10231` → `nw`, `10231` → `#`; `sku10231` → `sku#`.
-fn slotted(word: &str) -> String {
-    let mut out = String::with_capacity(word.len());
-    for c in word.chars().flat_map(char::to_lowercase) {
-        match c.is_ascii_digit() {
-            true if out.ends_with('#') => {}
-            true => out.push('#'),
-            false => out.push(c),
-        }
-    }
-    out
+/// `NW-10231` → `nw`, `10231` → `#`; `sku10231` → `sku#`: lowercase, each run of digits
+/// one `#` (none right after a `#`). Read as it is hashed, so no word is copied.
+fn slotted(word: &str) -> impl Iterator<Item = char> + '_ {
+    let mut last = None;
+    word.chars().flat_map(char::to_lowercase).filter_map(move |c| {
+        let c = match c.is_ascii_digit() {
+            true if last == Some('#') => return None,
+            true => '#',
+            false => c,
+        };
+        last = Some(c);
+        Some(c)
+    })
 }
 
 /// The first run of digits in `text`, as a number (at most 18 digits of it).
@@ -211,7 +213,8 @@ mod tests {
 
     #[test]
     fn slots_and_numbers() {
-        assert_eq!(slotted("NW10231x7"), "nw#x#");
+        assert_eq!(slotted("NW10231x7").collect::<String>(), "nw#x#");
+        assert_eq!(slotted("#5a").collect::<String>(), "#a");
         assert_eq!(first_number("order A-10482, 2 boxes"), Some(10482));
         assert_eq!(first_number("no digits"), None);
     }

@@ -5,7 +5,8 @@
 use crate::entity::{Entity, Kind};
 use crate::mask;
 use crate::spans::Taken;
-use regex::{Regex, RegexSet};
+use crate::union::Union;
+use regex::Regex;
 use std::sync::LazyLock;
 
 /// Street types written after the street's name: the USPS and Royal Mail suffixes,
@@ -32,7 +33,7 @@ strada|stretto|borgo|incrocio|canale|rotonda|lungomare|travessa|largo";
 const ENDINGS: &str = "strasse|straße|str\\.|gasse|weg|allee|platz|damm|ring|ufer|chaussee|steig|pfad|katu|gatan|\
 vägen|tie|kuja|vej|gade|vænget|stræti|straat|laan|gracht|utca|ulica";
 
-static ADDRESS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+static ADDRESS: LazyLock<Union> = LazyLock::new(|| {
     let unit = r"(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Flat|Piso|Piano|Appartamento|Puerta|Interno|Int)\.?\s*#?\d+[A-Za-z]?)?";
     let upper = "[A-ZÀ-ÖØ-Þ]";
     // Latin letters only, not `\w`: its Unicode tables, repeated, cost a fresh plugin
@@ -56,12 +57,10 @@ static ADDRESS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r"{kanji}+(?:\d{{1,4}}丁目\d{{1,4}}番地?(?:\d{{1,4}}号)?|[市区町村郡]\s?\d{{1,4}}[-－]\d{{1,4}}(?:[-－]\d{{1,4}})?)"
     );
     let po_box = r"\bP\.? ?O\.? Box \d{1,6}\b".to_owned();
-    [english, continental, romance, number_first, japanese, po_box].iter().map(|p| Regex::new(p).unwrap()).collect()
+    // One pass tells which of them a text holds: a text with no address (nearly every
+    // text) is scanned once, not once per pattern.
+    Union::new(&[english, continental, romance, number_first, japanese, po_box])
 });
-
-/// The address patterns in one automaton: one pass tells which of them a text holds,
-/// so a text with no address (nearly every text) is scanned once, not once per pattern.
-static UNION: LazyLock<RegexSet> = LazyLock::new(|| RegexSet::new(ADDRESS.iter().map(Regex::as_str)).unwrap());
 
 static STREET_WORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"(?i)\b(?:{SUFFIXES}|{PREFIXES})\b|(?i:{ENDINGS})\b")).unwrap());
@@ -76,7 +75,7 @@ pub(crate) fn names_a_street(text: &str) -> bool {
 pub fn find(text: &str) -> Vec<Entity> {
     let mut taken = Taken::default();
     // A sentence's full stop or a list's comma is not part of the address.
-    let ranges = UNION.matches(text).into_iter().flat_map(|i| ADDRESS[i].find_iter(text)).map(|m| {
+    let ranges = ADDRESS.matching(text).flat_map(|(_, r)| r.find_iter(text)).map(|m| {
         let kept = m.as_str().trim_end_matches(['.', ',']);
         m.start()..m.start() + kept.len()
     });

@@ -39,6 +39,7 @@ mod secret;
 mod spans;
 pub mod structure;
 pub mod target;
+mod union;
 
 pub use entity::{Entity, Kind, Redacted, scan};
 pub use pii::documentation_address;

@@ -2,7 +2,7 @@
 
 use crate::entity::{Entity, Kind};
 use crate::mask;
-use regex::{Regex, RegexSet};
+use crate::union::Union;
 use std::sync::LazyLock;
 
 /// A kind of credential.
@@ -63,14 +63,13 @@ impl SecretKind {
     }
 }
 
-/// A pattern, and the capture group that holds the secret itself (0: all of it).
+/// A pattern's kind, and the capture group that holds the secret itself (0: all of it).
 struct Pattern {
     kind: SecretKind,
-    regex: Regex,
     group: usize,
 }
 
-static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
+static PATTERNS: LazyLock<(Union, Vec<Pattern>)> = LazyLock::new(|| {
     use SecretKind::*;
     let schemes = r"postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|oracle|jdbc:[a-z]+|ftps?|sftp|smtps?|ldaps?|https?";
     let table: [(SecretKind, String, usize); 15] = [
@@ -90,21 +89,19 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         (ConnectionString, format!(r#"(?i)\b(?:{schemes})://[^\s'"]+?[?&;](?:password|pwd|pass)=([^&;|,\s'"<>]{{4,}})"#), 1),
         (ConnectionString, r#"(?i)(?:server|data source|host)\s*=[^;\n]{1,100};(?:[^;\n]{0,100};){0,6}?\s*(?:password|pwd)\s*=\s*([^;'"\s]{4,})"#.into(), 1),
     ];
-    table
-        .into_iter()
-        .map(|(kind, source, group)| Pattern { kind, regex: Regex::new(&source).unwrap(), group })
-        .collect()
+    let sources: Vec<String> = table.iter().map(|(_, source, _)| source.clone()).collect();
+    // One pass tells which patterns a text holds: a text with no credential (nearly
+    // every text) is scanned once, not once per pattern.
+    (Union::new(&sources), table.into_iter().map(|(kind, _, group)| Pattern { kind, group }).collect())
 });
-
-/// Every pattern in one automaton: one pass tells which patterns a text holds, so a
-/// text with no credential (nearly every text) is scanned once, not once per pattern.
-static UNION: LazyLock<RegexSet> = LazyLock::new(|| RegexSet::new(PATTERNS.iter().map(|p| p.regex.as_str())).unwrap());
 
 /// Credentials in `text`.
 pub fn find(text: &str) -> Vec<Entity> {
     let mut found = Vec::new();
-    for p in UNION.matches(text).into_iter().map(|i| &PATTERNS[i]) {
-        for c in p.regex.captures_iter(text) {
+    let (union, patterns) = &*PATTERNS;
+    for (i, regex) in union.matching(text) {
+        let p = &patterns[i];
+        for c in regex.captures_iter(text) {
             let (Some(all), Some(secret)) = (c.get(0), c.get(p.group)) else { continue };
             if p.kind == SecretKind::ConnectionString && placeholder(secret.as_str()) {
                 continue;

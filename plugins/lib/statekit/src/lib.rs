@@ -22,4 +22,4 @@ mod text;
 
 pub use kept::Kept;
 pub use lru::Lru;
-pub use text::{sorted_jaccard, stable_hash, stable_hash_lowercase, words};
+pub use text::{sorted_jaccard, stable_hash, stable_hash_chars, stable_hash_lowercase, words};

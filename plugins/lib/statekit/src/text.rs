@@ -11,12 +11,13 @@ pub fn stable_hash_lowercase(word: &str) -> u64 {
     if word.is_ascii() {
         return finish(word.bytes().fold(FNV_OFFSET, |h, b| fnv(h, b.to_ascii_lowercase())));
     }
-    let mut h = FNV_OFFSET;
+    stable_hash_chars(word.chars().flat_map(char::to_lowercase))
+}
+
+/// [`stable_hash`] of the UTF-8 text `chars` spell, without building it.
+pub fn stable_hash_chars(chars: impl IntoIterator<Item = char>) -> u64 {
     let mut buf = [0; 4];
-    for c in word.chars().flat_map(char::to_lowercase) {
-        h = c.encode_utf8(&mut buf).bytes().fold(h, fnv);
-    }
-    finish(h)
+    finish(chars.into_iter().fold(FNV_OFFSET, |h, c| c.encode_utf8(&mut buf).bytes().fold(h, fnv)))
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -67,6 +68,7 @@ mod tests {
     fn lowercase_hashes_match_hashes_of_lowercased_text() {
         for word in ["TrailPeak", "GRÖSSE", "ǅemal", "plain"] {
             assert_eq!(stable_hash_lowercase(word), stable_hash(word.to_lowercase().as_bytes()), "{word}");
+            assert_eq!(stable_hash_chars(word.chars()), stable_hash(word.as_bytes()), "{word}");
         }
     }
 
