@@ -21,7 +21,9 @@
 //! A reload renews every chain in place ([`Pipeline::renew`]): the workers hand their
 //! chains back, and go on with them renewed, so the detectors a reload keeps stay in
 //! their warm instances, each on the worker that had it. A plugin's worker depends on
-//! its name and the event, never on its place in the chain.
+//! its name and the event, never on its place in the chain. Keys are shared out by a
+//! spread fixed at the start, which gives the worker of a global plugin fewer keys so
+//! that the workers make about as many calls; a reload keeps it.
 
 use crate::chain::{Chain, Renewal, Reply};
 use crate::role::Partition;
@@ -49,11 +51,64 @@ pub fn default_workers() -> usize {
 }
 
 impl Partition {
-    /// The worker, of `workers`, that inspects `event` for the plugin called `name`.
-    fn worker(self, name: &str, event: &Event, workers: usize) -> usize {
-        let key = if self == Self::Global { name } else { self.key(event) };
-        usize::try_from(fnv1a(key.as_bytes()) % workers as u64).unwrap_or(0)
+    /// The worker, of `spread`'s, that inspects `event` for the plugin called `name`.
+    fn worker(self, name: &str, event: &Event, spread: &Spread) -> usize {
+        match self {
+            Self::Global => spread.home(name),
+            _ => spread.pick(self.key(event)),
+        }
     }
+}
+
+/// How keys are shared out among the workers. A global plugin sees every event on its
+/// one worker, so that worker takes a smaller share of the keys: each worker then makes
+/// about as many plugin calls. A function of the config alone, so a key's worker is
+/// the same for the whole run.
+#[derive(Debug, Clone)]
+struct Spread {
+    /// Worker `i` takes the hashes (modulo the last bound) below `bounds[i]`.
+    bounds: Vec<u64>,
+}
+
+impl Spread {
+    /// The spread over `workers` of plugins with these partitions and names.
+    fn new<'a>(routes: impl IntoIterator<Item = (Partition, &'a str)>, workers: usize) -> Self {
+        let workers = workers.max(1);
+        let (mut pinned, mut keyed) = (vec![0u64; workers], 0u64);
+        for (partition, name) in routes {
+            match partition {
+                Partition::Global => pinned[home(name, workers)] += 1,
+                Partition::Event => keyed += 1,
+                Partition::Model | Partition::Dataset => {}
+            }
+        }
+        // In calls per event times `workers`: each worker's fair part is all the calls,
+        // less what its global plugins already make.
+        let all = keyed + pinned.iter().sum::<u64>();
+        let mut shares: Vec<u64> = pinned.iter().map(|&p| all.saturating_sub(p * workers as u64)).collect();
+        if shares.iter().all(|&s| s == 0) {
+            shares = vec![1; workers];
+        }
+        let bounds = shares.iter().scan(0, |sum, s| Some(std::mem::replace(sum, *sum + s) + s)).collect();
+        Self { bounds }
+    }
+
+    /// The worker of the global plugin called `name`.
+    fn home(&self, name: &str) -> usize {
+        home(name, self.bounds.len())
+    }
+
+    /// The worker of `key`.
+    fn pick(&self, key: &str) -> usize {
+        let total = self.bounds.last().copied().unwrap_or(1).max(1);
+        let at = fnv1a(key.as_bytes()) % total;
+        self.bounds.iter().position(|&b| at < b).unwrap_or(0)
+    }
+}
+
+/// The worker, of `workers`, of the global plugin called `name`.
+fn home(name: &str, workers: usize) -> usize {
+    usize::try_from(fnv1a(name.as_bytes()) % workers as u64).unwrap_or(0)
 }
 
 impl Partition {
@@ -118,7 +173,9 @@ impl Pipeline {
         for (chain, renewal) in chains.iter_mut().zip(renewals.workers) {
             chain.renew(renewal);
         }
-        *parallel = Parallel::run(chains, &self.chain)?;
+        // The spread stays: a reload moves no key to another worker.
+        let spread = parallel.spread.clone();
+        *parallel = Parallel::run(chains, &self.chain, spread)?;
         Ok(())
     }
 
@@ -200,6 +257,8 @@ struct Parallel {
     back: Vec<oneshot::Receiver<Chain>>,
     /// Each plugin's partition and name, which pick its worker.
     routes: Vec<(Partition, String)>,
+    /// Which worker a key goes to.
+    spread: Spread,
     /// Events in flight, oldest first; `slots[0]` has sequence number `first`.
     slots: VecDeque<Slot>,
     first: u64,
@@ -218,11 +277,13 @@ impl Parallel {
         for _ in 0..workers {
             replicas.push(chain.replica().await.context("cannot start a worker")?);
         }
-        Self::run(replicas, chain)
+        let names = chain.plugins().into_iter().map(|p| p.name());
+        let spread = Spread::new(chain.roles().map(|r| r.partition).zip(names), workers);
+        Self::run(replicas, chain, spread)
     }
 
-    /// One worker for each of `replicas`, routing by the plugins of `chain`.
-    fn run(replicas: Vec<Chain>, chain: &Chain) -> anyhow::Result<Self> {
+    /// One worker for each of `replicas`, routing by the plugins of `chain` and `spread`.
+    fn run(replicas: Vec<Chain>, chain: &Chain, spread: Spread) -> anyhow::Result<Self> {
         let workers = replicas.len();
         let limit = IN_FLIGHT_PER_WORKER * workers;
         // Room for every part of every event in flight: a worker never waits to answer,
@@ -238,7 +299,8 @@ impl Parallel {
         }
         let names = chain.plugins().into_iter().map(|p| p.name().to_owned());
         let routes = chain.roles().map(|r| r.partition).zip(names).collect();
-        Ok(Self { jobs, done, back, routes, slots: VecDeque::with_capacity(limit), first: 0, limit })
+        let slots = VecDeque::with_capacity(limit);
+        Ok(Self { jobs, done, back, routes, spread, slots, first: 0, limit })
     }
 
     /// Close the workers' queues and take their chains back, in worker order.
@@ -268,7 +330,7 @@ impl Parallel {
         let mut shares: Vec<Vec<usize>> = vec![Vec::new(); workers];
         for &i in chain.targets(&event) {
             let (partition, name) = &self.routes[i];
-            shares[partition.worker(name, &event, workers)].push(i);
+            shares[partition.worker(name, &event, &self.spread)].push(i);
         }
         let event = Arc::new(event);
         let at: Arc<str> = Arc::from(at);
@@ -390,7 +452,8 @@ mod tests {
     }
 
     fn workers_of(partition: Partition, events: &[Event], workers: usize) -> Vec<usize> {
-        events.iter().map(|e| partition.worker("model-extraction", e, workers)).collect()
+        let spread = Spread::new([], workers);
+        events.iter().map(|e| partition.worker("model-extraction", e, &spread)).collect()
     }
 
     #[test]
@@ -427,6 +490,19 @@ mod tests {
             per_worker[w] += 1;
         }
         assert!(per_worker.iter().all(|&n| (70..=130).contains(&n)), "{per_worker:?}");
+    }
+
+    #[test]
+    fn the_worker_of_a_global_plugin_takes_fewer_keys() {
+        // Seven plugins by session and one global: its worker should take 3 of the 7
+        // session plugins' calls per event on average, the other 4, so 4 calls each.
+        let routes = (0..7).map(|_| (Partition::Event, "by-session")).chain([(Partition::Global, "model-extraction")]);
+        let spread = Spread::new(routes, 2);
+        let home = spread.home("model-extraction");
+        let events: Vec<Event> = (0..2000).map(|n| event("e", Some(&format!("sess-{n:04}")), None, "m")).collect();
+        let at_home = events.iter().filter(|e| Partition::Event.worker("x", e, &spread) == home).count();
+        assert!((780..=940).contains(&at_home), "{at_home} of 2000 sessions on the global plugin's worker");
+        assert_eq!(Spread::new([(Partition::Event, "a")], 1).bounds.len(), 1);
     }
 
     #[test]
