@@ -133,11 +133,13 @@ impl Worker {
                 renewed = Some(Instant::now());
                 let (gained, lost) = self.leases.renew().await?;
                 lost.iter().for_each(|part| self.drop_part(part));
-                for part in self.leases.surplus().await? {
-                    self.give_back(&part).await?;
-                }
+                // Taken before the surplus is handed over: a partition gained in this
+                // renewal may be surplus already, and only a taken one can be saved.
                 for part in gained {
                     self.take(&part).await.with_context(|| format!("cannot take partition {part}"))?;
+                }
+                for part in self.leases.surplus().await? {
+                    self.give_back(&part).await?;
                 }
             }
             if std::mem::take(&mut self.stale) {
