@@ -89,7 +89,13 @@ impl Spread {
         if shares.iter().all(|&s| s == 0) {
             shares = vec![1; workers];
         }
-        let bounds = shares.iter().scan(0, |sum, s| Some(std::mem::replace(sum, *sum + s) + s)).collect();
+        let bounds = shares
+            .iter()
+            .scan(0, |sum, s| {
+                *sum += s;
+                Some(*sum)
+            })
+            .collect();
         Self { bounds }
     }
 
