@@ -30,6 +30,7 @@ mod openlineage;
 mod parallel;
 mod plugin_errors;
 mod plugin_index;
+mod prepare;
 mod reads;
 mod registry;
 mod reload;

@@ -1,9 +1,10 @@
 //! The on-disk cache of precompiled components.
 //!
 //! Compiling a component takes about a second; loading its precompiled form takes a
-//! fraction of a millisecond. An entry is keyed by the wasm's sha256, the wasmtime
-//! version and a hash of the engine settings that affect code generation, so a
-//! change of any of them misses instead of loading incompatible code.
+//! fraction of a millisecond. An entry is keyed by the wasm's sha256 (with `-prepared`
+//! for a component pre-initialised from it), the wasmtime version and a hash of the
+//! engine settings that affect code generation, so a change of any of them misses
+//! instead of loading incompatible code.
 //!
 //! Only components that passed every load check are stored, and the directory is
 //! kept under [`MAX_CACHE_BYTES`]: after each store, the oldest entries go first.
@@ -44,14 +45,14 @@ impl Cache {
             .or_else(|| var("HOME").map(|d| d.join(".cache").join("aiir")))
     }
 
-    fn path(&self, wasm_sha256: &str) -> PathBuf {
+    fn path(&self, key: &str) -> PathBuf {
         let version = env!("AIIR_WASMTIME_VERSION");
-        self.dir.join(format!("{wasm_sha256}-wasmtime{version}-{}.cwasm", self.engine_key))
+        self.dir.join(format!("{key}-wasmtime{version}-{}.cwasm", self.engine_key))
     }
 
     /// The precompiled component for this wasm, if cached and loadable.
-    pub fn load(&self, engine: &Engine, wasm_sha256: &str) -> Option<Component> {
-        let path = self.path(wasm_sha256);
+    pub fn load(&self, engine: &Engine, key: &str) -> Option<Component> {
+        let path = self.path(key);
         if !path.exists() {
             return None;
         }
@@ -63,8 +64,8 @@ impl Cache {
     }
 
     /// Store a compiled component; failures only cost the next run a compile.
-    pub fn store(&self, wasm_sha256: &str, component: &Component) {
-        let path = self.path(wasm_sha256);
+    pub fn store(&self, key: &str, component: &Component) {
+        let path = self.path(key);
         if let Err(e) = component.serialize().map_err(anyhow::Error::from).and_then(|bytes| write_atomic(&path, &bytes))
         {
             tracing::warn!(path = %path.display(), "cannot write the precompiled cache: {e:#}");

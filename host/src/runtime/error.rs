@@ -58,6 +58,9 @@ pub enum LoadError {
     /// Instantiation or the `info` call failed.
     #[error("cannot start: {0}")]
     Start(PluginError),
+    /// Its `warm-up` (pre-initialisation) failed.
+    #[error("cannot warm up: {0}")]
+    WarmUp(PluginError),
     /// `configure` rejected the settings.
     #[error("rejected its settings")]
     Settings(Vec<SettingsError>),

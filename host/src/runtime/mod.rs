@@ -21,6 +21,7 @@ mod keyed;
 mod limits;
 mod link;
 mod plugin;
+mod prepare;
 mod responder;
 mod sandbox;
 mod state;

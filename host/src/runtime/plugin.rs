@@ -7,6 +7,7 @@ use super::boundary;
 use super::error::{LoadError, PluginError, Reason};
 use super::keyed::{KeyedState, StateWrite};
 use super::limits::Limits;
+use super::prepare::{WARM_UP, prepare};
 use super::sandbox::Sandbox;
 use super::state::PluginState;
 use super::world::{self, AnyDetector, AnyResponder, World};
@@ -104,20 +105,24 @@ impl Runtime {
     /// [`load`](Self::load) for a component of world `W`. The cache is written only
     /// once every check has passed and the component links.
     pub(crate) fn load_world<W: World>(&self, wasm: &[u8], sandbox: &Sandbox) -> Result<Loaded<W>, LoadError> {
-        let imports = check::<W>(wasm, sandbox)?;
+        let Shape { imports, exports } = check::<W>(wasm, sandbox)?;
         let started = Instant::now();
         let sha256 = sha256_hex(wasm);
-        let cached = self.cache.as_ref().and_then(|c| c.load(&self.engine, &sha256));
+        let prepared = exports.iter().any(|e| e == WARM_UP);
+        // Under a key of its own: a host that does not prepare caches the same wasm as it is.
+        let key = if prepared { format!("{sha256}-prepared") } else { sha256.clone() };
+        let cached = self.cache.as_ref().and_then(|c| c.load(&self.engine, &key));
         let hit = cached.is_some();
         let component = match cached {
             Some(c) => c,
+            None if prepared => compile(&self.engine, &prepare(&self.engine, &self.linker, sandbox, wasm, compile)?)?,
             None => compile(&self.engine, wasm)?,
         };
         let stats = LoadStats { sha256, size: wasm.len(), cached: hit, load_time: started.elapsed() };
         let pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::Link(e.into()))?;
         let pre = W::pre(pre).map_err(|e| LoadError::Link(e.into()))?;
         if let Some(cache) = self.cache.as_ref().filter(|_| !hit) {
-            cache.store(&stats.sha256, &component);
+            cache.store(&key, &component);
         }
         Ok(Loaded { pre, stats, imports })
     }
@@ -163,16 +168,16 @@ impl<W: World> Loaded<W> {
 }
 
 /// Everything checked before compiling: the header, the load limits, the world and
-/// the grants. Returns the component's imports.
-fn check<W: World>(wasm: &[u8], sandbox: &Sandbox) -> Result<Vec<String>, LoadError> {
+/// the grants. Returns the component's imports and exports.
+fn check<W: World>(wasm: &[u8], sandbox: &Sandbox) -> Result<Shape, LoadError> {
     check_header(wasm)?;
-    let Shape { imports, exports } = admit(wasm)?;
-    world::check::<W>(&exports)?;
-    let ungranted = sandbox.ungranted(&imports);
+    let shape = admit(wasm)?;
+    world::check::<W>(&shape.exports)?;
+    let ungranted = sandbox.ungranted(&shape.imports);
     if !ungranted.is_empty() {
         return Err(LoadError::Ungranted(ungranted.into_iter().map(String::from).collect()));
     }
-    Ok(imports)
+    Ok(shape)
 }
 
 /// Compile on a thread of its own, waiting at most [`COMPILE_BUDGET`]. A compile
@@ -431,7 +436,7 @@ async fn call<W, R>(
 }
 
 /// Set the deadline and the fuel for the next call.
-fn arm(store: &mut Store<PluginState>, limits: &Limits) {
+pub(super) fn arm(store: &mut Store<PluginState>, limits: &Limits) {
     let ticks = limits.timeout().as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1);
     store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
     // Fails only when the engine does not meter fuel; then there is nothing to set.

@@ -127,6 +127,23 @@ pub mod bindings {
         additional_derives: [PartialEq],
     });
 
+    /// Guest bindings of the `prepared-detector` world: a detector that also exports
+    /// `warm-up`. Its types and imports are the ones above, not copies.
+    pub mod prepared {
+        wit_bindgen::generate!({
+            world: "prepared-detector",
+            path: "../../wit",
+            with: {
+                "aiir:plugin/types@0.3.0": crate::bindings::aiir::plugin::types,
+                "aiir:plugin/host@0.3.0": crate::bindings::aiir::plugin::host,
+                "aiir:plugin/state@0.3.0": crate::bindings::aiir::plugin::state,
+            },
+            pub_export_macro: true,
+            export_macro_name: "__export_prepared_detector_world",
+            default_bindings_module: "aiir_sdk::bindings::prepared",
+        });
+    }
+
     /// Guest bindings of the `responder` world. The types it shares with the
     /// `detector` world (`types`, `host`) are the ones above, not copies.
     pub mod responder {

@@ -57,6 +57,11 @@ impl Detector for Exfiltration {
         Ok(())
     }
 
+    /// The tables every instance shares, built once for the host's pre-initialisation.
+    fn warm_up() {
+        datakit::warm_up();
+    }
+
     fn inspect(&mut self, event: &Event) -> Result<Vec<Finding>, String> {
         Ok(match &event.payload {
             Payload::Inference(i) => {
@@ -155,7 +160,7 @@ fn link_finding(kind: LinkKind, field: &str, verdicts: &[&Verdict]) -> Finding {
 // Exported only in the wasm build, so that the native benchmarks can link several
 // detectors into one program without their export symbols clashing.
 #[cfg(target_arch = "wasm32")]
-aiir_sdk::export_detector!(Exfiltration);
+aiir_sdk::export_detector!(Exfiltration, warm_up);
 
 #[cfg(test)]
 mod tests;

@@ -51,6 +51,11 @@ impl Detector for SensitiveDataLeak {
         Ok(())
     }
 
+    /// The tables every instance shares, built once for the host's pre-initialisation.
+    fn warm_up() {
+        datakit::warm_up();
+    }
+
     fn inspect(&mut self, event: &Event) -> Result<Vec<Finding>, String> {
         let texts = event.texts();
         let scanned = texts.iter().filter(|t| self.config.scan.contains(&t.origin));
@@ -138,7 +143,7 @@ fn where_(origin: Origin) -> &'static str {
 // Exported only in the wasm build, so that the native benchmarks can link several
 // detectors into one program without their export symbols clashing.
 #[cfg(target_arch = "wasm32")]
-aiir_sdk::export_detector!(SensitiveDataLeak);
+aiir_sdk::export_detector!(SensitiveDataLeak, warm_up);
 
 #[cfg(test)]
 mod eval;

@@ -76,6 +76,12 @@ impl Detector for SystemPromptLeak {
         Ok(())
     }
 
+    /// The tables every instance shares, built once for the host's pre-initialisation.
+    fn warm_up() {
+        overlap::warm_up();
+        secret::warm_up();
+    }
+
     fn inspect(&mut self, event: &Event) -> Result<Vec<Finding>, String> {
         let texts = event.texts();
         let systems: Vec<&str> = texts.iter().filter(|t| t.origin == Origin::System).map(|t| t.text).collect();
@@ -203,7 +209,7 @@ fn masked(mut finding: Finding, hidden: &[String]) -> Finding {
 // Exported only in the wasm build, so that the native evaluation can link several
 // detectors into one program without their export symbols clashing.
 #[cfg(target_arch = "wasm32")]
-aiir_sdk::export_detector!(SystemPromptLeak);
+aiir_sdk::export_detector!(SystemPromptLeak, warm_up);
 
 #[cfg(test)]
 mod tests;

@@ -159,6 +159,11 @@ const STOPWORDS: &[&str] = &[
     "like", "well", "yes", "sure", "please", "thank", "thanks",
 ];
 
+/// Build this module's tables now, for pre-initialisation (`Detector::warm_up`).
+pub(crate) fn warm_up() {
+    LazyLock::force(&STOPWORD_HASHES);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -203,6 +203,11 @@ fn bare(tail: &str, colon: bool) -> Option<String> {
     (sized && !describes && (ends_clause || code_like)).then(|| value.to_owned())
 }
 
+/// Build this module's tables now, for pre-initialisation (`Detector::warm_up`).
+pub(crate) fn warm_up() {
+    LazyLock::force(&NAME);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

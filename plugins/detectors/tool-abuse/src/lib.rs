@@ -74,6 +74,12 @@ impl Detector for ToolAbuse {
         Ok(())
     }
 
+    /// The tables every instance shares, built once for the host's pre-initialisation.
+    fn warm_up() {
+        datakit::warm_up();
+        patterns::warm_up();
+    }
+
     fn inspect(&mut self, event: &Event) -> Result<Vec<Finding>, String> {
         let findings = match &event.payload {
             Payload::ToolCall(call) => self.tool_call(event, call),
@@ -236,7 +242,7 @@ fn masked_excerpt(text: &str, range: std::ops::Range<usize>) -> String {
 // Exported only in the wasm build, so that the native benchmarks can link several
 // detectors into one program without their export symbols clashing.
 #[cfg(target_arch = "wasm32")]
-aiir_sdk::export_detector!(ToolAbuse);
+aiir_sdk::export_detector!(ToolAbuse, warm_up);
 
 #[cfg(test)]
 mod tests;

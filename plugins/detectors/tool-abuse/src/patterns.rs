@@ -167,6 +167,12 @@ pub fn suspect_host(host: &str) -> Option<(&'static str, bool)> {
     }
 }
 
+/// Build this module's tables now, for pre-initialisation (`Detector::warm_up`).
+pub fn warm_up() {
+    LazyLock::force(&DESTRUCTIVE);
+    LazyLock::force(&INJECTION);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -83,6 +83,12 @@ pub fn find(text: &str) -> Vec<Entity> {
     ranges.into_iter().map(|r| Entity::new(Kind::StreetAddress, r.clone(), mask::words(&text[r]), 0.6)).collect()
 }
 
+/// Build this module's tables now, for pre-initialisation ([`crate::warm_up`]).
+pub(crate) fn warm_up() {
+    ADDRESS.compile_all();
+    crate::union::force(&[&STREET_WORD]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

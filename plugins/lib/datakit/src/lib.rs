@@ -50,3 +50,28 @@ pub const MAX_EVIDENCE: usize = 50;
 /// Findings one event may give, under the host's default `max_findings` of 100.
 pub const MAX_FINDINGS: usize = 50;
 pub use secret::{SecretKind, known_non_secret};
+
+/// Build every table the recognizers use (some fifty regexes, the union automata, the
+/// numbering plans' DFAs) now rather than on first use: what a plugin calls from its
+/// `warm-up`, so that the host's pre-initialised instances start with them built.
+pub fn warm_up() {
+    address::warm_up();
+    link::warm_up();
+    phone::warm_up();
+    pii::warm_up();
+    secret::warm_up();
+    structure::warm_up();
+    // A search builds its regexes' caches and the automaton states the text leads to:
+    // ordinary prose, a link, a record and a signature warm what most texts reach.
+    scan(WARM_UP_TEXT);
+    link::links(WARM_UP_TEXT);
+}
+
+/// What [`warm_up`] searches: an answer of the usual shapes, holding no datum that
+/// passes its checks.
+const WARM_UP_TEXT: &str = "Sure! Here is a summary of the report you asked for, with the next steps.\n\n\
+1. The team reviewed the draft on Monday and agreed on the changes.\n\
+2. See [the guide](https://docs.example.org/guide) and https://example.com/faq for details.\n\n\
+```json\n{\"name\": \"Jane\", \"email\": \"user at example\", \"phone\": \"n/a\", \"id\": 42}\n```\n\n\
+<item>value</item> INSERT INTO t (a, b) VALUES (1, 2);\n\
+Best regards,\nThe support team";

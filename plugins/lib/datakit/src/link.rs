@@ -198,6 +198,12 @@ pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Build this module's tables now, for pre-initialisation ([`crate::warm_up`]).
+pub(crate) fn warm_up() {
+    LazyLock::force(&PATTERNS);
+    crate::union::force(&[&REFERENCE_DEF, &REFERENCE_IMAGE, &BARE]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -207,6 +207,12 @@ fn tail(s: &str, n: usize) -> &str {
     &s[from..]
 }
 
+/// Build this module's tables now, for pre-initialisation ([`crate::warm_up`]).
+pub(crate) fn warm_up() {
+    crate::union::force(&[&CANDIDATE, &NORTH_AMERICAN, &DATE, &IP, &LABEL_BEFORE, &LABEL_AFTER, &SIGN_OFF, &OWN_LINE]);
+    region::warm_up();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -168,6 +168,11 @@ fn placeholder(password: &str) -> bool {
         || matches!(p.as_str(), "password" | "pass" | "passwd" | "pwd" | "secret" | "changeme")
 }
 
+/// Build this module's tables now, for pre-initialisation ([`crate::warm_up`]).
+pub(crate) fn warm_up() {
+    PATTERNS.0.compile_all();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

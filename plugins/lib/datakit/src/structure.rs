@@ -212,6 +212,11 @@ fn line_ranges(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
     })
 }
 
+/// Build this module's tables now, for pre-initialisation ([`crate::warm_up`]).
+pub(crate) fn warm_up() {
+    crate::union::force(&[&KEYED, &XML, &MAP_OF, &LITERAL, &SQL]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,13 +41,24 @@ fn valid(i: usize, national: &str) -> bool {
     if !region.types.iter().any(fits) {
         return false;
     }
-    let dfa = DFAS[i].get_or_init(|| DFA::from_bytes(&SERIALISED[i].bytes).expect("a DFA build.rs wrote").0);
+    let dfa = dfa(i);
     let mut matched = PatternSet::new(dfa.pattern_len());
     let input = Input::new(national).anchored(Anchored::Yes);
     dfa.try_which_overlapping_matches(&input, &mut matched).expect("an anchored DFA search");
     let general = region.types.len();
     matched.contains(PatternID::must(general))
         && matched.iter().any(|t| t.as_usize() < general && fits(&region.types[t]))
+}
+
+/// Read every region's DFA now, for pre-initialisation ([`crate::warm_up`]).
+pub(super) fn warm_up() {
+    for i in 0..REGIONS.len() {
+        dfa(i);
+    }
+}
+
+fn dfa(i: usize) -> &'static DFA<&'static [u32]> {
+    DFAS[i].get_or_init(|| DFA::from_bytes(&SERIALISED[i].bytes).expect("a DFA build.rs wrote").0)
 }
 
 #[cfg(test)]
