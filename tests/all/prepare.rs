@@ -3,7 +3,7 @@
 //! from the cache as from a fresh compile, after a failure as at start. A `warm-up`
 //! that never returns fails the load in bounded time, naming the plugin and the reason.
 
-use crate::support::{Contained, guest, root, temp_file, wait_bounded};
+use crate::support::{Contained, aiir, guest, root, temp_file, wait_bounded};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -53,6 +53,13 @@ fn every_instance_starts_warmed_up_once_compiled_or_cached_and_after_a_trap() {
         let expected = [("e1", "warmed 1, call 1"), ("e3", "warmed 1, call 1")].map(|(e, t)| (e.into(), t.into()));
         assert_eq!(titles, expected, "{pass}: {}", run.stderr);
     }
+}
+
+#[test]
+fn inspect_names_the_prepared_world() {
+    let run = aiir(&root(), &["inspect", "--no-cache", guest("prepared").to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("world      aiir:plugin/prepared-detector@0.3.0"), "{}", run.stdout);
 }
 
 #[test]

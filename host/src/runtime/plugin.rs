@@ -138,7 +138,7 @@ pub fn shape(wasm: &[u8]) -> Result<Shape, LoadError> {
 /// What a component of either world says about itself, from [`Runtime::describe`].
 #[derive(Debug, Clone)]
 pub struct Described {
-    /// `detector` or `responder`, from what it exports.
+    /// `detector`, `prepared-detector` or `responder`, from what it exports.
     pub world: &'static str,
     /// Its `info`.
     pub info: PluginInfo,
@@ -152,11 +152,13 @@ impl Runtime {
     /// Load a component as a responder when it exports the responder world's
     /// functions, else as a detector, and ask for its `info`.
     pub async fn describe(&self, wasm: &[u8], sandbox: &Sandbox, setup: &Setup) -> Result<Described, LoadError> {
-        if world::check::<AnyResponder>(&shape(wasm)?.exports).is_ok() {
-            self.load_world::<AnyResponder>(wasm, sandbox)?.described(setup).await
-        } else {
-            self.load(wasm, sandbox)?.described(setup).await
+        let exports = shape(wasm)?.exports;
+        if world::check::<AnyResponder>(&exports).is_ok() {
+            return self.load_world::<AnyResponder>(wasm, sandbox)?.described(setup).await;
         }
+        let described = self.load(wasm, sandbox)?.described(setup).await?;
+        let prepared = exports.iter().any(|e| e == WARM_UP);
+        Ok(Described { world: if prepared { "prepared-detector" } else { described.world }, ..described })
     }
 }
 
