@@ -8,7 +8,8 @@
 //! - `classifier/wasm/prompt-classifier-1k`: the learned classifier on the 1 KB prompt
 //!   of `bench-1k-prompt`, beside `classifier/native/…` in `plugins/tools/bench-native`;
 //! - `first-call/<name>`: a new instance's first `inspect`, tables built on first use included;
-//! - `load/<name>`: `Runtime::load` from a filled precompiled cache, beside compiling.
+//! - `load/<name>`: `Runtime::load` from a filled precompiled cache, beside compiling (for
+//!   `exfiltration`, a prepared detector, its warm-up and snapshot included).
 //!
 //! Run: `cargo bench -p aiir-host --bench runtime` (see BENCHMARKS.md).
 
@@ -27,6 +28,9 @@ use std::time::{Duration, Instant};
 const EVENTS: &str = include_str!("../../plugins/tools/bench-events.jsonl");
 /// The plugin whose load is measured.
 const LOAD_PLUGIN: &str = "prompt-injection";
+/// A plugin of the `prepared-detector` world, whose compile also runs its `warm-up` and
+/// compiles the snapshot.
+const PREPARED_PLUGIN: &str = "exfiltration";
 
 fn events() -> Vec<Event> {
     EVENTS.lines().map(|l| decode_line(l).expect("a bench event decodes")).collect()
@@ -150,9 +154,12 @@ fn load(c: &mut Criterion) {
         });
     });
     group.sample_size(10).measurement_time(Duration::from_secs(20));
-    group.bench_function(format!("compile/{LOAD_PLUGIN}"), |b| {
-        b.iter(|| compiling.load(black_box(wasm), &Sandbox::default()).expect("compiles"));
-    });
+    for name in [LOAD_PLUGIN, PREPARED_PLUGIN] {
+        let wasm = aiir_host::pack::find(name).expect("the plugin is in the pack");
+        group.bench_function(format!("compile/{name}"), |b| {
+            b.iter(|| compiling.load(black_box(wasm), &Sandbox::default()).expect("compiles"));
+        });
+    }
     group.finish();
 }
 
