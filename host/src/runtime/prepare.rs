@@ -32,6 +32,20 @@ pub(super) fn prepare(
     linker: &Linker<PluginState>,
     sandbox: &Sandbox,
     wasm: &[u8],
+    compile: impl Fn(&Engine, &[u8]) -> Result<Component, LoadError> + Sync,
+) -> Result<Vec<u8>, LoadError> {
+    // On a thread of its own: the calls need an async runtime, and the caller may be
+    // inside one, which cannot be blocked on; and Wizer reads plugin-made bytes, so a
+    // panic of its own must fail this load, not the host.
+    std::thread::scope(|scope| scope.spawn(|| snapshot(engine, linker, sandbox, wasm, &compile)).join())
+        .unwrap_or_else(|_| Err(LoadError::Compile(anyhow::anyhow!("the pre-initialisation panicked"))))
+}
+
+fn snapshot(
+    engine: &Engine,
+    linker: &Linker<PluginState>,
+    sandbox: &Sandbox,
+    wasm: &[u8],
     compile: impl Fn(&Engine, &[u8]) -> Result<Component, LoadError>,
 ) -> Result<Vec<u8>, LoadError> {
     let mut wizer = Wizer::new();
@@ -48,24 +62,17 @@ pub(super) fn prepare(
     let limits = Limits::default();
     let mut store = Store::new(engine, PluginState::new(WHO, sandbox, &limits, &KeyedState::default()));
     store.limiter(|s| &mut s.limiter);
-    // The caller may be inside the async runtime, which cannot be blocked on: the
-    // calls run on a thread of their own.
-    std::thread::scope(|scope| {
-        scope
-            .spawn(|| {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().map_err(|e| {
-                    LoadError::Compile(anyhow::Error::new(e).context("cannot start the warm-up's runtime"))
-                })?;
-                runtime.block_on(async {
-                    let instance = warm_up(linker, &component, &mut store, &limits).await?;
-                    let mut warmed = Snapshot { store: &mut store, instance };
-                    wizer.snapshot_component(&cx, &mut warmed).await.map_err(|e| {
-                        LoadError::Compile(anyhow::Error::from(e).context("cannot snapshot the warmed instance"))
-                    })
-                })
-            })
-            .join()
-            .unwrap_or_else(|_| Err(LoadError::Compile(anyhow::anyhow!("the warm-up panicked"))))
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .map_err(|e| LoadError::Compile(anyhow::Error::new(e).context("cannot start the warm-up's runtime")))?;
+    runtime.block_on(async {
+        let instance = warm_up(linker, &component, &mut store, &limits).await?;
+        let mut warmed = Snapshot { store: &mut store, instance };
+        wizer
+            .snapshot_component(&cx, &mut warmed)
+            .await
+            .map_err(|e| LoadError::Compile(anyhow::Error::from(e).context("cannot snapshot the warmed instance")))
     })
 }
 
@@ -86,7 +93,9 @@ async fn warm_up(
         Ok(i) => i,
         Err(e) => return Err(failed(store, &e)),
     };
-    let func = instance.get_typed_func::<(), ()>(&mut *store, WARM_UP).map_err(|e| LoadError::Link(e.into()))?;
+    let func = instance
+        .get_typed_func::<(), ()>(&mut *store, WARM_UP)
+        .map_err(|e| LoadError::Link(anyhow::Error::from(e).context("its `warm-up` export is not a `func()`")))?;
     match tokio::time::timeout(limits.timeout(), func.call_async(&mut *store, ())).await {
         Ok(Ok(())) => {
             store.data_mut().end_call();
