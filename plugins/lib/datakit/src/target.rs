@@ -69,8 +69,13 @@ const VALUE_CHARS: usize = 6;
 
 fn is_value(token: &str) -> bool {
     let marked = token.chars().any(|c| c.is_ascii_digit() || (c.is_ascii_punctuation() && c != '-' && c != '\''));
-    let target = token.contains('@') || link::parse(token).is_some() || !ibans(token).is_empty();
-    token.chars().count() >= VALUE_CHARS && marked && token.chars().any(char::is_alphanumeric) && !target
+    // The cheap tests first: nearly every token is a plain word.
+    marked && token.chars().count() >= VALUE_CHARS && token.chars().any(char::is_alphanumeric) && !is_target(token)
+}
+
+/// Whether a token is a mail address, a URL or an IBAN.
+fn is_target(token: &str) -> bool {
+    token.contains('@') || link::parse(token).is_some() || !ibans(token).is_empty()
 }
 
 /// The clauses of a text: split at a line break, a semicolon, or a sentence's end
@@ -93,7 +98,10 @@ fn clauses(text: &str) -> impl Iterator<Item = &str> {
 /// A clause's tokens: runs between spaces, brackets, quotes and commas, without the
 /// punctuation that ends a sentence.
 fn tokens(clause: &str) -> impl Iterator<Item = &str> {
-    let token = clause.split(|c: char| c.is_whitespace() || "<>()[]{}\"'`,;".contains(c));
+    // A `match`, not `str::contains`: a search per character costs a call to `memchr`.
+    let token = clause.split(|c: char| {
+        c.is_whitespace() || matches!(c, '<' | '>' | '(' | ')' | '[' | ']' | '{' | '}' | '"' | '\'' | '`' | ',' | ';')
+    });
     token.map(|t| t.trim_end_matches(SENTENCE_END)).filter(|t| !t.is_empty())
 }
 
