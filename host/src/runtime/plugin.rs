@@ -392,12 +392,8 @@ async fn start_instance<W: World>(setup: &Setup, pre: &W::Pre) -> Result<(Instan
     let limits = &setup.limits;
     let mut store = Store::new(W::engine(pre), PluginState::new(&setup.name, &setup.sandbox, limits, &setup.state));
     store.limiter(|s| &mut s.limiter);
-    arm(&mut store, limits);
-    let exports = match tokio::time::timeout(limits.timeout(), W::instantiate(pre, &mut store)).await {
-        Ok(Ok(d)) => d,
-        Ok(Err(e)) => return Err(LoadError::Start(failure(&mut store, &e, limits))),
-        Err(_) => return Err(LoadError::Start(PluginError::deadline(limits.timeout()))),
-    };
+    let exports =
+        guarded(&mut store, limits, async |s| W::instantiate(pre, s).await).await.map_err(LoadError::Start)?;
     let mut instance = Instance { store, exports };
     let info = call(&mut instance, limits, async |w, s| w.info(s).await).await.map_err(LoadError::Start)?;
     boundary::info(&info).map_err(LoadError::Start)?;
@@ -412,18 +408,27 @@ async fn configure<W: World>(instance: &mut Instance<W>, setup: &Setup) -> Resul
         .map_err(|errors| LoadError::Settings(boundary::settings_errors(errors)))
 }
 
-/// Make one call into the instance under its deadline and fuel budget. The
-/// deadline is kept twice: the epoch interrupts wasm code, the timer covers time
-/// the plugin spends waiting in host calls, which epochs cannot interrupt.
+/// Make one call into the instance under its deadline and fuel budget (see [`guarded`]).
 async fn call<W, R>(
     instance: &mut Instance<W>,
     limits: &Limits,
     f: impl AsyncFnOnce(&W, &mut Store<PluginState>) -> wasmtime::Result<R>,
 ) -> Result<R, PluginError> {
     let Instance { store, exports } = instance;
+    guarded(store, limits, async |store| f(exports, store).await).await
+}
+
+/// Run `f`, a call into the store's instance, under its deadline and fuel budget. The
+/// deadline is kept twice: the epoch interrupts wasm code, the timer covers time
+/// the plugin spends waiting in host calls, which epochs cannot interrupt.
+pub(super) async fn guarded<R>(
+    store: &mut Store<PluginState>,
+    limits: &Limits,
+    f: impl AsyncFnOnce(&mut Store<PluginState>) -> wasmtime::Result<R>,
+) -> Result<R, PluginError> {
     arm(store, limits);
     store.data_mut().begin_call();
-    let outcome = tokio::time::timeout(limits.timeout(), f(exports, store)).await;
+    let outcome = tokio::time::timeout(limits.timeout(), f(store)).await;
     match outcome {
         Ok(Ok(r)) => {
             store.data_mut().end_call();

@@ -9,10 +9,10 @@
 //! trap, a loop or a flood fails the load with its reason. A component whose shape the
 //! snapshot cannot handle is compiled as it is.
 
-use super::error::{LoadError, PluginError};
+use super::error::LoadError;
 use super::keyed::KeyedState;
 use super::limits::Limits;
-use super::plugin::arm;
+use super::plugin::{arm, guarded};
 use super::sandbox::Sandbox;
 use super::state::PluginState;
 use wasmtime::component::{Component, Instance, Lift, Linker, WasmList};
@@ -83,27 +83,14 @@ async fn warm_up(
     store: &mut Store<PluginState>,
     limits: &Limits,
 ) -> Result<Instance, LoadError> {
-    let failed = |store: &mut Store<PluginState>, e: &wasmtime::Error| {
-        let stdio = store.data_mut().end_call();
-        LoadError::WarmUp(PluginError::from_trap(e, &stdio, limits.timeout()))
-    };
-    arm(store, limits);
-    store.data_mut().begin_call();
-    let instance = match linker.instantiate_async(&mut *store, component).await {
-        Ok(i) => i,
-        Err(e) => return Err(failed(store, &e)),
-    };
+    let instance = guarded(store, limits, async |s| linker.instantiate_async(s, component).await)
+        .await
+        .map_err(LoadError::WarmUp)?;
     let func = instance
         .get_typed_func::<(), ()>(&mut *store, WARM_UP)
         .map_err(|e| LoadError::Link(anyhow::Error::from(e).context("its `warm-up` export is not a `func()`")))?;
-    match tokio::time::timeout(limits.timeout(), func.call_async(&mut *store, ())).await {
-        Ok(Ok(())) => {
-            store.data_mut().end_call();
-            Ok(instance)
-        }
-        Ok(Err(e)) => Err(failed(store, &e)),
-        Err(_) => Err(LoadError::WarmUp(PluginError::deadline(limits.timeout()))),
-    }
+    guarded(store, limits, async |s| func.call_async(s, ()).await).await.map_err(LoadError::WarmUp)?;
+    Ok(instance)
 }
 
 /// The warmed instance, read through the accessors Wizer's instrumentation exported.
