@@ -39,11 +39,12 @@ fn every_instance_starts_warmed_up_once_compiled_or_cached_and_after_a_trap() {
     let config = detector("prepared", "prepared");
     for pass in ["compiled", "cached"] {
         let run = run(&config, cache.path());
+        // The summary's load column: the second run is served the snapshot from the cache.
+        let row = run.stderr.lines().find(|l| l.split_whitespace().next() == Some("prepared"));
+        assert!(row.is_some_and(|r| r.contains(&format!(" {pass} "))), "{pass}: {}", run.stderr);
         let titles: Vec<(String, String)> = run
-            .stdout
-            .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-            .filter(|f| f["rule"] == "prepared/state")
+            .findings_of("prepared")
+            .iter()
             .map(|f| (f["event"].as_str().unwrap().to_owned(), f["title"].as_str().unwrap().to_owned()))
             .collect();
         assert!(run.stderr.contains("did not inspect event \"e2\""), "{pass}: {}", run.stderr);

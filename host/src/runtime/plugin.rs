@@ -7,7 +7,7 @@ use super::boundary;
 use super::error::{LoadError, PluginError, Reason};
 use super::keyed::{KeyedState, StateWrite};
 use super::limits::Limits;
-use super::prepare::{WARM_UP, prepare};
+use super::prepare::{is_prepared, prepare};
 use super::sandbox::Sandbox;
 use super::state::PluginState;
 use super::world::{self, AnyDetector, AnyResponder, World};
@@ -108,7 +108,7 @@ impl Runtime {
         let Shape { imports, exports } = check::<W>(wasm, sandbox)?;
         let started = Instant::now();
         let sha256 = sha256_hex(wasm);
-        let prepared = exports.iter().any(|e| e == WARM_UP);
+        let prepared = is_prepared(&exports);
         // Under a key of its own: a host that does not prepare caches the same wasm as it is.
         let key = if prepared { format!("{sha256}-prepared") } else { sha256.clone() };
         let cached = self.cache.as_ref().and_then(|c| c.load(&self.engine, &key));
@@ -157,8 +157,7 @@ impl Runtime {
             return self.load_world::<AnyResponder>(wasm, sandbox)?.described(setup).await;
         }
         let described = self.load(wasm, sandbox)?.described(setup).await?;
-        let prepared = exports.iter().any(|e| e == WARM_UP);
-        Ok(Described { world: if prepared { "prepared-detector" } else { described.world }, ..described })
+        Ok(Described { world: if is_prepared(&exports) { "prepared-detector" } else { described.world }, ..described })
     }
 }
 

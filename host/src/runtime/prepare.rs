@@ -20,7 +20,12 @@ use wasmtime::{Engine, Store};
 use wasmtime_wizer::{ComponentInstanceState, Wizer};
 
 /// The export that makes a component preparable.
-pub(crate) const WARM_UP: &str = "warm-up";
+const WARM_UP: &str = "warm-up";
+
+/// Whether a component with these top-level exports is of the `prepared-detector` world.
+pub(super) fn is_prepared(exports: &[String]) -> bool {
+    exports.iter().any(|e| e == WARM_UP)
+}
 
 /// What `warm-up` runs as, in the messages and logs of the sandbox.
 const WHO: &str = "(warm-up)";
