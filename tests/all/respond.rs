@@ -5,7 +5,9 @@
 //! log shows each step and the Art. 73 draft names its deadline. In dry-run the same
 //! log changes nothing and only records what would have been done.
 
-use crate::support::{Run, aiir, aiir_run, fresh_store, root, serving_and_quarantined, store_json, store_ok};
+use crate::support::{
+    Run, aiir, aiir_run, demo_findings, fresh_store, root, serving_and_quarantined, store_json, store_ok,
+};
 use serde_json::Value;
 use std::path::Path;
 
@@ -161,11 +163,11 @@ fn a_second_run_adds_to_the_incidents_it_continues() {
     assert_eq!(again.code, 0, "{}", again.stderr);
     // The findings are shown again, each marked, and counted apart; no incident grows.
     let seen = again.findings();
-    assert_eq!(seen.len(), 31, "{}", again.stdout);
+    assert_eq!(seen.len(), demo_findings().len(), "{}", again.stdout);
     assert!(seen.iter().all(|f| f["already_stored"] == true), "{}", again.stdout);
     assert!(first.findings().iter().all(|f| f.get("already_stored").is_none()), "{}", first.stdout);
     assert!(
-        again.stderr.contains("31 findings (critical 2, high 15, medium 13, low 1), 31 already stored"),
+        again.stderr.contains("33 findings (critical 2, high 17, medium 13, low 1), 33 already stored"),
         "{}",
         again.stderr
     );

@@ -14,6 +14,21 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
+/// The `(event, rule)` rows of the table in examples/logs/EXPECTED.md, sorted: the
+/// findings the demo log tells its story in (the plugins' own tests replay the log
+/// against the same table).
+pub fn demo_findings() -> Vec<(String, String)> {
+    let table = std::fs::read_to_string(root().join("examples/logs/EXPECTED.md")).unwrap();
+    let rows = table.lines().filter_map(|line| {
+        let cells: Vec<&str> = line.split('|').map(|c| c.trim().trim_matches('`')).collect();
+        let (event, rule) = (*cells.get(1)?, *cells.get(2)?);
+        event.starts_with("evt-").then(|| (event.to_owned(), rule.to_owned()))
+    });
+    let mut pairs: Vec<(String, String)> = rows.collect();
+    pairs.sort();
+    pairs
+}
+
 /// A built standard-pack component, e.g. `pack("prompt-injection")`.
 pub fn pack(name: &str) -> PathBuf {
     Path::new(env!("AIIR_PACK_DIR")).join(format!("{}.wasm", name.replace('-', "_")))

@@ -223,6 +223,10 @@ struct EvalArgs {
     /// rows nothing was fitted to, beside the development-set figures.
     #[arg(long, value_name = "BY")]
     folds: Option<crate::eval::Folds>,
+    /// Also list the rows the chain got wrong (missed attacks, flagged benign rows),
+    /// with the rules that fired: what to read when improving a detector.
+    #[arg(long)]
+    errors: bool,
     /// Print the measurements as JSON.
     #[arg(long)]
     json: bool,
@@ -574,6 +578,7 @@ async fn eval_command(args: EvalArgs) -> anyhow::Result<()> {
         plugins: args.plugin,
         cache_dir: args.cache.dir(),
         folds: args.folds,
+        errors: args.errors,
     };
     let report = eval(&opts).await?;
     if args.json {

@@ -34,6 +34,8 @@ pub struct EvalOptions {
     pub cache_dir: Option<PathBuf>,
     /// Hold out each source (or kind) of a prompt data set in turn.
     pub folds: Option<Folds>,
+    /// List the rows the chain got wrong.
+    pub errors: bool,
 }
 
 /// What a finding of a row counts for.
@@ -56,15 +58,18 @@ pub async fn eval(opts: &EvalOptions) -> anyhow::Result<report::Report> {
     };
     let mut chain = start_config(&config, opts.config.as_deref(), opts.cache_dir.clone()).await?;
     let found = inspect_all(&mut chain, &dataset, &opts.data).await;
-    let plugins = chain.plugins().iter().map(|p| p.name().to_owned()).collect();
+    let plugins: Vec<String> = chain.plugins().iter().map(|p| p.name().to_owned()).collect();
     let name = opts.data.display().to_string();
+    let prompts = |rows: &[PromptRow]| {
+        let report = PromptReport::new(name.clone(), plugins.clone(), rows, &found, opts.folds);
+        let report = if opts.errors { report.with_errors(rows, &found) } else { report };
+        report::Report::Prompts(Box::new(report))
+    };
     Ok(match &dataset {
-        Dataset::Prompts(rows) => {
-            report::Report::Prompts(Box::new(PromptReport::new(name, plugins, rows, &found, opts.folds)))
-        }
-        Dataset::Sessions(sessions) => {
-            let rows: Vec<PromptRow> = sessions.iter().map(|s| s.row.clone()).collect();
-            report::Report::Prompts(Box::new(PromptReport::new(name, plugins, &rows, &found, opts.folds)))
+        Dataset::Prompts(rows) => prompts(rows),
+        Dataset::Sessions(sessions) => prompts(&sessions.iter().map(|s| s.row.clone()).collect::<Vec<_>>()),
+        Dataset::Pii(_) if opts.errors => {
+            anyhow::bail!("--errors needs a prompt or session data set; {name} is a PII one")
         }
         Dataset::Pii(rows) if opts.folds.is_none() => report::Report::Pii(PiiReport::new(name, plugins, rows, &found)),
         Dataset::Pii(_) => anyhow::bail!("--folds needs a prompt data set; {name} is a PII one"),

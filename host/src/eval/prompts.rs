@@ -38,6 +38,20 @@ pub struct PromptReport {
     /// The leave-one-out evaluation, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     folds: Option<FoldReport>,
+    /// The rows the chain got wrong, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<Vec<RowError>>,
+}
+
+/// A missed attack or a flagged benign row: what to read when improving a detector.
+#[derive(Debug, Serialize)]
+struct RowError {
+    id: String,
+    source: String,
+    kind: String,
+    label: String,
+    /// The rules that fired on it (none for a missed attack).
+    rules: Vec<String>,
 }
 
 /// A detector's and the length baseline's figures on some rows.
@@ -127,7 +141,28 @@ impl PromptReport {
         let overall = figures(&scored, &scored);
         let groups = groups(rows, &scored, overall.baseline);
         let folds = folds.map(|by| fold_report(by, rows, &scored));
-        Self { data, plugins, overall, groups, by_family: by_family(&scored, found), folds }
+        Self { data, plugins, overall, groups, by_family: by_family(&scored, found), folds, errors: None }
+    }
+
+    /// Also list the rows the chain got wrong: missed attacks, then flagged benign rows.
+    #[must_use]
+    pub fn with_errors(mut self, rows: &[PromptRow], found: &[Vec<Found>]) -> Self {
+        let wrong = rows.iter().zip(found).filter(|(r, f)| match r.label.as_str() {
+            "attack" => f.is_empty(),
+            "benign" => !f.is_empty(),
+            _ => false,
+        });
+        let mut errors: Vec<RowError> = wrong
+            .map(|(r, f)| {
+                let mut rules: Vec<String> = f.iter().map(|x| x.rule.clone()).collect();
+                rules.dedup();
+                let (id, source, kind, label) = (r.id.clone(), r.source().to_owned(), r.kind.clone(), r.label.clone());
+                RowError { id, source, kind, label, rules }
+            })
+            .collect();
+        errors.sort_by_key(|e| e.label != "attack");
+        self.errors = Some(errors);
+        self
     }
 }
 
@@ -318,8 +353,22 @@ impl fmt::Display for PromptReport {
         if let Some(folds) = &self.folds {
             folds.fmt(f)?;
         }
+        if let Some(errors) = &self.errors {
+            fmt_errors(f, errors)?;
+        }
         Ok(())
     }
+}
+
+/// One line a wrong row: its id, source and kind, and the rules that fired.
+fn fmt_errors(f: &mut fmt::Formatter<'_>, errors: &[RowError]) -> fmt::Result {
+    let missed = errors.iter().filter(|e| e.label == "attack").count();
+    writeln!(f, "\nrows the chain got wrong: {missed} missed attacks, {} flagged benign rows", errors.len() - missed)?;
+    for e in errors {
+        let rules = if e.rules.is_empty() { "missed".to_owned() } else { e.rules.join(", ") };
+        writeln!(f, "{:<7} {}  {} / {}  {rules}", e.label, e.id, e.source, e.kind)?;
+    }
+    Ok(())
 }
 
 /// `12/488 2.5% [1.4–4.3]`.

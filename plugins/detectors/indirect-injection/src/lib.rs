@@ -76,7 +76,7 @@ impl IndirectInjection {
         let verdict = self.scanner.catalog.score(text.text)?;
         let hidden = self.concealment(text.text, &verdict);
         let miss_hidden = if hidden.is_some() { 1.0 - HIDDEN_WEIGHT } else { 1.0 };
-        let confidence = 1.0 - (1.0 - verdict.confidence) * miss_hidden;
+        let confidence = 1.0 - (1.0 - uncited(text.text, &verdict)) * miss_hidden;
         if confidence < self.scanner.min_confidence {
             return None;
         }
@@ -96,6 +96,33 @@ impl IndirectInjection {
         let inside = |r: &std::ops::Range<usize>| r.start <= verdict.range.start && verdict.range.end <= r.end;
         spans.into_iter().find(|(_, r)| inside(r)).map(|(how, _)| how)
     }
+}
+
+/// The verdict's confidence, its strongest match counted at half its weight when the
+/// text quotes it ("attackers write 'ignore previous instructions'"): a document
+/// that names an injection is about one, and quoting alone does not make it one.
+fn uncited(text: &str, verdict: &Verdict<'_>) -> f32 {
+    let w = verdict.strongest.weight;
+    if w >= 1.0 || !quoted(text, &verdict.range) {
+        return verdict.confidence;
+    }
+    1.0 - (1.0 - verdict.confidence) / (1.0 - w) * (1.0 - w / 2.0)
+}
+
+/// Whether `range` of `text` sits inside quotation marks on its line: an opening mark
+/// before it with no other mark between, a closing one after it (past a sentence's
+/// last punctuation). An apostrophe counts only where a quote would stand, so "don't"
+/// opens nothing.
+fn quoted(text: &str, range: &std::ops::Range<usize>) -> bool {
+    const OPEN: &[char] = &['"', '“', '‘', '«', '\'', '`'];
+    const CLOSE: &[char] = &['"', '”', '’', '»', '\'', '`'];
+    let before = text[..range.start].rsplit('\n').next().unwrap_or("");
+    let after = text[range.end..].split('\n').next().unwrap_or("");
+    let opens = before.trim_end().char_indices().next_back().is_some_and(|(at, c)| {
+        OPEN.contains(&c) && before[..at].chars().next_back().is_none_or(|p| !p.is_alphanumeric())
+    });
+    let closes = after.trim_start_matches(['.', ',', '!', '?', ';']).chars().next().is_some_and(|c| CLOSE.contains(&c));
+    opens && closes
 }
 
 /// Invisible characters that carry text, reported even when what they say matched

@@ -3,6 +3,17 @@
 
 use textscan::Spec;
 
+/// The first word of an order to the model, after a role's label.
+macro_rules! orders {
+    () => {
+        concat!(
+            r"(?:you\b|your\b|from now on|ignore|disregard|forget|always|never|do not|don't|only|print|say",
+            r"|respond|reply|answer|output|write|include|add|append|send|forward|call|use|report|tell|recommend",
+            r"|state|translate|summari[sz]e|treat|consider|rate|classify|mark)",
+        )
+    };
+}
+
 /// The signals of third-party text, beside the shared injection and extraction ones.
 pub const THIRD_PARTY: &[Spec] = &[
     // Bare "assistant" and "agent" are people in customer support ("note for the
@@ -13,11 +24,24 @@ pub const THIRD_PARTY: &[Spec] = &[
         weight: 0.6,
         techniques: &[],
         source: concat!(
-            r"\b(?:note|message|instructions?|attention|important) (?:to|for) (?:the |any |all )?",
-            r"(?:(?:ai|llm|language model|chatbot|(?:ai|virtual) assistant)s?\b|assistants? ?:)",
+            r"\b(?:note|message|instructions?|attention|important|p\.? ?s\.?|todo) (?:to|for) (?:the |any |all )?",
+            r"(?:(?:ai|llm|(?:language )?model|chatbot|(?:ai|virtual) assistant)s?\b|assistants? ?:)",
             r"|\b(?:if|when) you are an? (?:ai|llm|language model|chatbot|(?:ai|virtual) assistant)\b",
             r"|\b(?:ai|llm|language model|chatbot|(?:ai|virtual) assistant)s?",
-            r" (?:reading|processing|summari[sz]ing) this\b",
+            r" (?:reading|reads?|processing|process(?:es)?|summari[sz]ing|summari[sz]es?|sees?) this\b",
+        ),
+    },
+    // The reader called by its role, as one calls a person by name: "Assistant, when you
+    // answer …", "<!-- AI: …". A transcript's "Assistant: it left the depot" reads the
+    // same, so this is weak alone; a bare "assistant" reading this may be a person.
+    Spec {
+        group: "address",
+        name: "address to the model",
+        weight: 0.45,
+        techniques: &[],
+        source: concat!(
+            r"(?m)(?:^|[.!?] |<!-- ?|\b(?:hey|hi|dear|ok|okay) )(?:ai|assistant|chatbot|bot|llm|agent)s? ?[:,] ",
+            r"|\bassistants? (?:reading|reads?|processing|process(?:es)?|summari[sz]ing|summari[sz]es?) this\b",
         ),
     },
     // Someone in the data claims to speak for the user, the owner or the system: a
@@ -36,6 +60,7 @@ pub const THIRD_PARTY: &[Spec] = &[
             r"(?:ai|llm|assistant|language model|model|agent|chatbot)\b",
             r"|\[(?:system|admin|assistant)[_ ](?:message|note|instructions?|prompt|override)\]",
             r"|#{2,} ?\(? ?(?:system|admin)[_ ](?:message|instructions?|prompt)\b",
+            r"|#{2,} ?\( ?(?:system|admin(?:istrator)?|developer)[^)\n]{0,20}\) ?#*",
         ),
     },
     // The data redirects its reader's work: first do this, or do it instead, or the
@@ -53,6 +78,63 @@ pub const THIRD_PARTY: &[Spec] = &[
             r"|answer|reply|mails?|emails?|messages?|documents?|thread))\b",
             r"|\b(?:the user|your user|the owner) (?:wants|asked|has asked|needs|would like|instructed) you to\b",
             r"|\b(?:the|your) (?:original|real|actual|previous) task (?:is|was) (?:cancell?ed|complete|done|over)\b",
+            r"|\bto (?:complete|finish|fulfil+|carry out) (?:the|your|this) (?:user's |users' |owner's )?",
+            r"(?:request|task|job),? you (?:first |will |must |need|have|should)",
+            r"|\b(?:the|your) task has changed\b|\byour (?:new|real|actual|next) task(?: is ?:?|:)",
+            r"|\bbefore (?:you )?(?:answer|respond|repl|summari[sz]|translat)[a-z]*,",
+        ),
+    },
+    // A line of the data that opens with a role's label and then gives an order, or a
+    // tag naming a role's message or instructions: the format of a prompt, not of a
+    // document. A log line says "System: disk 80% full" or "[system] backup finished",
+    // a transcript "User: where is my parcel?".
+    Spec {
+        group: "role-label",
+        name: "a role's label in the data, followed by an order",
+        weight: 0.6,
+        techniques: &[],
+        source: concat!(
+            r"(?m)(?:^|[.!?] )(?:system|admin(?:istrator)?|developer|assistant|ai|operator)",
+            r"(?: (?:message|note|notice|request|instructions?|override|update))? ?:{1,2} ?",
+            orders!(),
+            r"|[\[<{] ?(?:system|admin(?:istrator)?|developer|assistant)[_ ](?:message|note|notice|request",
+            r"|instructions?|override|prompt|update) ?(?::{1,2}|[\]>}])",
+            r"|\[ ?(?:system|admin(?:istrator)?|developer|assistant) ?(?::{1,2}|\]) ?",
+            orders!(),
+            r"|<(?:instructions?|prompt|command)>|\[(?:instructions?|prompt|command)\]",
+        ),
+    },
+    // An order about the reader's own answer: what to say, print or begin it with, in
+    // quotes, or what to put in "your response". Alone it is a mail's "include your
+    // order number in your reply", so it is weak; beside another signal it is the
+    // payload an injection forces.
+    Spec {
+        group: "output-order",
+        name: "an order about the reader's answer",
+        weight: 0.45,
+        techniques: &[],
+        source: concat!(
+            r"\b(?:print|say|output|reply|respond|answer|write|state|repeat)(?: only| just| exactly| simply)?",
+            r"(?: with)?(?: the (?:phrase|text|words?|sentence|string|following))? ?:? ?['\x22`]",
+            r"|\b(?:begin|start|end|prefix) (?:your|the|each) (?:answer|reply|response|output|summary)",
+            r"|\b(?:in|into|to|at the (?:start|end|beginning) of) your (?:response|answer|summary|output|translation",
+            r"|assessment|report)\b",
+            r"|\b(?:tell|inform|assure|convince|remind) the (?:user|human|reader)\b",
+        ),
+    },
+    // An action with consequences asked for in the data: move money, send or share
+    // something, delete, change a password or access. Mails ask people for these every
+    // day, so it is weak alone; beside an address to the model or a redirect it is the
+    // side task an injection inserts.
+    Spec {
+        group: "side-task",
+        name: "an action asked for in the data",
+        weight: 0.35,
+        techniques: &[],
+        source: concat!(
+            r"(?:^|[.!?:;,] |\b(?:please|now|also|then|and|first|to) )(?:transfer|wire|pay|send|forward|e-?mail",
+            r"|delete|remove|erase|wipe|share|grant|give [a-z0-9@._-]+ (?:edit |admin |full |write )?access",
+            r"|change|reset|update|disable|export|upload) (?:the |all |this |these |my |your |our |[0-9])",
         ),
     },
     // A recipe for a tool call in content the agent reads: "use the send_money tool
