@@ -4,8 +4,10 @@
 //!
 //! - `indirect-injection/instructions` (high): third-party text carries instructions
 //!   for the model (override, fake delimiters, an address to "AI assistants reading
-//!   this", requests to send data to a URL or to reveal the system prompt), also when
-//!   encoded. When the instructions sit in an HTML or markdown comment or a
+//!   this", a role's label followed by an order, orders about the reader's own answer,
+//!   a side task or a download to run beside them, requests to send data to a URL or
+//!   to reveal the system prompt), also when encoded. An attack the text quotes counts
+//!   at half its weight: a page that names an injection is about one. When the instructions sit in an HTML or markdown comment or a
 //!   CSS-hidden element, the title says so and confidence rises: hiding them from the
 //!   reader shows intent.
 //! - `indirect-injection/invisible-text` (medium): third-party text carries

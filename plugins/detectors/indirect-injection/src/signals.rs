@@ -3,6 +3,17 @@
 
 use textscan::Spec;
 
+/// The model named by what it is: "AI models", "language models", "automated
+/// assistants", "LLMs", "chatbots".
+macro_rules! models {
+    () => {
+        concat!(
+            r"(?:(?:ai|llm|gpt|language|chat|virtual|automated|autonomous)[ -]?",
+            r"(?:models?|assistants?|agents?|bots?|systems?)|llms?|chatbots?)",
+        )
+    };
+}
+
 /// The first word of an order to the model, after a role's label.
 macro_rules! orders {
     () => {
@@ -29,6 +40,15 @@ pub const THIRD_PARTY: &[Spec] = &[
             r"|\b(?:if|when) you are an? (?:ai|llm|language model|chatbot|(?:ai|virtual) assistant)\b",
             r"|\b(?:ai|llm|language model|chatbot|(?:ai|virtual) assistant)s?",
             r" (?:reading|reads?|processing|process(?:es)?|summari[sz]ing|summari[sz]es?|sees?) this\b",
+            // "AI models reading this page must …", "Language models: …"
+            r"|\b",
+            models!(),
+            r" (?:reading|processing|summari[sz]ing|generating|writing|answering|that (?:read|see|process))\b",
+            r"|(?m)(?:^|[.!?] )",
+            models!(),
+            r" ?:|\b",
+            models!(),
+            r" (?:must|should|shall|are to|need to|have to)\b",
         ),
     },
     // The reader called by its role, as one calls a person by name: "Assistant, when you
@@ -41,7 +61,10 @@ pub const THIRD_PARTY: &[Spec] = &[
         techniques: &[],
         source: concat!(
             r"(?m)(?:^|[.!?] |<!-- ?|\b(?:hey|hi|dear|ok|okay) )(?:ai|assistant|chatbot|bot|llm|agent)s? ?[:,] ",
-            r"|\bassistants? (?:reading|reads?|processing|process(?:es)?|summari[sz]ing|summari[sz]es?) this\b",
+            r"|\b(?:assistants?|agents?) (?:reading|reads?|processing|process(?:es)?|summari[sz]ing|summari[sz]es?",
+            r"|generating|writing) (?:this|the)\b",
+            // The reader answers "the user": it serves one, so it is the model.
+            r"|\b(?:before|after|when|instead of) (?:you )?(?:answer|respond|repl[yi]|talk)(?:ing|s)? (?:to )?the user\b",
         ),
     },
     // Someone in the data claims to speak for the user, the owner or the system: a
@@ -81,7 +104,11 @@ pub const THIRD_PARTY: &[Spec] = &[
             r"|\bto (?:complete|finish|fulfil+|carry out) (?:the|your|this) (?:user's |users' |owner's )?",
             r"(?:request|task|job),? you (?:first |will |must |need|have|should)",
             r"|\b(?:the|your) task has changed\b|\byour (?:new|real|actual|next) task(?: is ?:?|:)",
-            r"|\bbefore (?:you )?(?:answer|respond|repl|summari[sz]|translat)[a-z]*,",
+            r"|\bbefore (?:you )?(?:answer|respond|repl|summari[sz]|translat)[a-z]*(?: (?:the|this|that|my|your) [a-z]+)?,",
+            r"|\b(?:when|while|as|after|once|if) you (?:summari[sz]e|translate|process|describe) (?:this|the|these)\b",
+            r"|\b(?:when|while|as|after|once|if) you (?:write|generate|produce|create|give) (?:any |the |your )?",
+            r"(?:[a-z]+ )?(?:code|scripts?|commands?|steps|answers?|replies|summar(?:y|ies)|responses?)\b",
+            r"|\b(?:in addition to|besides|along with|as well as) (?:the |your )?(?:summary|answer|reply|response|translation)\b",
         ),
     },
     // A line of the data that opens with a role's label and then gives an order, or a
@@ -120,6 +147,9 @@ pub const THIRD_PARTY: &[Spec] = &[
             r"|\b(?:in|into|to|at the (?:start|end|beginning) of) your (?:response|answer|summary|output|translation",
             r"|assessment|report)\b",
             r"|\b(?:tell|inform|assure|convince|remind) the (?:user|human|reader)\b",
+            r"|\bfrom now on,? (?:you )?(?:must |should |will )?(?:answer|reply|respond|write|speak|say|talk|act|refer)",
+            r"|\b(?:answer|reply|respond|write)(?: every| each| all| your)?(?: (?:replies|reply|answers?|responses?))?",
+            r" (?:only )?in [a-z]+(?: only| speak)\b",
         ),
     },
     // An action with consequences asked for in the data: move money, send or share
@@ -135,6 +165,30 @@ pub const THIRD_PARTY: &[Spec] = &[
             r"(?:^|[.!?:;,] |\b(?:please|now|also|then|and|first|to) )(?:transfer|wire|pay|send|forward|e-?mail",
             r"|delete|remove|erase|wipe|share|grant|give [a-z0-9@._-]+ (?:edit |admin |full |write )?access",
             r"|change|reset|update|disable|export|upload) (?:the |all |this |these |my |your |our |[0-9])",
+        ),
+    },
+    // What an injection wants pasted into an answer or run: a download piped into a
+    // shell. Install guides print these too, so it is weak alone.
+    Spec {
+        group: "payload",
+        name: "code that runs a download",
+        weight: 0.4,
+        techniques: &[],
+        source: concat!(
+            r"\b(?:curl|wget)\b[^\n|]{0,120}\| ?(?:sudo )?(?:ba|z)?sh\b",
+            r"|\beval ?[\x22']?\$\( ?(?:curl|wget)\b",
+        ),
+    },
+    // Data that speaks of the conversation it will be read in: what was said or seen
+    // "in this conversation" is the model's context, not the document's.
+    Spec {
+        group: "context",
+        name: "a reference to the reader's conversation",
+        weight: 0.4,
+        techniques: &[],
+        source: concat!(
+            r"\b(?:seen|said|shared|mentioned|discussed|written|typed|given) (?:in|during) (?:this|the|our)",
+            r" (?:conversation|chat|session)\b",
         ),
     },
     // A recipe for a tool call in content the agent reads: "use the send_money tool
