@@ -94,4 +94,23 @@ fn a_transfer_an_injected_mail_asked_for_is_traced_to_the_mail_and_the_users_own
     let row =
         timeline.lines().find(|l| l.contains("tool-abuse/tainted-action")).unwrap_or_else(|| panic!("{timeline}"));
     assert!(row.contains("on a3") && row.contains("event a2"), "{row}");
+    // …and shows the mail's own finding, from the injection incident of the same
+    // session, as related, before the transfer: cause and effect on one page.
+    let injection =
+        list.as_array().unwrap().iter().find(|i| i["family"] == "prompt-injection" && i["key"] == "sess-inbox");
+    let injection =
+        injection.unwrap_or_else(|| panic!("no injection incident for the session: {list:#}"))["id"].as_str().unwrap();
+    let lines: Vec<&str> = timeline.lines().collect();
+    let cause = lines.iter().position(|l| l.contains("related") && l.contains("indirect-injection/instructions"));
+    let cause = cause.unwrap_or_else(|| panic!("the mail's finding is not in the timeline:\n{timeline}"));
+    assert!(lines[cause].contains("on a2") && lines[cause].contains(&format!("in {injection}")), "{timeline}");
+    assert!(cause < lines.iter().position(|l| l.contains("tool-abuse/tainted-action")).unwrap(), "{timeline}");
+    let json = store_json(db, "incidents", &["timeline", id, "--json"]);
+    let related: Vec<&Value> = json.as_array().unwrap().iter().filter(|e| e.get("related").is_some()).collect();
+    assert_eq!(related.len(), 1, "{json:#}");
+    assert_eq!(
+        (&related[0]["incident"], &related[0]["related"]["event"]),
+        (&json!(injection), &json!("a2")),
+        "{json:#}"
+    );
 }

@@ -320,6 +320,9 @@ fn timeline(store: &Store, args: &ShowArgs) -> anyhow::Result<()> {
             .iter()
             .map(|e| match &e.item {
                 TimelineItem::Finding(f) => json!({ "time": format_time(e.at_unix_nano), "finding": finding_json(f) }),
+                TimelineItem::Related(f) => json!({
+                    "time": format_time(e.at_unix_nano), "related": finding_json(f), "incident": f.incident_id,
+                }),
                 TimelineItem::Audit(a) => json!({
                     "time": format_time(e.at_unix_nano), "actor": a.actor, "what": a.what, "detail": a.detail,
                 }),
@@ -333,10 +336,11 @@ fn timeline(store: &Store, args: &ShowArgs) -> anyhow::Result<()> {
         .map(|e| {
             let time = format_time(e.at_unix_nano);
             match &e.item {
-                TimelineItem::Finding(f) => {
-                    let g = &f.finding;
-                    let what = format!("{} ({}) on {}: {}", g.rule, g.severity.name(), f.event_id, g.title);
-                    vec![time, f.plugin.clone(), "finding".into(), what]
+                TimelineItem::Finding(f) => vec![time, f.plugin.clone(), "finding".into(), finding_line(f)],
+                TimelineItem::Related(f) => {
+                    let within =
+                        f.incident_id.as_deref().map_or_else(|| "no incident".to_owned(), |i| format!("in {i}"));
+                    vec![time, f.plugin.clone(), "related".into(), format!("{} ({within})", finding_line(f))]
                 }
                 TimelineItem::Audit(a) => vec![time, a.actor.clone(), a.what.clone(), a.detail.to_string()],
             }
@@ -344,6 +348,12 @@ fn timeline(store: &Store, args: &ShowArgs) -> anyhow::Result<()> {
         .collect();
     print_text(&table(&["time", "actor", "what", "detail"], &rows));
     Ok(())
+}
+
+/// `rule (severity) on event: title`.
+fn finding_line(f: &StoredFinding) -> String {
+    let g = &f.finding;
+    format!("{} ({}) on {}: {}", g.rule, g.severity.name(), f.event_id, g.title)
 }
 
 async fn approve(store: &mut Store, at: &StoreArgs, args: &ApproveArgs) -> anyhow::Result<()> {

@@ -70,27 +70,40 @@ impl Store {
     /// An incident's findings with their events and evidence, oldest first: the newest
     /// `limit` of them.
     pub fn incident_findings(&self, id: &str, limit: usize) -> Result<Vec<StoredFinding>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT * FROM (
-                 SELECT f.id, f.event_id, e.time_unix_nano, e.source, f.plugin, e.model_name, e.model_version,
-                        e.model_digest, e.principal, e.session, f.incident_id, f.rule, f.title, f.severity,
-                        f.confidence, f.techniques
-                 FROM findings f JOIN events e ON e.id = f.event_id
-                 WHERE f.incident_id = ?1 ORDER BY e.time_unix_nano DESC, f.id DESC LIMIT ?2
-             ) ORDER BY time_unix_nano, id",
-        )?;
+        let sql = format!(
+            "SELECT * FROM (SELECT {FINDING_COLUMNS} {OF_INCIDENT} ORDER BY e.time_unix_nano DESC, f.id DESC LIMIT ?2)
+             ORDER BY time_unix_nano, id"
+        );
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![id, limit], raw_finding)?.collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut evidence = self.evidence(id)?;
+        let mut evidence = self.evidence(OF_INCIDENT, id)?;
         rows.into_iter().map(|raw| raw.parse(&mut evidence)).collect()
     }
 
-    /// The evidence of an incident's findings, by finding, each in its order.
-    fn evidence(&self, id: &str) -> Result<HashMap<i64, Vec<Evidence>>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT v.finding_id, v.field, v.excerpt FROM findings f JOIN evidence v ON v.finding_id = f.id
-             WHERE f.incident_id = ?1 ORDER BY v.id",
-        )?;
+    /// The findings of other incidents on the sessions of a session's incident, oldest
+    /// first: in an agent's session, the injected mail (an injection incident) beside
+    /// the transfer it caused (a tool-abuse one). None for an incident of a model or a
+    /// principal, whose sessions may be many and unrelated.
+    pub fn related_findings(&self, id: &str) -> Result<Vec<StoredFinding>> {
+        if self.incident(id)?.is_none_or(|i| i.scope != Scope::Session) {
+            return Ok(Vec::new());
+        }
+        let sql = format!("SELECT {FINDING_COLUMNS} {RELATED} ORDER BY e.time_unix_nano, f.id");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([id], raw_finding)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut evidence = self.evidence(RELATED, id)?;
+        rows.into_iter().map(|raw| raw.parse(&mut evidence)).collect()
+    }
+
+    /// The evidence of the findings `from` selects (a `FROM … WHERE` clause whose `?1`
+    /// is `id`), by finding, each in its order.
+    fn evidence(&self, from: &str, id: &str) -> Result<HashMap<i64, Vec<Evidence>>> {
+        let sql = format!(
+            "SELECT v.finding_id, v.field, v.excerpt FROM evidence v WHERE v.finding_id IN (SELECT f.id {from})
+             ORDER BY v.id"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query([id])?;
         let mut by_finding: HashMap<i64, Vec<Evidence>> = HashMap::new();
         while let Some(r) = rows.next()? {
@@ -133,16 +146,18 @@ impl Store {
         self.atomically(|t| t.transition(id, to, actor, reason))
     }
 
-    /// An incident's audit rows and findings, merged by time (the event's time for a
+    /// An incident's audit rows and findings, and the findings of other incidents in
+    /// its session ([`Store::related_findings`]), merged by time (the event's time for a
     /// finding); at equal times findings come first.
     pub fn timeline(&self, id: &str) -> Result<Vec<TimelineEntry>> {
         if self.incident(id)?.is_none() {
             return Err(StoreError::NoIncident(id.to_owned()));
         }
-        let findings = self
-            .incident_findings(id, usize::MAX)?
-            .into_iter()
-            .map(|f| TimelineEntry { at_unix_nano: f.time_unix_nano, item: TimelineItem::Finding(Box::new(f)) });
+        let at = |f: &StoredFinding| f.time_unix_nano;
+        let own =
+            self.incident_findings(id, usize::MAX)?.into_iter().map(|f| (at(&f), TimelineItem::Finding(f.into())));
+        let related = self.related_findings(id)?.into_iter().map(|f| (at(&f), TimelineItem::Related(f.into())));
+        let findings = own.chain(related).map(|(at_unix_nano, item)| TimelineEntry { at_unix_nano, item });
         let audit = self
             .audit(Some(id))?
             .into_iter()
@@ -186,6 +201,19 @@ impl Tx<'_> {
         audit(conn, now, actor, Some(id), "state", detail)
     }
 }
+
+/// The columns [`raw_finding`] reads, from `findings f JOIN events e`.
+const FINDING_COLUMNS: &str = "f.id, f.event_id, e.time_unix_nano, e.source, f.plugin, e.model_name, e.model_version,
+    e.model_digest, e.principal, e.session, f.incident_id, f.rule, f.title, f.severity, f.confidence, f.techniques";
+
+/// An incident's findings (`?1` the incident).
+const OF_INCIDENT: &str = "FROM findings f JOIN events e ON e.id = f.event_id WHERE f.incident_id = ?1";
+
+/// The findings of other incidents (or of none) on the sessions of incident `?1`'s events.
+const RELATED: &str = "FROM findings f JOIN events e ON e.id = f.event_id
+    WHERE f.incident_id IS NOT ?1 AND e.session IN (
+        SELECT e2.session FROM findings f2 JOIN events e2 ON e2.id = f2.event_id
+        WHERE f2.incident_id = ?1 AND e2.session IS NOT NULL)";
 
 struct RawIncident {
     id: String,

@@ -190,6 +190,7 @@ fn states_only_move_forward_each_step_audited() {
         .map(|e| match &e.item {
             TimelineItem::Finding(f) => f.finding.rule.clone(),
             TimelineItem::Audit(a) => format!("{} {}", a.what, a.detail["to"].as_str().unwrap_or("")),
+            TimelineItem::Related(f) => format!("related {}", f.finding.rule),
         })
         .collect();
     assert_eq!(kinds, ["prompt-injection/direct", "opened ", "state contained", "state closed"]);
@@ -385,4 +386,46 @@ fn rollback_never_targets_the_serving_artifact_or_the_incidents_own() {
     // Named by another digest of the label, 1.1 is a target again.
     let other = [Artifact { version: "1.1".into(), digest: Some("sha256:other".into()) }];
     assert_eq!(s.rollback("m", 15 * MIN, &other, "rollback", None).unwrap().unwrap().to, artifact("1.1"));
+}
+
+/// An injected mail and the transfer it caused open two incidents of one session (an
+/// injection's and a tool's); each one's timeline shows the other's finding as related,
+/// in time order, and another session's findings never.
+#[test]
+fn a_sessions_incidents_show_each_others_findings_as_related() {
+    let (_dir, mut s) = store();
+    let observe = |id: &str, minute: u64, session: &str, rule: &str| Observation {
+        event: event(id, minute, session),
+        findings: vec![finding(rule, Severity::High)],
+    };
+    let b = Batch {
+        observations: vec![
+            observe("mail", 1, "agent", "indirect-injection/instructions"),
+            observe("pay", 2, "agent", "tool-abuse/tainted-action"),
+            observe("elsewhere", 3, "other", "indirect-injection/instructions"),
+        ],
+        ..Batch::default()
+    };
+    let out = ingest(&mut s, &b);
+    assert_eq!(out.opened.len(), 3, "{out:?}");
+    let incident_of = |event: &str| {
+        let all = s.incidents(Filter::All).unwrap();
+        let found =
+            all.into_iter().find(|i| s.incident_findings(&i.id, 10).unwrap().iter().any(|f| f.event_id == event));
+        found.unwrap().id
+    };
+    let (injection, action) = (incident_of("mail"), incident_of("pay"));
+    let related = |id: &str| -> Vec<(String, Option<String>)> {
+        let entries = s.timeline(id).unwrap().into_iter();
+        entries
+            .filter_map(|e| match e.item {
+                TimelineItem::Related(f) => Some((f.event_id, f.incident_id)),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(related(&action), [("mail".to_owned(), Some(injection.clone()))]);
+    assert_eq!(related(&injection), [("pay".to_owned(), Some(action.clone()))]);
+    let evidence = s.related_findings(&action).unwrap();
+    assert_eq!(evidence[0].finding.evidence.len(), 1, "related findings keep their evidence");
 }

@@ -268,6 +268,9 @@ pub enum TimelineItem {
     Finding(Box<StoredFinding>),
     /// Something was done about it.
     Audit(AuditEntry),
+    /// A finding of another incident in the same session: the cause or the effect of
+    /// this one's (the injected mail beside the transfer it caused).
+    Related(Box<StoredFinding>),
 }
 
 /// Where reading a source stopped.
