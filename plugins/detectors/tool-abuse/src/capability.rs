@@ -99,6 +99,18 @@ impl Capability {
         TABLE.iter().map(|r| r.name).collect()
     }
 
+    /// Its name in the settings.
+    pub fn name(self) -> &'static str {
+        row(self).name
+    }
+
+    /// The capabilities a person's words ask for: "change my password" asks for a
+    /// credentials change, "pay the rent" for a transfer.
+    pub fn asked_in(text: &str) -> impl Iterator<Item = Self> {
+        let words: Vec<String> = text.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase).collect();
+        TABLE.iter().filter(move |r| words.iter().any(|w| r.words.contains(&w.as_str()))).map(|r| r.capability)
+    }
+
     /// Whether an injected request causing it can move money or take over an account.
     pub fn is_grave(self) -> bool {
         matches!(self, Capability::Transfer | Capability::Credentials)

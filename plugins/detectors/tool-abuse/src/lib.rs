@@ -14,9 +14,10 @@
 //!   credentials or permissions): a tool call aimed at a mail address, IBAN or web
 //!   host that only a request inside untrusted content of the session (a tool result,
 //!   a retrieved document) named, not the user — or a sensitive call (see
-//!   `capability`) given, as a whole argument, a value only such a request named: the
-//!   action an indirect injection caused (stateful, in the host's keyed state: see
-//!   `taint`).
+//!   `capability`) given, as a whole argument, a value only such a request named, or
+//!   whose tool only such a request named when the user asked for no action of its
+//!   kind: the action an indirect injection caused (stateful, in the host's keyed
+//!   state: see `taint`).
 //!
 //! Each rule fires at most once per event; evidence points at the arguments.
 
@@ -199,26 +200,34 @@ fn injection(tool: &str, shell: bool, args: &[Arg]) -> Option<Finding> {
 }
 
 /// An argument aimed at a target only injected content asked for, or, in a call that
-/// moves money, changes access, shares or deletes, given a value only it named.
+/// moves money, changes access, shares or deletes, given a value only it named; or a
+/// sensitive tool that only such a request named ("use the purge_backups tool") when
+/// the user never asked for anything of the kind.
 fn tainted(tool: &str, capability: Option<Capability>, args: &[Arg]) -> Option<Finding> {
+    let acts_on = |what: &str| format!("acts on {what}, which only untrusted content asked for");
     let by_target = || {
         args.iter().find_map(|a| {
             let (target, source) = taint::caused(&a.value)?;
             let what = Redacted::all(target.strip_prefix("host:").unwrap_or(&target));
-            Some((what, masked_excerpt(&a.value, 0..a.value.len()), source))
+            Some((acts_on(&what), masked_excerpt(&a.value, 0..a.value.len()), source))
         })
     };
     let takes_values = capability.is_some_and(|c| !matches!(c, Capability::Send | Capability::Execute));
     let by_value = || {
         let whole = args.iter().filter(|a| !a.value.trim().contains(char::is_whitespace));
-        whole.into_iter().find_map(|a| Some((hidden(a), hidden(a), taint::caused_value(&a.value)?.1)))
+        whole.into_iter().find_map(|a| Some((acts_on(&hidden(a)), hidden(a), taint::caused_value(&a.value)?.1)))
     };
-    let (what, excerpt, source) = by_target().or_else(|| takes_values.then(by_value).flatten())?;
+    // The user asking for the kind of action ("change my password") may leave the tool's
+    // name to a help page; only a call of a kind they never asked for counts.
+    let unasked = capability.filter(|c| !taint::user_asked(*c));
+    let by_name = || {
+        let source = taint::caused_value(tool)?.1;
+        Some(("was named only by a request in untrusted content".to_owned(), tool.to_owned(), source))
+    };
+    let (how, excerpt, source) =
+        by_target().or_else(|| takes_values.then(by_value).flatten()).or_else(|| unasked.and_then(|_| by_name()))?;
     let does = capability.map_or(String::new(), |c| format!(" ({})", c.does()));
-    let title = format!(
-        "tool {tool}{does} acts on {what}, which only untrusted content asked for (event {}, {}), not the user",
-        source.event, source.field
-    );
+    let title = format!("tool {tool}{does} {how} (event {}, {}), not the user", source.event, source.field);
     let severity = if capability.is_some_and(Capability::is_grave) { Severity::Critical } else { Severity::High };
     Some(
         Finding::new("tool-abuse/tainted-action", title, severity)

@@ -15,6 +15,7 @@
 //! The memory is the host's keyed state (partitioned by session), so a restart or
 //! another worker continues it.
 
+use crate::capability::Capability;
 use datakit::target::{Target, asks, targets, value_key, values};
 use serde::{Deserialize, Serialize};
 use statekit::Kept;
@@ -38,10 +39,20 @@ fn named(text: &str) -> impl Iterator<Item = Target<'_>> {
     targets(text).into_iter().chain(values(text))
 }
 
-/// Remember the targets and values the user names in `text`.
+/// Remember the targets, values and capabilities the user names in `text`.
 pub fn user_said(text: &str) -> Result<(), String> {
     // A chat log repeats the conversation with every call: each is written once.
-    named(text).try_for_each(|t| USERS.insert_new(&[&t.key], &true).map(drop))
+    let asked = Capability::asked_in(text).map(capability_key);
+    named(text).map(|t| t.key).chain(asked).try_for_each(|key| USERS.insert_new(&[&key], &true).map(drop))
+}
+
+/// Whether the user asked, in their own words, for an action of this capability.
+pub fn user_asked(capability: Capability) -> bool {
+    USERS.get::<bool>(&[&capability_key(capability)]).is_some()
+}
+
+fn capability_key(capability: Capability) -> String {
+    format!("capability:{}", capability.name())
 }
 
 /// Remember the targets and values that untrusted `text` asks an action on, unless
