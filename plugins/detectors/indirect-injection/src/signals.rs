@@ -4,12 +4,13 @@
 use textscan::Spec;
 
 /// The model named by what it is: "AI models", "language models", "automated
-/// assistants", "LLMs", "chatbots".
+/// assistants", "LLMs", "chatbots"; not "chat agents" or "AI systems", which are a
+/// call centre's staff and a regulation's subject.
 macro_rules! models {
     () => {
         concat!(
-            r"(?:(?:ai|llm|gpt|language|chat|virtual|automated|autonomous)[ -]?",
-            r"(?:models?|assistants?|agents?|bots?|systems?)|llms?|chatbots?)",
+            r"(?:(?:ai|llm|gpt|language|chat|virtual|automated|autonomous)[ -]?(?:models?|assistants?|bots?)",
+            r"|(?:ai|llm|autonomous) agents?|llms?|chatbots?)",
         )
     };
 }
@@ -40,15 +41,14 @@ pub const THIRD_PARTY: &[Spec] = &[
             r"|\b(?:if|when) you are an? (?:ai|llm|language model|chatbot|(?:ai|virtual) assistant)\b",
             r"|\b(?:ai|llm|language model|chatbot|(?:ai|virtual) assistant)s?",
             r" (?:reading|reads?|processing|process(?:es)?|summari[sz]ing|summari[sz]es?|sees?) this\b",
-            // "AI models reading this page must …", "Language models: …"
+            // "AI models reading this page must …", "Language models: …". Not "AI systems
+            // must be registered" or "models processing personal data": policy pages.
             r"|\b",
             models!(),
-            r" (?:reading|processing|summari[sz]ing|generating|writing|answering|that (?:read|see|process))\b",
+            r" (?:reading|processing|summari[sz]ing|that (?:read|see|process)) (?:this|these|the following)\b",
             r"|(?m)(?:^|[.!?] )",
             models!(),
-            r" ?:|\b",
-            models!(),
-            r" (?:must|should|shall|are to|need to|have to)\b",
+            r" ?:",
         ),
     },
     // The reader called by its role, as one calls a person by name: "Assistant, when you
@@ -60,8 +60,8 @@ pub const THIRD_PARTY: &[Spec] = &[
         weight: 0.45,
         techniques: &[],
         source: concat!(
-            r"(?m)(?:^|[.!?] |<!-- ?|\b(?:hey|hi|dear|ok|okay) )(?:ai|assistant|chatbot|bot|llm|agent)s? ?[:,] ",
-            r"|\b(?:assistants?|agents?) (?:reading|reads?|processing|process(?:es)?|summari[sz]ing|summari[sz]es?",
+            r"(?m)(?:^|[.!?] |<!-- ?|\b(?:hey|hi|dear|ok|okay) )(?:ai|assistant|chatbot|bot|llm)s? ?[:,] ",
+            r"|\bassistants? (?:reading|reads?|processing|process(?:es)?|summari[sz]ing|summari[sz]es?",
             r"|generating|writing) (?:this|the)\b",
             // The reader answers "the user": it serves one, so it is the model.
             r"|\b(?:before|after|when|instead of) (?:you )?(?:answer|respond|repl[yi]|talk)(?:ing|s)? (?:to )?the user\b",

@@ -233,6 +233,10 @@ fn transcripts_logs_mails_and_quoted_attacks_stay_quiet() {
         "If the user is not signed in, redirect them to the login page before you render the form.",
         "The AI models we tested answer in under a second.",
         "Please answer in English only; answers in other languages cannot be graded.",
+        "Dear agent, please update my shipping address to 4 Elm Road.",
+        "Agents processing the claim must attach the adjuster's report.",
+        "AI systems must be registered before use, and language models processing personal data need a DPIA.",
+        "Chat agents must log every conversation in the CRM.",
     ];
     for text in documents {
         assert!(rules(&retrieved(text)).is_empty(), "{text:?}");
