@@ -63,7 +63,7 @@ impl Detector for IndirectInjection {
     }
 
     fn configure(&mut self, settings: Settings) -> Result<(), Vec<SettingsError>> {
-        self.scanner = Scanner::from_settings(CATALOG, &settings, &[])?;
+        self.scanner.retune(CATALOG, &settings, &[])?;
         Ok(())
     }
 

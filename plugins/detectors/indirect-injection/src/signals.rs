@@ -19,7 +19,8 @@ macro_rules! models {
 macro_rules! orders {
     () => {
         concat!(
-            r"(?:you\b|your\b|from now on|ignore|disregard|forget|always|never|do not|don't|only|print|say",
+            r"(?:you (?:must|should|shall|will now|are now|now|have to|need to)\b|from now on|ignore|disregard|forget",
+            r"|always|never|do not|don't|only|print|say",
             r"|respond|reply|answer|output|write|include|add|append|send|forward|call|use|report|tell|recommend",
             r"|state|translate|summari[sz]e|treat|consider|rate|classify|mark)",
         )
@@ -128,8 +129,16 @@ pub const THIRD_PARTY: &[Spec] = &[
             r"|instructions?|override|prompt|update) ?(?::{1,2}|[\]>}])",
             r"|\[ ?(?:system|admin(?:istrator)?|developer|assistant) ?(?::{1,2}|\]) ?",
             orders!(),
-            r"|<(?:instructions?|prompt|command)>|\[(?:instructions?|prompt|command)\]",
         ),
+    },
+    // A tag that names instructions: a prompt template's section ("[Instruction] Please
+    // act as a judge") as often as an injection's wrapper, so it needs company.
+    Spec {
+        group: "role-label",
+        name: "a tag naming instructions",
+        weight: 0.45,
+        techniques: &[],
+        source: r"<(?:instructions?|prompt|command)>|\[(?:instructions?|prompt|command)\]",
     },
     // An order about the reader's own answer: what to say, print or begin it with, in
     // quotes, or what to put in "your response". Alone it is a mail's "include your
@@ -141,8 +150,10 @@ pub const THIRD_PARTY: &[Spec] = &[
         weight: 0.45,
         techniques: &[],
         source: concat!(
+            // Not "Answer: \x22…\x22", a template's label for where the answer goes, nor "repeat`" in
+            // docs: backticks quote code.
             r"\b(?:print|say|output|reply|respond|answer|write|state|repeat)(?: only| just| exactly| simply)?",
-            r"(?: with)?(?: the (?:phrase|text|words?|sentence|string|following))? ?:? ?['\x22`]",
+            r"(?: with)?(?: the (?:phrase|text|words?|sentence|string)| the following ?:)? ?['\x22]",
             r"|\b(?:begin|start|end|prefix) (?:your|the|each) (?:answer|reply|response|output|summary)",
             r"|\b(?:in|into|to|at the (?:start|end|beginning) of) your (?:response|answer|summary|output|translation",
             r"|assessment|report)\b",

@@ -54,7 +54,7 @@ impl Detector for Jailbreak {
     }
 
     fn configure(&mut self, settings: Settings) -> Result<(), Vec<SettingsError>> {
-        self.scanner = Scanner::from_settings(JAILBREAK, &settings, &[])?;
+        self.scanner.retune(JAILBREAK, &settings, &[])?;
         Ok(())
     }
 

@@ -44,7 +44,7 @@ impl Detector for PromptInjection {
     }
 
     fn configure(&mut self, settings: Settings) -> Result<(), Vec<SettingsError>> {
-        self.scanner = Scanner::from_settings(&[signals::INJECTION], &settings, &[])?;
+        self.scanner.retune(&[signals::INJECTION], &settings, &[])?;
         Ok(())
     }
 

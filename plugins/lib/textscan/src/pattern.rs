@@ -66,6 +66,9 @@ pub struct Catalog {
     set: Option<RegexSet>,
 }
 
+/// The group of an operator's patterns.
+const OPERATOR: &str = "operator";
+
 /// Weight of an operator's `extra_patterns`: their own patterns are meant to fire.
 pub const EXTRA_WEIGHT: f32 = 0.8;
 /// Longest compiled form an operator's pattern may take, so that one careless
@@ -111,10 +114,15 @@ impl Catalog {
         if regex.is_match("") {
             return Err("pattern matches empty text, so it would flag every field".into());
         }
-        let spec = Spec { group: "operator", name: "operator pattern", weight: EXTRA_WEIGHT, techniques, source: "" };
+        let spec = Spec { group: OPERATOR, name: "operator pattern", weight: EXTRA_WEIGHT, techniques, source: "" };
         self.patterns.push(Pattern { spec, regex });
         self.set = self.union();
         Ok(())
+    }
+
+    /// Whether an operator's pattern was added.
+    pub fn has_operator_patterns(&self) -> bool {
+        self.patterns.iter().any(|p| p.spec.group == OPERATOR)
     }
 
     /// How many patterns there are.

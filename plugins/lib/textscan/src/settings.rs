@@ -64,11 +64,28 @@ impl Scanner {
         settings: &Settings,
         techniques: &'static [&'static str],
     ) -> Result<Self, Vec<SettingsError>> {
-        let tuning: Tuning = settings.parse()?;
         let mut scanner = Self::new(specs);
+        scanner.retune(specs, settings, techniques)?;
+        Ok(scanner)
+    }
+
+    /// What [`Scanner::from_settings`] gives, made from this scanner of the same `specs`:
+    /// its compiled patterns are kept unless an earlier tuning added operator patterns.
+    /// Compiling the catalogue is most of a detector's start-up, and `configure`
+    /// follows its construction, so building it twice would double that.
+    pub fn retune(
+        &mut self,
+        specs: &[&[Spec]],
+        settings: &Settings,
+        techniques: &'static [&'static str],
+    ) -> Result<(), Vec<SettingsError>> {
+        let tuning: Tuning = settings.parse()?;
+        if self.catalog.has_operator_patterns() {
+            self.catalog = Catalog::new(specs.iter().copied().flatten());
+        }
         let mut errors = Vec::new();
-        scanner.tune(tuning.min_confidence, &tuning.extra_patterns, techniques, &mut errors);
-        if errors.is_empty() { Ok(scanner) } else { Err(errors) }
+        self.tune(tuning.min_confidence, &tuning.extra_patterns, techniques, &mut errors);
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
 
     /// Set the threshold and add the operator's patterns, reporting every bad value
@@ -121,6 +138,17 @@ mod tests {
         assert_eq!(paths, ["min_confidence", "extra_patterns[1]", "extra_patterns[2]", "extra_patterns[3]"]);
         assert_eq!(got[0].1, "must be between 0.0 and 1.0, not 1.5");
         assert_eq!(got[1].1, "invalid regex: unclosed group");
+    }
+
+    #[test]
+    fn retuning_drops_the_last_tunings_operator_patterns() {
+        const SPECS: &[Spec] = &[Spec { group: "g", name: "n", weight: 0.9, techniques: &[], source: r"\bhello\b" }];
+        let tuned = Settings::from_json(r#"{"extra_patterns": ["bye"], "min_confidence": 0.7}"#).unwrap();
+        let mut scanner = Scanner::from_settings(&[SPECS], &tuned, &[]).unwrap();
+        assert_eq!((scanner.catalog.len(), scanner.min_confidence), (2, 0.7));
+        scanner.retune(&[SPECS], &Settings::from_json("{}").unwrap(), &[]).unwrap();
+        assert_eq!((scanner.catalog.len(), scanner.min_confidence), (1, 0.5));
+        assert!(scanner.check("bye").is_none() && scanner.check("hello").is_some());
     }
 
     #[test]
