@@ -7,7 +7,7 @@ use super::Found;
 use super::data::PromptRow;
 use super::metrics::{Confusion, LengthBaseline, Rate, Rates};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
 
 /// The highest false-positive rate a threshold fitted on training rows may give them.
@@ -154,8 +154,9 @@ impl PromptReport {
         });
         let mut errors: Vec<RowError> = wrong
             .map(|(r, f)| {
-                let mut rules: Vec<String> = f.iter().map(|x| x.rule.clone()).collect();
-                rules.dedup();
+                // A session's events may repeat a rule, not always one after another.
+                let rules: Vec<String> =
+                    f.iter().map(|x| x.rule.clone()).collect::<BTreeSet<_>>().into_iter().collect();
                 let (id, source, kind, label) = (r.id.clone(), r.source().to_owned(), r.kind.clone(), r.label.clone());
                 RowError { id, source, kind, label, rules }
             })
