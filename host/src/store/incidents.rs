@@ -75,10 +75,7 @@ impl Store {
              ORDER BY time_unix_nano, id"
         );
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![id, limit], raw_finding)?.collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut evidence = self.evidence(OF_INCIDENT, id)?;
-        rows.into_iter().map(|raw| raw.parse(&mut evidence)).collect()
+        self.findings(&sql, params![id, limit], OF_INCIDENT, id)
     }
 
     /// The findings of other incidents on the sessions of a session's incident, oldest
@@ -86,13 +83,26 @@ impl Store {
     /// the transfer it caused (a tool-abuse one). None for an incident of a model or a
     /// principal, whose sessions may be many and unrelated.
     pub fn related_findings(&self, id: &str) -> Result<Vec<StoredFinding>> {
-        if self.incident(id)?.is_none_or(|i| i.scope != Scope::Session) {
+        match self.incident(id)? {
+            Some(incident) => self.related_to(&incident),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn related_to(&self, incident: &IncidentRecord) -> Result<Vec<StoredFinding>> {
+        if incident.scope != Scope::Session {
             return Ok(Vec::new());
         }
         let sql = format!("SELECT {FINDING_COLUMNS} {RELATED} ORDER BY e.time_unix_nano, f.id");
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map([id], raw_finding)?.collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut evidence = self.evidence(RELATED, id)?;
+        self.findings(&sql, [&incident.id], RELATED, &incident.id)
+    }
+
+    /// The findings `sql` selects (the columns [`raw_finding`] reads), with the evidence
+    /// of those `from` selects for `id` (see [`Store::evidence`]).
+    fn findings(&self, sql: &str, params: impl rusqlite::Params, from: &str, id: &str) -> Result<Vec<StoredFinding>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(params, raw_finding)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut evidence = self.evidence(from, id)?;
         rows.into_iter().map(|raw| raw.parse(&mut evidence)).collect()
     }
 
@@ -150,13 +160,11 @@ impl Store {
     /// its session ([`Store::related_findings`]), merged by time (the event's time for a
     /// finding); at equal times findings come first.
     pub fn timeline(&self, id: &str) -> Result<Vec<TimelineEntry>> {
-        if self.incident(id)?.is_none() {
-            return Err(StoreError::NoIncident(id.to_owned()));
-        }
+        let incident = self.incident(id)?.ok_or_else(|| StoreError::NoIncident(id.to_owned()))?;
         let at = |f: &StoredFinding| f.time_unix_nano;
         let own =
             self.incident_findings(id, usize::MAX)?.into_iter().map(|f| (at(&f), TimelineItem::Finding(f.into())));
-        let related = self.related_findings(id)?.into_iter().map(|f| (at(&f), TimelineItem::Related(f.into())));
+        let related = self.related_to(&incident)?.into_iter().map(|f| (at(&f), TimelineItem::Related(f.into())));
         let findings = own.chain(related).map(|(at_unix_nano, item)| TimelineEntry { at_unix_nano, item });
         let audit = self
             .audit(Some(id))?

@@ -107,8 +107,14 @@ impl Capability {
     /// The capabilities a person's words ask for: "change my password" asks for a
     /// credentials change, "pay the rent" for a transfer.
     pub fn asked_in(text: &str) -> impl Iterator<Item = Self> {
-        let words: Vec<String> = text.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase).collect();
-        TABLE.iter().filter(move |r| words.iter().any(|w| r.words.contains(&w.as_str()))).map(|r| r.capability)
+        // One pass over the text's words, none copied: the table's words are lowercase ASCII.
+        let mut asked = [false; TABLE.len()];
+        for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+            for (seen, row) in asked.iter_mut().zip(&TABLE) {
+                *seen |= row.words.iter().any(|w| w.eq_ignore_ascii_case(word));
+            }
+        }
+        TABLE.iter().zip(asked).filter(|(_, seen)| *seen).map(|(row, _)| row.capability)
     }
 
     /// Whether an injected request causing it can move money or take over an account.
@@ -163,6 +169,13 @@ mod tests {
         assert_eq!(cap("send_email", r#"{"to": "a@b.example"}"#), Some("send"));
         assert_eq!(cap("bash", r#"{"command": "ls"}"#), Some("execute"));
         assert_eq!(cap("get_weather", r#"{"city": "Oslo"}"#), None);
+    }
+
+    #[test]
+    fn a_persons_words_ask_for_capabilities_whatever_their_case() {
+        let asked: Vec<Capability> = Capability::asked_in("Please CHANGE my Password and pay the rent.").collect();
+        assert_eq!(asked, [Capability::Transfer, Capability::Credentials]);
+        assert_eq!(Capability::asked_in("What is on my calendar?").count(), 0);
     }
 
     #[test]
