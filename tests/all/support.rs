@@ -3,6 +3,7 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 #[path = "../guests/artifacts.rs"]
@@ -106,17 +107,24 @@ pub fn actions_of(db: &str, responder: &str) -> Vec<Value> {
 /// A path for a new incident store, unique in this test run.
 pub fn fresh_store() -> PathBuf {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    static STORES: OnceLock<tempfile::TempDir> = OnceLock::new();
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("stores-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("cannot create the stores folder");
-    dir.join(format!("{n}.db"))
+    own_dir(&STORES, "stores-").join(format!("{n}.db"))
+}
+
+/// A folder of this test process's own under the target's temporary folder, made on
+/// first use with a random name: one named by the process id alone is an earlier run's
+/// folder, stores and all, when the id comes round again.
+fn own_dir(cell: &'static OnceLock<tempfile::TempDir>, prefix: &str) -> &'static Path {
+    let made = || tempfile::Builder::new().prefix(prefix).tempdir_in(env!("CARGO_TARGET_TMPDIR"));
+    cell.get_or_init(|| made().expect("cannot create a test folder")).path()
 }
 
 /// `aiir` with exactly these arguments, in `dir`; a store it makes by default goes to
 /// a state directory of this test run, never the user's.
 pub fn aiir(dir: &Path, args: &[&str]) -> Run {
-    let state = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("state-{}", std::process::id()));
-    aiir_in_state(dir, &state, args)
+    static STATE: OnceLock<tempfile::TempDir> = OnceLock::new();
+    aiir_in_state(dir, own_dir(&STATE, "state-"), args)
 }
 
 /// `aiir` with exactly these arguments, in `dir`, with `state` as `$XDG_STATE_HOME`.
