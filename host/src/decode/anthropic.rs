@@ -3,7 +3,7 @@
 //! `message.model_dump_json()` writes).
 //!
 //! The accepted shape (keys not named here are ignored, as request options such as
-//! `max_tokens` or `tools` are; every optional list may also be `null`):
+//! `max_tokens` are; every optional list may also be `null`):
 //!
 //! ```text
 //! { "id"?: string, "created"?: number (Unix seconds), "time"?: string (RFC 3339),
@@ -11,7 +11,8 @@
 //! MESSAGE                                                      a response alone
 //!
 //! REQUEST: { "model"?: string, "system"?: string | [ BLOCK ], "metadata"?: { "user_id"?: string },
-//!            "messages": [ { "role": "user"|"assistant", "content": string | [ BLOCK ] } ] }
+//!            "messages": [ { "role": "user"|"assistant", "content": string | [ BLOCK ] } ],
+//!            "tools"?: [ { "name": string, "description"?: string } ] }
 //! MESSAGE: { "id"?: string, "type": "message", "model"?: string, "content": [ BLOCK ],
 //!            "usage"?: { "input_tokens"?: integer, "output_tokens"?: integer } }
 //! BLOCK:   {"type": "text", "text": string}
@@ -22,14 +23,17 @@
 //!
 //! A line becomes one inference event (id: `id`, else the message's `id`) and one
 //! tool-call event per `tool_use` block of the response, `<id>/tool/<n>` counted from 0,
-//! with the JSON text of its `input` as the arguments. The input: `system` as a system
+//! with the JSON text of its `input` as the arguments and, when the request's `tools`
+//! describe its tool, that description in the attribute `gen_ai.tool.description`. The input: `system` as a system
 //! message, then each turn's `tool_result` blocks as tool messages and its text blocks
 //! joined as one message in the turn's role (`tool_use` blocks of the history are the
 //! model's, already seen). Anthropic's messages carry no time: the line's `created` or
 //! `time` is the event's, else the time aiir reads the line, so a file read later than
 //! it was written is stamped with the reading's time.
 
-use super::call::{self, Call, Content, Keys, Part, Seconds, ToolUse, Usage, missing, nullable, text_message};
+use super::call::{
+    self, Call, Content, Keys, Part, Seconds, ToolDefinition, ToolUse, Usage, missing, nullable, text_message,
+};
 use super::{DecodeError, parse, role, text_of};
 use crate::runtime as wit;
 use serde::Deserialize;
@@ -66,6 +70,7 @@ pub fn decode_line(line: &str) -> Result<Vec<wit::Event>, DecodeError> {
         input,
         output,
         tools,
+        offered: request.tools,
         usage: response.usage.unwrap_or_default(),
     };
     Ok(call.into_events(SOURCE))
@@ -88,6 +93,8 @@ struct Request {
     #[serde(default, deserialize_with = "nullable")]
     messages: Vec<Turn>,
     metadata: Option<Metadata>,
+    #[serde(default, deserialize_with = "nullable")]
+    tools: Vec<ToolDefinition>,
 }
 
 #[derive(Deserialize)]
@@ -184,6 +191,15 @@ mod tests {
         assert_eq!((i.input_tokens, i.output_tokens), (Some(9), Some(4)));
         let wit::Payload::ToolCall(t) = &events[1].payload else { panic!("not a tool call") };
         assert_eq!((t.tool.as_str(), t.arguments.as_str()), ("shell", r#"{"command":"ls"}"#));
+    }
+
+    #[test]
+    fn a_tool_use_carries_what_the_request_said_its_tool_does() {
+        let tools = r#"[{"name":"shell","description":"Runs a command.","input_schema":{}},{"type":"web_search_20250305","name":"web_search"}]"#;
+        let line = format!(r#"{{"request":{{"messages":[],"tools":{tools}}},"response":{MESSAGE}}}"#);
+        let events = decode_line(&line).unwrap();
+        let described = [("gen_ai.tool.description".to_owned(), "Runs a command.".to_owned())];
+        assert_eq!((events[0].attributes.as_slice(), events[1].attributes.as_slice()), (&[][..], &described[..]));
     }
 
     #[test]

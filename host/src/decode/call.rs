@@ -19,6 +19,8 @@ pub(crate) struct Call {
     pub output: Vec<wit::Message>,
     /// The tools the response called, in order.
     pub tools: Vec<ToolUse>,
+    /// The tools the request offered the model, with what they say they do.
+    pub offered: Vec<ToolDefinition>,
     pub usage: Usage,
 }
 
@@ -28,6 +30,32 @@ pub(crate) struct ToolUse {
     pub name: String,
     pub arguments: String,
 }
+
+/// A tool as a request offers it to the model: Chat Completions nests it in
+/// `function`, the Responses and Anthropic APIs do not. Tools with no name (a vendor's
+/// built-in search) describe no call.
+#[derive(Deserialize, Default)]
+pub(crate) struct ToolDefinition {
+    name: Option<String>,
+    description: Option<String>,
+    function: Option<Box<ToolDefinition>>,
+}
+
+impl ToolDefinition {
+    fn parts(&self) -> (Option<&str>, Option<&str>) {
+        match &self.function {
+            Some(f) => f.parts(),
+            None => (self.name.as_deref(), self.description.as_deref()),
+        }
+    }
+}
+
+/// The attribute a tool-call event carries its tool's description in, as OpenTelemetry's
+/// GenAI conventions name it.
+pub(crate) const TOOL_DESCRIPTION: &str = "gen_ai.tool.description";
+
+/// The most of a description kept: what a tool does is said in its first sentences.
+const MAX_DESCRIPTION_CHARS: usize = 1000;
 
 impl Call {
     /// The inference event, then one tool-call event per tool call with the inference's
@@ -50,21 +78,44 @@ impl Call {
             payload: wit::Payload::Inference(inference),
             attributes: Vec::new(),
         };
-        with_tool_calls(event, self.tools)
+        with_tool_calls(event, self.tools, &self.offered)
     }
 }
 
 /// An inference event, then one tool-call event per tool the model called, `<id>/tool/<n>`,
-/// each with the inference's time, source, model, principal, session and attributes:
-/// every format's model call ends in these events.
-pub(crate) fn with_tool_calls(inference: wit::Event, tools: Vec<ToolUse>) -> Vec<wit::Event> {
-    let calls = tools.into_iter().enumerate().map(|(n, call)| wit::Event {
-        id: format!("{}/tool/{n}", inference.id),
-        payload: wit::Payload::ToolCall(wit::ToolCall { tool: call.name, arguments: call.arguments, result: None }),
-        ..inference.clone()
+/// each with the inference's time, source, model, principal, session and attributes,
+/// and the description of its tool among those `offered`, if any: every format's model
+/// call ends in these events.
+pub(crate) fn with_tool_calls(
+    inference: wit::Event,
+    tools: Vec<ToolUse>,
+    offered: &[ToolDefinition],
+) -> Vec<wit::Event> {
+    let calls = tools.into_iter().enumerate().map(|(n, call)| {
+        let mut event = wit::Event { id: format!("{}/tool/{n}", inference.id), ..inference.clone() };
+        if let Some(description) = description_of(offered, &call.name) {
+            set_attribute(&mut event.attributes, TOOL_DESCRIPTION, description);
+        }
+        event.payload =
+            wit::Payload::ToolCall(wit::ToolCall { tool: call.name, arguments: call.arguments, result: None });
+        event
     });
     let calls: Vec<wit::Event> = calls.collect();
     std::iter::once(inference).chain(calls).collect()
+}
+
+/// What the tool called `name` says it does, cut to [`MAX_DESCRIPTION_CHARS`].
+fn description_of(offered: &[ToolDefinition], name: &str) -> Option<String> {
+    let description = offered.iter().map(ToolDefinition::parts).find(|(n, _)| *n == Some(name))?.1?;
+    Some(description.chars().take(MAX_DESCRIPTION_CHARS).collect())
+}
+
+/// Set `key` among attributes kept sorted by key.
+fn set_attribute(attributes: &mut Vec<(String, String)>, key: &str, value: String) {
+    match attributes.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
+        Ok(at) => attributes[at].1 = value,
+        Err(at) => attributes.insert(at, (key.to_owned(), value)),
+    }
 }
 
 /// Token counts, as chat completions (`prompt_tokens`) and the Responses and Anthropic

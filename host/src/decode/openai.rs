@@ -4,8 +4,8 @@
 //! writes it (one input line, one output line).
 //!
 //! The accepted shape (keys not named here are ignored, as request options such as
-//! `temperature` or `tools` are; every optional list may also be `null`, as the
-//! client's serialisations write unset fields):
+//! `temperature` are; every optional list may also be `null`, as the client's
+//! serialisations write unset fields):
 //!
 //! ```text
 //! { "id"?: string, "created"?: number (Unix seconds), "time"?: string (RFC 3339),
@@ -17,7 +17,8 @@
 //!
 //! REQUEST: { "model"?: string, "user"?: string,
 //!            "messages"?: [ MESSAGE ],                                    Chat Completions
-//!            "input"?: string | [ ITEM ], "instructions"?: string | [ ITEM ] }   Responses
+//!            "input"?: string | [ ITEM ], "instructions"?: string | [ ITEM ],   Responses
+//!            "tools"?: [ { "function": { "name", "description"? } } | { "name", "description"? } ] }
 //! MESSAGE: { "role": "system"|"developer"|"user"|"assistant"|"tool"|"function",
 //!            "content"?: string | [ {"type": "text", "text": string} | other parts ] | null,
 //!            "tool_calls"?: [ { "function": { "name": string, "arguments": string } } ] }
@@ -33,7 +34,8 @@
 //!
 //! A line becomes one inference event and one tool-call event per tool call of its
 //! response (a choice's `tool_calls`, a `function_call` output item), with ids
-//! `<id>/tool/<n>` counted from 0. Its input: `instructions` (the request's, else the
+//! `<id>/tool/<n>` counted from 0; a tool call whose tool the request's `tools` describe
+//! carries that description in the attribute `gen_ai.tool.description`. Its input: `instructions` (the request's, else the
 //! response's) as a system message, then the `messages` or the `input` items (a string
 //! `input` is the user's message; a `function_call_output` is the tool's). The id is
 //! `id`, else `custom_id`, else `response.id`; a Batch line's `custom_id` is also the
@@ -44,7 +46,7 @@
 
 mod responses;
 
-use super::call::{self, Call, Content, Keys, Seconds, ToolUse, Usage, missing, nullable};
+use super::call::{self, Call, Content, Keys, Seconds, ToolDefinition, ToolUse, Usage, missing, nullable};
 use super::{DecodeError, parse, role};
 use crate::runtime as wit;
 use serde::Deserialize;
@@ -105,6 +107,7 @@ impl Log {
             input,
             output,
             tools,
+            offered: request.tools,
             usage: response.usage.unwrap_or_default(),
         }))
     }
@@ -118,6 +121,8 @@ struct Request {
     input: Option<responses::Input>,
     instructions: Option<responses::Input>,
     user: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    tools: Vec<ToolDefinition>,
 }
 
 #[derive(Deserialize, Default)]
@@ -248,6 +253,19 @@ mod tests {
         let wit::Payload::ToolCall(t) = &events[2].payload else { panic!("not a tool call") };
         assert_eq!((t.tool.as_str(), t.arguments.as_str()), ("b", r#"{"x":1}"#));
         assert_eq!(events[2].model.as_ref().unwrap().name, "m", "the request's model when the response names none");
+    }
+
+    #[test]
+    fn a_tool_call_carries_what_the_request_said_its_tool_does() {
+        let tools = r#"[{"type":"function","function":{"name":"acme_payout","description":"Moves funds to a payee."}},{"type":"web_search"},{"type":"function","name":"lookup","description":"Finds an order."}]"#;
+        let calls = r#"[{"function":{"name":"acme_payout","arguments":"{}"}},{"function":{"name":"lookup","arguments":"{}"}},{"function":{"name":"other","arguments":"{}"}}]"#;
+        let line = format!(
+            r#"{{"request":{{"messages":[],"tools":{tools}}},"response":{{"id":"r","created":1,"choices":[{{"message":{{"role":"assistant","tool_calls":{calls}}}}}]}}}}"#
+        );
+        let events = decode_line(&line).unwrap();
+        let described: Vec<_> = events.iter().map(|e| e.attributes.clone()).collect();
+        let with = |d: &str| vec![("gen_ai.tool.description".to_owned(), d.to_owned())];
+        assert_eq!(described, [vec![], with("Moves funds to a payee."), with("Finds an order."), vec![]]);
     }
 
     #[test]

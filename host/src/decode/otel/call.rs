@@ -158,7 +158,8 @@ impl Call {
                     input_tokens,
                     output_tokens,
                 };
-                decoded.events.extend(with_tool_calls(event(wit::Payload::Inference(inference)), content.calls));
+                // A tool span carries its own `gen_ai.tool.description`; a model span's offered tools are not read.
+                decoded.events.extend(with_tool_calls(event(wit::Payload::Inference(inference)), content.calls, &[]));
             }
         }
     }

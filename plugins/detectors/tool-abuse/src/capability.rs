@@ -1,5 +1,5 @@
-//! What a tool call does, judged by the tool's name and its arguments' shape, or as the
-//! operator's catalogue says: the actions whose consequences reach past the
+//! What a tool call does, judged by the tool's name, what its description says it does
+//! and its arguments' shape, or as the operator's catalogue says: the actions whose consequences reach past the
 //! conversation (money moved, credentials or permissions changed, data shared, things
 //! deleted, messages sent, code run). An injected request that causes one of them is
 //! worse than one that causes a lookup.
@@ -128,8 +128,14 @@ fn row(c: Capability) -> &'static Row {
 }
 
 /// What `tool` called with `args` does: the operator's entry for the tool when there
-/// is one (`None` there exempts it), else by its name's words, then its arguments' keys.
-pub fn of(tool: &str, args: &[Arg], catalogue: &[(String, Option<Capability>)]) -> Option<Capability> {
+/// is one (`None` there exempts it), else by its name's words, then by what its
+/// `description` (the log's, when it has one) says, then by its arguments' keys.
+pub fn of(
+    tool: &str,
+    description: Option<&str>,
+    args: &[Arg],
+    catalogue: &[(String, Option<Capability>)],
+) -> Option<Capability> {
     if let Some((_, entry)) = catalogue.iter().find(|(name, _)| name == tool) {
         return *entry;
     }
@@ -139,7 +145,64 @@ pub fn of(tool: &str, args: &[Arg], catalogue: &[(String, Option<Capability>)]) 
     let words = name_words(tool);
     let named = TABLE.iter().find(|r| words.iter().any(|w| r.words.contains(&w.as_str())));
     let shaped = || TABLE.iter().find(|r| args.iter().any(|a| shows(r, a)));
-    named.or_else(shaped).map(|r| r.capability)
+    named.or_else(|| description.and_then(described)).or_else(shaped).map(|r| r.capability)
+}
+
+/// Verbs that open the description of a tool that only reads ("Looks up a payment").
+const READS: &[&str] = &[
+    "get",
+    "list",
+    "read",
+    "search",
+    "fetch",
+    "look",
+    "lookup",
+    "check",
+    "view",
+    "show",
+    "find",
+    "query",
+    "retrieve",
+    "return",
+    "count",
+    "describe",
+    "summarize",
+    "summarise",
+    "calculate",
+    "estimate",
+    "validate",
+    "preview",
+    "draft",
+];
+
+/// How many of a description's first words say what the tool does.
+const LEADING_WORDS: usize = 8;
+
+/// What a tool's description says it does: the first of the table's words among the
+/// leading words of its first sentence ("Moves funds to a payee", "Permanently deletes
+/// a file"), unless a verb that only reads comes first.
+fn described(description: &str) -> Option<&'static Row> {
+    let sentence = description.split(['.', ';', '\n']).next().unwrap_or("");
+    let words = sentence.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(LEADING_WORDS);
+    for word in words {
+        let word = word.to_lowercase();
+        let is = |w: &&str| stems(&word).any(|s| s == *w);
+        if READS.iter().any(is) {
+            return None;
+        }
+        if let Some(row) = TABLE.iter().find(|r| r.words.iter().any(is)) {
+            return Some(row);
+        }
+    }
+    None
+}
+
+/// A word and the stems a verb's or noun's `-s` and `-es` leave: "sends", "wires",
+/// "pushes".
+fn stems(word: &str) -> impl Iterator<Item = &str> {
+    let s = word.strip_suffix('s');
+    let es = word.strip_suffix("es");
+    std::iter::once(word).chain(s).chain(es)
 }
 
 /// Whether argument `arg` shows the capability of `row`.
@@ -157,7 +220,7 @@ mod tests {
     use datakit::args::strings;
 
     fn cap(tool: &str, args: &str) -> Option<&'static str> {
-        of(tool, &strings(args), &[]).map(|c| row(c).name)
+        of(tool, None, &strings(args), &[]).map(|c| row(c).name)
     }
 
     #[test]
@@ -169,6 +232,20 @@ mod tests {
         assert_eq!(cap("send_email", r#"{"to": "a@b.example"}"#), Some("send"));
         assert_eq!(cap("bash", r#"{"command": "ls"}"#), Some("execute"));
         assert_eq!(cap("get_weather", r#"{"city": "Oslo"}"#), None);
+    }
+
+    #[test]
+    fn then_by_what_its_description_says_it_does() {
+        let said = |description: &str| of("acme_action", Some(description), &[], &[]).map(|c| row(c).name);
+        assert_eq!(said("Moves funds from the user's account to a payee."), Some("transfer"));
+        assert_eq!(said("Permanently deletes a document. Cannot be undone."), Some("delete"));
+        assert_eq!(said("Resets the password of an account"), Some("credentials"));
+        assert_eq!(said("Sends an SMS to a phone number"), Some("send"));
+        assert_eq!(said("Looks up the payment history of a customer."), None, "a lookup moves nothing");
+        assert_eq!(said("Returns the latest emails in the inbox"), None);
+        assert_eq!(said("Converts a currency amount. Transfers nothing."), None, "only the first sentence counts");
+        // The tool's name comes first: its description does not overrule it.
+        assert_eq!(of("send_report", Some("Reads a report."), &[], &[]).map(|c| row(c).name), Some("send"));
     }
 
     #[test]
@@ -188,7 +265,7 @@ mod tests {
     #[test]
     fn the_operators_catalogue_overrides_both() {
         let catalogue = [("acme_payout".to_owned(), Some(Capability::Transfer)), ("send_digest".to_owned(), None)];
-        assert_eq!(of("acme_payout", &[], &catalogue), Some(Capability::Transfer));
-        assert_eq!(of("send_digest", &strings(r#"{"to": "a@b.example"}"#), &catalogue), None);
+        assert_eq!(of("acme_payout", None, &[], &catalogue), Some(Capability::Transfer));
+        assert_eq!(of("send_digest", None, &strings(r#"{"to": "a@b.example"}"#), &catalogue), None);
     }
 }

@@ -39,6 +39,9 @@ const TECHNIQUES: [&str; 2] = ["AML.T0053", "LLM06"];
 /// Besides [`TECHNIQUES`]: the injection that caused a tainted action.
 const INDIRECT: [&str; 2] = ["AML.T0051.001", "LLM01"];
 const FIELD: &str = "payload.tool_call.arguments";
+/// The attribute a log gives a tool's description in, as OpenTelemetry's GenAI
+/// conventions name it (aiir's OpenAI and Anthropic readers fill it from the request).
+const DESCRIPTION: &str = "gen_ai.tool.description";
 
 /// The detector: its settings and the recent call times of each session.
 #[derive(Debug)]
@@ -111,9 +114,16 @@ impl ToolAbuse {
             injection(&call.tool, shell, &args),
             self.outbound(&call.tool, &args),
             self.burst(event, &call.tool, &args),
-            tainted(&call.tool, capability::of(&call.tool, &args, &self.config.capabilities), &args),
+            tainted(&call.tool, self.capability(event, call, &args), &args),
         ];
         findings.into_iter().flatten().collect()
+    }
+
+    /// What the call does, by its tool's name, the description the log gives of the tool
+    /// (OpenTelemetry's `gen_ai.tool.description`), its arguments, or the operator's table.
+    fn capability(&self, event: &Event, call: &ToolCall, args: &[Arg]) -> Option<Capability> {
+        let description = event.find_attribute(DESCRIPTION);
+        capability::of(&call.tool, description, args, &self.config.capabilities)
     }
 
     fn dangerous_tool(&self, tool: &str, shell: bool, args: &[Arg]) -> Option<Finding> {
