@@ -154,6 +154,21 @@ fn the_official_openai_clients_responses_calls_are_read() {
     assert_eq!((&first["time"], &first["principal"]), (&"2026-11-27T13:00:01.5Z".into(), &"user:mallory".into()));
 }
 
+/// An agent's turn through the official client (`openai_logs.py agent`): the request
+/// offers its tools with `tools=`, and the model pays the account that a fetched page's
+/// injected note named. Only the description says that `acme_settle` moves money: with
+/// it, a critical tainted action; the same turn with undescribed tools, none.
+#[test]
+fn the_official_openai_clients_tool_descriptions_say_what_a_call_does() {
+    let (run, _) = run_lines("openai", &client_lines("openai_logs.py", &["agent"]));
+    let injected: &[&str] = &["indirect-injection/instructions"];
+    let caused: &[&str] = &["tool-abuse/tainted-action"];
+    assert_found(&run, 4, found(&[("chatcmpl-1", injected), ("chatcmpl-1/tool/0", caused), ("chatcmpl-2", injected)]));
+    let action = &run.findings()[1];
+    assert_eq!(action["severity"], "critical", "{action}");
+    assert!(action["title"].as_str().unwrap().contains("moves money"), "{action}");
+}
+
 /// Batch input lines (one per endpoint) and the output lines that
 /// `client.files.content` returns for the batches `client.batches.create` made: an
 /// input line is its request, an output line its response, both in the session
