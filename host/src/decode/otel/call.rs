@@ -4,7 +4,7 @@
 //! tool call the model asked for, or into one tool-call event for a tool's own span.
 
 use crate::decode::Decoded;
-use crate::decode::call::{ToolUse, with_tool_calls};
+use crate::decode::call::{ToolDefinition, ToolUse, with_tool_calls};
 use crate::runtime as wit;
 use std::collections::BTreeMap;
 
@@ -138,6 +138,8 @@ impl Call {
             decoded.blind.push(self.source.clone());
         }
         let Call { id, time_unix_nano, source, model, principal, session, kind, attributes, .. } = self;
+        // A tool span carries its own `gen_ai.tool.description`; a model span, the tools it offered.
+        let offered = offered(&attributes);
         let event = move |payload| wit::Event {
             id,
             time_unix_nano,
@@ -158,9 +160,23 @@ impl Call {
                     input_tokens,
                     output_tokens,
                 };
-                // A tool span carries its own `gen_ai.tool.description`; a model span's offered tools are not read.
-                decoded.events.extend(with_tool_calls(event(wit::Payload::Inference(inference)), content.calls, &[]));
+                let inference = event(wit::Payload::Inference(inference));
+                decoded.events.extend(with_tool_calls(inference, content.calls, &offered));
             }
         }
     }
+}
+
+/// The tools a model span says the model was offered, with their descriptions: the GenAI
+/// conventions' `gen_ai.tool.definitions` (a JSON array) and OpenInference's
+/// `llm.tools.N.tool.json_schema` (one JSON object each). What is not JSON of that shape
+/// describes nothing.
+fn offered(attributes: &BTreeMap<String, String>) -> Vec<ToolDefinition> {
+    let listed: Option<Vec<ToolDefinition>> =
+        attributes.get("gen_ai.tool.definitions").and_then(|v| serde_json::from_str(v).ok());
+    let indexed = attributes
+        .iter()
+        .filter(|(k, _)| k.starts_with("llm.tools.") && k.ends_with(".tool.json_schema"))
+        .filter_map(|(_, v)| serde_json::from_str(v).ok());
+    listed.unwrap_or_default().into_iter().chain(indexed).collect()
 }
