@@ -139,7 +139,7 @@ impl Call {
         }
         let Call { id, time_unix_nano, source, model, principal, session, kind, attributes, .. } = self;
         // A tool span carries its own `gen_ai.tool.description`; a model span, the tools it offered.
-        let offered = offered(&attributes);
+        let offered = if matches!(kind, Kind::Inference { .. }) { offered(&attributes) } else { Vec::new() };
         let event = move |payload| wit::Event {
             id,
             time_unix_nano,

@@ -1,6 +1,6 @@
 //! What a tool call does, judged by the tool's name, what its description says it does
-//! and its arguments' shape, or as the operator's catalogue says: the actions whose consequences reach past the
-//! conversation (money moved, credentials or permissions changed, data shared, things
+//! and its arguments' shape, or as the operator's catalogue says: the actions whose
+//! consequences reach past the conversation (money moved, credentials or permissions changed, data shared, things
 //! deleted, messages sent, code run). An injected request that causes one of them is
 //! worse than one that causes a lookup.
 
@@ -83,6 +83,13 @@ struct Row {
     keys: &'static [&'static str],
 }
 
+impl Row {
+    /// Whether `word` is one of the row's words, in any case.
+    fn names(&self, word: &str) -> bool {
+        self.words.iter().any(|w| w.eq_ignore_ascii_case(word))
+    }
+}
+
 impl Capability {
     /// What a call with this capability does, for a finding's title.
     pub fn does(self) -> &'static str {
@@ -111,7 +118,7 @@ impl Capability {
         let mut asked = [false; TABLE.len()];
         for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
             for (seen, row) in asked.iter_mut().zip(&TABLE) {
-                *seen |= row.words.iter().any(|w| w.eq_ignore_ascii_case(word));
+                *seen |= row.names(word);
             }
         }
         TABLE.iter().zip(asked).filter(|(_, seen)| *seen).map(|(row, _)| row.capability)
@@ -186,11 +193,10 @@ fn described(description: &str) -> Option<&'static Row> {
     let words = sentence.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(LEADING_WORDS);
     for word in words {
         let word = word.to_lowercase();
-        let is = |w: &&str| stems(&word).any(|s| s == *w);
-        if READS.iter().any(is) {
+        if stems(&word).any(|s| READS.contains(&s)) {
             return None;
         }
-        if let Some(row) = TABLE.iter().find(|r| r.words.iter().any(is)) {
+        if let Some(row) = TABLE.iter().find(|r| stems(&word).any(|s| r.names(s))) {
             return Some(row);
         }
     }
