@@ -2,7 +2,8 @@
 //! the instrumentations teams run (OpenTelemetry's openai-v2, OpenInference,
 //! OpenLLMetry; pinned in tests/otel/requirements.txt), exports OTLP to `aiir serve
 //! --store`; aiir must find in it what it finds in the equivalent native events, and
-//! open the incidents `aiir run` opens.
+//! open the incidents `aiir run` opens. One scenario is an agent turn whose paying tool
+//! only its offered description names as one.
 
 use crate::serve::Server;
 use crate::support::{Run, aiir_run, fresh_store, root, store_json, temp_file, test_python};
@@ -122,6 +123,11 @@ fn finds_what_native_events_give(instrumentation: &str, content: &str) {
         ] {
             assert!(expected[scenario].iter().any(|r| r.starts_with(rule)), "{scenario}: {expected:?}");
         }
+        // Only the offered tool's description says that `acme_settle` moves money, and
+        // openai-v2 records no offered tools: the paid account is a tainted action only
+        // where the instrumentation passes the description on.
+        let tainted = expected["described"].contains("tool-abuse/tainted-action");
+        assert_eq!(tainted, instrumentation != "openai-v2", "described: {expected:?}");
         assert!(!run.stderr.contains("hint:"), "content was captured: {context}");
         let opened = incidents(&store);
         assert_eq!(opened, native_incidents, "serve --store opens what run --store opens: {context}");
@@ -158,7 +164,7 @@ fn openllmetry() {
 fn an_instrumentation_that_records_no_content_gets_a_hint_naming_the_settings() {
     let server = Server::start(&["--no-store", "--join-wait", "1s"]);
     app(&server, "openai-v2", "http/protobuf", "none");
-    let blind = r#"aiir_genai_calls_without_content_total{source="shop-openai-v2"} 5"#;
+    let blind = r#"aiir_genai_calls_without_content_total{source="shop-openai-v2"} 6"#;
     server.metrics_when(|t| t.contains(blind));
     let run = server.stop();
     assert_eq!(run.code, 0, "{}", run.stderr);
