@@ -1,7 +1,9 @@
 //! What running a plugin costs, each wasm figure beside its native baseline.
 //!
 //! - `overhead`: the `noop` guest (`tests/guests/noop`) inspecting the 1 KB inference
-//!   event, beside a native function that does the same nothing with the same event;
+//!   event, beside a native function that does the same nothing with the same event,
+//!   and inspecting a bare event (`noop-bare`), so that the difference is what lowering
+//!   the 1 KB event's strings into the guest costs;
 //! - `detector/<name>`: every plugin of the standard pack, warm, inspecting the event
 //!   of `plugins/tools/bench-events.jsonl` it asks for (the inference event, else its own
 //!   kind's); the native figures come from `plugins/tools/bench-native`;
@@ -31,6 +33,11 @@ const LOAD_PLUGIN: &str = "prompt-injection";
 /// A plugin of the `prepared-detector` world, whose compile also runs its `warm-up` and
 /// compiles the snapshot.
 const PREPARED_PLUGIN: &str = "exfiltration";
+
+/// An inference event with no text, model, principal or session: what a call costs
+/// when there is next to nothing to lower into the guest.
+const BARE: &str =
+    r#"{"id":"b","time":"2026-11-27T13:00:00Z","source":"s","payload":{"inference":{"input":[],"output":[]}}}"#;
 
 fn events() -> Vec<Event> {
     EVENTS.lines().map(|l| decode_line(l).expect("a bench event decodes")).collect()
@@ -75,6 +82,8 @@ fn overhead(c: &mut Criterion) {
     let mut group = c.benchmark_group("overhead");
     group.bench_function("wasm/noop", |b| b.iter_custom(|iters| inspect_many(&rt, &mut plugin, event, iters)));
     group.bench_function("native/noop", |b| b.iter(|| native_noop(black_box(event))));
+    let bare = decode_line(BARE).expect("the bare event decodes");
+    group.bench_function("wasm/noop-bare", |b| b.iter_custom(|iters| inspect_many(&rt, &mut plugin, &bare, iters)));
     group.finish();
 }
 
