@@ -128,9 +128,14 @@ def instrument(instrumentation):
     OpenAIInstrumentor().instrument()
 
 
+def opening(user):
+    """The system prompt and the user's message, which every scenario starts with."""
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
 def request(scenario, user):
     """The chat completion's messages and, for the agent turn, its offered tools."""
-    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+    messages = opening(user)
     if scenario != "described":
         return {"messages": messages}
     return {"messages": messages + AGENT_TURN, "tools": TOOLS}
@@ -138,11 +143,11 @@ def request(scenario, user):
 
 def native(scenario, user, answer, instrumentation):
     """The aiir events that say what the instrumented call says."""
-    input = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+    messages = opening(user)
     if scenario == "described":
         # The assistant's earlier call has no text; the page it fetched is a tool message.
-        input.append({"role": "tool", "content": FETCHED})
-    inference = {"input": input,
+        messages.append({"role": "tool", "content": FETCHED})
+    inference = {"input": messages,
                  "output": [] if isinstance(answer, dict) else [{"role": "assistant", "content": answer}]}
     base = {"time": "2026-11-27T13:00:00Z", "source": "native", "model": {"name": "gpt-4o-mini"}, "principal": PRINCIPAL}
     events = [{"id": f"native-{scenario}", **base, "payload": {"inference": inference}}]
