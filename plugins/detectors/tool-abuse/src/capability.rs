@@ -1,11 +1,12 @@
 //! What a tool call does, judged by the tool's name, what its description says it does
 //! and its arguments' shape, or as the operator's catalogue says: the actions whose
-//! consequences reach past the conversation (money moved, credentials or permissions changed, data shared, things
-//! deleted, messages sent, code run). An injected request that causes one of them is
-//! worse than one that causes a lookup.
+//! consequences reach past the conversation (money moved, credentials or permissions
+//! changed, data shared, things deleted, messages sent, code run). An injected request
+//! that causes one of them is worse than one that causes a lookup.
 
 use crate::patterns::{is_shell_tool, name_words};
 use datakit::args::Arg;
+use statekit::words;
 
 /// A sensitive capability of a tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +117,7 @@ impl Capability {
     pub fn asked_in(text: &str) -> impl Iterator<Item = Self> {
         // One pass over the text's words, none copied: the table's words are lowercase ASCII.
         let mut asked = [false; TABLE.len()];
-        for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        for word in words(text) {
             for (seen, row) in asked.iter_mut().zip(&TABLE) {
                 *seen |= row.names(word);
             }
@@ -190,8 +191,7 @@ const LEADING_WORDS: usize = 8;
 /// a file"), unless a verb that only reads comes first.
 fn described(description: &str) -> Option<&'static Row> {
     let sentence = description.split(['.', ';', '\n']).next().unwrap_or("");
-    let words = sentence.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(LEADING_WORDS);
-    for word in words {
+    for word in words(sentence).take(LEADING_WORDS) {
         let word = word.to_lowercase();
         if stems(&word).any(|s| READS.contains(&s)) {
             return None;
