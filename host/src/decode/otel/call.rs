@@ -138,8 +138,10 @@ impl Call {
             decoded.blind.push(self.source.clone());
         }
         let Call { id, time_unix_nano, source, model, principal, session, kind, attributes, .. } = self;
-        // A tool span carries its own `gen_ai.tool.description`; a model span, the tools it offered.
-        let offered = if matches!(kind, Kind::Inference { .. }) { offered(&attributes) } else { Vec::new() };
+        // A tool span carries its own `gen_ai.tool.description`; a model span, the tools it
+        // offered, read only when the model called one (the schemas can be long).
+        let called = matches!(&kind, Kind::Inference { content, .. } if !content.calls.is_empty());
+        let offered = if called { offered(&attributes) } else { Vec::new() };
         let event = move |payload| wit::Event {
             id,
             time_unix_nano,
