@@ -176,7 +176,7 @@ pub use finding::excerpt;
 #[doc(hidden)]
 pub use responder::adapter as responder_adapter;
 pub use responder::{Responder, StoreView};
-pub use settings::{Settings, blank_entries, severity_setting};
+pub use settings::{Problems, Settings, blank_entries, defaults, severity_setting};
 pub use text::{Origin, Text};
 
 /// Everything a detector or responder usually needs, for `use aiir_sdk::prelude::*`.

@@ -2,6 +2,7 @@
 
 use crate::{SettingsError, Severity};
 use serde::de::DeserializeOwned;
+use std::fmt::Display;
 
 /// The `settings` table of a detector's entry in `aiir.toml`, as JSON.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +16,11 @@ impl Settings {
         serde_json::from_str(json)
             .map(|value| Self { value })
             .map_err(|e| vec![SettingsError::new("", format!("settings are not valid JSON: {e}"))])
+    }
+
+    /// An empty table: what a plugin gets when the operator sets nothing.
+    pub fn empty() -> Self {
+        Self { value: serde_json::Value::Object(serde_json::Map::new()) }
     }
 
     /// The settings as a JSON value.
@@ -76,6 +82,43 @@ impl Settings {
     }
 }
 
+/// What `parse` makes of an empty table: a plugin's defaults from the same code that
+/// reads the operator's settings, so that the two cannot drift apart. Panics when the
+/// defaults themselves are invalid, a bug of the plugin's that its first test shows.
+pub fn defaults<T>(parse: impl FnOnce(&Settings) -> Result<T, Vec<SettingsError>>) -> T {
+    parse(&Settings::empty()).unwrap_or_else(|errors| panic!("the default settings are invalid: {errors:?}"))
+}
+
+/// The problems found while checking the values of settings that parsed, so that a
+/// plugin reports them all at once.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<SettingsError>);
+
+impl Problems {
+    /// Unless `ok`, note that `key` must be `rule`: "must be {rule}, not {value}".
+    pub fn require(&mut self, ok: bool, key: impl Into<String>, rule: &str, value: impl Display) {
+        if !ok {
+            self.0.push(SettingsError::new(key, format!("must be {rule}, not {value}")));
+        }
+    }
+
+    /// Note a problem of another form.
+    pub fn push(&mut self, error: SettingsError) {
+        self.0.push(error);
+    }
+
+    /// The settings `value` makes when no problem was noted, else every problem.
+    pub fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, Vec<SettingsError>> {
+        if self.0.is_empty() { Ok(value()) } else { Err(self.0) }
+    }
+}
+
+impl Extend<SettingsError> for Problems {
+    fn extend<I: IntoIterator<Item = SettingsError>>(&mut self, errors: I) {
+        self.0.extend(errors);
+    }
+}
+
 /// An error at `key[n]` for every blank entry of a list of strings in the settings.
 pub fn blank_entries(key: &str, list: &[String]) -> Vec<SettingsError> {
     let blank = list.iter().enumerate().filter(|(_, s)| s.trim().is_empty());
@@ -119,6 +162,24 @@ mod tests {
         let errors = s.parse::<Config>().unwrap_err();
         assert_eq!(errors[0].path, "allowed[1].digest");
         assert!(errors[0].message.contains("invalid type"), "{errors:?}");
+    }
+
+    fn limit(settings: &Settings) -> Result<u32, Vec<SettingsError>> {
+        let three: Three = settings.parse_each().0.unwrap_or(Three { phrases: vec![], severity: None, limit: 5 });
+        let mut problems = Problems::default();
+        problems.require(three.limit <= 10, "limit", "at most 10", three.limit);
+        problems.extend(blank_entries("phrases", &three.phrases));
+        problems.finish(|| three.limit)
+    }
+
+    #[test]
+    fn problems_are_all_reported_and_defaults_come_from_an_empty_table() {
+        let s = Settings::from_json(r#"{"phrases": ["a", " "], "limit": 11}"#).unwrap();
+        let errors = limit(&s).unwrap_err();
+        assert_eq!(errors[0], SettingsError::new("limit", "must be at most 10, not 11"));
+        assert_eq!(errors[1].path, "phrases[1]");
+        assert_eq!(limit(&Settings::from_json(r#"{"phrases": [], "limit": 3}"#).unwrap()), Ok(3));
+        assert_eq!(defaults(limit), 5);
     }
 
     #[derive(serde::Deserialize, Debug)]

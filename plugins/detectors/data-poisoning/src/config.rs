@@ -1,6 +1,6 @@
 //! The plugin's settings: parsed, then validated with every problem reported at once.
 
-use aiir_sdk::{Settings, SettingsError};
+use aiir_sdk::{Problems, Settings, SettingsError};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -128,7 +128,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self::from_settings(&Settings::from_json("{}").expect("{} is JSON")).expect("defaults are valid")
+        aiir_sdk::defaults(Self::from_settings)
     }
 }
 
@@ -136,32 +136,24 @@ impl Config {
     /// Parse and validate `settings`, reporting every invalid value.
     pub fn from_settings(settings: &Settings) -> Result<Self, Vec<SettingsError>> {
         let raw: Raw = settings.parse()?;
-        let mut errors = Vec::new();
-        let mut check = |ok: bool, key: &str, rule: &str, value: String| {
-            if !ok {
-                errors.push(SettingsError::new(key, format!("must be {rule}, not {value}")));
-            }
-        };
+        let mut problems = Problems::default();
         let b = raw.baseline_batches;
-        check((1..=1000).contains(&b), "baseline_batches", "between 1 and 1000", b.to_string());
+        problems.require((1..=1000).contains(&b), "baseline_batches", "between 1 and 1000", b);
         let s = raw.max_label_shift;
-        check(s > 0.0 && s <= 1.0, "max_label_shift", "above 0 and at most 1", s.to_string());
-        check(raw.min_batch_records >= 2, "min_batch_records", "at least 2", raw.min_batch_records.to_string());
+        problems.require(s > 0.0 && s <= 1.0, "max_label_shift", "above 0 and at most 1", s);
+        problems.require(raw.min_batch_records >= 2, "min_batch_records", "at least 2", raw.min_batch_records);
         let k = raw.trigger_min_examples;
-        check(k >= 2, "trigger_min_examples", "at least 2", k.to_string());
+        problems.require(k >= 2, "trigger_min_examples", "at least 2", k);
         let p = raw.trigger_min_purity;
-        check((0.5..=1.0).contains(&p), "trigger_min_purity", "between 0.5 and 1", p.to_string());
+        problems.require((0.5..=1.0).contains(&p), "trigger_min_purity", "between 0.5 and 1", p);
         let m = raw.trigger_max_share;
-        check(m > 0.0 && m <= 1.0, "trigger_max_share", "above 0 and at most 1", m.to_string());
+        problems.require(m > 0.0 && m <= 1.0, "trigger_max_share", "above 0 and at most 1", m);
         let d = raw.duplicate_min_records;
-        check(d >= 2, "duplicate_min_records", "at least 2", d.to_string());
+        problems.require(d >= 2, "duplicate_min_records", "at least 2", d);
         let j = raw.duplicate_similarity;
-        check(j > 0.0 && j <= 1.0, "duplicate_similarity", "above 0 and at most 1", j.to_string());
-        let baseline = baselines(&raw.baseline, &mut errors);
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        Ok(Self {
+        problems.require(j > 0.0 && j <= 1.0, "duplicate_similarity", "above 0 and at most 1", j);
+        let baseline = baselines(&raw.baseline, &mut problems);
+        problems.finish(|| Self {
             baseline_batches: raw.baseline_batches,
             baseline,
             max_label_shift: raw.max_label_shift,
@@ -175,23 +167,20 @@ impl Config {
     }
 }
 
-/// The explicit baselines, scaled to sum to 1; problems go to `errors` with their path.
+/// The explicit baselines, scaled to sum to 1; problems go to `problems` with their path.
 fn baselines(
     raw: &BTreeMap<String, BTreeMap<String, f64>>,
-    errors: &mut Vec<SettingsError>,
+    problems: &mut Problems,
 ) -> HashMap<String, HashMap<String, f64>> {
     let mut out = HashMap::new();
     for (dataset, shares) in raw {
         let at = format!("baseline.{dataset}");
         for (label, share) in shares.iter().filter(|(_, s)| !(s.is_finite() && **s >= 0.0)) {
-            errors.push(SettingsError::new(
-                format!("{at}.{label}"),
-                format!("must be a share of 0 or more, not {share}"),
-            ));
+            problems.require(false, format!("{at}.{label}"), "a share of 0 or more", share);
         }
         let total: f64 = shares.values().filter(|s| s.is_finite() && **s >= 0.0).sum();
         if total <= 0.0 {
-            errors.push(SettingsError::new(at, "must give at least one label a share above 0"));
+            problems.push(SettingsError::new(at, "must give at least one label a share above 0"));
             continue;
         }
         out.insert(dataset.clone(), shares.iter().map(|(l, s)| (l.clone(), s / total)).collect());

@@ -64,7 +64,7 @@ mod tests {
 
     #[test]
     fn empty_settings_allow_no_host() {
-        assert!(Config::from_settings(&Settings::from_json("{}").unwrap()).unwrap().allowed_hosts.is_empty());
+        assert!(Config::from_settings(&Settings::empty()).unwrap().allowed_hosts.is_empty());
     }
 
     #[test]

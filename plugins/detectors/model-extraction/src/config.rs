@@ -1,6 +1,6 @@
 //! The plugin's settings: parsed, then validated with every problem reported at once.
 
-use aiir_sdk::{Settings, SettingsError};
+use aiir_sdk::{Problems, Settings, SettingsError};
 use serde::Deserialize;
 use std::collections::HashSet;
 
@@ -93,7 +93,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self::from_settings(&Settings::from_json("{}").expect("{} is JSON")).expect("defaults are valid")
+        aiir_sdk::defaults(Self::from_settings)
     }
 }
 
@@ -101,27 +101,19 @@ impl Config {
     /// Parse and validate `settings`, reporting every invalid value.
     pub fn from_settings(settings: &Settings) -> Result<Self, Vec<SettingsError>> {
         let raw: Raw = settings.parse()?;
-        let mut errors = Vec::new();
-        let mut check = |ok: bool, key: String, rule: &str, value: String| {
-            if !ok {
-                errors.push(SettingsError::new(key, format!("must be {rule}, not {value}")));
-            }
-        };
+        let mut problems = Problems::default();
         let w = raw.window_secs;
-        check((60..=86_400).contains(&w), "window_secs".into(), "between 60 and 86400", w.to_string());
+        problems.require((60..=86_400).contains(&w), "window_secs", "between 60 and 86400", w);
         let f = raw.volume_factor;
-        check(f >= 1.0 && f.is_finite(), "volume_factor".into(), "at least 1", f.to_string());
-        check(raw.min_requests >= 1, "min_requests".into(), "at least 1", raw.min_requests.to_string());
-        check(raw.min_tokens >= 1, "min_tokens".into(), "at least 1", raw.min_tokens.to_string());
+        problems.require(f >= 1.0 && f.is_finite(), "volume_factor", "at least 1", f);
+        problems.require(raw.min_requests >= 1, "min_requests", "at least 1", raw.min_requests);
+        problems.require(raw.min_tokens >= 1, "min_tokens", "at least 1", raw.min_tokens);
         let e = raw.enumeration_min_requests;
-        check(e >= 3, "enumeration_min_requests".into(), "at least 3", e.to_string());
+        problems.require(e >= 3, "enumeration_min_requests", "at least 3", e);
         for (n, p) in raw.exempt_principals.iter().enumerate() {
-            check(!p.trim().is_empty(), format!("exempt_principals[{n}]"), "a principal", format!("{p:?}"));
+            problems.require(!p.trim().is_empty(), format!("exempt_principals[{n}]"), "a principal", format!("{p:?}"));
         }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        Ok(Self {
+        problems.finish(|| Self {
             window_secs: raw.window_secs,
             volume_factor: raw.volume_factor,
             floors: [raw.min_requests, raw.min_tokens],

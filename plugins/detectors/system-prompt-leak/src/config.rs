@@ -145,7 +145,7 @@ mod tests {
 
     #[test]
     fn empty_settings_give_the_defaults() {
-        let config = Config::from_settings(&Settings::from_json("{}").unwrap()).unwrap();
+        let config = Config::from_settings(&Settings::empty()).unwrap();
         assert_eq!((config.min_overlap, config.ngram), (0.4, 5));
         assert!(config.canary_tokens.is_empty());
     }

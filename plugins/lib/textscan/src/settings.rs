@@ -126,7 +126,7 @@ mod tests {
 
     #[test]
     fn empty_settings_give_the_defaults() {
-        let scanner = Scanner::from_settings(&[], &Settings::from_json("{}").unwrap(), &[]).unwrap();
+        let scanner = Scanner::from_settings(&[], &Settings::empty(), &[]).unwrap();
         assert_eq!(scanner.min_confidence, 0.5);
         assert!(scanner.catalog.is_empty());
     }
@@ -146,7 +146,7 @@ mod tests {
         let tuned = Settings::from_json(r#"{"extra_patterns": ["bye"], "min_confidence": 0.7}"#).unwrap();
         let mut scanner = Scanner::from_settings(&[SPECS], &tuned, &[]).unwrap();
         assert_eq!((scanner.catalog.len(), scanner.min_confidence), (2, 0.7));
-        scanner.retune(&[SPECS], &Settings::from_json("{}").unwrap(), &[]).unwrap();
+        scanner.retune(&[SPECS], &Settings::empty(), &[]).unwrap();
         assert_eq!((scanner.catalog.len(), scanner.min_confidence), (1, 0.5));
         assert!(scanner.check("bye").is_none() && scanner.check("hello").is_some());
     }

@@ -1,6 +1,6 @@
 //! The plugin's settings: parsed, then validated with every problem reported at once.
 
-use aiir_sdk::{Settings, SettingsError, blank_entries};
+use aiir_sdk::{Problems, Settings, SettingsError, blank_entries};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 
@@ -48,7 +48,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self::from_settings(&Settings::from_json("{}").expect("{} is JSON")).expect("defaults are valid")
+        aiir_sdk::defaults(Self::from_settings)
     }
 }
 
@@ -56,16 +56,11 @@ impl Config {
     /// Parse and validate `settings`, reporting every invalid value.
     pub fn from_settings(settings: &Settings) -> Result<Self, Vec<SettingsError>> {
         let raw: Raw = settings.parse()?;
-        let mut errors = Vec::new();
-        if raw.min_findings == 0 {
-            errors.push(SettingsError::new("min_findings", "must be at least 1, not 0"));
-        }
-        errors.extend(blank_entries("families", &raw.families));
-        errors.extend(blank_entries("exempt_principals", &raw.exempt_principals));
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        Ok(Self {
+        let mut problems = Problems::default();
+        problems.require(raw.min_findings >= 1, "min_findings", "at least 1", raw.min_findings);
+        problems.extend(blank_entries("families", &raw.families));
+        problems.extend(blank_entries("exempt_principals", &raw.exempt_principals));
+        problems.finish(|| Self {
             min_findings: raw.min_findings,
             families: raw.families.into_iter().collect(),
             exempt: raw.exempt_principals.into_iter().collect(),

@@ -46,7 +46,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self::from_settings(&Settings::from_json("{}").expect("{} is JSON")).expect("defaults are valid")
+        aiir_sdk::defaults(Self::from_settings)
     }
 }
 
