@@ -586,6 +586,46 @@ def deepteam_all(w, R):
             R.add(t, label, kind, w.src(name), lic, group)
 
 
+SPIKEE = "spikee/data/workspace/datasets/"
+SPIKEE_SETS = ("seeds-cybersec-2026-01", "seeds-llm-mailbox", "seeds-sysmsg-extraction-2025-04", "seeds-mini-test")
+
+
+def spikee_all(w, R):
+    """spikee's seeds composed as spikee composes them: each jailbreak wrapper around an
+    injected instruction (exfiltration links, script tags, long outputs, system-prompt
+    extraction), alone or at the end of one of its documents, which also stand alone as benign
+    rows of the same group; and its ordinary questions (a guardrail's false-positive probes)."""
+    lic = "Apache-2.0"
+
+    def rows(name):
+        path = SPIKEE + name
+        return [(json.loads(l), path) for l in w.read(path).splitlines() if l.strip()] if path in w.names else []
+
+    def seeds(kind, key):
+        """Each distinct seed once, with the first file that has it."""
+        first = {}
+        for s in SPIKEE_SETS:
+            for r, p in rows(f"{s}/{kind}.jsonl"):
+                first.setdefault(r[key], p)
+        return sorted(first.items())
+
+    docs = [(d, p) for d, p in seeds("base_user_inputs", "document") if d != "<PLACEHOLDER>"]
+    instructions = seeds("instructions", "instruction")
+    for i, (wrapper, path) in enumerate(seeds("jailbreaks", "text")):
+        for k in range(2):
+            ins = instructions[(3 * i + 7 * k) % len(instructions)][0]
+            t = wrapper.replace("<INSTRUCTION>", ins)
+            if k == 1 and docs:
+                t = docs[i % len(docs)][0] + "\n\n" + t
+            R.add(t, "attack", "prompt-injection", w.src(path), lic, "spikee")
+    for d, path in docs:
+        R.add(d, "benign", "benign-document", w.src(path), lic, "spikee")
+    for t, path in seeds("standalone_user_inputs", "text"):
+        R.add(t, "attack", "prompt-injection", w.src(path), lic, "spikee")
+    for r, path in rows("seeds-investment-advice-fp/standalone_user_inputs.jsonl"):
+        R.add(r["text"], "benign", "benign-question", w.src(path), lic, "spikee-questions")
+
+
 def yaml_strings(v):
     """The string leaves of a parsed YAML document."""
     if isinstance(v, str):
@@ -1109,6 +1149,7 @@ def main():
     framework_prompts(wheels, R, fill_passages)
     lm_eval_prompts(wheels["lm-eval"], R, fill_passages)
     deepteam_all(wheels["deepteam"], R)
+    spikee_all(wheels["spikee"], R)
     instruction_templates(wheels["deepeval"], wheels["smolagents"], R, fill_passages)
     bbh_prompts(wheels["deepeval"], R)
     # carriers for generated injections: a pool disjoint from every benign group (a third of
