@@ -175,10 +175,11 @@ fn baselines(
     let mut out = HashMap::new();
     for (dataset, shares) in raw {
         let at = format!("baseline.{dataset}");
-        for (label, share) in shares.iter().filter(|(_, s)| !(s.is_finite() && **s >= 0.0)) {
-            problems.require(false, format!("{at}.{label}"), "a share of 0 or more", share);
+        let valid = |s: f64| s.is_finite() && s >= 0.0;
+        for (label, &share) in shares {
+            problems.require(valid(share), format!("{at}.{label}"), "a share of 0 or more", share);
         }
-        let total: f64 = shares.values().filter(|s| s.is_finite() && **s >= 0.0).sum();
+        let total: f64 = shares.values().copied().filter(|&s| valid(s)).sum();
         if total <= 0.0 {
             problems.push(SettingsError::new(at, "must give at least one label a share above 0"));
             continue;

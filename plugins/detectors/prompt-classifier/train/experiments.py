@@ -104,11 +104,14 @@ class WordPiece:
     def pieces(self, w):
         res, i = [], 0
         while i < len(w):
-            j = next((j for j in range(len(w), i, -1) if (w[i:j] if i == 0 else "##" + w[i:j]) in self.ids), None)
-            if j is None:
+            for j in range(len(w), i, -1):
+                piece = w[i:j] if i == 0 else "##" + w[i:j]
+                if piece in self.ids:
+                    res.append(self.ids[piece])
+                    i = j
+                    break
+            else:
                 return [self.ids["[UNK]"]]
-            res.append(self.ids[w[i:j] if i == 0 else "##" + w[i:j]])
-            i = j
         return res
 
     def __call__(self, text):
