@@ -2,8 +2,11 @@
 //!
 //! - `overhead`: the `noop` guest (`tests/guests/noop`) inspecting the 1 KB inference
 //!   event, beside a native function that does the same nothing with the same event,
-//!   and inspecting a bare event (`noop-bare`), so that the difference is what lowering
-//!   the 1 KB event's strings into the guest costs;
+//!   and inspecting a bare event (`noop-bare`), so that the difference is what passing
+//!   the 1 KB event into the guest costs; `noop` is a `packed-detector` (the SDK's), and
+//!   `record-v0-3` is `tests/guests/detector-v0-3`, a plain 0.3.0 detector that is sent
+//!   the `event` record and only looks for a word in the user message: the two forms
+//!   of the contract side by side;
 //! - `detector/<name>`: every plugin of the standard pack, warm, inspecting the event
 //!   of `plugins/tools/bench-events.jsonl` it asks for (the inference event, else its own
 //!   kind's); the native figures come from `plugins/tools/bench-native`;
@@ -84,6 +87,12 @@ fn overhead(c: &mut Criterion) {
     group.bench_function("native/noop", |b| b.iter(|| native_noop(black_box(event))));
     let bare = decode_line(BARE).expect("the bare event decodes");
     group.bench_function("wasm/noop-bare", |b| b.iter_custom(|iters| inspect_many(&rt, &mut plugin, &bare, iters)));
+    let wasm = std::fs::read(artifacts::guest("detector-v0-3")).expect("the detector-v0-3 guest is built");
+    let mut record = start(&rt, &runtime, "record", &wasm);
+    group.bench_function("wasm/record-v0-3", |b| b.iter_custom(|iters| inspect_many(&rt, &mut record, event, iters)));
+    group.bench_function("wasm/record-v0-3-bare", |b| {
+        b.iter_custom(|iters| inspect_many(&rt, &mut record, &bare, iters))
+    });
     group.finish();
 }
 

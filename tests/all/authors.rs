@@ -132,7 +132,7 @@ fn responder_in(lang: &str) {
     let cache = shared_cache();
     let inspected = aiir(&dir, &["inspect", "--cache-dir", cache.to_str().unwrap(), &wasm]);
     assert!(
-        inspected.stdout.contains("world      aiir:plugin/responder@0.3.0"),
+        inspected.stdout.contains("world      aiir:plugin/responder@0.3.1"),
         "{}{}",
         inspected.stdout,
         inspected.stderr

@@ -1,13 +1,14 @@
 //! The host keeps loading plugins built against earlier versions of the contract —
-//! detectors of `aiir:plugin@0.1.0` and `@0.2.0` (before the `state` interface), a
+//! detectors of `aiir:plugin@0.1.0` and `@0.2.0` (before the `state` interface) and of
+//! `@0.3.0` (before `packed-detector`, so sent the `event` record), a
 //! responder of `@0.2.1` (before lineage) — and says which version a plugin was built for.
 
 use crate::support::{aiir, aiir_run, guest, root, store_json, store_ok, temp_file};
 
-/// A log whose one event holds the canaries of both legacy detectors.
+/// A log whose one event holds the canaries of the legacy detectors.
 const LOG: &str = concat!(
     r#"{"id": "evt-1", "time": "2026-11-27T13:00:00Z", "source": "api", "payload": {"inference": "#,
-    r#"{"input": [{"role": "user", "content": "a v0.1-canary and a v0.2-canary here"}], "output": []}}}"#,
+    r#"{"input": [{"role": "user", "content": "a v0.1-canary, a v0.2-canary and a v0.3-canary here"}], "output": []}}}"#,
     "\n"
 );
 
@@ -34,6 +35,11 @@ fn a_detector_built_against_0_1_0_runs_and_reports() {
 #[test]
 fn a_detector_built_against_0_2_0_runs_and_reports() {
     runs_and_reports("detector-v0-2", "0.2.0");
+}
+
+#[test]
+fn a_detector_built_against_0_3_0_runs_and_reports() {
+    runs_and_reports("detector-v0-3", "0.3.0");
 }
 
 #[test]

@@ -10,10 +10,10 @@ fn describes_a_standard_detector() {
     let size = std::fs::metadata(&wasm).unwrap().len();
     for expected in [
         "plugin     prompt-injection 0.1.0".to_owned(),
-        "world      aiir:plugin/detector@0.3.0".to_owned(),
+        "world      aiir:plugin/packed-detector@0.3.1".to_owned(),
         "kinds      inference".to_owned(),
         format!("size       {size} bytes"),
-        "aiir:plugin/types@0.3.0".to_owned(),
+        "aiir:plugin/types@0.3.1".to_owned(),
     ] {
         assert!(run.stdout.contains(&expected), "lacks {expected:?}:\n{}", run.stdout);
     }

@@ -60,7 +60,7 @@ fn every_instance_starts_warmed_up_once_compiled_or_cached_and_after_a_trap() {
 fn inspect_names_the_prepared_world() {
     let run = aiir(&root(), &["inspect", "--no-cache", guest("prepared").to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("world      aiir:plugin/prepared-detector@0.3.0"), "{}", run.stdout);
+    assert!(run.stdout.contains("world      aiir:plugin/prepared-packed-detector@0.3.1"), "{}", run.stdout);
 }
 
 #[test]

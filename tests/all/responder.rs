@@ -191,7 +191,7 @@ fn a_detector_is_refused_as_a_responder_and_a_responder_as_a_detector() {
     assert_eq!(
         err,
         "does not implement the aiir:plugin/responder world: it lacks the export(s) `respond` \
-         (it exports: `info`, `configure`, `inspect`: an aiir:plugin/detector)"
+         (it exports: `info`, `configure`, `inspect`, `inspect-packed`: an aiir:plugin/packed-detector)"
     );
     let responder = std::fs::read(guest("responder-echo")).unwrap();
     let err = runtime.load(&responder, &Sandbox::default()).unwrap_err().to_string();

@@ -43,7 +43,7 @@ fn each_standard_detector_passes_its_cases_file() {
         assert!(run.stdout.starts_with(&header), "{}", run.stdout);
         // Stateful detectors import `state` too, listed wherever their component puts it.
         let imports = run.stdout.lines().find_map(|l| l.strip_prefix("imports   aiir:plugin/{"));
-        let imports = imports.and_then(|l| l.strip_suffix("}@0.3.0")).unwrap_or_else(|| panic!("{}", run.stdout));
+        let imports = imports.and_then(|l| l.strip_suffix("}@0.3.1")).unwrap_or_else(|| panic!("{}", run.stdout));
         let imports: Vec<&str> = imports.split(", ").collect();
         assert!(imports.contains(&"types") && imports.contains(&"incidents"), "{}", run.stdout);
     }
@@ -82,7 +82,7 @@ fn json_output_carries_each_case_and_its_costs() {
     let report: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}:\n{}", run.stdout));
     assert_eq!(report["plugin"]["name"], "prompt-injection");
     assert_eq!(report["plugin"]["sha256"].as_str().unwrap().len(), 64);
-    assert!(report["imports"].as_array().unwrap().iter().any(|i| i == "aiir:plugin/types@0.3.0"), "{report:#}");
+    assert!(report["imports"].as_array().unwrap().iter().any(|i| i == "aiir:plugin/types@0.3.1"), "{report:#}");
     assert_eq!(report["sandbox"]["grants"], serde_json::json!([]));
     assert_eq!(report["totals"]["passed"], 1);
     assert_eq!(report["totals"]["failed"], 3);

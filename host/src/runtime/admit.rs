@@ -113,7 +113,7 @@ impl Limit {
 /// (componentize-py writes `(import "event" (type (eq …)))`) reaches nothing.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Shape {
-    /// Top-level import names, e.g. `aiir:plugin/types@0.3.0`.
+    /// Top-level import names, e.g. `aiir:plugin/types@0.3.1`.
     pub imports: Vec<String>,
     /// Top-level export names, e.g. `inspect`.
     pub exports: Vec<String>,

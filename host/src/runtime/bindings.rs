@@ -1,8 +1,9 @@
 //! Host bindings generated from `wit/plugin.wit`: the one place `bindgen!` runs.
 //!
-//! The `detector` world is generated here, the `responder` world in [`responder`]
-//! reusing the detector's `types` and `host` modules, so a `Finding` or a `Severity`
-//! is one Rust type whichever world it crosses. [`compat`] holds the exports of
+//! The `detector` world is generated here, the `packed-detector` world in [`packed`]
+//! and the `responder` world in [`responder`] reusing the detector's `types` and
+//! `host` modules, so a `Finding` or a `Severity` is one Rust type whichever world it
+//! crosses. [`compat`] holds the exports of
 //! plugins built against earlier versions of the contract.
 
 wasmtime::component::bindgen!({
@@ -12,6 +13,21 @@ wasmtime::component::bindgen!({
     imports: { default: trappable },
     exports: { default: async },
 });
+
+/// The `packed-detector` world: the `detector` world's exports and `inspect-packed`.
+pub mod packed {
+    wasmtime::component::bindgen!({
+        world: "packed-detector",
+        path: "../wit",
+        imports: { default: trappable },
+        exports: { default: async },
+        with: {
+            "aiir:plugin/types": crate::runtime::bindings::aiir::plugin::types,
+            "aiir:plugin/host": crate::runtime::bindings::aiir::plugin::host,
+            "aiir:plugin/state": crate::runtime::bindings::aiir::plugin::state,
+        },
+    });
+}
 
 /// The `responder` world: the `incidents` and `response` interfaces and the
 /// `Responder` exports.

@@ -16,10 +16,12 @@ use wasmtime::Store;
 type Outcome<T> = wasmtime::Result<Result<Vec<T>, String>>;
 
 impl AnyDetector {
-    /// Call `inspect` in whichever version the plugin was built for.
+    /// Call `inspect` in whichever version the plugin was built for: packed for a
+    /// `packed-detector`.
     pub(crate) async fn inspect(&self, store: &mut Store<PluginState>, event: &Event) -> Outcome<Finding> {
         match self {
-            Versioned::Now(d) => d.call_inspect(store, event).await,
+            Versioned::Now(Versioned::Now(d)) => super::packed::inspect(d, store, event).await,
+            Versioned::Now(Versioned::Then(d)) => d.call_inspect(store, event).await,
             Versioned::Then(d) => match earlier(event) {
                 Some(event) => d.call_inspect(store, &event).await,
                 None => Ok(Ok(Vec::new())),

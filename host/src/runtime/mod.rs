@@ -20,6 +20,7 @@ mod error;
 mod keyed;
 mod limits;
 mod link;
+mod packed;
 mod plugin;
 mod prepare;
 mod responder;

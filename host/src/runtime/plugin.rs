@@ -120,7 +120,7 @@ impl Runtime {
         };
         let stats = LoadStats { sha256, size: wasm.len(), cached: hit, load_time: started.elapsed() };
         let pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::Link(e.into()))?;
-        let pre = W::pre(pre).map_err(|e| LoadError::Link(e.into()))?;
+        let pre = W::pre(pre, &exports).map_err(|e| LoadError::Link(e.into()))?;
         if let Some(cache) = self.cache.as_ref().filter(|_| !hit) {
             cache.store(&key, &component);
         }
@@ -138,7 +138,8 @@ pub fn shape(wasm: &[u8]) -> Result<Shape, LoadError> {
 /// What a component of either world says about itself, from [`Runtime::describe`].
 #[derive(Debug, Clone)]
 pub struct Described {
-    /// `detector`, `prepared-detector` or `responder`, from what it exports.
+    /// `detector`, `packed-detector`, `prepared-detector`, `prepared-packed-detector`
+    /// or `responder`, from what it exports.
     pub world: &'static str,
     /// Its `info`.
     pub info: PluginInfo,
@@ -157,7 +158,7 @@ impl Runtime {
             return self.load_world::<AnyResponder>(wasm, sandbox)?.described(setup).await;
         }
         let described = self.load(wasm, sandbox)?.described(setup).await?;
-        Ok(Described { world: if is_prepared(&exports) { "prepared-detector" } else { described.world }, ..described })
+        Ok(Described { world: world::detector_world(&exports), ..described })
     }
 }
 
@@ -212,7 +213,7 @@ impl<W: World> Loaded<W> {
         &self.stats
     }
 
-    /// The names it imports, e.g. `aiir:plugin/types@0.3.0`.
+    /// The names it imports, e.g. `aiir:plugin/types@0.3.1`.
     pub fn imports(&self) -> &[String] {
         &self.imports
     }

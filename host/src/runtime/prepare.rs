@@ -20,7 +20,7 @@ use wasmtime::{Engine, Store};
 use wasmtime_wizer::{ComponentInstanceState, Wizer};
 
 /// The export that makes a component preparable.
-const WARM_UP: &str = "warm-up";
+pub(super) const WARM_UP: &str = "warm-up";
 
 /// Whether a component with these top-level exports is of the `prepared-detector` world.
 pub(super) fn is_prepared(exports: &[String]) -> bool {

@@ -2,18 +2,25 @@
 //! host checks at load, and the calls every world shares (`info`, `configure`).
 
 use super::bindings::compat::{detector as old_detector, responder as old_responder};
+use super::bindings::packed::{PackedDetector, PackedDetectorPre};
 use super::bindings::responder::Responder;
 use super::bindings::{Detector, DetectorPre, responder::ResponderPre};
 use super::error::{LoadError, name_list};
+use super::prepare::WARM_UP;
 use super::state::PluginState;
 use super::{PluginInfo, SettingsError};
 use wasmtime::Store;
 use wasmtime::component::InstancePre;
 
+/// A detector of this version of the contract: packed when it exports `inspect-packed`.
+pub type CurrentDetector = Versioned<PackedDetector, Detector>;
 /// A detector of any version of the contract the host loads.
-pub type AnyDetector = Versioned<Detector, old_detector::Detector>;
+pub type AnyDetector = Versioned<CurrentDetector, old_detector::Detector>;
 /// A responder of any version of the contract the host loads.
 pub type AnyResponder = Versioned<Responder, old_responder::Responder>;
+
+/// The export a `packed-detector` adds to a `detector`'s.
+const INSPECT_PACKED: &str = "inspect-packed";
 
 /// A world of `aiir:plugin`, implemented by the bindings `bindgen!` generated for it.
 pub trait World: Sized + Send + Sync + 'static {
@@ -24,8 +31,9 @@ pub trait World: Sized + Send + Sync + 'static {
     /// The type-checked, linked component, ready to instantiate.
     type Pre: Clone + Send + Sync + 'static;
 
-    /// Check the export types and wrap the linked component.
-    fn pre(pre: InstancePre<PluginState>) -> wasmtime::Result<Self::Pre>;
+    /// Check the export types and wrap the linked component, whose top-level export
+    /// names are `exports`.
+    fn pre(pre: InstancePre<PluginState>, exports: &[String]) -> wasmtime::Result<Self::Pre>;
     /// The engine it was compiled for.
     fn engine(pre: &Self::Pre) -> &wasmtime::Engine;
     /// A new instance in `store`.
@@ -54,7 +62,7 @@ macro_rules! world {
             const EXPORTS: &'static [&'static str] = &$exports;
             type Pre = $pre;
 
-            fn pre(pre: InstancePre<PluginState>) -> wasmtime::Result<Self::Pre> {
+            fn pre(pre: InstancePre<PluginState>, _: &[String]) -> wasmtime::Result<Self::Pre> {
                 <$pre>::new(pre)
             }
 
@@ -82,6 +90,12 @@ macro_rules! world {
 }
 
 world!(Detector, DetectorPre<PluginState>, "detector", ["info", "configure", "inspect"]);
+world!(
+    PackedDetector,
+    PackedDetectorPre<PluginState>,
+    "packed-detector",
+    ["info", "configure", "inspect", INSPECT_PACKED]
+);
 world!(Responder, ResponderPre<PluginState>, "responder", ["info", "configure", "respond"]);
 world!(
     old_detector::Detector,
@@ -98,8 +112,9 @@ world!(
     super::compat::info
 );
 
-/// A plugin of world `N` as this contract has it, or of `O`, the same world as the
-/// earlier versions had it: the exports decide which, at load.
+/// A plugin of world `N` as this contract has it, or of `O`, the same world as an
+/// earlier version had it (with the same exports or fewer): the exports decide which,
+/// at load. Its name and required exports are `O`'s, the ones every version has.
 #[derive(Clone)]
 pub enum Versioned<N, O> {
     /// Built against this version of the contract.
@@ -109,13 +124,18 @@ pub enum Versioned<N, O> {
 }
 
 impl<N: World, O: World> World for Versioned<N, O> {
-    const NAME: &'static str = N::NAME;
-    const EXPORTS: &'static [&'static str] = N::EXPORTS;
+    const NAME: &'static str = O::NAME;
+    const EXPORTS: &'static [&'static str] = O::EXPORTS;
     type Pre = Versioned<N::Pre, O::Pre>;
 
-    fn pre(pre: InstancePre<PluginState>) -> wasmtime::Result<Self::Pre> {
+    fn pre(pre: InstancePre<PluginState>, exports: &[String]) -> wasmtime::Result<Self::Pre> {
+        if !has_all(exports, N::EXPORTS) {
+            return O::pre(pre, exports).map(Versioned::Then);
+        }
         // The error worth showing is this version's: an earlier one is the fallback.
-        N::pre(pre.clone()).map(Versioned::Now).or_else(|now| O::pre(pre).map(Versioned::Then).map_err(|_| now))
+        N::pre(pre.clone(), exports)
+            .map(Versioned::Now)
+            .or_else(|now| O::pre(pre, exports).map(Versioned::Then).map_err(|_| now))
     }
 
     fn engine(pre: &Self::Pre) -> &wasmtime::Engine {
@@ -177,12 +197,26 @@ pub(crate) fn check<W: World>(exports: &[String]) -> Result<(), LoadError> {
     Err(LoadError::WrongWorld { world: W::NAME, missing: quote(&missing), found })
 }
 
+/// The detector world a component with these exports implements, by the exports
+/// beyond `detector`'s that it has.
+pub(crate) fn detector_world(exports: &[impl AsRef<str>]) -> &'static str {
+    match (has_all(exports, &[WARM_UP]), has_all(exports, &[INSPECT_PACKED])) {
+        (false, false) => Detector::NAME,
+        (false, true) => PackedDetector::NAME,
+        (true, false) => "prepared-detector",
+        (true, true) => "prepared-packed-detector",
+    }
+}
+
+fn has_all(exports: &[impl AsRef<str>], names: &[&str]) -> bool {
+    names.iter().all(|name| exports.iter().any(|e| e.as_ref() == *name))
+}
+
 /// The world whose exports a component has, when it has all of one.
 fn other_world(exports: &[&str]) -> Option<&'static str> {
-    let has = |world: &[&str]| world.iter().all(|e| exports.contains(e));
-    if has(Detector::EXPORTS) {
-        Some(Detector::NAME)
-    } else if has(Responder::EXPORTS) {
+    if has_all(exports, Detector::EXPORTS) {
+        Some(detector_world(exports))
+    } else if has_all(exports, Responder::EXPORTS) {
         Some(Responder::NAME)
     } else {
         None

@@ -1,5 +1,6 @@
 //! The trust boundary between aiir and its plugins, as rules: what a plugin may
-//! return, and the host's own validated types for it.
+//! return, and the host's own validated types for it; and, the other way, the
+//! [`packed`] form of the events the host sends.
 //!
 //! A plugin's output is data, never authority: findings and proposals alike. The host runs every value a plugin
 //! returns through these checks before anything else reads it, and the SDK's test
@@ -19,6 +20,7 @@
 mod finding;
 mod info;
 pub mod limits;
+pub mod packed;
 mod proposal;
 mod text;
 

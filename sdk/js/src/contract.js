@@ -1,8 +1,8 @@
-// The names the WIT contract (aiir:plugin@0.3.0) gives its enums and variant cases,
+// The names the WIT contract (aiir:plugin@0.3.1) gives its enums and variant cases,
 // as the component's JavaScript bindings spell them: lowercase, with dashes.
 
 /** The package and version of the contract this SDK is written against. */
-export const CONTRACT = "aiir:plugin@0.3.0";
+export const CONTRACT = "aiir:plugin@0.3.1";
 
 /** How bad a finding is, least to most. */
 export const SEVERITIES = Object.freeze(["info", "low", "medium", "high", "critical"]);

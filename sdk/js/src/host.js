@@ -1,7 +1,7 @@
 // The bridge to the host's imports (`host`, `state`, `response`).
 //
 // Inside a component the entry module imports the WIT interfaces
-// (`import host from "aiir:plugin/host@0.3.0"`) and hands them to `plugin.bind()`,
+// (`import host from "aiir:plugin/host@0.3.1"`) and hands them to `plugin.bind()`,
 // which calls `bindImports` here. Natively (node --test) nothing is bound and the
 // SDK's own stand-ins answer: log lines are kept for the test kit, state is a map in
 // memory, the store view is whatever the test gives.

@@ -1,4 +1,4 @@
-// Types of aiir-sdk: the contract aiir:plugin@0.3.0 (wit/plugin.wit) as the
+// Types of aiir-sdk: the contract aiir:plugin@0.3.1 (wit/plugin.wit) as the
 // component's JavaScript bindings (componentize-qjs) spell it: records are objects with
 // camelCase keys, an absent option is `null`, enums are their lowercase names, a
 // variant is `{tag, val}`, a `u64` is a number (exact to about 256 ns for today's
@@ -230,11 +230,11 @@ export interface Proposal {
 
 // ---- the host's imports, as the component's entry module binds them -------------
 
-/** `aiir:plugin/host@0.3.0`. */
+/** `aiir:plugin/host@0.3.1`. */
 export interface HostImport {
   log(level: Level, message: string): void;
 }
-/** `aiir:plugin/state@0.3.0`. */
+/** `aiir:plugin/state@0.3.1`. */
 export interface StateImport {
   partition(): string;
   get(key: string): Uint8Array | null;
@@ -242,7 +242,7 @@ export interface StateImport {
   remove(key: string): void;
   keys(): string[];
 }
-/** `aiir:plugin/response@0.3.0`, and what a responder's `respond` reads. */
+/** `aiir:plugin/response@0.3.1`, and what a responder's `respond` reads. */
 export interface StoreView {
   /** The findings of an incident, oldest first (at most the newest 1000). */
   findings(incident: string): IncidentFinding[];
@@ -451,7 +451,7 @@ export function modelVersion(model: string, version: string, rest?: Partial<Mode
 
 // ---- constants, host, state, log ---------------------------------------------------------
 
-export const CONTRACT: "aiir:plugin@0.3.0";
+export const CONTRACT: "aiir:plugin@0.3.1";
 export const SEVERITIES: readonly Severity[];
 export const EVENT_KINDS: readonly EventKind[];
 export const ROLES: readonly Role[];

@@ -14,8 +14,8 @@
 //
 // and the component's entry module binds the host's imports and exports the world:
 //
-//   import host from "aiir:plugin/host@0.3.0";
-//   import state from "aiir:plugin/state@0.3.0";
+//   import host from "aiir:plugin/host@0.3.1";
+//   import state from "aiir:plugin/state@0.3.1";
 //   import plugin from "./src/detector.js";
 //   export const { info, configure, inspect } = plugin.bind({ host, state });
 //

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Build {{name}}.wasm, a WebAssembly component of the aiir:plugin/{{kind}}@0.3.0 world,
+# Build {{name}}.wasm, a WebAssembly component of the aiir:plugin/{{kind}}@0.3.1 world,
 # from component.js, src/ and the vendored SDK in aiir/. No network: the toolchain is
 # the one aiir/sdk/js/toolchain.sh installed (componentize-qjs, pinned).
 #

@@ -50,7 +50,7 @@ test("inside a component: errors, logs, clocks, state and settings map to the co
       json = e.stdout; // exit 1: some cases fail, as two of them must
     }
     const report = JSON.parse(json);
-    assert.deepEqual(report.imports, ["aiir:plugin/host@0.3.0", "aiir:plugin/state@0.3.0", "aiir:plugin/types@0.3.0"], "no WASI, no grants");
+    assert.deepEqual(report.imports, ["aiir:plugin/host@0.3.1", "aiir:plugin/state@0.3.1", "aiir:plugin/types@0.3.1"], "no WASI, no grants");
     const byName = Object.fromEntries(report.cases.map((c) => [c.name, c]));
     assert.ok(byName["fine"].passed);
     assert.ok(byName["extra properties are ignored"].passed);

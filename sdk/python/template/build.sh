@@ -30,7 +30,7 @@ fi
 # --stub-wasi: the component imports no WASI at all (no files, no sockets, no clocks),
 # so it loads with no grants. The SDK routes print() and logging to the host's log and
 # turns exceptions into the contract's errors, which a stubbed stderr would lose.
-"$cpy" -q -d aiir/wit -w aiir:plugin/{{kind}}@0.3.0 \
+"$cpy" -q -d aiir/wit -w aiir:plugin/{{kind}}@0.3.1 \
     componentize app -p . -p aiir/sdk/python --stub-wasi -o {{name}}.wasm.tmp
 mv {{name}}.wasm.tmp {{name}}.wasm
 echo "built {{name}}.wasm"

@@ -1,4 +1,4 @@
-//! The [`Detector`] trait and the glue that exports it as the WIT `detector` world.
+//! The [`Detector`] trait and the glue that exports it as a WIT `detector`.
 
 use crate::{Event, Finding, PluginInfo, Settings, SettingsError};
 
@@ -30,24 +30,27 @@ pub trait Detector: Default + 'static {
     fn warm_up() {}
 }
 
-/// Export a [`Detector`] as the plugin's WIT `detector` world.
+/// Export a [`Detector`] as the plugin's WIT `packed-detector` world: a `detector`
+/// whose events the host may also send packed in one buffer, which costs it a copy per
+/// event instead of one per string (the SDK unpacks it; [`Detector::inspect`] sees the
+/// same [`Event`] either way).
 ///
 /// Use it once, at the top level of the plugin crate: `aiir_sdk::export_detector!(MyDetector);`
 ///
-/// `aiir_sdk::export_detector!(MyDetector, warm_up);` exports the `prepared-detector`
-/// world instead: the host calls [`Detector::warm_up`] once when it compiles the
+/// `aiir_sdk::export_detector!(MyDetector, warm_up);` exports the
+/// `prepared-packed-detector` world instead: the host calls [`Detector::warm_up`] once when it compiles the
 /// plugin and starts every instance from the memory it left, so tables built there
 /// (regexes in `LazyLock`s, automata) cost a new instance nothing.
 #[macro_export]
 macro_rules! export_detector {
     ($detector:ty) => {
-        $crate::__export_detector!($detector, [bindings], __export_detector_world,);
+        $crate::__export_detector!($detector, [bindings packed], __export_packed_detector_world,);
     };
     ($detector:ty, warm_up) => {
         $crate::__export_detector!(
             $detector,
-            [bindings prepared],
-            __export_prepared_detector_world,
+            [bindings packed prepared],
+            __export_prepared_packed_detector_world,
             fn warm_up() {
                 <$detector as $crate::Detector>::warm_up()
             }
@@ -82,6 +85,11 @@ macro_rules! __export_detector {
                     DETECTOR.with_borrow_mut(|d| $crate::Detector::inspect(d, &event))
                 }
 
+                fn inspect_packed(event: Vec<u8>) -> Result<Vec<$crate::Finding>, String> {
+                    let event = $crate::adapter::unpack(&event)?;
+                    DETECTOR.with_borrow_mut(|d| $crate::Detector::inspect(d, &event))
+                }
+
                 $($warm_up)?
             }
 
@@ -97,5 +105,98 @@ pub mod adapter {
     /// Parse the settings JSON the host hands over and pass it to the detector.
     pub fn configure<D: Detector>(detector: &mut D, json: &str) -> Result<(), Vec<SettingsError>> {
         detector.configure(Settings::from_json(json)?)
+    }
+
+    /// Unpack the event `inspect-packed` was handed.
+    pub fn unpack(packed: &[u8]) -> Result<Event, String> {
+        aiir_boundary::packed::unpack(packed).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::adapter::unpack;
+    use crate::{Custom, Event, Inference, ModelLifecycle, ModelRef, Payload, ToolCall, TrainingData, TrainingRun};
+    use aiir_boundary::packed::pack;
+
+    /// One event of each kind, every optional field set in some and not in others.
+    fn events() -> Vec<Event> {
+        let model = ModelRef::new("support").version("2.3.1").digest("sha256:9f86");
+        let inference = Inference::new()
+            .system("You are a support assistant. Ünïcödé, 日本語.")
+            .user("what is my balance?")
+            .tool("{\"balance\": 12}")
+            .assistant("Your balance is 12.")
+            .retrieved("doc-1", "kb://policy", "Refunds within 30 days.");
+        let inference = Inference { input_tokens: Some(812), output_tokens: None, ..inference };
+        let payloads: Vec<Payload> = vec![
+            inference.into(),
+            Inference::new().into(),
+            ToolCall::new("send_email", "{\"to\":\"a@b.c\"}").result("sent").into(),
+            ModelLifecycle::new("deployed", model.clone()).registry("registry.internal").into(),
+            TrainingData::new("faq", "b7")
+                .revision("r2")
+                .record("hi", "benign")
+                .record_from("x", "y", "crawler")
+                .into(),
+            TrainingRun::new("run-1", "fine-tune", "complete").input("faq", Some("r2")).base(model.clone()).into(),
+            Custom { kind: "guardrail-verdict".into(), data: "{}".into() }.into(),
+        ];
+        payloads
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let event = Event::new(format!("e{i}"), p).time(u64::MAX - i as u64).attribute("k", "v");
+                if i % 2 == 0 { event.model(model.clone()).principal("alice").session("s-1") } else { event }
+            })
+            .collect()
+    }
+
+    fn packed(event: &Event) -> Vec<u8> {
+        let mut out = Vec::new();
+        pack(event, &mut out);
+        out
+    }
+
+    #[test]
+    fn every_event_unpacks_to_itself() {
+        for event in events() {
+            assert_eq!(unpack(&packed(&event)).as_ref(), Ok(&event));
+        }
+    }
+
+    #[test]
+    fn a_broken_packing_is_an_error_that_says_where() {
+        let whole = packed(&events()[0]);
+        for end in 0..whole.len() {
+            assert!(unpack(&whole[..end]).is_err(), "cut at {end} of {}", whole.len());
+        }
+        let with = |at: usize, byte: u8| {
+            let mut bytes = whole.clone();
+            bytes[at] = byte;
+            unpack(&bytes).unwrap_err()
+        };
+        assert_eq!(with(0, 2), "malformed packed event at byte 0: expected packing version 1");
+        // The id "e0": its length at 1..5, its bytes at 5..7.
+        assert_eq!(with(5, 0xff), "malformed packed event at byte 5: expected UTF-8 text");
+        assert_eq!(with(4, 0x7f), "malformed packed event at byte 1: expected a length within the buffer");
+        let mut longer = whole.clone();
+        longer.push(0);
+        assert_eq!(
+            unpack(&longer).unwrap_err(),
+            format!("malformed packed event at byte {}: expected the end of the event", whole.len())
+        );
+        // The payload's case comes after id, time, source, model, principal, session.
+        let payload_at = whole.len() - packed_tail(&events()[0]);
+        assert!(with(payload_at, 9).contains("expected a case of Payload"), "{}", with(payload_at, 9));
+    }
+
+    /// How many bytes of the packing the payload and attributes take.
+    fn packed_tail(event: &Event) -> usize {
+        let mut payload = Vec::new();
+        aiir_boundary::packed::Pack::pack(&event.payload, &mut payload);
+        let mut attributes = Vec::new();
+        aiir_boundary::packed::Pack::pack(&event.attributes, &mut attributes);
+        payload.len() + attributes.len()
     }
 }

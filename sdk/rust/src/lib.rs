@@ -127,21 +127,39 @@ pub mod bindings {
         additional_derives: [PartialEq],
     });
 
-    /// Guest bindings of the `prepared-detector` world: a detector that also exports
-    /// `warm-up`. Its types and imports are the ones above, not copies.
-    pub mod prepared {
-        wit_bindgen::generate!({
-            world: "prepared-detector",
-            path: "../../wit",
-            with: {
-                "aiir:plugin/types@0.3.0": crate::bindings::aiir::plugin::types,
-                "aiir:plugin/host@0.3.0": crate::bindings::aiir::plugin::host,
-                "aiir:plugin/state@0.3.0": crate::bindings::aiir::plugin::state,
-            },
-            pub_export_macro: true,
-            export_macro_name: "__export_prepared_detector_world",
-            default_bindings_module: "aiir_sdk::bindings::prepared",
-        });
+    /// Guest bindings of a detector world whose types and imports are the ones above,
+    /// not copies.
+    macro_rules! detector_world {
+        ($world:literal, $export_macro:literal, $module:literal) => {
+            wit_bindgen::generate!({
+                world: $world,
+                path: "../../wit",
+                with: {
+                    "aiir:plugin/types@0.3.1": crate::bindings::aiir::plugin::types,
+                    "aiir:plugin/host@0.3.1": crate::bindings::aiir::plugin::host,
+                    "aiir:plugin/state@0.3.1": crate::bindings::aiir::plugin::state,
+                },
+                pub_export_macro: true,
+                export_macro_name: $export_macro,
+                default_bindings_module: $module,
+            });
+        };
+    }
+
+    /// Guest bindings of the `packed-detector` world, which the export macro
+    /// implements: a detector that also takes its events packed in one buffer.
+    pub mod packed {
+        detector_world!("packed-detector", "__export_packed_detector_world", "aiir_sdk::bindings::packed");
+
+        /// Guest bindings of the `prepared-packed-detector` world: a packed detector
+        /// that also exports `warm-up`.
+        pub mod prepared {
+            detector_world!(
+                "prepared-packed-detector",
+                "__export_prepared_packed_detector_world",
+                "aiir_sdk::bindings::packed::prepared"
+            );
+        }
     }
 
     /// Guest bindings of the `responder` world. The types it shares with the
@@ -151,8 +169,8 @@ pub mod bindings {
             world: "responder",
             path: "../../wit",
             with: {
-                "aiir:plugin/types@0.3.0": crate::bindings::aiir::plugin::types,
-                "aiir:plugin/host@0.3.0": crate::bindings::aiir::plugin::host,
+                "aiir:plugin/types@0.3.1": crate::bindings::aiir::plugin::types,
+                "aiir:plugin/host@0.3.1": crate::bindings::aiir::plugin::host,
             },
             pub_export_macro: true,
             export_macro_name: "__export_responder_world",
@@ -166,6 +184,8 @@ pub use bindings::aiir::plugin::types::{
     Custom, DatasetInput, Document, Event, EventKind, Evidence, Finding, Inference, LabeledRecord, Message,
     ModelLifecycle, ModelRef, Payload, PluginInfo, Role, SettingsError, Severity, ToolCall, TrainingData, TrainingRun,
 };
+aiir_boundary::packed_event!();
+
 pub use bindings::responder::aiir::plugin::incidents::{
     Action, Incident, IncidentFinding, LineageImpact, ModelVersion, Notice, Proposal, Report, Scope, State,
 };

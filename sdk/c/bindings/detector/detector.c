@@ -3,26 +3,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-// Imported Functions from `aiir:plugin/host@0.3.0`
+// Imported Functions from `aiir:plugin/host@0.3.1`
 
-__attribute__((__import_module__("aiir:plugin/host@0.3.0"), __import_name__("log")))
+__attribute__((__import_module__("aiir:plugin/host@0.3.1"), __import_name__("log")))
 extern void __wasm_import_aiir_plugin_host_log(int32_t, uint8_t *, size_t);
 
-// Imported Functions from `aiir:plugin/state@0.3.0`
+// Imported Functions from `aiir:plugin/state@0.3.1`
 
-__attribute__((__import_module__("aiir:plugin/state@0.3.0"), __import_name__("partition")))
+__attribute__((__import_module__("aiir:plugin/state@0.3.1"), __import_name__("partition")))
 extern void __wasm_import_aiir_plugin_state_partition(uint8_t *);
 
-__attribute__((__import_module__("aiir:plugin/state@0.3.0"), __import_name__("get")))
+__attribute__((__import_module__("aiir:plugin/state@0.3.1"), __import_name__("get")))
 extern void __wasm_import_aiir_plugin_state_get(uint8_t *, size_t, uint8_t *);
 
-__attribute__((__import_module__("aiir:plugin/state@0.3.0"), __import_name__("set")))
+__attribute__((__import_module__("aiir:plugin/state@0.3.1"), __import_name__("set")))
 extern void __wasm_import_aiir_plugin_state_set(uint8_t *, size_t, uint8_t *, size_t, uint8_t *);
 
-__attribute__((__import_module__("aiir:plugin/state@0.3.0"), __import_name__("remove")))
+__attribute__((__import_module__("aiir:plugin/state@0.3.1"), __import_name__("remove")))
 extern void __wasm_import_aiir_plugin_state_remove(uint8_t *, size_t);
 
-__attribute__((__import_module__("aiir:plugin/state@0.3.0"), __import_name__("keys")))
+__attribute__((__import_module__("aiir:plugin/state@0.3.1"), __import_name__("keys")))
 extern void __wasm_import_aiir_plugin_state_keys(uint8_t *);
 
 // Exported Functions from `detector`

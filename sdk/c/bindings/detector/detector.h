@@ -395,11 +395,11 @@ typedef struct {
   } val;
 } detector_result_list_finding_string_t;
 
-// Imported Functions from `aiir:plugin/host@0.3.0`
+// Imported Functions from `aiir:plugin/host@0.3.1`
 // Write a line to the host's log, tagged with the plugin's name.
 extern void aiir_plugin_host_log(aiir_plugin_host_level_t level, detector_string_t *message);
 
-// Imported Functions from `aiir:plugin/state@0.3.0`
+// Imported Functions from `aiir:plugin/state@0.3.1`
 // The partition key of the event being inspected (empty for the one partition
 // of a detector that keeps its state across everything).
 extern void aiir_plugin_state_partition(detector_string_t *ret);

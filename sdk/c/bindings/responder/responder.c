@@ -3,20 +3,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-// Imported Functions from `aiir:plugin/host@0.3.0`
+// Imported Functions from `aiir:plugin/host@0.3.1`
 
-__attribute__((__import_module__("aiir:plugin/host@0.3.0"), __import_name__("log")))
+__attribute__((__import_module__("aiir:plugin/host@0.3.1"), __import_name__("log")))
 extern void __wasm_import_aiir_plugin_host_log(int32_t, uint8_t *, size_t);
 
-// Imported Functions from `aiir:plugin/response@0.3.0`
+// Imported Functions from `aiir:plugin/response@0.3.1`
 
-__attribute__((__import_module__("aiir:plugin/response@0.3.0"), __import_name__("findings")))
+__attribute__((__import_module__("aiir:plugin/response@0.3.1"), __import_name__("findings")))
 extern void __wasm_import_aiir_plugin_response_findings(uint8_t *, size_t, uint8_t *);
 
-__attribute__((__import_module__("aiir:plugin/response@0.3.0"), __import_name__("versions")))
+__attribute__((__import_module__("aiir:plugin/response@0.3.1"), __import_name__("versions")))
 extern void __wasm_import_aiir_plugin_response_versions(uint8_t *, size_t, uint8_t *);
 
-__attribute__((__import_module__("aiir:plugin/response@0.3.0"), __import_name__("impact")))
+__attribute__((__import_module__("aiir:plugin/response@0.3.1"), __import_name__("impact")))
 extern void __wasm_import_aiir_plugin_response_impact(uint8_t *, size_t, uint8_t *);
 
 // Exported Functions from `responder`

@@ -580,11 +580,11 @@ typedef struct {
   } val;
 } responder_result_list_proposal_string_t;
 
-// Imported Functions from `aiir:plugin/host@0.3.0`
+// Imported Functions from `aiir:plugin/host@0.3.1`
 // Write a line to the host's log, tagged with the plugin's name.
 extern void aiir_plugin_host_log(aiir_plugin_host_level_t level, responder_string_t *message);
 
-// Imported Functions from `aiir:plugin/response@0.3.0`
+// Imported Functions from `aiir:plugin/response@0.3.1`
 // The findings of an incident, oldest first (at most the newest 1000).
 extern void aiir_plugin_response_findings(responder_string_t *incident, aiir_plugin_response_list_incident_finding_t *ret);
 // Every version of a model the registry knows, oldest first.
