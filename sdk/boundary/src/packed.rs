@@ -33,6 +33,15 @@ pub trait Pack {
 pub trait Unpack: Sized {
     /// Read one value from `input`, or say where the packing is broken.
     fn unpack(input: &mut Reader<'_>) -> Result<Self, Malformed>;
+
+    /// Read one value from `input` over `self`, reusing the room its strings and
+    /// lists already have: a plugin that unpacks each event over the last one
+    /// allocates only when an event is larger. On an error `self` is left part
+    /// overwritten, and the next successful read overwrites all of it.
+    fn unpack_into(&mut self, input: &mut Reader<'_>) -> Result<(), Malformed> {
+        *self = Self::unpack(input)?;
+        Ok(())
+    }
 }
 
 /// Where a buffer stops being a packed event.
@@ -69,12 +78,27 @@ impl<'a> Reader<'a> {
 
     /// Read one byte.
     pub fn byte(&mut self, expected: &'static str) -> Result<u8, Malformed> {
-        Ok(self.take(1, expected)?[0])
+        let byte = self.peek(expected)?;
+        self.at += 1;
+        Ok(byte)
+    }
+
+    /// The next byte, left to read.
+    pub fn peek(&self, expected: &'static str) -> Result<u8, Malformed> {
+        self.bytes.get(self.at).copied().ok_or(Malformed { at: self.at, expected })
     }
 
     /// A case byte past the last case of an enum or variant.
     pub fn bad_case(&self, expected: &'static str) -> Malformed {
         Malformed { at: self.at - 1, expected }
+    }
+
+    /// A string's text, checked to be UTF-8.
+    fn text(&mut self) -> Result<&'a str, Malformed> {
+        let len = self.length()?;
+        let at = self.at;
+        let bytes = self.take(len, "a string")?;
+        std::str::from_utf8(bytes).map_err(|_| Malformed { at, expected: "UTF-8 text" })
     }
 
     /// A length, checked against what is left: every item takes at least one byte,
@@ -98,11 +122,21 @@ pub fn pack<T: Pack>(event: &T, out: &mut Vec<u8>) {
 
 /// Unpack an event packed by [`pack`]; every byte must be used.
 pub fn unpack<T: Unpack>(bytes: &[u8]) -> Result<T, Malformed> {
+    read_whole(bytes, T::unpack)
+}
+
+/// Unpack an event packed by [`pack`] over `event` ([`Unpack::unpack_into`]).
+pub fn unpack_into<T: Unpack>(bytes: &[u8], event: &mut T) -> Result<(), Malformed> {
+    read_whole(bytes, |input| event.unpack_into(input))
+}
+
+/// Check the version, `read` the event, check that nothing is left.
+fn read_whole<R>(bytes: &[u8], read: impl FnOnce(&mut Reader<'_>) -> Result<R, Malformed>) -> Result<R, Malformed> {
     let mut input = Reader { bytes, at: 0 };
     if input.byte("the packing's version")? != VERSION {
         return Err(Malformed { at: 0, expected: "packing version 1" });
     }
-    let value = T::unpack(&mut input)?;
+    let value = read(&mut input)?;
     match input.at == bytes.len() {
         true => Ok(value),
         false => Err(Malformed { at: input.at, expected: "the end of the event" }),
@@ -142,11 +176,14 @@ impl Pack for String {
 
 impl Unpack for String {
     fn unpack(input: &mut Reader<'_>) -> Result<Self, Malformed> {
-        let len = input.length()?;
-        let at = input.at;
-        let bytes = input.take(len, "a string")?;
-        let text = std::str::from_utf8(bytes).map_err(|_| Malformed { at, expected: "UTF-8 text" })?;
-        Ok(text.to_owned())
+        input.text().map(str::to_owned)
+    }
+
+    fn unpack_into(&mut self, input: &mut Reader<'_>) -> Result<(), Malformed> {
+        let text = input.text()?;
+        self.clear();
+        self.push_str(text);
+        Ok(())
     }
 }
 
@@ -170,6 +207,18 @@ impl<T: Unpack> Unpack for Option<T> {
             _ => Err(input.bad_case("an option's 0 or 1")),
         }
     }
+
+    fn unpack_into(&mut self, input: &mut Reader<'_>) -> Result<(), Malformed> {
+        match (input.byte("an option")?, self.as_mut()) {
+            (1, Some(value)) => value.unpack_into(input),
+            (1, None) => T::unpack(input).map(|value| *self = Some(value)),
+            (0, _) => {
+                *self = None;
+                Ok(())
+            }
+            _ => Err(input.bad_case("an option's 0 or 1")),
+        }
+    }
 }
 
 impl<T: Pack> Pack for Vec<T> {
@@ -181,12 +230,22 @@ impl<T: Pack> Pack for Vec<T> {
 
 impl<T: Unpack> Unpack for Vec<T> {
     fn unpack(input: &mut Reader<'_>) -> Result<Self, Malformed> {
-        let len = input.length()?;
-        let mut items = Vec::with_capacity(len);
-        for _ in 0..len {
-            items.push(T::unpack(input)?);
-        }
+        let mut items = Vec::new();
+        items.unpack_into(input)?;
         Ok(items)
+    }
+
+    fn unpack_into(&mut self, input: &mut Reader<'_>) -> Result<(), Malformed> {
+        let len = input.length()?;
+        self.truncate(len);
+        for item in self.iter_mut() {
+            item.unpack_into(input)?;
+        }
+        self.reserve(len - self.len());
+        while self.len() < len {
+            self.push(T::unpack(input)?);
+        }
+        Ok(())
     }
 }
 
@@ -200,6 +259,11 @@ impl<A: Pack, B: Pack> Pack for (A, B) {
 impl<A: Unpack, B: Unpack> Unpack for (A, B) {
     fn unpack(input: &mut Reader<'_>) -> Result<Self, Malformed> {
         Ok((A::unpack(input)?, B::unpack(input)?))
+    }
+
+    fn unpack_into(&mut self, input: &mut Reader<'_>) -> Result<(), Malformed> {
+        self.0.unpack_into(input)?;
+        self.1.unpack_into(input)
     }
 }
 
@@ -245,6 +309,14 @@ macro_rules! packed_event {
                 fn unpack(input: &mut $crate::packed::Reader<'_>) -> Result<Self, $crate::packed::Malformed> {
                     Ok(Self { $($field: $crate::packed::Unpack::unpack(input)?),* })
                 }
+
+                fn unpack_into(
+                    &mut self,
+                    input: &mut $crate::packed::Reader<'_>,
+                ) -> Result<(), $crate::packed::Malformed> {
+                    $($crate::packed::Unpack::unpack_into(&mut self.$field, input)?;)*
+                    Ok(())
+                }
             }
         )*
         $(
@@ -288,6 +360,25 @@ macro_rules! packed_event {
                         }
                     )*
                     Err(input.bad_case(concat!("a case of ", stringify!($variant))))
+                }
+
+                /// Over a value of the same case, read into it; else read a new one.
+                fn unpack_into(
+                    &mut self,
+                    input: &mut $crate::packed::Reader<'_>,
+                ) -> Result<(), $crate::packed::Malformed> {
+                    enum Case { $($case),* }
+                    let case = input.peek(stringify!($variant))?;
+                    match self {
+                        $($variant::$case(value) if case == Case::$case as u8 => {
+                            input.byte(stringify!($variant))?;
+                            $crate::packed::Unpack::unpack_into(value, input)
+                        })*
+                        _ => {
+                            *self = $crate::packed::Unpack::unpack(input)?;
+                            Ok(())
+                        }
+                    }
                 }
             }
         )*

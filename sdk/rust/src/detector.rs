@@ -86,8 +86,9 @@ macro_rules! __export_detector {
                 }
 
                 fn inspect_packed(event: Vec<u8>) -> Result<Vec<$crate::Finding>, String> {
-                    let event = $crate::adapter::unpack(&event)?;
-                    DETECTOR.with_borrow_mut(|d| $crate::Detector::inspect(d, &event))
+                    $crate::adapter::with_unpacked(&event, |event| {
+                        DETECTOR.with_borrow_mut(|d| $crate::Detector::inspect(d, event))
+                    })
                 }
 
                 $($warm_up)?
@@ -107,17 +108,28 @@ pub mod adapter {
         detector.configure(Settings::from_json(json)?)
     }
 
-    /// Unpack the event `inspect-packed` was handed.
-    pub fn unpack(packed: &[u8]) -> Result<Event, String> {
-        aiir_boundary::packed::unpack(packed).map_err(|e| e.to_string())
+    /// Unpack the event `inspect-packed` was handed over the last one, reusing the
+    /// room of its strings and lists, and hand it to `f`.
+    pub fn with_unpacked<R>(packed: &[u8], f: impl FnOnce(&Event) -> Result<R, String>) -> Result<R, String> {
+        std::thread_local! {
+            static LAST: std::cell::RefCell<Event> = std::cell::RefCell::new(Event::new("", crate::Inference::new()));
+        }
+        LAST.with_borrow_mut(|event| {
+            aiir_boundary::packed::unpack_into(packed, event).map_err(|e| e.to_string())?;
+            f(event)
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::adapter::unpack;
+    use super::adapter::with_unpacked;
     use crate::{Custom, Event, Inference, ModelLifecycle, ModelRef, Payload, ToolCall, TrainingData, TrainingRun};
     use aiir_boundary::packed::pack;
+
+    fn unpack(packed: &[u8]) -> Result<Event, String> {
+        aiir_boundary::packed::unpack(packed).map_err(|e| e.to_string())
+    }
 
     /// One event of each kind, every optional field set in some and not in others.
     fn events() -> Vec<Event> {
@@ -162,6 +174,19 @@ mod tests {
     fn every_event_unpacks_to_itself() {
         for event in events() {
             assert_eq!(unpack(&packed(&event)).as_ref(), Ok(&event));
+        }
+    }
+
+    /// Unpacked over another event, of any kind and shape, each is itself: no string,
+    /// list item, option or case of the one before survives.
+    #[test]
+    fn every_event_unpacks_to_itself_over_any_other() {
+        for before in events() {
+            for event in events() {
+                with_unpacked(&packed(&before), |_| Ok(())).unwrap();
+                let got = with_unpacked(&packed(&event), |got| Ok(got.clone()));
+                assert_eq!(got.as_ref(), Ok(&event), "over {}", before.id);
+            }
         }
     }
 
