@@ -7,7 +7,9 @@ use crate::output::{self, terminal};
 use crate::policy::{Breaker, BreakerConfig, OnError, PACE_CALLS, Pace};
 use crate::role::Role;
 use crate::route::Routes;
-use crate::runtime::{CallStats, Event, Finding, LoadError, Plugin, PluginError, Reason, Runtime, StateWrite, Verdict};
+use crate::runtime::{
+    CallStats, Event, Finding, LoadError, Outgoing, Plugin, PluginError, Reason, Runtime, StateWrite, Verdict,
+};
 use std::time::Instant;
 
 /// A started plugin with its failure policy.
@@ -69,12 +71,13 @@ impl Slot {
     /// the recent calls over it fails as `slow`, and feeds the breaker like any failure.
     /// What the call wrote to its keyed state stands even when it is failed as slow:
     /// the instance that wrote it is kept.
-    async fn inspect(&mut self, event: &Event) -> Verdict {
+    async fn inspect(&mut self, event: &Outgoing<'_>) -> Verdict {
         if self.breaker.is_open() {
             let result = Err(PluginError::new(Reason::Disabled, "disabled by its circuit breaker"));
             return Verdict { result, stats: CallStats::default(), state: Vec::new() };
         }
-        let mut verdict = self.plugin.inspect(event, self.role.partition.key(event)).await;
+        let partition = self.role.partition.key(event.event());
+        let mut verdict = self.plugin.inspect_outgoing(event, partition).await;
         if let Some(median) = self.pace.record(verdict.stats.wall).filter(|_| verdict.result.is_ok()) {
             let detail = format!(
                 "its calls take {} ms (median of the last {PACE_CALLS}), over its time budget of {} ms",
@@ -250,9 +253,11 @@ impl Renewal {
 
 async fn inspect_with(slots: &mut [Slot], plugins: &[usize], event: &Event, at: &str) -> Vec<Reply> {
     let mut outcomes = Vec::with_capacity(plugins.len());
+    // Packed once for every packed detector it goes to.
+    let outgoing = Outgoing::new(event);
     for &i in plugins {
         let slot = &mut slots[i];
-        let Verdict { result, stats, state } = slot.inspect(event).await;
+        let Verdict { result, stats, state } = slot.inspect(&outgoing).await;
         if let Err(error) = &result {
             report_failure(slot, event, at, error);
         }

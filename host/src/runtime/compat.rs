@@ -7,6 +7,7 @@
 use super::bindings::aiir::plugin::types::Finding;
 use super::bindings::compat::detector::aiir::compat::types as old;
 use super::bindings::responder::aiir::plugin::incidents::{Incident, Proposal};
+use super::packed::Outgoing;
 use super::state::PluginState;
 use super::world::{AnyDetector, AnyResponder, Versioned};
 use super::{Event, EventKind, Payload, PluginInfo};
@@ -18,11 +19,11 @@ type Outcome<T> = wasmtime::Result<Result<Vec<T>, String>>;
 impl AnyDetector {
     /// Call `inspect` in whichever version the plugin was built for: packed for a
     /// `packed-detector`.
-    pub(crate) async fn inspect(&self, store: &mut Store<PluginState>, event: &Event) -> Outcome<Finding> {
+    pub(crate) async fn inspect(&self, store: &mut Store<PluginState>, event: &Outgoing<'_>) -> Outcome<Finding> {
         match self {
             Versioned::Now(Versioned::Now(d)) => super::packed::inspect(d, store, event).await,
-            Versioned::Now(Versioned::Then(d)) => d.call_inspect(store, event).await,
-            Versioned::Then(d) => match earlier(event) {
+            Versioned::Now(Versioned::Then(d)) => d.call_inspect(store, event.event()).await,
+            Versioned::Then(d) => match earlier(event.event()) {
                 Some(event) => d.call_inspect(store, &event).await,
                 None => Ok(Ok(Vec::new())),
             },

@@ -45,6 +45,7 @@ pub(crate) use error::name_list;
 pub use error::{LoadError, PluginError, Reason};
 pub use keyed::{KeyedState, MAX_KEY_BYTES, MAX_VALUE_BYTES, StateWrite};
 pub use limits::Limits;
+pub use packed::Outgoing;
 pub use plugin::{CallStats, Described, LoadStats, Loaded, Plugin, Setup, Verdict, shape};
 pub use responder::{LoadedResponder, Responder};
 pub use sandbox::{Grant, Sandbox};

@@ -9,19 +9,44 @@ use super::{
     Custom, DatasetInput, Document, Event, Inference, LabeledRecord, Message, ModelLifecycle, ModelRef, Payload, Role,
     ToolCall, TrainingData, TrainingRun,
 };
+use std::cell::OnceCell;
 use wasmtime::Store;
 
 aiir_boundary::packed_event!();
 
-/// Call `inspect-packed` with `event`, packed into the store's buffer.
+/// An event on its way to the detectors: packed by the first packed detector that
+/// takes it, the packing then shared by the others.
+#[derive(Debug)]
+pub struct Outgoing<'a> {
+    event: &'a Event,
+    packed: OnceCell<Vec<u8>>,
+}
+
+impl<'a> Outgoing<'a> {
+    /// `event`, not packed yet.
+    pub fn new(event: &'a Event) -> Self {
+        Self { event, packed: OnceCell::new() }
+    }
+
+    /// The event.
+    pub fn event(&self) -> &'a Event {
+        self.event
+    }
+
+    fn packed(&self) -> &[u8] {
+        self.packed.get_or_init(|| {
+            let mut out = Vec::new();
+            aiir_boundary::packed::pack(self.event, &mut out);
+            out
+        })
+    }
+}
+
+/// Call `inspect-packed` with the event, packed.
 pub(super) async fn inspect(
     detector: &PackedDetector,
     store: &mut Store<PluginState>,
-    event: &Event,
+    event: &Outgoing<'_>,
 ) -> wasmtime::Result<Result<Vec<Finding>, String>> {
-    let mut packing = std::mem::take(&mut store.data_mut().packing);
-    aiir_boundary::packed::pack(event, &mut packing);
-    let outcome = detector.call_inspect_packed(&mut *store, &packing).await;
-    store.data_mut().packing = packing;
-    outcome
+    detector.call_inspect_packed(store, event.packed()).await
 }

@@ -11,7 +11,7 @@ use super::prepare::{is_prepared, prepare};
 use super::sandbox::Sandbox;
 use super::state::PluginState;
 use super::world::{self, AnyDetector, AnyResponder, World};
-use super::{EPOCH_TICK, Event, EventKind, Finding, PluginInfo, Runtime, sha256_hex};
+use super::{EPOCH_TICK, Event, EventKind, Finding, Outgoing, PluginInfo, Runtime, sha256_hex};
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 use wasmtime::component::Component;
@@ -311,6 +311,12 @@ impl Plugin<AnyDetector> {
     /// limits (see `run` for what a failure does to the instance). What the call
     /// wrote through the `state` imports is kept only when the instance is.
     pub async fn inspect(&mut self, event: &Event, partition: &str) -> Verdict {
+        self.inspect_outgoing(&Outgoing::new(event), partition).await
+    }
+
+    /// [`inspect`](Self::inspect) an event that other plugins are sent too: a packed
+    /// detector packs it only when none has before.
+    pub async fn inspect_outgoing(&mut self, event: &Outgoing<'_>, partition: &str) -> Verdict {
         let check = |findings, setup: &Setup, info: &PluginInfo| {
             let limits = &setup.limits;
             let cap = Cap { count: limits.max_findings, noun: "findings", reason: Reason::TooManyFindings };

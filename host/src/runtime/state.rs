@@ -26,8 +26,6 @@ pub struct PluginState {
     log: LogBudget,
     response: ResponseBudget,
     keyed: Keyed,
-    /// The buffer events are packed into for `inspect-packed`, kept between calls.
-    pub(crate) packing: Vec<u8>,
 }
 
 /// The plugin's keyed state, and the call's view of it: the partition of the event
@@ -93,7 +91,6 @@ impl PluginState {
                 partition: None,
                 draft: Draft::default(),
             },
-            packing: Vec::new(),
         }
     }
 
